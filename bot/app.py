@@ -1,0 +1,62 @@
+"""The ASGI application: the webhook, the simulator, and in embedded mode the fake WeChat API beside them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from bot import simulator, webhook
+from bot.services import Services, build_services
+from config.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    run_jobs: bool | None = None,
+) -> FastAPI:
+    settings = settings or (services.settings if services else get_settings())
+    fake_app = None
+    if settings.uses_fake_wechat:
+        from wechat.fake_api import create_fake_wechat_app
+
+        fake_app = create_fake_wechat_app()
+        fake_app.state.wechat.add_follower  # noqa: B018 - fail early if the fake's API changed
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        app.state.services = services or build_services(settings)
+        await app.state.services.start(
+            run_jobs=settings.run_jobs_in_process if run_jobs is None else run_jobs
+        )
+        log.info("qiaobot ready (%s mode, WeChat API %s)", settings.env, settings.wechat_api_base)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.services.close()
+
+    app = FastAPI(title="qiaobot", version="0.1.0", lifespan=lifespan)
+    if services is not None:
+        app.state.services = services
+    app.include_router(webhook.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        svc: Services = app.state.services
+        await svc.redis.ping()
+        return JSONResponse({"ok": True, "kb_version": svc.knowledge.version})
+
+    if fake_app is not None:
+        app.mount("/fake-wechat", fake_app)
+        app.state.fake_wechat = fake_app.state.wechat
+        app.include_router(simulator.router)
+    return app

@@ -1,0 +1,151 @@
+"""The ``qiaobot`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from config.settings import Settings, SettingsError, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+def prepare_embedded_storage(settings: Settings) -> None:
+    """Migrate and load the shipped FAQ into an empty database, so the first run just works."""
+    from storage.faq_store import seed_if_empty
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+    loaded = seed_if_empty(settings.faq_path, settings.database_url)
+    if loaded:
+        click.echo(f"已载入随附的常见问题库：{loaded} 条")
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+def main(verbose: bool) -> None:
+    """qiaobot: the WeChat Official Account service of the overseas-compatriot hotline."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the web service (webhook, staff console, simulator in embedded mode)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings()
+    if settings.env == "embedded":
+        expected = f"http://{host}:{port}"
+        if settings.uses_fake_wechat and settings.public_base_url != expected:
+            os.environ["QIAOBOT_PUBLIC_BASE_URL"] = expected
+            get_settings.cache_clear()
+            settings = _settings()
+        prepare_embedded_storage(settings)
+        if workers > 1 and settings.uses_fake_wechat:
+            click.echo("注意：内置的模拟微信接口在每个进程各有一份；多进程请另行运行 `qiaobot fake-wechat`。", err=True)
+        click.echo(f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
+                   f"  终端聊天：qiaobot chat --url http://{host}:{port}")
+    uvicorn.run("bot.main:app", host=host, port=port, workers=workers, log_level="info",
+                access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+
+
+@main.command()
+def worker() -> None:
+    """Run the job worker (deliveries, reminders, broadcasts) as its own process."""
+    import asyncio
+
+    from bot.services import build_services
+
+    settings = _settings()
+
+    async def run() -> None:
+        services = build_services(settings)
+        await services.start(run_jobs=True)
+        click.echo("qiaobot worker running; Ctrl-C to stop")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("fake-wechat")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def fake_wechat(host: str, port: int) -> None:
+    """Run the fake WeChat API on its own (for several service processes, tests and benchmarks)."""
+    import uvicorn
+
+    from wechat.fake_api import create_fake_wechat_app
+
+    uvicorn.run(create_fake_wechat_app(), host=host, port=port, log_level="warning", access_log=False)
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running service.")
+@click.option("--mode", type=click.Choice(["plain", "compat", "aes"]), default="plain", show_default=True)
+@click.option("--openid", default=None, help="Pretend to be this user (default: a new random one).")
+def chat(url: str, mode: str, openid: str | None) -> None:
+    """Chat with a running service as a WeChat user, from the terminal."""
+    from bot.chat import run_chat
+
+    settings = _settings()
+    if mode != "plain" and not settings.wechat_aes_key:
+        click.echo("compat/aes 模式需要设置 QIAOBOT_WECHAT_AES_KEY（与服务端一致）。", err=True)
+        sys.exit(2)
+    run_chat(url.rstrip("/"), settings, mode, openid)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+def _register_optional_groups(group: click.Group) -> None:
+    """Domain packages contribute their command groups; a missing one must not break the others."""
+    import importlib
+
+    for module_name, attribute in (("faq.cli", "faq"), ("tickets.cli", "sla"), ("tickets.cli", "staff"),
+                                   ("greetings.cli", "greetings")):
+        try:
+            module: Any = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        command = getattr(module, attribute, None)
+        if command is not None:
+            group.add_command(command)
+
+
+_register_optional_groups(main)

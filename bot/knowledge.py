@@ -1,0 +1,73 @@
+"""The FAQ matcher a process answers with, rebuilt when staff change the knowledge base.
+
+Each process polls the KB version row every few seconds in the background (never on the webhook's path)
+and swaps in a freshly built matcher; a request always sees one whole matcher, old or new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from faq.kb import FaqEntry
+from faq.matcher import FaqMatcher
+from storage.faq_store import kb_version, load_entries_async
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], poll_seconds: float = 5.0) -> None:
+        self._sessions = sessions
+        self._poll_seconds = poll_seconds
+        self._version = -1
+        self._matcher: FaqMatcher = FaqMatcher.build([])
+        self._entries: list[FaqEntry] = []
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def matcher(self) -> FaqMatcher:
+        return self._matcher
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        return self._entries
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def use_entries(self, entries: list[FaqEntry], version: int = 0) -> None:
+        self._matcher, self._entries, self._version = FaqMatcher.build(entries), entries, version
+
+    async def refresh(self) -> bool:
+        """Reload if the stored version moved; returns whether it did."""
+        async with self._sessions() as session:
+            if await kb_version(session) == self._version:
+                return False
+            version, entries = await load_entries_async(session)
+        matcher = await asyncio.to_thread(FaqMatcher.build, entries)
+        self._matcher, self._entries, self._version = matcher, entries, version
+        log.info("faq knowledge base loaded: version %s, %s entries", version, len(entries))
+        return True
+
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            try:
+                await self.refresh()
+            except Exception:  # noqa: BLE001 - a failed poll keeps the old matcher; log and try again
+                log.exception("faq reload failed; keeping version %s", self._version)

@@ -1,0 +1,155 @@
+"""One inbound message, handled once, answered within WeChat's 5-second wait.
+
+Owner path: claim the dedupe key → handle in a task → if it finishes inside the budget (~4 s) the reply goes
+back passively; otherwise the webhook answers ``success`` and the task stores the reply as a
+customer-service delivery instead. Which of the two happens is decided once, by whichever side gets there
+first (``ReplyRoute``), so a reply is never both returned and pushed, nor neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from wechatpy.messages import BaseMessage
+
+from bot.replies import text_reply_xml
+from bot.services import Services
+from faq.script import to_traditional
+from handlers import texts
+from handlers.context import HandlerContext, Reply
+from handlers.long_text import split_for_wechat
+from storage.followers import ensure_follower
+from storage.models import MessageLog
+
+log = logging.getLogger(__name__)
+
+Route = Literal["passive", "late"]
+_MORE_RESERVE = len(("\n" + texts.MORE_HINT).encode("utf-8"))
+
+
+class ReplyRoute:
+    """Decided once: the first caller of ``choose`` fixes the route for both sides."""
+
+    def __init__(self) -> None:
+        self.route: Route | None = None
+
+    def choose(self, route: Route) -> Route:
+        if self.route is None:
+            self.route = route
+        return self.route
+
+
+@dataclass
+class Outcome:
+    reply_xml: bytes  # passive reply, b"" for "success"
+
+
+async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
+    """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``."""
+    budget = services.settings.passive_reply_budget_seconds
+    dedupe = services.dedupe
+    claim = await dedupe.claim(key)
+    if not claim.owner:
+        if claim.result is not None:
+            return claim.result
+        waited = await dedupe.wait_result(key, budget)
+        if waited is None:
+            return b""  # the first delivery is still working; it will push its answer itself
+        if not waited.owner:
+            return waited.result or b""
+        # The first owner died (its lease lapsed) and we hold the key now: handle it ourselves.
+    route = ReplyRoute()
+    task = asyncio.create_task(_handle(services, message, key, route))
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    if task not in done and route.choose("late") == "late":
+        log.warning("reply to %s not ready in %.1fs; answering success and pushing it later", key, budget)
+        task.add_done_callback(_log_task_failure)
+        return b""
+    return (await task).reply_xml
+
+
+def _log_task_failure(task: asyncio.Task[Outcome]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("late handling failed", exc_info=task.exception())
+
+
+async def _handle(services: Services, message: BaseMessage, key: str, route: ReplyRoute) -> Outcome:
+    dedupe = services.dedupe
+    try:
+        async with dedupe.lease(key):
+            outcome, deliveries = await _run_handlers(services, message, key, route)
+        await dedupe.complete(key, outcome.reply_xml)
+    except BaseException:
+        # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
+        await asyncio.shield(dedupe.release(key))
+        raise
+    for delivery_id in deliveries:
+        await services.deliveries.enqueue(delivery_id)
+    return outcome
+
+
+async def _run_handlers(
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute
+) -> tuple[Outcome, list[int]]:
+    now = services.clock.now()
+    openid = str(message.source)
+    async with services.sessions() as session, session.begin():
+        follower = await ensure_follower(session, openid, now)
+        ctx = HandlerContext(message=message, follower=follower, now=now, services=services, dedupe_key=key,
+                             session=session)
+        reply = await services.dispatcher.dispatch(ctx) or Reply("")
+        main, extra = await _finish_texts(ctx, reply)
+        if getattr(message, "event", None) != "unsubscribe":
+            follower.last_interaction_at = now
+        session.add(_inbound_log(message, key, now))
+        delivery_ids: list[int] = []
+        chosen = route.choose("passive")
+        if main and chosen == "late":
+            extra = [main, *extra]
+            main = ""
+        if main:
+            session.add(MessageLog(openid=openid, direction="out", channel="passive", msg_type="text", content=main,
+                                   meta=reply.meta or None, created_at=now))
+        for index, text in enumerate(extra):
+            delivery = await services.deliveries.add(
+                session, key=f"reply:{key}:{index}", openid=openid, purpose="late_reply" if chosen == "late"
+                else "follow_on", payload={"touser": openid, "msgtype": "text", "text": {"content": text}},
+            )
+            delivery_ids.append(delivery.id)
+    xml = text_reply_xml(openid, str(message.target), main, now.timestamp()) if main else ""
+    return Outcome(xml.encode("utf-8")), delivery_ids
+
+
+async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:
+    """Put the reply in the user's script and within WeChat's size limit, keeping the rest for “更多”."""
+    convert = to_traditional if ctx.traditional else (lambda text: text)
+    main = convert(reply.text) if reply.text else ""
+    chunks = split_for_wechat(main, reserve=_MORE_RESERVE) if main else [""]
+    if len(chunks) > 1:
+        hint = "\n" + convert(texts.MORE_HINT)
+        rest = [chunk + hint for chunk in chunks[1:-1]] + [chunks[-1]]
+        await ctx.services.conversation.set_more(ctx.openid, rest)
+        main = chunks[0] + hint
+    extra: list[str] = []
+    for text in reply.extra:
+        extra.extend(split_for_wechat(convert(text)))
+    return main, extra
+
+
+def _inbound_log(message: BaseMessage, key: str, now: object) -> MessageLog:
+    data = message._data
+    msg_type = str(data.get("MsgType", "")).lower()
+    if msg_type == "event":
+        content = f"{data.get('Event', '')} {data.get('EventKey') or ''}".strip()
+    elif msg_type == "voice":
+        content = str(data.get("Recognition") or "")
+    else:
+        content = str(data.get("Content") or data.get("Url") or data.get("PicUrl") or data.get("Label") or "")
+    return MessageLog(
+        openid=str(message.source), direction="in", channel="webhook", msg_type=msg_type[:32],
+        wechat_msg_id=str(data.get("MsgId") or "")[:64] or None, content=content,
+        meta={"dedupe": key}, created_at=now,
+    )

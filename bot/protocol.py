@@ -1,0 +1,127 @@
+"""The WeChat callback protocol: signatures, safe XML parsing and the AES envelope.
+
+Spec: 微信公众平台 "接入概述" (signature = sha1 of the sorted token, timestamp and nonce) and
+"消息加解密说明" (safe mode: msg_signature = sha1 of sorted token, timestamp, nonce and Encrypt; the payload is
+AES-256-CBC over random(16) + len(4) + msg + appid with PKCS#7 padding to 32 bytes).
+In compatible mode the XML carries both plaintext fields and ``Encrypt``; we trust only the encrypted copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException
+
+Mode = Literal["plain", "compat", "aes"]
+
+
+class ProtocolError(Exception):
+    """A request WeChat would never send. ``status`` is the HTTP answer; ``public`` is safe to show."""
+
+    def __init__(self, status: int, public: str, detail: str = "") -> None:
+        super().__init__(detail or public)
+        self.status = status
+        self.public = public
+
+
+def sha1_signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def signature_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected, given.lower())
+
+
+def parse_xml(body: bytes | str) -> dict[str, Any]:
+    """Parse a WeChat XML document into a flat dict, refusing DTDs and entities (XXE, billion laughs)."""
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise ProtocolError(400, "xml with a DTD or entities is not accepted", repr(exc)) from None
+    except (ParseError, ValueError, SyntaxError) as exc:
+        raise ProtocolError(400, "malformed xml", repr(exc)) from None
+    if root.tag != "xml":
+        raise ProtocolError(400, "malformed xml", f"root element is {root.tag!r}")
+    return _children(root)
+
+
+def _children(element: Element) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for child in element:
+        result[child.tag] = _children(child) if len(child) else (child.text or "")
+    return result
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A verified, decrypted inbound request."""
+
+    mode: Mode
+    message: dict[str, Any]
+    plaintext: bytes
+
+
+class CallbackCodec:
+    """Verifies and opens inbound callbacks and seals replies, for one account's token/key/appid."""
+
+    def __init__(self, token: str, appid: str, aes_key: str | None) -> None:
+        self.token = token
+        self.appid = appid
+        self.aes_key = aes_key or None
+        self._crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+
+    def check_url_signature(self, signature: str | None, timestamp: str, nonce: str) -> bool:
+        return signature_matches(sha1_signature(self.token, timestamp, nonce), signature)
+
+    def open(
+        self,
+        body: bytes,
+        *,
+        signature: str | None,
+        timestamp: str,
+        nonce: str,
+        encrypt_type: str | None,
+        msg_signature: str | None,
+    ) -> Envelope:
+        if not self.check_url_signature(signature, timestamp, nonce):
+            raise ProtocolError(403, "invalid signature")
+        outer = parse_xml(body)
+        if not encrypt_type or encrypt_type == "raw":
+            return Envelope("plain", outer, body)
+        if encrypt_type != "aes":
+            raise ProtocolError(400, "unsupported encrypt_type")
+        if self.aes_key is None:
+            raise ProtocolError(400, "encrypted message but no EncodingAESKey is configured")
+        encrypted = outer.get("Encrypt")
+        if not isinstance(encrypted, str) or not encrypted:
+            raise ProtocolError(400, "missing Encrypt element")
+        if not msg_signature:
+            raise ProtocolError(400, "missing msg_signature")
+        if not signature_matches(sha1_signature(self.token, timestamp, nonce, encrypted), msg_signature):
+            raise ProtocolError(403, "invalid msg_signature")
+        try:
+            plaintext = PrpCrypto(self._crypto.key).decrypt(encrypted, self.appid)  # type: ignore[union-attr]
+        except InvalidAppIdException:
+            raise ProtocolError(400, "message is not for this account", "appid mismatch") from None
+        except Exception as exc:  # noqa: BLE001 - any failure here is a bad payload, never a crash
+            raise ProtocolError(400, "cannot decrypt message", repr(exc)) from None
+        inner = parse_xml(plaintext)
+        mode: Mode = "compat" if len(outer) > 2 else "aes"
+        return Envelope(mode, inner, plaintext if isinstance(plaintext, bytes) else plaintext.encode())
+
+    def seal(self, reply_xml: str, mode: Mode, nonce: str | None = None) -> str:
+        """Wrap a passive reply for the mode of the request it answers (encrypted modes get encrypted replies,
+        carrying their own MsgSignature/TimeStamp/Nonce; like the official samples we echo the request's nonce)."""
+        if mode == "plain" or self._crypto is None:
+            return reply_xml
+        result: str = self._crypto.encrypt_message(reply_xml, nonce or secrets.token_hex(8), str(int(time.time())))
+        return result

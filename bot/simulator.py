@@ -1,0 +1,61 @@
+"""``/simulator``: chat with the bot in a browser, with no WeChat account (embedded mode only).
+
+Each message goes through the real ``/wechat`` endpoint, signed and encrypted as WeChat would send it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from bot.simulated_user import SimulatedUser
+
+router = APIRouter(prefix="/simulator", include_in_schema=False)
+PAGE = Path(__file__).with_name("static") / "simulator.html"
+
+
+class SimulatedMessage(BaseModel):
+    openid: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    mode: Literal["plain", "compat", "aes"] = "plain"
+    kind: Literal["text", "voice", "image", "location", "link", "subscribe", "unsubscribe", "click"] = "text"
+    text: str = Field(default="", max_length=4000)
+    key: str = Field(default="", max_length=64)
+
+
+def _user(request: Request, openid: str, mode: str) -> SimulatedUser:
+    settings = request.app.state.services.settings
+    transport = httpx.ASGITransport(app=request.app)
+    http = httpx.AsyncClient(transport=transport, base_url="http://simulator.local", timeout=15)
+    return SimulatedUser(http=http, token=settings.wechat_token, appid=settings.wechat_appid,
+                         aes_key=settings.wechat_aes_key or None, openid=openid, mode=mode)  # type: ignore[arg-type]
+
+
+@router.get("", response_class=HTMLResponse)
+async def page() -> HTMLResponse:
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.post("/api/send")
+async def send(message: SimulatedMessage, request: Request) -> dict[str, object]:
+    if message.mode != "plain" and not request.app.state.services.settings.wechat_aes_key:
+        return {"ok": False, "error": "未配置 QIAOBOT_WECHAT_AES_KEY，只能使用明文模式"}
+    user = _user(request, message.openid, message.mode)
+    try:
+        response, reply = await user.post(user.build(message.kind, message.text, message.key))
+    finally:
+        await user.http.aclose()
+    if response.status_code != 200:
+        return {"ok": False, "error": f"HTTP {response.status_code}: {response.text}"}
+    return {"ok": True, "reply": None if reply is None else reply.get("Content", "")}
+
+
+@router.get("/api/pushed")
+async def pushed(openid: str, after: int = 0, request: Request = None) -> dict[str, object]:  # type: ignore[assignment]
+    fake = request.app.state.fake_wechat
+    messages = fake.custom_messages(openid, after_seq=after)
+    return {"messages": [m.as_json() for m in messages]}

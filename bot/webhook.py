@@ -1,0 +1,86 @@
+"""``/wechat``: the URL WeChat calls. Verifies, opens, dedupes and answers in the request's own mode.
+
+Every refusal is logged with the reason and answered without internals; nothing is stored for a request that
+fails verification.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from bot.messages import build_message, dedupe_key
+from bot.pipeline import respond
+from bot.protocol import ProtocolError
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+XML = "application/xml; charset=utf-8"
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+@router.get("/wechat", response_class=PlainTextResponse)
+async def verify_url(request: Request) -> Response:
+    """The URL check done when the server address is saved in the admin console (接入概述: echo ``echostr``)."""
+    query = request.query_params
+    signature, timestamp, nonce, echostr = (query.get(name) for name in ("signature", "timestamp", "nonce",
+                                                                          "echostr"))
+    if not (signature and timestamp and nonce and echostr is not None):
+        return PlainTextResponse("missing signature, timestamp, nonce or echostr", status_code=400)
+    if not services_of(request).codec.check_url_signature(signature, timestamp, nonce):
+        log.warning("GET /wechat with a bad signature from %s", request.client.host if request.client else "?")
+        return PlainTextResponse("invalid signature", status_code=403)
+    return PlainTextResponse(echostr)
+
+
+@router.post("/wechat")
+async def receive(request: Request) -> Response:
+    services = services_of(request)
+    query = request.query_params
+    signature, timestamp, nonce = query.get("signature"), query.get("timestamp"), query.get("nonce")
+    if not (signature and timestamp and nonce):
+        return PlainTextResponse("missing signature, timestamp or nonce", status_code=400)
+    try:
+        body = await _read_body(request, services.settings.max_body_bytes)
+        envelope = services.codec.open(
+            body,
+            signature=signature,
+            timestamp=timestamp,
+            nonce=nonce,
+            encrypt_type=query.get("encrypt_type"),
+            msg_signature=query.get("msg_signature"),
+        )
+        message = build_message(envelope.message)
+    except ProtocolError as exc:
+        log.warning("refused callback (%s): %s", exc.status, exc)
+        return PlainTextResponse(exc.public, status_code=exc.status)
+    reply = await respond(services, message, dedupe_key(envelope.message))
+    if not reply:
+        return PlainTextResponse("success")
+    return Response(services.codec.seal(reply.decode("utf-8"), envelope.mode, nonce), media_type=XML)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and not declared.isdigit():
+        raise ProtocolError(400, "bad content-length")
+    if declared is not None and int(declared) > limit:
+        raise ProtocolError(413, "body too large", f"content-length {declared}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(413, "body too large", f"more than {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body.strip():
+        raise ProtocolError(400, "empty body")
+    return body

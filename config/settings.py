@@ -1,0 +1,168 @@
+"""All runtime settings in one place, read from ``QIAOBOT_*`` environment variables and an optional ``.env``.
+
+Embedded mode (the default) runs with no outside services: SQLite and an embedded Redis under ``./var``,
+and WeChat replaced by the local fake API, so a newcomer can chat with the bot without an account.
+Production mode refuses to start without real WeChat credentials, because a bot that silently runs with
+placeholder secrets cannot talk to WeChat and would lose every message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config import CONFIG_DIR
+
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+EMBEDDED_TOKEN = "qiaobot-dev-token"
+EMBEDDED_APPID = "wx0000000000000000"
+EMBEDDED_SECRET = "qiaobot-dev-secret"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the setting so an operator can fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QIAOBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["embedded", "production"] = "embedded"
+    var_dir: Path = Path("var")
+
+    # WeChat
+    wechat_token: str = ""
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_aes_key: str = Field(default="", description="43-char EncodingAESKey; empty = plaintext only")
+    wechat_api_base: str = ""
+    wechat_answer_template_id: str = ""
+
+    # Storage
+    database_url: str = ""
+    redis_url: str = ""
+
+    # Time
+    timezone: str = "Asia/Shanghai"
+    close_of_business: time = time(17, 30)
+
+    # Web
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    faq_path: Path = CONFIG_DIR / "faq.yaml"
+    holidays_path: Path = CONFIG_DIR / "holidays.yaml"
+
+    # Behaviour
+    passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
+    dedupe_ttl_seconds: int = Field(default=600, ge=30)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    run_jobs_in_process: bool = True
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _check_aes_key(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        if len(value) != 43:
+            raise ValueError("must be the 43-character EncodingAESKey from the WeChat admin console")
+        try:
+            key = base64.b64decode(value + "=", validate=True)
+        except binascii.Error as exc:
+            raise ValueError("is not valid base64") from exc
+        if len(key) != 32:
+            raise ValueError("does not decode to a 32-byte AES key")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # Use psycopg 3 whatever the operator typed, rather than failing on a missing psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if self.env == "production":
+            missing = [
+                f"QIAOBOT_{name.upper()}"
+                for name in ("wechat_token", "wechat_appid", "wechat_secret", "database_url", "redis_url", "secret_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError("production mode needs " + ", ".join(missing))
+            if not self.wechat_api_base:
+                self.wechat_api_base = REAL_WECHAT_API
+        else:
+            self.wechat_token = self.wechat_token or EMBEDDED_TOKEN
+            self.wechat_appid = self.wechat_appid or EMBEDDED_APPID
+            self.wechat_secret = self.wechat_secret or EMBEDDED_SECRET
+            self.secret_key = self.secret_key or "qiaobot-embedded-not-secret"
+            if not self.database_url:
+                self.database_url = f"sqlite:///{(self.var_dir / 'qiaobot.db').resolve()}"
+            if not self.wechat_api_base:
+                self.wechat_api_base = self.public_base_url.rstrip("/") + "/fake-wechat"
+        self.wechat_api_base = self.wechat_api_base.rstrip("/")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def uses_fake_wechat(self) -> bool:
+        return self.wechat_api_base.endswith("/fake-wechat")
+
+    @property
+    def aes_enabled(self) -> bool:
+        return bool(self.wechat_aes_key)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one message that names each bad ``QIAOBOT_*`` variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            name = f"QIAOBOT_{field.upper()}" if field else "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

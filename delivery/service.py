@@ -1,0 +1,169 @@
+"""Store a delivery, then send it from the job queue; never twice, never silently dropped.
+
+The row is written in the caller's transaction, so a delivery exists exactly when the thing it belongs to
+does (a late reply, a ticket answer). The job is enqueued after commit under the id ``delivery:<id>``, and a
+sweeper re-enqueues any pending row whose job was lost (a crash between commit and enqueue).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from calendars.clock import Clock
+from jobs.queue import JobQueue
+from jobs.worker import RetryLater
+from storage.models import Delivery, MessageLog
+from wechat.api_client import WeChatApiClient, WeChatApiError
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "deliver"
+MAX_ATTEMPTS = 8  # then the delivery is failed and shown to staff (the worker gives up at the same count)
+# A failed send that is the user's doing (window closed, unfollowed) is handed to whoever owns the purpose.
+PermanentFailureHook = Callable[[AsyncSession, Delivery, WeChatApiError], Awaitable[None]]
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        queue: JobQueue,
+        api: WeChatApiClient,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.queue = queue
+        self.api = api
+        self.clock = clock
+        self.on_permanent_failure: dict[str, PermanentFailureHook] = {}
+
+    async def add(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        openid: str,
+        payload: dict[str, Any],
+        purpose: str,
+        channel: str = "custom",
+        ref: str | None = None,
+    ) -> Delivery:
+        """Record a delivery in the caller's transaction (idempotent on ``key``). Call ``enqueue`` after commit."""
+        existing = await session.scalar(select(Delivery).where(Delivery.key == key))
+        if existing is not None:
+            return existing
+        delivery = Delivery(
+            key=key, openid=openid, channel=channel, purpose=purpose, ref=ref, payload=payload, state="pending",
+            attempts=0, last_error="", created_at=self.clock.now(), updated_at=self.clock.now(),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(delivery)
+        except IntegrityError:  # a concurrent request stored the same key first
+            found = await session.scalar(select(Delivery).where(Delivery.key == key))
+            assert found is not None
+            return found
+        return delivery
+
+    async def enqueue(self, delivery_id: int) -> None:
+        await self.queue.enqueue(JOB_KIND, {"delivery_id": delivery_id}, job_id=f"delivery:{delivery_id}")
+
+    async def send_text_now(self, openid: str, text: str, *, key: str, purpose: str, ref: str | None = None) -> int:
+        """Store and enqueue in one go, for callers outside a request transaction."""
+        async with self.sessions() as session, session.begin():
+            delivery = await self.add(
+                session, key=key, openid=openid, payload=text_payload(openid, text), purpose=purpose, ref=ref
+            )
+        await self.enqueue(delivery.id)
+        return delivery.id
+
+    async def run_job(self, payload: dict[str, Any]) -> None:
+        delivery_id = int(payload["delivery_id"])
+        async with self.sessions() as session, session.begin():
+            delivery = await session.get(Delivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.state not in ("pending", "sending"):
+                return
+            if delivery.state == "sending":
+                # The last worker stopped between marking and confirming: it may or may not have reached
+                # WeChat, which has no idempotency key for these calls. Resending could say it twice.
+                delivery.state = "uncertain"
+                delivery.last_error = "worker stopped during the send; not resent automatically"
+                delivery.updated_at = self.clock.now()
+                log.error("delivery %s uncertain after a worker stop; needs a person", delivery.id)
+                return
+            delivery.state = "sending"
+            delivery.attempts += 1
+            delivery.updated_at = self.clock.now()
+            channel, body = delivery.channel, dict(delivery.payload)
+        try:
+            if channel == "template":
+                await self.api.send_template_payload(body)
+            else:
+                await self.api.send_custom(body)
+        except WeChatApiError as exc:
+            await self._failed(delivery_id, exc)
+            if exc.transient:
+                raise RetryLater(str(exc)) from exc
+            return
+        except Exception as exc:  # network errors and the like: retry, it never reached a verdict
+            await self._failed(delivery_id, exc)
+            raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
+        async with self.sessions() as session, session.begin():
+            delivery = await session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.state = "sent"
+            delivery.sent_at = delivery.updated_at = self.clock.now()
+            session.add(
+                MessageLog(
+                    openid=delivery.openid, direction="out", channel=channel, msg_type=str(body.get("msgtype", "")),
+                    content=_summary(body), meta={"delivery": delivery.id, "purpose": delivery.purpose,
+                                                  "ref": delivery.ref},
+                    created_at=self.clock.now(),
+                )
+            )
+
+    async def _failed(self, delivery_id: int, exc: Exception) -> None:
+        async with self.sessions() as session, session.begin():
+            delivery = await session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            delivery.updated_at = self.clock.now()
+            transient = not isinstance(exc, WeChatApiError) or exc.transient
+            delivery.state = "pending" if transient and delivery.attempts < MAX_ATTEMPTS else "failed"
+            if isinstance(exc, WeChatApiError) and not exc.transient:
+                hook = self.on_permanent_failure.get(delivery.purpose)
+                if hook is not None:
+                    await hook(session, delivery, exc)
+
+    async def sweep(self, older_than: timedelta = timedelta(seconds=30)) -> int:
+        """Re-enqueue pending deliveries whose job went missing; cheap enough to run every few seconds."""
+        cutoff = self.clock.now() - older_than
+        async with self.sessions() as session:
+            ids = (
+                await session.scalars(
+                    select(Delivery.id).where(Delivery.state == "pending", Delivery.updated_at < cutoff).limit(500)
+                )
+            ).all()
+        for delivery_id in ids:
+            job = await self.queue.get(f"delivery:{delivery_id}")
+            if job is None or job.state in ("done", "failed"):
+                await self.queue.redis.delete(self.queue.data_prefix + f"delivery:{delivery_id}")
+                await self.enqueue(delivery_id)
+        return len(ids)
+
+
+def text_payload(openid: str, text: str) -> dict[str, Any]:
+    return {"touser": openid, "msgtype": "text", "text": {"content": text}}
+
+
+def _summary(body: dict[str, Any]) -> str:
+    if body.get("msgtype") == "text":
+        return str(body.get("text", {}).get("content", ""))
+    return str(body.get("data") or body)[:2000]

@@ -1,0 +1,269 @@
+"""Turn a message (or a KB phrasing) into comparable units.
+
+A *unit* is either a concept from the domain lexicon (written ``#passport``) or a plain
+content word.  Concepts are found three ways, in this order:
+
+1. jieba segmentation with every lexicon form loaded as a word (Chinese, English, mixed
+   like ``q2签证``), longest English phrase first;
+2. tone-less pinyin over the characters left over, so voice-to-text homophones such as
+   ``户照`` or ``惠乡正`` still reach ``#passport`` / ``#hk_permit``;
+3. everything else stays a plain word (stop words dropped).
+
+The analyser holds a private jieba tokenizer: the global one would be shared with other
+code and jieba prints to stderr on initialisation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+from pypinyin import lazy_pinyin
+
+from faq.lexicon import CONCEPTS, STOPWORDS
+from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers
+
+CONCEPT_PREFIX = "#"
+_MAX_PHRASE_TOKENS = 4
+_MAX_PINYIN_TERM = 8
+_ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
+
+# Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+_FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+
+
+@lru_cache(maxsize=65536)
+def char_pinyin(char: str) -> str:
+    """Tone-less, accent-folded pinyin of one character ('' for non-Chinese)."""
+    if not is_cjk_char(char):
+        return ""
+    syllable = lazy_pinyin(char)[0]
+    for full, short in _FUZZY_INITIALS:
+        if syllable.startswith(full):
+            syllable = short + syllable[len(full) :]
+            break
+    for full, short in _FUZZY_FINALS:
+        if syllable.endswith(full):
+            syllable = syllable[: -len(full)] + short
+            break
+    return syllable
+
+
+def pinyin_of(text: str) -> tuple[str, ...]:
+    return tuple(p for p in (char_pinyin(c) for c in text) if p)
+
+
+def english_variants(word: str) -> list[str]:
+    """Crude inflection stripping (renews, renewed, renewing, cities): enough to meet the lexicon."""
+    out = [word]
+    if len(word) > 3:
+        if word.endswith("ies"):
+            out.append(word[:-3] + "y")
+        if word.endswith("es"):
+            out.append(word[:-2])
+        if word.endswith("s"):
+            out.append(word[:-1])
+        if word.endswith("ed"):
+            out.extend((word[:-2], word[:-1]))
+        if word.endswith("ing"):
+            out.extend((word[:-3], word[:-3] + "e"))
+    return out
+
+
+def _lookup_english(forms: Mapping[str, frozenset[str]], phrase: str) -> frozenset[str] | None:
+    head, _, last = phrase.rpartition(" ")
+    for variant in english_variants(last):
+        found = forms.get(f"{head} {variant}" if head else variant)
+        if found:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the matcher knows about one piece of text."""
+
+    normalized: str  # normalised, fillers removed
+    units: tuple[str, ...]  # concepts ('#x') and content words, in order
+    pinyin: str  # space-joined syllables of the content characters
+    pinyin_bigrams: frozenset[str]
+
+    @property
+    def concepts(self) -> frozenset[str]:
+        return frozenset(u for u in self.units if u.startswith(CONCEPT_PREFIX))
+
+    @property
+    def unit_set(self) -> frozenset[str]:
+        return frozenset(self.units)
+
+
+class Lexicon:
+    """Surface form → concepts, plus a pinyin index of the Chinese forms."""
+
+    def __init__(self, concepts: Mapping[str, Iterable[str]]) -> None:
+        self.forms: dict[str, frozenset[str]] = {}
+        grouped: dict[str, set[str]] = {}
+        for concept, forms in concepts.items():
+            for form in forms:
+                key = normalize_term(form)
+                if key:
+                    grouped.setdefault(key, set()).add(CONCEPT_PREFIX + concept)
+        self.forms = {k: frozenset(v) for k, v in grouped.items()}
+        self.by_pinyin: dict[tuple[str, ...], frozenset[str]] = {}
+        pinyin_grouped: dict[tuple[str, ...], set[str]] = {}
+        for form, found in self.forms.items():
+            if all(is_cjk_char(c) for c in form) and 2 <= len(form) <= _MAX_PINYIN_TERM:
+                pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
+        self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
+        self.max_phrase_words = max((f.count(" ") + 1 for f in self.forms if f.isascii()), default=1)
+
+    def jieba_words(self) -> list[str]:
+        """Forms jieba should keep whole (no spaces: jieba cuts on them anyway)."""
+        return [f for f in self.forms if " " not in f and len(f) >= 2]
+
+
+class Analyzer:
+    """Thread-safe after construction: the tokenizer is initialised eagerly under a lock."""
+
+    _init_lock = threading.Lock()
+
+    def __init__(self, lexicon: Lexicon | None = None, extra_words: Iterable[str] = ()) -> None:
+        self.lexicon = lexicon or default_lexicon()
+        with self._init_lock:
+            jieba.setLogLevel(logging.WARNING)
+            self._tokenizer = jieba.Tokenizer()
+            self._tokenizer.initialize()
+            for word in self.lexicon.jieba_words():
+                self._tokenizer.add_word(word, freq=200000)
+            for word in extra_words:
+                if len(word) >= 2 and " " not in word:
+                    self._tokenizer.add_word(word, freq=50000)
+
+    def _tokens(self, text: str) -> list[str]:
+        """Pure ASCII words stay whole (jieba would cut "driver" into "drive" + "r");
+        chunks with Chinese, including mixed ones like "q2签证", go through jieba."""
+        out: list[str] = []
+        for chunk in text.split():
+            if _ASCII_TOKEN.match(chunk):
+                out.append(chunk)
+            else:
+                out.extend(t for t in self._tokenizer.lcut(chunk, HMM=False) if t.strip())
+        return out
+
+    def analyze(self, text: str, *, normalized: bool = False) -> Analysis:
+        """Analyse text; pass normalized=True when it already went through normalize_text."""
+        base = text if normalized else normalize_text(text)
+        clean = strip_fillers(base)
+        tokens = self._tokens(clean)
+        units: list[str] = []
+        content_chars: list[str] = []
+        pending: list[str] = []  # unmatched Chinese tokens, for the pinyin pass
+
+        def flush() -> None:
+            if pending:
+                units.extend(self._pinyin_pass(pending, content_chars))
+                pending.clear()
+
+        i = 0
+        forms = self.lexicon.forms
+        while i < len(tokens):
+            token = tokens[i]
+            matched: frozenset[str] | None = None
+            width = 1
+            if _ASCII_TOKEN.match(token):
+                for n in range(min(self.lexicon.max_phrase_words, len(tokens) - i), 0, -1):
+                    window = tokens[i : i + n]
+                    if not all(_ASCII_TOKEN.match(w) for w in window):
+                        continue
+                    matched = _lookup_english(forms, " ".join(window))
+                    if matched:
+                        width = n
+                        break
+            else:
+                matched = forms.get(token)
+            if matched:
+                flush()
+                units.extend(sorted(matched))
+                content_chars.extend(c for t in tokens[i : i + width] for c in t)
+                i += width
+                continue
+            if any(is_cjk_char(c) for c in token):
+                pending.append(token)
+            else:
+                flush()
+                if token not in STOPWORDS:
+                    units.append(token)
+            i += 1
+        flush()
+        content_chars = [c for t in tokens if t not in STOPWORDS for c in t]
+        syllables = pinyin_of("".join(content_chars))
+        bigrams = frozenset(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
+        return Analysis(normalized=clean, units=tuple(units), pinyin=" ".join(syllables), pinyin_bigrams=bigrams)
+
+    def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:
+        """Find lexicon terms by sound among unmatched tokens; keep the rest as words."""
+        chars = "".join(tokens)
+        syllables = [char_pinyin(c) for c in chars]
+        # token boundaries, to refuse a match made only of whole stop words
+        starts: dict[int, str] = {}
+        pos = 0
+        for token in tokens:
+            starts[pos] = token
+            pos += len(token)
+        found: dict[int, tuple[int, frozenset[str]]] = {}
+        i = 0
+        while i < len(chars):
+            hit: tuple[int, frozenset[str]] | None = None
+            for n in range(min(_MAX_PINYIN_TERM, len(chars) - i), 1, -1):
+                concepts = self.lexicon.by_pinyin.get(tuple(syllables[i : i + n]))
+                if concepts and not self._only_stopwords(starts, i, i + n):
+                    hit = (n, concepts)
+                    break
+            if hit:
+                found[i] = hit
+                i += hit[0]
+            else:
+                i += 1
+        out: list[str] = []
+        pos = 0
+        for token in tokens:
+            end = pos + len(token)
+            # emit concepts whose span starts inside this token, else the word itself
+            spans = [(s, found[s]) for s in range(pos, end) if s in found]
+            if spans:
+                for _, (_, concepts) in spans:
+                    out.extend(sorted(concepts))
+                content_chars.extend(token)
+            elif not any(s < pos < s + n for s, (n, _) in found.items()) and token not in STOPWORDS:
+                out.append(token)
+                content_chars.extend(token)
+            pos = end
+        return out
+
+    @staticmethod
+    def _only_stopwords(starts: Mapping[int, str], begin: int, end: int) -> bool:
+        pos = begin
+        while pos < end:
+            token = starts.get(pos)
+            if token is None or token not in STOPWORDS:
+                return False
+            pos += len(token)
+        return pos == end
+
+
+_default_lock = threading.Lock()
+_default_lexicon: Lexicon | None = None
+
+
+def default_lexicon() -> Lexicon:
+    global _default_lexicon
+    with _default_lock:
+        if _default_lexicon is None:
+            _default_lexicon = Lexicon(CONCEPTS)
+        return _default_lexicon

@@ -1,0 +1,329 @@
+"""Turning feature vectors into a probability that a candidate is the right answer.
+
+A logistic regression fitted on labelled queries makes the score mean something
+("0.9 ≈ right nine times in ten"), which is what lets the thresholds below be chosen for
+a wrong-answer budget instead of by feel.  Coefficients and thresholds live in
+``faq/calibration.json``.
+
+How to refit (after changing the lexicon, the features or the KB):
+
+    .venv/bin/python -m faq.calibration --kb config/faq.yaml --queries tests/data/faq_dev.yaml
+
+This fits the weights on all labelled queries, picks thresholds on 5-fold out-of-fold
+probabilities (so they are not tuned on the very answers the weights memorised) and
+rewrites the JSON.  Never pass the holdout set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from faq.features import FEATURE_NAMES
+
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: tuple[float, ...]
+    bias: float
+    answer_threshold: float  # top-1 probability needed to answer
+    answer_margin: float  # and its lead over the runner-up
+    suggest_threshold: float  # top-1 probability needed to suggest rather than hand over
+    suggest_floor: float  # a further candidate is suggested only above this
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    note: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+# Hand-set starting point, used only when no fitted file exists.
+DEFAULT_CALIBRATION = Calibration(
+    weights=(4.0, 3.0, 2.0, 1.0, 1.0, 0.5, 1.0, 4.0),
+    bias=-7.0,
+    answer_threshold=0.8,
+    answer_margin=0.3,
+    suggest_threshold=0.25,
+    suggest_floor=0.1,
+    note="hand-set default",
+)
+
+
+def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:
+    if not path.exists():
+        return DEFAULT_CALIBRATION
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(data.get("feature_names", ())) != FEATURE_NAMES:
+        return DEFAULT_CALIBRATION  # features changed since the fit: refit before trusting it
+    return Calibration(
+        weights=tuple(float(w) for w in data["weights"]),
+        bias=float(data["bias"]),
+        answer_threshold=float(data["answer_threshold"]),
+        answer_margin=float(data["answer_margin"]),
+        suggest_threshold=float(data["suggest_threshold"]),
+        suggest_floor=float(data["suggest_floor"]),
+        feature_names=FEATURE_NAMES,
+        note=str(data.get("note", "")),
+        metrics={k: float(v) for k, v in data.get("metrics", {}).items()},
+    )
+
+
+def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) -> None:
+    data = asdict(calibration)
+    data["weights"] = [round(w, 6) for w in calibration.weights]
+    data["bias"] = round(calibration.bias, 6)
+    data["feature_names"] = list(calibration.feature_names)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting; the systems here are ~10×10."""
+    n = len(vector)
+    a = [row[:] + [vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        if abs(a[col][col]) < 1e-12:
+            continue
+        for r in range(n):
+            if r != col:
+                factor = a[r][col] / a[col][col]
+                if factor:
+                    for c in range(col, n + 1):
+                        a[r][c] -= factor * a[col][c]
+    return [a[i][n] / a[i][i] if abs(a[i][i]) > 1e-12 else 0.0 for i in range(n)]
+
+
+def fit_logistic(
+    rows: Sequence[Sequence[float]], labels: Sequence[int], l2: float = 1.0, iterations: int = 25
+) -> tuple[tuple[float, ...], float]:
+    """L2-regularised logistic regression by Newton's method (IRLS); returns (weights, bias).
+
+    Written out here because the default install has no numpy/scikit-learn and the
+    problem (a few thousand rows, eight features) is tiny.
+    """
+    dims = len(rows[0]) + 1
+    beta = [0.0] * dims
+    xs = [[*r, 1.0] for r in rows]
+    for _ in range(iterations):
+        gradient = [0.0] * dims
+        hessian = [[0.0] * dims for _ in range(dims)]
+        for x, y in zip(xs, labels, strict=True):
+            z = sum(b * v for b, v in zip(beta, x, strict=True))
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            w = max(p * (1 - p), 1e-9)
+            for i in range(dims):
+                gradient[i] += (y - p) * x[i]
+                xi_w = x[i] * w
+                hrow = hessian[i]
+                for j in range(i, dims):
+                    hrow[j] += xi_w * x[j]
+        for i in range(dims):
+            for j in range(i):
+                hessian[i][j] = hessian[j][i]
+        for i in range(dims - 1):  # do not shrink the bias
+            gradient[i] -= l2 * beta[i]
+            hessian[i][i] += l2
+        step = _solve(hessian, gradient)
+        beta = [b + s for b, s in zip(beta, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    return tuple(beta[:-1]), beta[-1]
+
+
+@dataclass(frozen=True)
+class LabelledCandidates:
+    """One query's candidates with features, and which (if any) is correct."""
+
+    features: list[list[float]]
+    labels: list[int]
+    in_scope: bool
+    style: str
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    answer_threshold: float
+    answer_margin: float
+    suggest_threshold: float
+    suggest_floor: float
+    correct: float
+    wrong: float
+    oos_answered: float
+    hit_in_suggestions: float
+
+
+def _top_two(probabilities: Sequence[float]) -> tuple[int, float, float]:
+    if not probabilities:
+        return -1, 0.0, 0.0
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])
+    p1 = probabilities[order[0]]
+    p2 = probabilities[order[1]] if len(order) > 1 else 0.0
+    return order[0], p1, p2
+
+
+def choose_thresholds(
+    queries: Sequence[LabelledCandidates],
+    probabilities: Sequence[Sequence[float]],
+    wrong_budget: float = 0.01,
+) -> ThresholdChoice:
+    """Most correct answers while wrong answers (in-scope wrong + out-of-scope answered)
+    stay under `wrong_budget` of the messages; the budget is set below the product target
+    because these are still in-sample queries."""
+    in_scope = [i for i, q in enumerate(queries) if q.in_scope]
+    total = len(queries)
+    n_in = max(1, len(in_scope))
+    n_out = max(1, total - len(in_scope))
+    tops = [_top_two(p) for p in probabilities]
+    best: tuple[float, float, float, float, float] | None = None
+    for answer_threshold in [x / 100 for x in range(30, 100, 2)]:
+        for margin in [x / 100 for x in range(0, 60, 4)]:
+            correct = wrong = oos = 0
+            for q, (top, p1, p2) in zip(queries, tops, strict=True):
+                if top < 0 or p1 < answer_threshold or p1 - p2 < margin:
+                    continue
+                if not q.in_scope:
+                    oos += 1
+                elif q.labels[top] == 1:
+                    correct += 1
+                else:
+                    wrong += 1
+            if (wrong + oos) / total > wrong_budget:
+                continue
+            key = (correct, -(wrong + oos), answer_threshold, margin)
+            if best is None or key > best[:4]:
+                best = (correct, -(wrong + oos), answer_threshold, margin, 0.0)
+    answer_threshold, margin = (best[2], best[3]) if best else (0.99, 0.5)
+    # Suggest: catch as many right ids as possible without suggesting for most chit-chat.
+    best_suggest: tuple[float, float, float] | None = None
+    for suggest_threshold in [x / 100 for x in range(2, 60, 2)]:
+        for floor_share in (0.25, 0.5):
+            floor = suggest_threshold * floor_share
+            hits = oos_suggested = 0
+            for q, probs, (top, p1, _) in zip(queries, probabilities, tops, strict=True):
+                if top < 0 or p1 < suggest_threshold:
+                    continue
+                if not q.in_scope:
+                    oos_suggested += 1
+                    continue
+                order = sorted(range(len(probs)), key=lambda i: -probs[i])[:3]
+                if any(q.labels[i] == 1 and (i == top or probs[i] >= floor) for i in order):
+                    hits += 1
+            value = hits / n_in - 0.3 * oos_suggested / n_out
+            if best_suggest is None or value > best_suggest[0]:
+                best_suggest = (value, suggest_threshold, floor)
+    assert best_suggest is not None
+    _, suggest_threshold, floor = best_suggest
+    metrics = evaluate_thresholds(queries, probabilities, answer_threshold, margin, suggest_threshold, floor)
+    return ThresholdChoice(answer_threshold, margin, suggest_threshold, floor, *metrics)
+
+
+def evaluate_thresholds(
+    queries: Sequence[LabelledCandidates],
+    probabilities: Sequence[Sequence[float]],
+    answer_threshold: float,
+    margin: float,
+    suggest_threshold: float,
+    floor: float,
+) -> tuple[float, float, float, float]:
+    """(correct %, wrong % of in-scope, out-of-scope answered %, hit-in-answer-or-suggestions %)."""
+    correct = wrong = oos = hits = 0
+    n_in = sum(1 for q in queries if q.in_scope) or 1
+    n_out = (len(queries) - n_in) or 1
+    for q, probs in zip(queries, probabilities, strict=True):
+        top, p1, p2 = _top_two(probs)
+        answered = top >= 0 and p1 >= answer_threshold and p1 - p2 >= margin
+        if answered:
+            if not q.in_scope:
+                oos += 1
+            elif q.labels[top] == 1:
+                correct += 1
+                hits += 1
+            else:
+                wrong += 1
+            continue
+        if q.in_scope and top >= 0 and p1 >= suggest_threshold:
+            order = sorted(range(len(probs)), key=lambda i: -probs[i])[:3]
+            if any(q.labels[i] == 1 and (i == top or probs[i] >= floor) for i in order):
+                hits += 1
+    return correct / n_in, wrong / n_in, oos / n_out, hits / n_in
+
+
+def cross_validated_probabilities(
+    queries: Sequence[LabelledCandidates], folds: int = 5, seed: int = 7, l2: float = 1.0
+) -> list[list[float]]:
+    order = list(range(len(queries)))
+    random.Random(seed).shuffle(order)
+    fold_of = {q: i % folds for i, q in enumerate(order)}
+    out: list[list[float]] = [[] for _ in queries]
+    for fold in range(folds):
+        rows: list[list[float]] = []
+        labels: list[int] = []
+        for i, q in enumerate(queries):
+            if fold_of[i] != fold:
+                rows.extend(q.features)
+                labels.extend(q.labels)
+        weights, bias = fit_logistic(rows, labels, l2=l2)
+        model = Calibration(weights, bias, 1, 1, 1, 1)
+        for i, q in enumerate(queries):
+            if fold_of[i] == fold:
+                out[i] = [model.probability(f) for f in q.features]
+    return out
+
+
+def fit_calibration(queries: Sequence[LabelledCandidates], l2: float = 1.0, note: str = "") -> Calibration:
+    rows = [f for q in queries for f in q.features]
+    labels = [y for q in queries for y in q.labels]
+    weights, bias = fit_logistic(rows, labels, l2=l2)
+    oof = cross_validated_probabilities(queries, l2=l2)
+    choice = choose_thresholds(queries, oof)
+    return Calibration(
+        weights=weights,
+        bias=bias,
+        answer_threshold=choice.answer_threshold,
+        answer_margin=choice.answer_margin,
+        suggest_threshold=choice.suggest_threshold,
+        suggest_floor=choice.suggest_floor,
+        note=note,
+        metrics={
+            "cv_correct": round(choice.correct, 4),
+            "cv_wrong": round(choice.wrong, 4),
+            "cv_oos_answered": round(choice.oos_answered, 4),
+            "cv_hit_in_suggestions": round(choice.hit_in_suggestions, 4),
+        },
+    )
+
+
+def main() -> None:  # pragma: no cover - thin command-line wrapper
+    import argparse
+
+    from faq.evaluation import load_queries
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+
+    parser = argparse.ArgumentParser(description="Refit faq/calibration.json on labelled queries.")
+    parser.add_argument("--kb", required=True)
+    parser.add_argument("--queries", required=True)
+    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--out", default=str(CALIBRATION_PATH))
+    args = parser.parse_args()
+    matcher = FaqMatcher.build(load_kb(args.kb))
+    queries = load_queries(args.queries)
+    labelled = [matcher.labelled_candidates(q.q, q.expect, q.style) for q in queries]
+    calibration = fit_calibration(
+        labelled, l2=args.l2, note=f"fitted on {Path(args.queries).name} ({len(queries)} queries)"
+    )
+    save_calibration(calibration, Path(args.out))
+    print(json.dumps(asdict(calibration), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,88 @@
+"""Signals describing how well one KB entry fits one message.
+
+Each signal catches a different failure of the others: concept coverage survives
+paraphrase and English, character fuzz catches near-verbatim questions, pinyin fuzz
+catches voice-to-text homophones outside the lexicon, keywords let KB authors pin
+entries.  The calibration layer weighs them; this module only measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+from faq.analysis import Analysis
+from faq.index import IndexedEntry, KbIndex
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "cov_query",  # share of the message's (IDF-weighted) units that the entry knows
+    "cov_entry",  # best share of one phrasing's units found in the message
+    "fuzz_units",  # rapidfuzz ratio over unit sequences (concepts as symbols)
+    "fuzz_chars",  # rapidfuzz ratio over normalised characters
+    "fuzz_pinyin",  # rapidfuzz ratio over tone-less pinyin
+    "bigram_cov",  # share of the message's pinyin bigrams present in the entry
+    "keyword",  # a KB keyword fully present in the message
+    "lead",  # base score minus the best *other* candidate's: ambiguity
+)
+
+
+def _unit_string(units: Sequence[str], symbols: dict[str, str]) -> str:
+    """One symbol per unit so rapidfuzz compares meaning sequences, not spellings."""
+    out = []
+    for unit in units:
+        symbol = symbols.get(unit)
+        if symbol is None:
+            symbol = chr(0xE000 + len(symbols) % 6000)
+            symbols[unit] = symbol
+        out.append(symbol)
+    return "".join(out)
+
+
+def _weighted_share(units: Sequence[str] | frozenset[str], present: frozenset[str], index: KbIndex) -> float:
+    total = 0.0
+    hit = 0.0
+    for unit in set(units):
+        weight = index.idf(unit)
+        total += weight
+        if unit in present:
+            hit += weight
+    return hit / total if total else 0.0
+
+
+def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[float]:
+    """All features but `lead`, which needs the other candidates."""
+    query_units = query.unit_set
+    cov_query = _weighted_share(query_units, item.units, index)
+    symbols: dict[str, str] = {}
+    query_string = _unit_string(query.units, symbols)
+    cov_entry = fuzz_units = fuzz_chars = fuzz_pinyin = 0.0
+    for phrasing in item.phrasings:
+        if phrasing.units:
+            cov_entry = max(cov_entry, _weighted_share(phrasing.units, query_units, index))
+            fuzz_units = max(fuzz_units, fuzz.ratio(query_string, _unit_string(phrasing.units, symbols)))
+        fuzz_chars = max(fuzz_chars, fuzz.ratio(query.normalized, phrasing.normalized))
+        if query.pinyin and phrasing.pinyin:
+            fuzz_pinyin = max(fuzz_pinyin, fuzz.ratio(query.pinyin, phrasing.pinyin))
+    if query.pinyin_bigrams:
+        bigram_cov = len(query.pinyin_bigrams & item.pinyin_bigrams) / len(query.pinyin_bigrams)
+    else:
+        bigram_cov = 0.0
+    keyword = 1.0 if any(k <= query_units for k in item.keyword_units) else 0.0
+    return [cov_query, cov_entry, fuzz_units / 100, fuzz_chars / 100, fuzz_pinyin / 100, bigram_cov, keyword]
+
+
+def base_score(raw: Sequence[float]) -> float:
+    """Uncalibrated relevance used only to express how far a candidate leads the others."""
+    return (raw[0] + raw[1] + raw[2]) / 3
+
+
+def candidate_features(query: Analysis, positions: Sequence[int], index: KbIndex) -> list[list[float]]:
+    rows = [raw_features(query, index.entries[p], index) for p in positions]
+    bases = [base_score(r) for r in rows]
+    out: list[list[float]] = []
+    for i, row in enumerate(rows):
+        others = [b for j, b in enumerate(bases) if j != i]
+        lead = bases[i] - max(others) if others else bases[i]
+        out.append([*row, lead])
+    return out

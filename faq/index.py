@@ -1,0 +1,94 @@
+"""The searchable form of the KB: analysed phrasings, IDF weights and an inverted index.
+
+Scoring every entry with rapidfuzz would cost O(KB size) per message; the inverted index
+over concepts, words and pinyin bigrams narrows 10,000 entries to a few dozen candidates
+which the (more expensive) feature scoring then reranks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
+from faq.kb import FaqEntry
+
+# Pinyin bigrams only rescue homophones the lexicon missed; they must not outvote concepts.
+_BIGRAM_WEIGHT = 0.35
+# Postings longer than this share of the KB carry almost no information and dominate
+# latency at scale; such units still count during reranking.
+_MAX_POSTING_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class IndexedEntry:
+    entry: FaqEntry
+    phrasings: tuple[Analysis, ...]
+    units: frozenset[str]  # union over phrasings and keywords
+    keyword_units: tuple[frozenset[str], ...]
+    pinyin_bigrams: frozenset[str]
+
+
+class KbIndex:
+    def __init__(self, entries: Sequence[FaqEntry], analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.entries: list[IndexedEntry] = []
+        for entry in entries:
+            phrasings = tuple(analyzer.analyze(p) for p in entry.phrasings())
+            keywords = tuple(analyzer.analyze(k) for k in entry.keywords)
+            keyword_units = tuple(k.unit_set for k in keywords if k.units)
+            units = frozenset().union(*(p.unit_set for p in phrasings), *keyword_units)
+            bigrams = frozenset().union(*(p.pinyin_bigrams for p in phrasings))
+            self.entries.append(IndexedEntry(entry, phrasings, units, keyword_units, bigrams))
+        self.by_id = {e.entry.id: i for i, e in enumerate(self.entries)}
+        count = len(self.entries)
+        df: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        for position, item in enumerate(self.entries):
+            for unit in item.units:
+                df[unit] = df.get(unit, 0) + 1
+                postings.setdefault(unit, []).append(position)
+            for bigram in item.pinyin_bigrams:
+                key = "~" + bigram
+                df[key] = df.get(key, 0) + 1
+                postings.setdefault(key, []).append(position)
+        self.size = count
+        self._df = df
+        self._idf = {u: math.log((count + 1) / (n + 0.5)) for u, n in df.items()}
+        self._unseen_idf = math.log(count + 1)
+        limit = max(50, int(count * _MAX_POSTING_SHARE))
+        self._postings = {u: p for u, p in postings.items() if len(p) <= limit}
+
+    def idf(self, unit: str) -> float:
+        """IDF of a unit; words the KB never uses still weigh (they are what the KB lacks)."""
+        value = self._idf.get(unit)
+        if value is not None:
+            return max(value, 0.05)
+        if unit.startswith(CONCEPT_PREFIX):
+            return self._unseen_idf * 0.8
+        # unknown single characters are mostly recognition noise
+        return self._unseen_idf * (0.25 if len(unit) == 1 else 0.6)
+
+    def is_specific(self, unit: str) -> bool:
+        """A unit naming at most a couple of entries (台胞证, 负面清单), unlike 护照 or 签证."""
+        df = self._df.get(unit, 0)
+        return 0 < df <= max(2, int(self.size * 0.005))
+
+    def retrieve(self, query: Analysis, limit: int) -> list[int]:
+        """Positions of the entries sharing the most informative units with the query."""
+        scores: dict[int, float] = {}
+        for unit in set(query.units):
+            posting = self._postings.get(unit)
+            if posting:
+                weight = self._idf[unit]
+                for position in posting:
+                    scores[position] = scores.get(position, 0.0) + weight
+        for bigram in query.pinyin_bigrams:
+            posting = self._postings.get("~" + bigram)
+            if posting:
+                weight = self._idf["~" + bigram] * _BIGRAM_WEIGHT
+                for position in posting:
+                    scores[position] = scores.get(position, 0.0) + weight
+        return [p for p, _ in heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])]

@@ -1,0 +1,145 @@
+"""Decide what to do with one message: answer, suggest, or hand over to staff.
+
+A confident wrong answer about a visa can cost a family a trip, so every path that is
+not clearly one FAQ falls back to suggesting (the user picks) or handing over (staff
+answer).  The probability comes from faq.calibration; the rules here only add what a
+probability cannot know: a one-word message is ambiguous however well it matches, and
+a very long or garbled message needs a person.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from faq.analysis import Analysis, Analyzer
+from faq.calibration import Calibration, LabelledCandidates, load_calibration
+from faq.features import candidate_features
+from faq.index import KbIndex
+from faq.kb import FaqEntry
+from faq.smalltalk import SmallTalk, classify_smalltalk
+
+RERANK_CANDIDATES = 15
+MAX_SUGGESTIONS = 3
+# Longer messages are stories or complaints: match them for suggestions, never answer.
+MAX_ANSWERABLE_CHARS = 200
+# Only this much of a message is analysed; the rest cannot change a suggestion.
+MAX_ANALYSED_CHARS = 400
+RELATED_FLOOR = 0.05
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: Literal["answer", "suggest", "handover"]
+    faq_id: str | None  # set for answer
+    suggestions: tuple[str, ...]  # ids, best first, for suggest (also "related" for handover)
+    score: float  # calibrated confidence of the top candidate, 0..1
+    smalltalk: SmallTalk | None = None
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters, replacement characters or private-use code points dominate."""
+    if not text:
+        return False
+    bad = 0
+    for char in text:
+        category = unicodedata.category(char)
+        if char == "\ufffd" or category in ("Cc", "Co", "Cs", "Cn") and char not in "\n\r\t":
+            bad += 1
+    return bad / len(text) > 0.1
+
+
+def _handover(smalltalk: SmallTalk | None = None) -> Decision:
+    return Decision("handover", None, (), 0.0, smalltalk)
+
+
+class FaqMatcher:
+    """Built once per KB version; `decide` is pure and safe to call from many threads."""
+
+    def __init__(self, index: KbIndex, calibration: Calibration) -> None:
+        self._index = index
+        self._calibration = calibration
+
+    @classmethod
+    def build(cls, entries: Sequence[FaqEntry], calibration: Calibration | None = None) -> FaqMatcher:
+        words = [k for e in entries for k in e.keywords]
+        analyzer = _shared_analyzer(tuple(sorted(set(words))))
+        return cls(KbIndex(entries, analyzer), calibration or load_calibration())
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._calibration
+
+    def entry(self, faq_id: str) -> FaqEntry:
+        position = self._index.by_id.get(faq_id)
+        if position is None:
+            raise KeyError(faq_id)
+        return self._index.entries[position].entry
+
+    def entries(self) -> list[FaqEntry]:
+        return [item.entry for item in self._index.entries]
+
+    def _analyze(self, text: str) -> Analysis:
+        return self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS])
+
+    def _scored(self, query: Analysis) -> list[tuple[int, float]]:
+        """(entry position, probability), best first."""
+        if not query.units and not query.pinyin_bigrams:
+            return []
+        positions = self._index.retrieve(query, RERANK_CANDIDATES)
+        if not positions:
+            return []
+        rows = candidate_features(query, positions, self._index)
+        scored = [(p, self._calibration.probability(f)) for p, f in zip(positions, rows, strict=True)]
+        scored.sort(key=lambda x: -x[1])
+        return scored
+
+    def decide(self, text: str) -> Decision:
+        if not isinstance(text, str) or not text.strip() or _looks_binary(text[:2000]):
+            return _handover()
+        smalltalk = classify_smalltalk(text[:200]) if len(text) <= 200 else None
+        if smalltalk is not None:
+            return _handover(smalltalk)
+        query = self._analyze(text)
+        scored = self._scored(query)
+        if not scored:
+            return _handover()
+        cal = self._calibration
+        top_position, p1 = scored[0]
+        p2 = scored[1][1] if len(scored) > 1 else 0.0
+        ids = [self._index.entries[p].entry.id for p, _ in scored]
+        distinct = set(query.units)
+        generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
+        answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS
+        if answerable and p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin:
+            return Decision("answer", ids[0], (), round(p1, 4))
+        if p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor):
+            floor = cal.suggest_floor
+            picks = [ids[0], *(i for i, (_, p) in zip(ids[1:], scored[1:], strict=True) if p >= floor)]
+            return Decision("suggest", None, tuple(picks[:MAX_SUGGESTIONS]), round(p1, 4))
+        related = tuple(i for i, (_, p) in zip(ids, scored, strict=True) if p >= RELATED_FLOOR)
+        return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4))
+
+    def labelled_candidates(self, text: str, expect: str | None, style: str = "") -> LabelledCandidates:
+        """Features of every reranked candidate with 0/1 labels, for fitting the calibration."""
+        query = self._analyze(text)
+        positions = self._index.retrieve(query, RERANK_CANDIDATES) if query.units or query.pinyin_bigrams else []
+        rows = candidate_features(query, positions, self._index) if positions else []
+        labels = [1 if self._index.entries[p].entry.id == expect else 0 for p in positions]
+        return LabelledCandidates(rows, labels, expect is not None, style)
+
+
+_analyzers: dict[tuple[str, ...], Analyzer] = {}
+
+
+def _shared_analyzer(extra_words: tuple[str, ...]) -> Analyzer:
+    """jieba initialisation costs ~0.7 s: reuse the analyser for the same vocabulary."""
+    analyzer = _analyzers.get(extra_words)
+    if analyzer is None:
+        analyzer = Analyzer(extra_words=extra_words)
+        if len(_analyzers) > 8:
+            _analyzers.clear()
+        _analyzers[extra_words] = analyzer
+    return analyzer

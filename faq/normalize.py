@@ -1,0 +1,90 @@
+"""Text normalisation shared by the KB index and incoming messages.
+
+Both sides must go through exactly the same steps, otherwise a full-width "ＰＲ" or a
+Traditional "護照" would never meet the KB's "PR" and "护照".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+from faq.lexicon import FILLERS
+
+_converter_lock = threading.Lock()
+_t2s: opencc.OpenCC | None = None
+
+
+def _t2s_converter() -> opencc.OpenCC:
+    global _t2s
+    with _converter_lock:
+        if _t2s is None:
+            _t2s = opencc.OpenCC("t2s")
+        return _t2s
+
+
+def to_simplified(text: str) -> str:
+    return str(_t2s_converter().convert(text))
+
+
+_APOSTROPHE_S = re.compile(r"['’]s\b")
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ASCII_WORD_FILLERS = tuple(f for f in FILLERS if f.isascii())
+# Single characters (嗯, 啊, 额 …) are removed as stop words after segmentation instead:
+# as substrings they would also cut real words such as 额度.
+_CJK_FILLERS = tuple(sorted((f for f in FILLERS if not f.isascii() and len(f) > 1), key=len, reverse=True))
+_ASCII_FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _ASCII_WORD_FILLERS) + r")\b")
+
+
+def _keep(char: str) -> bool:
+    """Letters and digits carry meaning; punctuation, symbols and emoji do not."""
+    category = unicodedata.category(char)
+    return category[0] in ("L", "N")
+
+
+_SPOKEN_DIGITS = {"零": "0", "〇": "0", "幺": "1", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
+                  "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+# Dictated hotline numbers arrive as "幺二三六七"; four or more spoken digits in a row are a number.
+_SPOKEN_NUMBER = re.compile("[" + "".join(_SPOKEN_DIGITS) + "]{4,}")
+
+
+def _spoken_digits(text: str) -> str:
+    return _SPOKEN_NUMBER.sub(lambda m: "".join(_SPOKEN_DIGITS[c] for c in m.group(0)), text)
+
+
+def normalize_text(text: str) -> str:
+    """NFKC (full-width → half-width), lower case, Traditional → Simplified, punctuation → space."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _APOSTROPHE_S.sub("", text)
+    text = _spoken_digits(to_simplified(text))
+    text = "".join(c if _keep(c) else " " for c in text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def strip_fillers(normalized: str) -> str:
+    """Drop politeness and hesitation words (请问, 麻烦问一下, 嗯, thanks …) from normalised text."""
+    text = normalized
+    for filler in _CJK_FILLERS:
+        if filler in text:
+            text = text.replace(filler, " ")
+    text = _ASCII_FILLER_RE.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def normalize_term(term: str) -> str:
+    """Normalise a lexicon or KB term the same way messages are normalised."""
+    return normalize_text(term)
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def is_cjk_char(char: str) -> bool:
+    return bool(_CJK.match(char))

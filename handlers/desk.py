@@ -1,0 +1,47 @@
+"""The seam between the conversation and the people behind it.
+
+The text handler calls a ``HelpDesk`` when the FAQ cannot answer or the user asks for a person; the tickets
+package provides the real one. ``NoDesk`` is what an account without a staffed desk says: an honest
+fallback with the public channels, never a promise nobody will keep.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from handlers import texts
+from handlers.context import HandlerContext, Reply
+
+HandoverReason = Literal["unanswered", "asked_for_human"]
+
+
+class HelpDesk(Protocol):
+    async def hand_over(
+        self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
+    ) -> Reply: ...
+
+    async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """Add a message to the user's open ticket, if there is one."""
+        ...
+
+    async def status(self, ctx: HandlerContext) -> Reply: ...
+
+    async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
+        """Staff answers that could not be pushed (48-hour window closed), delivered now the user wrote."""
+        ...
+
+
+class NoDesk:
+    async def hand_over(
+        self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
+    ) -> Reply:
+        return Reply(texts.FALLBACK_NO_DESK)
+
+    async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
+        return None
+
+    async def status(self, ctx: HandlerContext) -> Reply:
+        return Reply("目前没有进行中的留言。")
+
+    async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
+        return []

@@ -1,0 +1,1 @@
+"""A durable job queue on Redis: jobs survive restarts, a crashed worker's jobs come back, failures stay visible."""

