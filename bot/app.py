@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from bot import simulator, webhook
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
+from tickets import answer_page
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,13 @@ def create_app(
     settings = settings or (services.settings if services else get_settings())
     fake_app = None
     if settings.uses_fake_wechat:
-        from wechat.fake_api import create_fake_wechat_app
+        from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 
-        fake_app = create_fake_wechat_app()
-        fake_app.state.wechat.add_follower  # noqa: B018 - fail early if the fake's API changed
+        fake_app = create_fake_wechat_app(
+            FakeWeChatState(appid=settings.wechat_appid, secret=settings.wechat_secret,
+                            template_ids=(settings.wechat_answer_template_id or "TPL_FAKE_NOTICE",
+                                          settings.wechat_staff_template_id or "TPL_FAKE_STAFF"))
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +52,7 @@ def create_app(
     if services is not None:
         app.state.services = services
     app.include_router(webhook.router)
+    app.include_router(answer_page.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

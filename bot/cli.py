@@ -95,9 +95,11 @@ def fake_wechat(host: str, port: int) -> None:
     """Run the fake WeChat API on its own (for several service processes, tests and benchmarks)."""
     import uvicorn
 
-    from wechat.fake_api import create_fake_wechat_app
+    from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 
-    uvicorn.run(create_fake_wechat_app(), host=host, port=port, log_level="warning", access_log=False)
+    settings = _settings()
+    state = FakeWeChatState(appid=settings.wechat_appid, secret=settings.wechat_secret)
+    uvicorn.run(create_fake_wechat_app(state), host=host, port=port, log_level="warning", access_log=False)
 
 
 @main.command()

@@ -140,5 +140,11 @@ def build_services(
     return services
 
 
-# Domain packages (tickets, greetings) register themselves here: a desk, job handlers, periodic sweeps.
-PLUGINS: list[Callable[[Services], None]] = []
+def _plugins() -> list[Callable[[Services], None]]:
+    """Domain packages register themselves here: a desk, job handlers, periodic sweeps, event listeners."""
+    from tickets.plugin import install as install_tickets
+
+    return [install_tickets]
+
+
+PLUGINS: list[Callable[[Services], None]] = _plugins()

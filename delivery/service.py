@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from calendars.clock import Clock
@@ -27,7 +26,8 @@ log = logging.getLogger(__name__)
 JOB_KIND = "deliver"
 MAX_ATTEMPTS = 8  # then the delivery is failed and shown to staff (the worker gives up at the same count)
 # A failed send that is the user's doing (window closed, unfollowed) is handed to whoever owns the purpose.
-PermanentFailureHook = Callable[[AsyncSession, Delivery, WeChatApiError], Awaitable[None]]
+# It returns ids of deliveries it added (a fallback), which are enqueued after the commit.
+PermanentFailureHook = Callable[[AsyncSession, Delivery, WeChatApiError], Awaitable[list[int]]]
 
 
 class DeliveryService:
@@ -43,6 +43,7 @@ class DeliveryService:
         self.api = api
         self.clock = clock
         self.on_permanent_failure: dict[str, PermanentFailureHook] = {}
+        self.on_sent: list[Callable[[AsyncSession, Delivery], Awaitable[None]]] = []
 
     async def add(
         self,
@@ -63,13 +64,10 @@ class DeliveryService:
             key=key, openid=openid, channel=channel, purpose=purpose, ref=ref, payload=payload, state="pending",
             attempts=0, last_error="", created_at=self.clock.now(), updated_at=self.clock.now(),
         )
-        try:
-            async with session.begin_nested():
-                session.add(delivery)
-        except IntegrityError:  # a concurrent request stored the same key first
-            found = await session.scalar(select(Delivery).where(Delivery.key == key))
-            assert found is not None
-            return found
+        # A concurrent writer of the same key makes this transaction fail on the unique key at commit; the
+        # caller's unit of work is then retried whole (WeChat redelivers, the job runs again).
+        session.add(delivery)
+        await session.flush()
         return delivery
 
     async def enqueue(self, delivery_id: int) -> None:
@@ -104,7 +102,7 @@ class DeliveryService:
             channel, body = delivery.channel, dict(delivery.payload)
         try:
             if channel == "template":
-                await self.api.send_template_payload(body)
+                await self.api.call("POST", "message/template/send", json_body=body)
             else:
                 await self.api.send_custom(body)
         except WeChatApiError as exc:
@@ -128,8 +126,11 @@ class DeliveryService:
                     created_at=self.clock.now(),
                 )
             )
+            for hook in self.on_sent:
+                await hook(session, delivery)
 
     async def _failed(self, delivery_id: int, exc: Exception) -> None:
+        follow_ups: list[int] = []
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id)
             assert delivery is not None
@@ -140,7 +141,9 @@ class DeliveryService:
             if isinstance(exc, WeChatApiError) and not exc.transient:
                 hook = self.on_permanent_failure.get(delivery.purpose)
                 if hook is not None:
-                    await hook(session, delivery, exc)
+                    follow_ups = await hook(session, delivery, exc)
+        for follow_up in follow_ups:
+            await self.enqueue(follow_up)
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=30)) -> int:
         """Re-enqueue pending deliveries whose job went missing; cheap enough to run every few seconds."""

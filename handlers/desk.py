@@ -16,6 +16,10 @@ HandoverReason = Literal["unanswered", "asked_for_human"]
 
 
 class HelpDesk(Protocol):
+    async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """Take a message before the FAQ sees it (e.g. the question after the user asked for a person)."""
+        ...
+
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply: ...
@@ -32,6 +36,9 @@ class HelpDesk(Protocol):
 
 
 class NoDesk:
+    async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
+        return None
+
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply:

@@ -34,8 +34,9 @@ def _has_han(text: str) -> bool:
 async def answer_text(ctx: HandlerContext, text: str) -> Reply:
     if _has_han(text):
         ctx.follower.script = "hant" if is_traditional(text) else "hans"
-    reply = await _respond(ctx, text)
+    # Staff answers that could not be pushed go first, so a follow-up is read against the answer.
     waiting = await ctx.services.desk.answers_waiting(ctx)
+    reply = await _respond(ctx, text)
     if waiting:
         reply.extra = [*waiting, *reply.extra]
     return reply
@@ -61,22 +62,25 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         if await state.has_choices(ctx.openid):
             return Reply(texts.NO_CHOICE)
 
+    intercepted = await services.desk.intercept(ctx, text)
+    if intercepted is not None:
+        return intercepted
     matcher = services.knowledge.matcher
     decision = matcher.decide(text)
     if decision.decision == "answer" and decision.faq_id is not None:
         await state.clear_choices(ctx.openid)
         return answer_reply(matcher.entry(decision.faq_id), decision.score)
-    follow_up = await services.desk.follow_up(ctx, text)
-    if follow_up is not None:
-        return follow_up
-    if decision.decision == "suggest" and decision.suggestions:
-        return await suggest_reply(ctx, [matcher.entry(faq_id) for faq_id in decision.suggestions[:3]])
     if decision.smalltalk == "greeting":
         return Reply(texts.GREETING, meta={"decision": "greeting"})
     if decision.smalltalk == "thanks":
         return Reply(texts.THANKS, meta={"decision": "thanks"})
     if decision.smalltalk == "bye":
         return Reply(texts.BYE, meta={"decision": "bye"})
+    follow_up = await services.desk.follow_up(ctx, text)
+    if follow_up is not None:
+        return follow_up
+    if decision.decision == "suggest" and decision.suggestions:
+        return await suggest_reply(ctx, [matcher.entry(faq_id) for faq_id in decision.suggestions[:3]])
     return await services.desk.hand_over(ctx, text, "unanswered", decision.suggestions)
 
 

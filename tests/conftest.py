@@ -73,6 +73,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _truncate(database_url: str) -> None:
+    import storage.all_models  # noqa: F401 - fills Base.metadata
     from storage.db import create_sync_engine
     from storage.models import Base
 
@@ -114,7 +115,7 @@ def fake_clock():  # type: ignore[no-untyped-def]
 def fake_wechat(fake_clock):  # type: ignore[no-untyped-def]
     from wechat.fake_api import FakeWeChatState
 
-    return FakeWeChatState(clock=fake_clock)
+    return FakeWeChatState(appid=TEST_APPID, secret=TEST_SECRET, clock=fake_clock)
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""Getting a staff answer to the user, whichever way WeChat allows at the time.
+
+- 48-hour window open → a customer-service message with the answer.
+- window closed (or WeChat says 45015/45047 when we try) → a template message saying an answer is ready, with a
+  signed link to it; the answer itself goes out the next time the user writes (``answers_waiting``).
+- no template configured → the answer waits for the user's next message, and staff are told.
+Every path stores its delivery before anything leaves, under a key derived from the answer, so a retry or a
+worker restart never sends it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from delivery.service import text_payload
+from faq.script import to_traditional
+from storage.models import Delivery, Follower
+from tickets.answer_page import answer_link
+from tickets.models import StaffNotification, Ticket, TicketEvent
+from tickets.sla import format_due_zh
+from tickets.windows import window_open
+from wechat.api_client import WeChatApiError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+# 45015: 回复时间超过限制 (window closed); 45047: 客服接口下行条数超过上限 (5 per window).
+WINDOW_ERRORS = frozenset({45015, 45047})
+
+
+def answer_text(ticket: Ticket) -> str:
+    text = f"您好，您的留言（编号 {ticket.number}）已有答复：\n\n{ticket.answer or ''}\n\n如还有疑问，请直接回复。"
+    return to_traditional(text) if ticket.script == "hant" else text
+
+
+async def schedule_answer_delivery(services: Services, session: AsyncSession, ticket: Ticket) -> list[int]:
+    """Record how this answer reaches the user; returns delivery ids to enqueue after commit."""
+    now = services.clock.now()
+    follower = await session.get(Follower, ticket.openid)
+    key = f"ticket-answer:{ticket.number}:{ticket.version}"
+    if window_open(follower, now):
+        delivery = await services.deliveries.add(
+            session, key=key, openid=ticket.openid, payload=text_payload(ticket.openid, answer_text(ticket)),
+            purpose="ticket_answer", ref=ticket.number,
+        )
+        ticket.answer_delivery = "sending"
+        return [delivery.id]
+    return await notify_answer_ready(services, session, ticket, key, reason="window closed")
+
+
+async def notify_answer_ready(
+    services: Services, session: AsyncSession, ticket: Ticket, key: str, reason: str
+) -> list[int]:
+    template_id = services.settings.wechat_answer_template_id
+    session.add(TicketEvent(ticket_id=ticket.id, actor="system", action="answer_waiting",
+                            detail={"reason": reason}, at=services.clock.now()))
+    if not template_id:
+        ticket.answer_delivery = "waiting"
+        session.add(StaffNotification(
+            recipient=ticket.assignee or "role:supervisor", kind="delivery_waiting", ticket_id=ticket.id,
+            text=f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
+            created_at=services.clock.now()))
+        return []
+    delivery = await services.deliveries.add(
+        session, key=f"{key}:notice", openid=ticket.openid, channel="template", purpose="answer_notice",
+        ref=ticket.number, payload=template_payload(services, ticket),
+    )
+    ticket.answer_delivery = "notified"
+    return [delivery.id]
+
+
+def template_payload(services: Services, ticket: Ticket) -> dict[str, Any]:
+    convert = to_traditional if ticket.script == "hant" else (lambda text: text)
+    answered = ticket.answered_at or services.clock.now()
+    return {
+        "touser": ticket.openid,
+        "template_id": services.settings.wechat_answer_template_id,
+        "url": answer_link(services.settings, ticket.number),
+        "data": {
+            "first": {"value": convert("您的留言已有答复")},
+            "keyword1": {"value": ticket.number},
+            "keyword2": {"value": format_due_zh(answered)},
+            "remark": {"value": convert("点击查看答复全文；您下次给我们发消息时也会收到。")},
+        },
+    }
+
+
+async def on_answer_send_failed(session: AsyncSession, delivery: Delivery, exc: WeChatApiError,
+                                services: Services) -> list[int]:
+    """A customer-service answer was refused for good: fall back to the template notice when the window is
+    the reason; otherwise mark it failed and tell staff."""
+    ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+    if ticket is None:
+        return []
+    if exc.errcode in WINDOW_ERRORS:
+        return await notify_answer_ready(services, session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
+    ticket.answer_delivery = "failed"
+    session.add(StaffNotification(
+        recipient=ticket.assignee or "role:supervisor", kind="delivery_failed", ticket_id=ticket.id,
+        text=f"{ticket.number} 的答复发送失败：{exc}", created_at=services.clock.now()))
+    return []
+
+
+async def on_delivery_sent(session: AsyncSession, delivery: Delivery) -> None:
+    if delivery.purpose == "ticket_answer" and delivery.ref:
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        if ticket is not None and ticket.answer_delivery == "sending":
+            ticket.answer_delivery = "sent"
+
+
+async def answers_waiting(services: Services, session: AsyncSession, openid: str) -> list[str]:
+    """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
+    tickets = (await session.scalars(
+        select(Ticket).where(Ticket.openid == openid, Ticket.state == "answered",
+                             Ticket.answer_delivery.in_(("waiting", "notified")))
+        .order_by(Ticket.answered_at)
+    )).all()
+    texts = []
+    for ticket in tickets:
+        texts.append(answer_text(ticket))
+        ticket.answer_delivery = "sent"
+        session.add(TicketEvent(ticket_id=ticket.id, actor="system", action="answer_delivered_on_return",
+                                detail=None, at=services.clock.now()))
+    return texts

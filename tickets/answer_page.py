@@ -1,0 +1,67 @@
+"""The public page a template message links to: a staff answer, behind a signed, expiring link.
+
+Template messages cannot carry a long answer, and the customer-service window may be closed, so the notice
+links here. The link is signed with the service's secret key; it names only the ticket number.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from config.settings import Settings
+from faq.script import to_traditional
+from tickets.models import Ticket
+
+LINK_MAX_AGE_S = 90 * 24 * 3600
+router = APIRouter(include_in_schema=False)
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="qiaobot.answer-link")
+
+
+def answer_link(settings: Settings, ticket_number: str) -> str:
+    token = _serializer(settings).dumps(ticket_number)
+    return f"{settings.public_base_url.rstrip('/')}/a/{token}"
+
+
+def ticket_of_token(settings: Settings, token: str) -> str | None:
+    try:
+        number = _serializer(settings).loads(token, max_age=LINK_MAX_AGE_S)
+    except BadSignature:
+        return None
+    return number if isinstance(number, str) else None
+
+
+_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<style>body{{font-family:-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:680px;margin:0 auto;
+padding:20px;line-height:1.7;color:#222}}h1{{font-size:20px}}.q{{background:#f4f4f4;padding:12px;border-radius:6px;
+white-space:pre-wrap}}.a{{white-space:pre-wrap}}small{{color:#888}}</style></head><body>{body}</body></html>"""
+
+
+@router.get("/a/{token}", response_class=HTMLResponse)
+async def show_answer(token: str, request: Request) -> HTMLResponse:
+    services = request.app.state.services
+    number = ticket_of_token(services.settings, token)
+    if number is None:
+        body = "<h1>链接无效或已过期</h1><p>请在公众号中发送“查询”查看您的留言和答复。</p>"
+        return HTMLResponse(_PAGE.format(title="链接无效", body=body), status_code=404)
+    async with services.sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None or not ticket.answer:
+        body = "<h1>暂无答复</h1><p>工作人员答复后，您会在公众号中收到通知。</p>"
+        return HTMLResponse(_PAGE.format(title="暂无答复", body=body), status_code=404)
+    convert = to_traditional if ticket.script == "hant" else (lambda text: text)
+    body = (
+        f"<h1>{escape(convert('留言答复'))} {escape(ticket.number)}</h1>"
+        f"<p><strong>{escape(convert('您的问题'))}</strong></p><div class='q'>{escape(ticket.question)}</div>"
+        f"<p><strong>{escape(convert('答复'))}</strong></p><div class='a'>{escape(convert(ticket.answer))}</div>"
+        f"<p><small>{escape(convert('如还有疑问，请直接在公众号中回复。'))}</small></p>"
+    )
+    return HTMLResponse(_PAGE.format(title=escape(ticket.number), body=body))

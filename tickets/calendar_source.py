@@ -1,0 +1,38 @@
+"""The working calendar as staff keep it in ``config/holidays.yaml``, reloaded when the file changes.
+
+The file's content hash is the calendar's fingerprint: when it differs from the one open tickets were
+computed with, their due times are recomputed (Zammad issue #534 is what happens when they are not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+from calendars import WorkingCalendar, parse_holidays
+from config.settings import Settings
+
+_lock = threading.Lock()
+_cache: dict[Path, tuple[str, WorkingCalendar]] = {}
+
+
+def calendar_fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "none"
+
+
+def load_calendar(path: Path) -> tuple[str, WorkingCalendar]:
+    """(fingerprint, calendar); parsed once per content, so calling it often is cheap."""
+    fingerprint = calendar_fingerprint(path)
+    with _lock:
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == fingerprint:
+            return cached
+    calendar = parse_holidays(path.read_text(encoding="utf-8"), str(path)) if path.exists() else WorkingCalendar()
+    with _lock:
+        _cache[path] = (fingerprint, calendar)
+    return fingerprint, calendar
+
+
+def current_calendar(settings: Settings) -> WorkingCalendar:
+    return load_calendar(Path(settings.holidays_path))[1]

@@ -1,0 +1,207 @@
+"""The help desk as the conversation sees it: hand a question over, add to it, report on it.
+
+Every write happens in the request's unit of work and is keyed by the WeChat message that caused it, so a
+redelivered message (or one re-handled after a crash) finds the ticket it already made instead of a second one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.commands import command_of
+from handlers.context import HandlerContext, Reply
+from handlers.desk import HandoverReason
+from storage.models import MessageLog
+from tickets.answer_delivery import answers_waiting
+from tickets.calendar_source import current_calendar
+from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.numbering import next_number
+from tickets.sla import due_time, format_due_zh
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+RECENT = timedelta(minutes=30)
+REOPEN_WITHIN = timedelta(days=7)
+AWAITING_TTL_S = 30 * 60
+STATE_ZH = {"open": "处理中", "answered": "已答复", "closed": "已关闭"}
+
+
+class TicketDesk:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _awaiting_key(self, openid: str) -> str:
+        return f"qiaobot:desk:awaiting:{openid}"
+
+    async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """After “人工” without a question, the next message is the question, whatever the FAQ thinks."""
+        if not await self.services.redis.get(self._awaiting_key(ctx.openid)):
+            return None
+        await self.services.redis.delete(self._awaiting_key(ctx.openid))
+        return await self._open(ctx, text, related=())
+
+    async def hand_over(
+        self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
+    ) -> Reply:
+        session: AsyncSession = ctx.session
+        existing = await _ticket_by_source(session, ctx.dedupe_key)
+        if existing is not None:  # this very message was handled before (redelivery after a crash)
+            return self._created_reply(existing, ctx.now)
+        current = await _current_ticket(session, ctx.openid)
+        if current is not None and current.state == "open":
+            if reason == "asked_for_human":
+                return Reply(f"您的留言（编号 {current.number}）正在由工作人员处理，我们将在"
+                             f"{format_due_zh(current.due_at, _today(ctx.now))}前答复。如需补充，直接发送即可。")
+            return await self._append(ctx, current, text)
+        if reason == "asked_for_human":
+            question = await _recent_question(session, ctx.openid, ctx.now)
+            if question is None:
+                await self.services.redis.set(self._awaiting_key(ctx.openid), b"1", ex=AWAITING_TTL_S)
+                return Reply("好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，"
+                             "并在2个工作日内答复。")
+            return await self._open(ctx, question, related=())
+        return await self._open(ctx, text, related=related)
+
+    async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
+        session: AsyncSession = ctx.session
+        current = await _current_ticket(session, ctx.openid)
+        if current is None:
+            return None
+        if current.state == "open":
+            return await self._append(ctx, current, text)
+        if current.state == "answered" and current.answered_at and ctx.now - current.answered_at < REOPEN_WITHIN:
+            return await self._reopen(ctx, current, text)
+        return None
+
+    async def status(self, ctx: HandlerContext) -> Reply:
+        tickets = (await ctx.session.scalars(
+            select(Ticket).where(Ticket.openid == ctx.openid).order_by(Ticket.created_at.desc()).limit(5)
+        )).all()
+        if not tickets:
+            return Reply("您目前没有留言记录。如需人工答复，请回复“人工”。")
+        lines = ["您最近的留言："]
+        for ticket in tickets:
+            line = f"{ticket.number}：{STATE_ZH.get(ticket.state, ticket.state)}"
+            if ticket.state == "open":
+                line += f"，预计{format_due_zh(ticket.due_at, _today(ctx.now))}前答复"
+            elif ticket.answered_at is not None:
+                line += f"，{format_due_zh(ticket.answered_at, _today(ctx.now))}已答复"
+            lines.append(f"{line}\n  问题：{_clip(ticket.question)}")
+        return Reply("\n".join(lines))
+
+    async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
+        return await answers_waiting(self.services, ctx.session, ctx.openid)
+
+    async def _open(self, ctx: HandlerContext, question: str, related: tuple[str, ...]) -> Reply:
+        session: AsyncSession = ctx.session
+        existing = await _ticket_by_source(session, ctx.dedupe_key)
+        if existing is not None:
+            return self._created_reply(existing, ctx.now)
+        settings = self.services.settings
+        due = due_time(ctx.now, current_calendar(settings), settings.close_of_business, settings.tz)
+        ticket = Ticket(
+            number=await next_number(session, ctx.now), openid=ctx.openid, source_key=ctx.dedupe_key,
+            state="open", category=self._category(related), question=question, script=ctx.follower.script,
+            created_at=ctx.now, due_at=due.due, due_provisional=due.provisional, answer_delivery="none",
+            reopen_count=0,
+        )
+        session.add(ticket)
+        await session.flush()
+        for earlier in await _recent_conversation(session, ctx.openid, ctx.now, question):
+            session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier,
+                                      created_at=ctx.now))
+        session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=question,
+                                  source_key=ctx.dedupe_key, created_at=ctx.now))
+        session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="created",
+                                detail={"due": due.due.isoformat(), "provisional": due.provisional,
+                                        "related": list(related[:3])}, at=ctx.now))
+        return self._created_reply(ticket, ctx.now)
+
+    def _category(self, related: tuple[str, ...]) -> str | None:
+        for faq_id in related[:1]:
+            try:
+                return self.services.knowledge.matcher.entry(faq_id).category
+            except KeyError:
+                return None
+        return None
+
+    def _created_reply(self, ticket: Ticket, now: datetime) -> Reply:
+        return Reply(
+            f"您的问题已转交工作人员，留言编号 {ticket.number}。\n"
+            f"我们将在{format_due_zh(ticket.due_at, _today(now))}前答复（2个工作日内，遇节假日顺延）。\n"
+            "如需补充，直接发送即可；回复“查询”可查看进度。",
+            meta={"decision": "handover", "ticket": ticket.number},
+        )
+
+    async def _append(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
+        if await ctx.session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
+            return Reply(f"已补充到您的留言（编号 {ticket.number}）中。")
+        ctx.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=text,
+                                      source_key=ctx.dedupe_key, created_at=ctx.now))
+        ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="appended", detail=None, at=ctx.now))
+        return Reply(f"已补充到您的留言（编号 {ticket.number}）中，工作人员会一并答复。",
+                     meta={"decision": "appended", "ticket": ticket.number})
+
+    async def _reopen(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
+        settings = self.services.settings
+        due = due_time(ctx.now, current_calendar(settings), settings.close_of_business, settings.tz)
+        ticket.state = "open"
+        ticket.reopen_count += 1
+        ticket.due_at, ticket.due_provisional = due.due, due.provisional
+        ticket.reminded_at = ticket.escalated_at = None
+        ctx.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=text,
+                                      source_key=ctx.dedupe_key, created_at=ctx.now))
+        ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="reopened",
+                                    detail={"due": due.due.isoformat()}, at=ctx.now))
+        return Reply(f"已收到您对留言 {ticket.number} 的追问，我们将在{format_due_zh(due.due, _today(ctx.now))}前答复。",
+                     meta={"decision": "reopened", "ticket": ticket.number})
+
+
+def _today(now: datetime):  # type: ignore[no-untyped-def]
+    from tickets.sla import BEIJING
+
+    return now.astimezone(BEIJING).date()
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+async def _ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:
+    ticket = await session.scalar(select(Ticket).where(Ticket.source_key == key))
+    if ticket is not None:
+        return ticket
+    message = await session.scalar(select(TicketMessage).where(TicketMessage.source_key == key))
+    return None if message is None else await session.get(Ticket, message.ticket_id)
+
+
+async def _current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
+        .order_by(Ticket.created_at.desc()).limit(1)
+    )
+
+
+async def _recent_texts(session: AsyncSession, openid: str, now: datetime) -> list[str]:
+    rows = (await session.scalars(
+        select(MessageLog.content).where(
+            MessageLog.openid == openid, MessageLog.direction == "in", MessageLog.msg_type.in_(("text", "voice")),
+            MessageLog.created_at >= now - RECENT,
+        ).order_by(MessageLog.created_at.desc(), MessageLog.id.desc()).limit(5)
+    )).all()
+    return [text for text in reversed(rows) if text.strip() and command_of(text) is None]
+
+
+async def _recent_question(session: AsyncSession, openid: str, now: datetime) -> str | None:
+    texts = await _recent_texts(session, openid, now)
+    return texts[-1] if texts else None
+
+
+async def _recent_conversation(session: AsyncSession, openid: str, now: datetime, question: str) -> list[str]:
+    """Earlier messages of the last half hour, so staff see what led to the question."""
+    return [text for text in await _recent_texts(session, openid, now) if text != question]

@@ -1,0 +1,127 @@
+"""Tables of the help desk: tickets, their messages and audit trail, staff accounts and staff notifications.
+
+Two staff answering at once must not overwrite each other silently: ``Ticket.version`` is an optimistic lock
+(SQLAlchemy's version counter), so the second save fails and the console shows the first answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models import Base, BigId, utcnow
+
+TICKET_STATES = ("open", "answered", "closed")
+ROLES = ("staff", "supervisor", "admin")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))  # for reminder template messages
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def can(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class TicketCounter(Base):
+    """Per-day sequence for human-friendly numbers such as Q20261122-0007."""
+
+    __tablename__ = "ticket_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_state_due", "state", "due_at"),
+        Index("ix_tickets_openid_state", "openid", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(160), unique=True)  # the WeChat message that opened it
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    category: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    script: Mapped[str] = mapped_column(String(8), default="hans")
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime]
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None]
+    first_answered_at: Mapped[datetime | None]  # for the on-time rate; reopening does not reset it
+    closed_at: Mapped[datetime | None]
+    # none | sending | sent | notified (template sent, answer waits for the user's next message) | failed
+    answer_delivery: Mapped[str] = mapped_column(String(16), default="none")
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketMessage(Base):
+    """The conversation of a ticket: user messages, staff answers and internal notes (never sent)."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # user | answer | note
+    author: Mapped[str] = mapped_column(String(64))  # openid or staff username
+    body: Mapped[str] = mapped_column(Text)
+    source_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class TicketEvent(Base):
+    """Audit log: every state change with who and when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # "user", "system" or a staff username
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffNotification(Base):
+    """What the console shows staff: reminders before a due time, escalations when overdue, missed sends."""
+
+    __tablename__ = "staff_notifications"
+    __table_args__ = (Index("ix_staff_notifications_recipient", "recipient", "read_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(64))  # a username, or "role:supervisor"
+    kind: Mapped[str] = mapped_column(String(32))  # reminder | escalation | delivery_failed | greeting ...
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]

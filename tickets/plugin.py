@@ -1,0 +1,25 @@
+"""Plug the help desk into the service: the desk, answer-delivery hooks, the tracker's periodic sweeps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tickets import answer_delivery
+from tickets.desk import TicketDesk
+from tickets.reminders import follow_calendar_changes, sweep_reminders
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+def install(services: Services) -> None:
+    services.desk = TicketDesk(services)
+    deliveries = services.deliveries
+
+    async def on_answer_failed(session, delivery, exc):  # type: ignore[no-untyped-def]
+        return await answer_delivery.on_answer_send_failed(session, delivery, exc, services)
+
+    deliveries.on_permanent_failure["ticket_answer"] = on_answer_failed
+    deliveries.on_sent.append(answer_delivery.on_delivery_sent)
+    services.periodic.append((60.0, lambda: sweep_reminders(services)))
+    services.periodic.append((300.0, lambda: follow_calendar_changes(services)))
