@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     wechat_secret: str = ""
     wechat_aes_key: str = Field(default="", description="43-char EncodingAESKey; empty = plaintext only")
     wechat_api_base: str = ""
-    wechat_answer_template_id: str = ""
+    wechat_answer_template_id: str = ""  # template message "your answer is ready" (out-of-window answers)
+    wechat_staff_template_id: str = ""  # template message to staff openids for reminders and escalations
 
     # Storage
     database_url: str = ""
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     # Time
     timezone: str = "Asia/Shanghai"
     close_of_business: time = time(17, 30)
+    reminder_lead_minutes: int = Field(default=120, ge=0)
 
     # Web
     public_base_url: str = "http://127.0.0.1:8000"
