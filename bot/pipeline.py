@@ -20,7 +20,7 @@ from bot.services import Services
 from faq.script import to_traditional
 from handlers import texts
 from handlers.context import HandlerContext, Reply
-from handlers.long_text import split_for_wechat
+from handlers.long_text import REPLY_LIMIT_BYTES, split_for_wechat
 from storage.followers import ensure_follower
 from storage.models import MessageLog
 
@@ -127,7 +127,8 @@ async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[st
     """Put the reply in the user's script and within WeChat's size limit, keeping the rest for “更多”."""
     convert = to_traditional if ctx.traditional else (lambda text: text)
     main = convert(reply.text) if reply.text else ""
-    chunks = split_for_wechat(main, reserve=_MORE_RESERVE) if main else [""]
+    fits = len(main.encode("utf-8")) <= REPLY_LIMIT_BYTES
+    chunks = [main] if fits else split_for_wechat(main, reserve=_MORE_RESERVE)
     if len(chunks) > 1:
         hint = "\n" + convert(texts.MORE_HINT)
         rest = [chunk + hint for chunk in chunks[1:-1]] + [chunks[-1]]
