@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
 import click
 
@@ -133,21 +132,12 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-def _register_optional_groups(group: click.Group) -> None:
-    """Domain packages contribute their command groups; a missing one must not break the others."""
-    import importlib
+def _register_groups(group: click.Group) -> None:
+    from faq.cli import faq
+    from tickets.cli import sla, staff
 
-    for module_name, attribute in (("faq.cli", "faq"), ("tickets.cli", "sla"), ("tickets.cli", "staff"),
-                                   ("greetings.cli", "greetings")):
-        try:
-            module: Any = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        command = getattr(module, attribute, None)
-        if command is not None:
-            group.add_command(command)
+    for command in (faq, sla, staff):
+        group.add_command(command)
 
 
-_register_optional_groups(main)
+_register_groups(main)

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import jieba
 from pypinyin import lazy_pinyin
@@ -32,6 +33,27 @@ CONCEPT_PREFIX = "#"
 _MAX_PHRASE_TOKENS = 4
 _MAX_PINYIN_TERM = 8
 _ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
+_GENERIC_ABROAD = frozenset({"国外", "海外", "外国", "境外", "在外", "驻外", "国外的", "abroad", "overseas"})
+_LOCATION_MARKERS = frozenset(
+    {
+        "在",
+        "于",
+        "住在",
+        "从",
+        "到",
+        "去",
+        "来自",
+        "人在",
+        "身在",
+        "in",
+        "from",
+        "at",
+        "to",
+        "living",
+        "live",
+        "住",
+    }
+)
 
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
@@ -93,6 +115,9 @@ class Analysis:
     units: tuple[str, ...]  # concepts ('#x') and content words, in order
     pinyin: str  # space-joined syllables of the content characters
     pinyin_bigrams: frozenset[str]
+    # A named foreign country used as an attribute ("美国商标", "US green card") rather than
+    # as where the user lives ("在美国…"): typically a question about that country's system.
+    foreign_attribute: bool = False
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -171,6 +196,7 @@ class Analyzer:
                 pending.clear()
 
         i = 0
+        foreign_attribute = False
         forms = self.lexicon.forms
         while i < len(tokens):
             token = tokens[i]
@@ -188,6 +214,10 @@ class Analyzer:
             else:
                 matched = forms.get(token)
             if matched:
+                if "#abroad" in matched and token not in _GENERIC_ABROAD:
+                    previous = tokens[i - 1] if i else ""
+                    if previous not in _LOCATION_MARKERS:
+                        foreign_attribute = True
                 flush()
                 units.extend(sorted(matched))
                 content_chars.extend(c for t in tokens[i : i + width] for c in t)
@@ -203,8 +233,14 @@ class Analyzer:
         flush()
         content_chars = [c for t in tokens if t not in STOPWORDS for c in t]
         syllables = pinyin_of("".join(content_chars))
-        bigrams = frozenset(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False))
-        return Analysis(normalized=clean, units=tuple(units), pinyin=" ".join(syllables), pinyin_bigrams=bigrams)
+        bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))
+        return Analysis(
+            normalized=clean,
+            units=tuple(units),
+            pinyin=" ".join(syllables),
+            pinyin_bigrams=bigrams,
+            foreign_attribute=foreign_attribute,
+        )
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:
         """Find lexicon terms by sound among unmatched tokens; keep the rest as words."""

@@ -47,7 +47,7 @@ class Calibration:
 
 # Hand-set starting point, used only when no fitted file exists.
 DEFAULT_CALIBRATION = Calibration(
-    weights=(4.0, 3.0, 2.0, 1.0, 1.0, 0.5, 1.0, 4.0),
+    weights=(4.0, 3.0, 2.0, 1.0, 1.0, 0.5, -2.0, -1.0, 1.0, 4.0),
     bias=-7.0,
     answer_threshold=0.8,
     answer_margin=0.3,
@@ -87,7 +87,7 @@ def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH) ->
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     """Gaussian elimination with partial pivoting; the systems here are ~10×10."""
     n = len(vector)
-    a = [row[:] + [vector[i]] for i, row in enumerate(matrix)]
+    a = [[*row, vector[i]] for i, row in enumerate(matrix)]
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
         a[col], a[pivot] = a[pivot], a[col]
@@ -174,14 +174,17 @@ def choose_thresholds(
     queries: Sequence[LabelledCandidates],
     probabilities: Sequence[Sequence[float]],
     wrong_budget: float = 0.01,
+    oos_budget: float = 0.07,
 ) -> ThresholdChoice:
-    """Most correct answers while wrong answers (in-scope wrong + out-of-scope answered)
-    stay under `wrong_budget` of the messages; the budget is set below the product target
-    because these are still in-sample queries."""
+    """Most correct answers while wrong answers stay under `wrong_budget` of in-scope
+    queries and answered out-of-scope messages under `oos_budget`.  The wrong budget sits
+    well below the 3 % target because unseen queries always do worse.  The out-of-scope
+    budget is a trade-off: on the dev set the few domain-adjacent out-of-scope messages
+    ("美国商标怎么注册") score like real questions, and pushing them below 5 % costs about
+    a quarter of all correct answers; refit with --oos-budget 0.035 to prefer that side."""
     in_scope = [i for i, q in enumerate(queries) if q.in_scope]
-    total = len(queries)
     n_in = max(1, len(in_scope))
-    n_out = max(1, total - len(in_scope))
+    n_out = max(1, len(queries) - len(in_scope))
     tops = [_top_two(p) for p in probabilities]
     best: tuple[float, float, float, float, float] | None = None
     for answer_threshold in [x / 100 for x in range(30, 100, 2)]:
@@ -196,7 +199,7 @@ def choose_thresholds(
                     correct += 1
                 else:
                     wrong += 1
-            if (wrong + oos) / total > wrong_budget:
+            if wrong / n_in > wrong_budget or oos / n_out > oos_budget:
                 continue
             key = (correct, -(wrong + oos), answer_threshold, margin)
             if best is None or key > best[:4]:
@@ -279,12 +282,18 @@ def cross_validated_probabilities(
     return out
 
 
-def fit_calibration(queries: Sequence[LabelledCandidates], l2: float = 1.0, note: str = "") -> Calibration:
+def fit_calibration(
+    queries: Sequence[LabelledCandidates],
+    l2: float = 1.0,
+    note: str = "",
+    wrong_budget: float = 0.01,
+    oos_budget: float = 0.07,
+) -> Calibration:
     rows = [f for q in queries for f in q.features]
     labels = [y for q in queries for y in q.labels]
     weights, bias = fit_logistic(rows, labels, l2=l2)
     oof = cross_validated_probabilities(queries, l2=l2)
-    choice = choose_thresholds(queries, oof)
+    choice = choose_thresholds(queries, oof, wrong_budget=wrong_budget, oos_budget=oos_budget)
     return Calibration(
         weights=weights,
         bias=bias,
@@ -313,13 +322,21 @@ def main() -> None:  # pragma: no cover - thin command-line wrapper
     parser.add_argument("--kb", required=True)
     parser.add_argument("--queries", required=True)
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument(
+        "--wrong-budget", type=float, default=0.01, help="max wrong answers, share of in-scope"
+    )
+    parser.add_argument("--oos-budget", type=float, default=0.07, help="max out-of-scope answered, share")
     parser.add_argument("--out", default=str(CALIBRATION_PATH))
     args = parser.parse_args()
     matcher = FaqMatcher.build(load_kb(args.kb))
     queries = load_queries(args.queries)
     labelled = [matcher.labelled_candidates(q.q, q.expect, q.style) for q in queries]
     calibration = fit_calibration(
-        labelled, l2=args.l2, note=f"fitted on {Path(args.queries).name} ({len(queries)} queries)"
+        labelled,
+        l2=args.l2,
+        note=f"fitted on {Path(args.queries).name} ({len(queries)} queries) with {Path(args.kb).name}",
+        wrong_budget=args.wrong_budget,
+        oos_budget=args.oos_budget,
     )
     save_calibration(calibration, Path(args.out))
     print(json.dumps(asdict(calibration), ensure_ascii=False, indent=2))

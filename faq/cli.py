@@ -76,7 +76,9 @@ def ask(kb: str | None, as_json: bool, text: str) -> None:
     )
     for message in messages:
         decision = matcher.decide(message)
-        click.echo(_decision_json(message, decision) if as_json else _decision_line(message, decision, matcher))
+        click.echo(
+            _decision_json(message, decision) if as_json else _decision_line(message, decision, matcher)
+        )
 
 
 @faq.command(name="eval")
@@ -108,7 +110,9 @@ def import_command(file: str, dry_run: bool) -> None:
 
 @faq.command(name="export")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kb", type=click.Path(exists=True, dir_okay=False), help="Convert this KB file instead of the database.")
+@click.option(
+    "--kb", type=click.Path(exists=True, dir_okay=False), help="Convert this KB file instead of the database."
+)
 def export_command(file: str, kb: str | None) -> None:
     """Write the KB to FILE; the format follows the extension (.yaml/.csv/.xlsx)."""
     entries = _entries_from(kb)

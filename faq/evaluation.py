@@ -37,7 +37,11 @@ def load_queries(path: str | Path) -> list[LabelledQuery]:
     out: list[LabelledQuery] = []
     for row in data:
         expect = row.get("expect")
-        out.append(LabelledQuery(str(row["q"]), str(expect) if expect else None, str(row.get("style") or "unspecified")))
+        out.append(
+            LabelledQuery(
+                str(row["q"]), str(expect) if expect else None, str(row.get("style") or "unspecified")
+            )
+        )
     return out
 
 
@@ -127,7 +131,8 @@ class EvalReport:
         def fmt(v: float | int | None) -> str:
             return "-" if v is None else f"{v}"
 
-        header = f"{'style':<14}{'n':>5}{'correct%':>10}{'wrong%':>8}{'wrong':>7}{'hit%':>7}{'oos':>5}{'oosAns%':>9}"
+        columns = ("correct%", 10), ("wrong%", 8), ("wrong", 7), ("hit%", 7), ("oos", 5), ("oosAns%", 9)
+        header = f"{'style':<14}{'n':>5}" + "".join(f"{name:>{width}}" for name, width in columns)
         lines = [header, "-" * len(header)]
         for name, stats in [*sorted(self.by_style.items()), ("ALL", self.overall)]:
             r = stats.rates()
@@ -165,12 +170,17 @@ def evaluate(matcher: Decider, queries: Iterable[LabelledQuery]) -> EvalReport:
         latencies.append((time.perf_counter() - start) * 1000)
         overall.add(query, decision)
         by_style.setdefault(query.style, StyleStats()).add(query, decision)
-        correct = (
-            decision.decision != "answer" if query.expect is None else decision.faq_id == query.expect
-        )
+        correct = decision.decision != "answer" if query.expect is None else decision.faq_id == query.expect
         if not correct:
             failures.append(
-                Failure(query.q, query.style, query.expect, decision.decision, decision.faq_id,
-                        list(decision.suggestions), decision.score)
+                Failure(
+                    query.q,
+                    query.style,
+                    query.expect,
+                    decision.decision,
+                    decision.faq_id,
+                    list(decision.suggestions),
+                    decision.score,
+                )
             )
     return EvalReport(overall, by_style, percentile(latencies, 0.5), percentile(latencies, 0.99), failures)

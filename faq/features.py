@@ -22,7 +22,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "fuzz_chars",  # rapidfuzz ratio over normalised characters
     "fuzz_pinyin",  # rapidfuzz ratio over tone-less pinyin
     "bigram_cov",  # share of the message's pinyin bigrams present in the entry
-    "keyword",  # a KB keyword fully present in the message
+    "unknown",  # share of the message the whole KB has never seen (out-of-scope evidence)
+    "foreign_attr",  # the message asks about a named foreign country's own system
+    "keyword",  # IDF-weighted share of the entry's keywords present in the message
     "lead",  # base score minus the best *other* candidate's: ambiguity
 )
 
@@ -68,8 +70,21 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[fl
         bigram_cov = len(query.pinyin_bigrams & item.pinyin_bigrams) / len(query.pinyin_bigrams)
     else:
         bigram_cov = 0.0
-    keyword = 1.0 if any(k <= query_units for k in item.keyword_units) else 0.0
-    return [cov_query, cov_entry, fuzz_units / 100, fuzz_chars / 100, fuzz_pinyin / 100, bigram_cov, keyword]
+    # KB authors often list broad words (护照) as keywords: weigh hits by how telling they are.
+    keyword_units = frozenset().union(*item.keyword_units)
+    keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0
+    unknown = 1.0 - _weighted_share(query_units, index.vocabulary, index)
+    return [
+        cov_query,
+        cov_entry,
+        fuzz_units / 100,
+        fuzz_chars / 100,
+        fuzz_pinyin / 100,
+        bigram_cov,
+        unknown,
+        1.0 if query.foreign_attribute else 0.0,
+        keyword,
+    ]
 
 
 def base_score(raw: Sequence[float]) -> float:

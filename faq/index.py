@@ -56,8 +56,10 @@ class KbIndex:
                 postings.setdefault(key, []).append(position)
         self.size = count
         self._df = df
+        self.vocabulary = frozenset(u for u in df if not u.startswith("~"))
         self._idf = {u: math.log((count + 1) / (n + 0.5)) for u, n in df.items()}
-        self._unseen_idf = math.log(count + 1)
+        # A content word the KB never uses is strong evidence the KB does not cover the message.
+        self._unseen_idf = max(self._idf.values(), default=1.0)
         limit = max(50, int(count * _MAX_POSTING_SHARE))
         self._postings = {u: p for u, p in postings.items() if len(p) <= limit}
 
@@ -67,9 +69,11 @@ class KbIndex:
         if value is not None:
             return max(value, 0.05)
         if unit.startswith(CONCEPT_PREFIX):
-            return self._unseen_idf * 0.8
-        # unknown single characters are mostly recognition noise
-        return self._unseen_idf * (0.25 if len(unit) == 1 else 0.6)
+            return self._unseen_idf
+        # unknown single characters are mostly recognition noise; English paraphrases freely
+        if len(unit) == 1:
+            return self._unseen_idf * 0.3
+        return self._unseen_idf * (0.5 if unit.isascii() else 0.9)
 
     def is_specific(self, unit: str) -> bool:
         """A unit naming at most a couple of entries (台胞证, 负面清单), unlike 护照 or 签证."""

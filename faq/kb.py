@@ -23,6 +23,8 @@ _LIST_COLUMNS: frozenset[str] = frozenset({"similar", "keywords"})
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _REVIEWED = re.compile(r"^(\d{4})-(\d{2})$")
 _LIST_SPLIT = re.compile(r"[\n|]")
+# libyaml's loader is ~10x faster on a 10,000-entry KB; same safe subset of YAML.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,9 @@ def parse_kb_rows(rows: Sequence[Any]) -> list[FaqEntry]:
         faq_id = values["id"]
         if faq_id and not _SLUG.match(faq_id):
             row_problems.append(
-                KbProblem(index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}")
+                KbProblem(
+                    index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}"
+                )
             )
         elif faq_id in first_row:
             row_problems.append(KbProblem(index, "id", f"id {faq_id!r} 与第{first_row[faq_id]}行重复"))
@@ -209,7 +213,7 @@ def _broken(message: str) -> KbValidationError:
 
 def _read_yaml(path: Path) -> list[Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise _broken(f"YAML 无法解析：{exc}") from exc
     if data is None:
@@ -298,9 +302,7 @@ def load_kb(path: str | Path) -> list[FaqEntry]:
     except KbValidationError as exc:
         if _format(Path(path)) == "yaml":
             raise
-        located = [
-            KbProblem(p.row, p.field, p.message, sheet_row=p.row + 1) for p in exc.problems
-        ]
+        located = [KbProblem(p.row, p.field, p.message, sheet_row=p.row + 1) for p in exc.problems]
         raise KbValidationError(located) from None
 
 

@@ -9,6 +9,7 @@ a very long or garbled message needs a person.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ def _looks_binary(text: str) -> bool:
     bad = 0
     for char in text:
         category = unicodedata.category(char)
-        if char == "\ufffd" or category in ("Cc", "Co", "Cs", "Cn") and char not in "\n\r\t":
+        if char == "\ufffd" or (category in ("Cc", "Co", "Cs", "Cn") and char not in "\n\r\t"):
             bad += 1
     return bad / len(text) > 0.1
 
@@ -107,11 +108,13 @@ class FaqMatcher:
         if not scored:
             return _handover()
         cal = self._calibration
-        top_position, p1 = scored[0]
+        p1 = scored[0][1]
         p2 = scored[1][1] if len(scored) > 1 else 0.0
         ids = [self._index.entries[p].entry.id for p, _ in scored]
         distinct = set(query.units)
-        generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
+        generic = len(distinct) == 0 or (
+            len(distinct) == 1 and not self._index.is_specific(next(iter(distinct)))
+        )
         answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS
         if answerable and p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin:
             return Decision("answer", ids[0], (), round(p1, 4))
@@ -123,23 +126,30 @@ class FaqMatcher:
         return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4))
 
     def labelled_candidates(self, text: str, expect: str | None, style: str = "") -> LabelledCandidates:
-        """Features of every reranked candidate with 0/1 labels, for fitting the calibration."""
+        """Features of every reranked candidate with 0/1 labels, for fitting the calibration.
+
+        Messages that `decide` settles before matching (empty, garbled, small talk) get no
+        candidates, so they do not teach the model anything about matching."""
         query = self._analyze(text)
-        positions = self._index.retrieve(query, RERANK_CANDIDATES) if query.units or query.pinyin_bigrams else []
+        settled = not text.strip() or _looks_binary(text[:2000]) or classify_smalltalk(text[:200]) is not None
+        matchable = not settled and bool(query.units or query.pinyin_bigrams)
+        positions = self._index.retrieve(query, RERANK_CANDIDATES) if matchable else []
         rows = candidate_features(query, positions, self._index) if positions else []
         labels = [1 if self._index.entries[p].entry.id == expect else 0 for p in positions]
         return LabelledCandidates(rows, labels, expect is not None, style)
 
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}
+_analyzers_lock = threading.Lock()
 
 
 def _shared_analyzer(extra_words: tuple[str, ...]) -> Analyzer:
     """jieba initialisation costs ~0.7 s: reuse the analyser for the same vocabulary."""
-    analyzer = _analyzers.get(extra_words)
-    if analyzer is None:
-        analyzer = Analyzer(extra_words=extra_words)
-        if len(_analyzers) > 8:
-            _analyzers.clear()
-        _analyzers[extra_words] = analyzer
-    return analyzer
+    with _analyzers_lock:
+        analyzer = _analyzers.get(extra_words)
+        if analyzer is None:
+            analyzer = Analyzer(extra_words=extra_words)
+            if len(_analyzers) > 8:
+                _analyzers.clear()
+            _analyzers[extra_words] = analyzer
+        return analyzer

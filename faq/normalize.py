@@ -31,7 +31,8 @@ def to_simplified(text: str) -> str:
     return str(_t2s_converter().convert(text))
 
 
-_APOSTROPHE_S = re.compile(r"['’]s\b")
+_APOSTROPHE_S = re.compile(r"['’](?:s|m|re|ve|ll|d)\b")
+_NEGATION = re.compile(r"n['’]t\b")
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ASCII_WORD_FILLERS = tuple(f for f in FILLERS if f.isascii())
@@ -47,8 +48,21 @@ def _keep(char: str) -> bool:
     return category[0] in ("L", "N")
 
 
-_SPOKEN_DIGITS = {"零": "0", "〇": "0", "幺": "1", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4",
-                  "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
+_SPOKEN_DIGITS = {
+    "零": "0",
+    "〇": "0",
+    "幺": "1",
+    "一": "1",
+    "二": "2",
+    "两": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 # Dictated hotline numbers arrive as "幺二三六七"; four or more spoken digits in a row are a number.
 _SPOKEN_NUMBER = re.compile("[" + "".join(_SPOKEN_DIGITS) + "]{4,}")
 
@@ -60,7 +74,7 @@ def _spoken_digits(text: str) -> str:
 def normalize_text(text: str) -> str:
     """NFKC (full-width → half-width), lower case, Traditional → Simplified, punctuation → space."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _APOSTROPHE_S.sub("", text)
+    text = _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text))
     text = _spoken_digits(to_simplified(text))
     text = "".join(c if _keep(c) else " " for c in text)
     return _SPACES.sub(" ", text).strip()

@@ -16,18 +16,23 @@ SmallTalk = Literal["greeting", "thanks", "bye"]
 
 _THANKS_EMOJI = frozenset("👍🙏💐🌹❤♥😊🙂👌🤝")
 _BYE_EMOJI = frozenset("👋")
-_NOISE = frozenset("啊呀哦喔嗯哈啦嘛呢吧的了好")
+_NOISE = frozenset("啊呀哦喔嗯哈啦嘛呢吧的了好您你们大家各位")
+# Words that soften small talk without adding a request ("thanks a lot", "hi there").
+_SOFTENERS = ("alot", "somuch", "verymuch", "there", "everyone", "all", "guys", "you")
 
 
-def _phrases(items: tuple[str, ...]) -> list[str]:
-    return sorted({normalize_text(p).replace(" ", "") for p in items if normalize_text(p)}, key=len, reverse=True)
+def _phrases() -> list[tuple[str, SmallTalk]]:
+    """All phrases, longest first across kinds, so 你好 is not eaten as 好 (an okay)."""
+    kinds: tuple[tuple[SmallTalk, tuple[str, ...]], ...] = (
+        ("bye", BYES),
+        ("thanks", THANKS),
+        ("greeting", GREETINGS),
+    )
+    out = {normalize_text(p).replace(" ", ""): kind for kind, items in kinds for p in items}
+    return sorted(((p, k) for p, k in out.items() if p), key=lambda pk: len(pk[0]), reverse=True)
 
 
-_KINDS: tuple[tuple[SmallTalk, list[str]], ...] = (
-    ("bye", _phrases(BYES)),
-    ("thanks", _phrases(THANKS)),
-    ("greeting", _phrases(GREETINGS)),
-)
+_PHRASES = _phrases()
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -40,19 +45,17 @@ def classify_smalltalk(text: str) -> SmallTalk | None:
         found.add("bye")
     if emoji & _THANKS_EMOJI:
         found.add("thanks")
-    changed = True
-    while rest and changed:
-        changed = False
-        for kind, phrases in _KINDS:
-            for phrase in phrases:
-                if phrase in rest:
-                    rest = rest.replace(phrase, "")
-                    found.add(kind)
-                    changed = True
+    for phrase, kind in _PHRASES:
+        if phrase in rest:
+            rest = rest.replace(phrase, "")
+            found.add(kind)
+    if found:
+        for softener in _SOFTENERS:
+            rest = rest.replace(softener, "")
     rest = "".join(c for c in _REPEATS.sub(r"\1", rest) if c not in _NOISE)
     if rest or not found:
         return None
     for kind in ("bye", "thanks", "greeting"):
         if kind in found:
-            return kind  # type: ignore[return-value]
+            return kind
     return None

@@ -1,0 +1,177 @@
+"""FAQ matcher scaling benchmark: `python bench/faq.py`.
+
+Builds synthetic KBs of 100, 1,000 and 10,000 entries (the shipped KB plus generated
+questions in the same register: place + document/topic + situation + question form),
+then prints KB load time, index build time and p50/p99 `decide` latency.  Prints
+figures only; no assertions.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from faq.evaluation import load_queries, percentile  # noqa: E402
+from faq.kb import FaqEntry, dump_kb, load_kb  # noqa: E402
+from faq.matcher import FaqMatcher  # noqa: E402
+
+SHIPPED_KB = ROOT / "config" / "faq.yaml"
+FALLBACK_KB = ROOT / "tests" / "faq" / "data" / "mini_kb.yaml"
+DEV_QUERIES = ROOT / "tests" / "data" / "faq_dev.yaml"
+
+PLACES = (
+    "在美国",
+    "在加拿大",
+    "在英国",
+    "在澳洲",
+    "在德国",
+    "在法国",
+    "在意大利",
+    "在西班牙",
+    "在日本",
+    "在新加坡",
+    "在马来西亚",
+    "在泰国",
+    "在巴西",
+    "在南非",
+    "在国内",
+    "回国期间",
+    "在香港",
+    "在老家",
+    "在上海",
+    "在广州",
+)
+SUBJECTS = (
+    "护照",
+    "旅行证",
+    "签证",
+    "居留许可",
+    "永久居留证",
+    "回乡证",
+    "台胞证",
+    "身份证",
+    "户口",
+    "驾照",
+    "社保卡",
+    "养老金",
+    "医保",
+    "银行卡",
+    "手机号",
+    "结婚证",
+    "出生证明",
+    "学历证书",
+    "营业执照",
+    "商标",
+    "房产证",
+    "公证书",
+    "委托书",
+    "工作许可",
+    "子女入学",
+    "遗产",
+    "侨房",
+    "外汇额度",
+    "税务登记",
+    "奖学金",
+)
+SITUATIONS = (
+    "快到期了",
+    "已经过期",
+    "丢了",
+    "被偷了",
+    "信息写错了",
+    "需要更新",
+    "第一次办",
+    "被拒了",
+    "还没下来",
+    "要加急",
+    "被注销了",
+    "需要认证",
+    "要带什么材料",
+    "要多少钱",
+    "要多久",
+    "能不能代办",
+    "可以网上办吗",
+)
+FORMS = ("怎么办", "怎么申请", "去哪里办", "需要什么手续", "有什么规定", "可以吗", "该找哪个部门")
+CATEGORIES = ("出入境", "国籍与身份", "投资", "人才与创业", "教育", "法律", "生活事务", "热线服务")
+SIZES = (100, 1_000, 10_000)
+QUERY_COUNT = 500
+
+
+def _question(rng: random.Random) -> str:
+    return f"{rng.choice(PLACES)}{rng.choice(SUBJECTS)}{rng.choice(SITUATIONS)}{rng.choice(FORMS)}"
+
+
+def synthetic_kb(base: list[FaqEntry], size: int, seed: int = 1) -> list[FaqEntry]:
+    rng = random.Random(seed)
+    entries = list(base[:size])
+    seen = {e.question for e in entries}
+    number = 0
+    while len(entries) < size:
+        question = _question(rng)
+        if question in seen:
+            continue
+        seen.add(question)
+        number += 1
+        similar = tuple(_question(rng) for _ in range(rng.randint(1, 4)))
+        entries.append(
+            FaqEntry(
+                id=f"gen-{number:05d}",
+                category=rng.choice(CATEGORIES),
+                question=question,
+                similar=similar,
+                answer="（合成条目）请咨询相关部门。",
+            )
+        )
+    return entries
+
+
+def _queries(rng: random.Random) -> list[str]:
+    if DEV_QUERIES.exists():
+        texts = [q.q for q in load_queries(DEV_QUERIES)]
+    else:
+        texts = [_question(rng) for _ in range(QUERY_COUNT)]
+    rng.shuffle(texts)
+    return texts[:QUERY_COUNT]
+
+
+def main() -> None:
+    base = load_kb(SHIPPED_KB if SHIPPED_KB.exists() else FALLBACK_KB)
+    rng = random.Random(2)
+    queries = _queries(rng)
+    FaqMatcher.build(base[:5])  # warm up jieba so the first size does not pay its start-up
+    print(f"base KB: {len(base)} entries; {len(queries)} queries per size")
+    print(f"{'entries':>8} {'load ms':>9} {'build ms':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in SIZES:
+            entries = synthetic_kb(base, size)
+            path = Path(tmp) / f"kb_{size}.yaml"
+            dump_kb(entries, path)
+            start = time.perf_counter()
+            loaded = load_kb(path)
+            load_ms = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            matcher = FaqMatcher.build(loaded)
+            build_ms = (time.perf_counter() - start) * 1000
+            for text in queries[:20]:
+                matcher.decide(text)
+            latencies = []
+            for text in queries:
+                start = time.perf_counter()
+                matcher.decide(text)
+                latencies.append((time.perf_counter() - start) * 1000)
+            print(
+                f"{size:>8} {load_ms:>9.0f} {build_ms:>9.0f} {percentile(latencies, 0.5):>8.2f}"
+                f" {percentile(latencies, 0.99):>8.2f} {max(latencies):>8.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

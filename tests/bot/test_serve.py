@@ -1,0 +1,79 @@
+"""`qiaobot serve` starts from nothing on the embedded defaults, and `qiaobot chat` talks to it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_AES_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+QIAOBOT = [sys.executable, "-m", "bot.cli"] if not (Path(sys.executable).parent / "qiaobot").exists() else [
+    str(Path(sys.executable).parent / "qiaobot")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    port = _free_port()
+    var = tmp_path_factory.mktemp("serve-var")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
+    env.update(QIAOBOT_VAR_DIR=str(var), QIAOBOT_WECHAT_AES_KEY=TEST_AES_KEY, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([*QIAOBOT, "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError("qiaobot serve exited:\n" + (process.stdout.read() if process.stdout else ""))
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("qiaobot serve did not become healthy in 60 s")
+        yield url, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_serve_answers_a_question_from_the_shipped_faq(served: tuple[str, dict[str, str]]) -> None:
+    url, env = served
+    health = httpx.get(f"{url}/healthz").json()
+    assert health["ok"] and health["kb_version"] >= 1
+    assert httpx.get(f"{url}/simulator").status_code == 200
+    result = subprocess.run([*QIAOBOT, "chat", "--url", url, "--mode", "aes"], cwd=ROOT, env=env,
+                            input="在国外护照丢了怎么办\n/subscribe\n/quit\n", capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "机器人>" in result.stdout
+    assert "使领馆" in result.stdout or "领事" in result.stdout
+    assert "欢迎关注" in result.stdout
+
+
+def test_simulator_api_round_trip(served: tuple[str, dict[str, str]]) -> None:
+    url, _ = served
+    response = httpx.post(f"{url}/simulator/api/send",
+                          json={"openid": "osimtest01", "mode": "compat", "kind": "text", "text": "双重国籍"},
+                          timeout=30)
+    body = response.json()
+    assert body["ok"] and body["reply"]

@@ -1,0 +1,95 @@
+"""``qiaobot sla …`` (the reply due time) and ``qiaobot staff …`` (console accounts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+
+import click
+
+from config.settings import get_settings
+from tickets.calendar_source import current_calendar
+from tickets.sla import due_time, format_due_zh
+
+
+@click.group()
+def sla() -> None:
+    """The two-working-day reply promise."""
+
+
+@sla.command("due")
+@click.argument("received_at")
+@click.option("--json", "as_json", is_flag=True, help='Print {"due": ISO, "provisional": bool}.')
+def sla_due(received_at: str, as_json: bool) -> None:
+    """Due time of a question received at RECEIVED_AT (ISO 8601; without an offset, Beijing time)."""
+    settings = get_settings()
+    try:
+        received = datetime.fromisoformat(received_at)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 date-time: {received_at!r}", param_hint="RECEIVED_AT") from None
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=settings.tz)
+    try:
+        due = due_time(received, current_calendar(settings), settings.close_of_business, settings.tz)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"due": due.due.isoformat(), "provisional": due.provisional}))
+    else:
+        note = "（暂定：该年的官方放假安排尚未录入）" if due.provisional else ""
+        click.echo(f"{format_due_zh(due.due)}{note}")
+
+
+@sla.command("recompute")
+def sla_recompute() -> None:
+    """Recompute open tickets' due times after editing config/holidays.yaml."""
+    from bot.services import build_services
+    from tickets.reminders import recompute_due_times
+
+    async def run() -> int:
+        services = build_services(get_settings())
+        try:
+            return await recompute_due_times(services, actor="cli")
+        finally:
+            await services.close()
+
+    click.echo(f"{asyncio.run(run())} open tickets got a new due time")
+
+
+@click.group()
+def staff() -> None:
+    """Staff console accounts."""
+
+
+@staff.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "supervisor", "admin"]), default="staff", show_default=True)
+@click.option("--name", "display_name", default="", help="Name shown in the console.")
+@click.option("--openid", default=None, help="The person's WeChat openid, for reminder messages.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(username: str, role: str, display_name: str, openid: str | None, password_stdin: bool) -> None:
+    """Create a console account (the password is asked for, or read with --password-stdin)."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from console.accounts import create_staff
+    from storage.db import create_sync_engine
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    engine = create_sync_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            user = create_staff(session, username, password, role, display_name)
+            user.wechat_openid = openid
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except IntegrityError:
+        raise click.ClickException(f"用户名 {username} 已存在") from None
+    finally:
+        engine.dispose()
+    click.echo(f"已创建 {role} 账号：{username}")
