@@ -35,6 +35,7 @@ def main(verbose: bool) -> None:
     """qiaobot: the WeChat Official Account service of the overseas-compatriot hotline."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()
@@ -134,9 +135,10 @@ def db_upgrade(revision: str) -> None:
 
 def _register_groups(group: click.Group) -> None:
     from faq.cli import faq
+    from greetings.cli import greetings
     from tickets.cli import sla, staff
 
-    for command in (faq, sla, staff):
+    for command in (faq, sla, staff, greetings):
         group.add_command(command)
 
 

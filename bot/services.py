@@ -135,16 +135,15 @@ def build_services(
     )
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))
-    for plugin in PLUGINS:
+    for plugin in _plugins():
         plugin(services)
     return services
 
 
 def _plugins() -> list[Callable[[Services], None]]:
     """Domain packages register themselves here: a desk, job handlers, periodic sweeps, event listeners."""
+    from greetings.plugin import install as install_greetings
     from tickets.plugin import install as install_tickets
 
-    return [install_tickets]
+    return [install_tickets, install_greetings]
 
-
-PLUGINS: list[Callable[[Services], None]] = _plugins()

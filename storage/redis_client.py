@@ -34,5 +34,9 @@ def resolve_redis_url(redis_url: str, var_dir: Path) -> str:
     return redis_url or embedded_redis_url(var_dir)
 
 
-def create_redis(url: str) -> aioredis.Redis:
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+def create_redis(url: str, max_connections: int = 512) -> aioredis.Redis:
+    # A blocking pool: under a burst, a request waits briefly for a connection instead of failing with
+    # "Too many connections" (redis-py's plain pool refuses beyond its limit).
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5,
+                                                    health_check_interval=30)
+    return aioredis.Redis(connection_pool=pool)

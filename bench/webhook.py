@@ -1,0 +1,187 @@
+"""Webhook throughput and latency under wrk, beside a bare FastAPI endpoint measured in the same run.
+
+Each request is a distinct, freshly signed WeChat callback with its own MsgId (pre-generated, replayed once
+by wrk). Scenarios: the protocol path (an image message: signature, parse, dedupe, log, reply, no matching)
+and a text question end to end (FAQ answer), in plaintext and safe (AES) mode, with 1 and 2 uvicorn workers,
+at 64 concurrent connections. Storage is PostgreSQL + Redis on their standard local ports (a throwaway
+database ``qiaobot_bench`` and Redis db 10). Needs ``wrk`` (Debian package ``wrk``). Prints a table.
+
+    python bench/webhook.py [--seconds 10] [--connections 64] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from wechat import inbound  # noqa: E402
+
+TOKEN = "bench-token"
+APPID = "wxbench000000000"
+SECRET = "bench-secret"
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/qiaobot_bench"
+REDIS_URL = "redis://127.0.0.1:6379/10"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_database() -> None:
+    from sqlalchemy import create_engine, text
+
+    from storage.faq_store import seed_if_empty
+    from storage.migrate import upgrade
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "qiaobot_bench" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "qiaobot_bench"'))
+    admin.dispose()
+    upgrade(PG_URL)
+    seed_if_empty(ROOT / "config" / "faq.yaml", PG_URL)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def questions() -> list[str]:
+    dev = yaml.safe_load((ROOT / "tests" / "data" / "faq_dev.yaml").read_text(encoding="utf-8"))
+    return [item["q"] for item in dev if item.get("expect") and item.get("style") in ("colloquial", "short")][:200]
+
+
+def write_requests(path: Path, kind: str, mode: str, count: int) -> None:
+    texts = questions()
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(count):
+            openid = f"obench{index % 2000:06d}"
+            if kind == "image":
+                xml = inbound.image_message(openid)
+            else:
+                xml = inbound.text_message(openid, texts[index % len(texts)])
+            query, body = inbound.sign_post(xml, mode, TOKEN, AES_KEY, APPID)  # type: ignore[arg-type]
+            path_line = "/wechat?" + "&".join(f"{k}={httpx.QueryParams({k: v})[k]}" for k, v in query.items())
+            out.write(str(httpx.URL(path_line)) + "\n")
+            out.write(body.decode("utf-8").replace("\n", "") + "\n")
+
+
+def wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(url, content=b"", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+    env = {**os.environ, "REPLAY_FILE": str(replay), "REPLAY_THREADS": str(threads)}
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+         str(ROOT / "bench" / "replay.lua"), url],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    out = result.stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99"),
+            "non2xx": float(errors.group(1)) if errors else 0.0,
+            "socket_errors": 0.0 if socket_errors is None else 1.0}
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    prepare_database()
+    venv_bin = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
+    fake_port = free_port()
+    env.update(QIAOBOT_WECHAT_TOKEN=TOKEN, QIAOBOT_WECHAT_APPID=APPID, QIAOBOT_WECHAT_SECRET=SECRET,
+               QIAOBOT_WECHAT_AES_KEY=AES_KEY, QIAOBOT_DATABASE_URL=PG_URL, QIAOBOT_REDIS_URL=REDIS_URL,
+               QIAOBOT_WECHAT_API_BASE=f"http://127.0.0.1:{fake_port}", QIAOBOT_RUN_JOBS_IN_PROCESS="false")
+    fake = start([str(venv_bin / "qiaobot"), "fake-wechat", "--port", str(fake_port)], env)
+    expected_rps = 12000
+    count = expected_rps * (args.seconds + 5)
+    rows: list[tuple[str, int, dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for kind in ("image", "text"):
+            for mode in ("plain", "aes"):
+                files[(kind, mode)] = Path(tmp) / f"{kind}-{mode}.txt"
+                write_requests(files[(kind, mode)], kind, mode, count if kind == "image" else count // 4)
+        for workers in args.workers:
+            port = free_port()
+            bare = start([str(venv_bin / "uvicorn"), "bench.bare_app:app", "--port", str(port), "--workers",
+                          str(workers), "--log-level", "warning", "--no-access-log"], env)
+            wait_healthy(f"http://127.0.0.1:{port}/wechat")
+            rows.append(("bare FastAPI constant reply", workers,
+                         run_wrk(f"http://127.0.0.1:{port}", files[("image", "plain")], args.seconds,
+                                 args.connections)))
+            stop(bare)
+            port = free_port()
+            app = start([str(venv_bin / "qiaobot"), "serve", "--port", str(port), "--workers", str(workers)], env)
+            wait_healthy(f"http://127.0.0.1:{port}/wechat")
+            for kind, mode in (("image", "plain"), ("image", "aes"), ("text", "plain"), ("text", "aes")):
+                label = f"qiaobot {'protocol path (image)' if kind == 'image' else 'text question e2e'}, {mode}"
+                rows.append((label, workers, run_wrk(f"http://127.0.0.1:{port}", files[(kind, mode)],
+                                                     args.seconds, args.connections)))
+            stop(app)
+    stop(fake)
+    print(f"\nwebhook benchmark: wrk, {args.connections} connections, {args.seconds}s per row, "
+          f"PostgreSQL + Redis, {os.cpu_count()} cores\n")
+    print(f"{'scenario':48} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    bare_rps = {w: r["rps"] for label, w, r in rows if label.startswith("bare")}
+    for label, workers, result in rows:
+        share = "" if label.startswith("bare") else f"  ({100 * result['rps'] / bare_rps[workers]:.0f}% of bare)"
+        print(f"{label:48} {workers:>7} {result['rps']:>9.0f} {result['p50']:>8.2f} {result['p99']:>8.2f} "
+              f"{int(result['non2xx']):>8}{share}")
+
+
+if __name__ == "__main__":
+    main()

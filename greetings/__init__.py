@@ -1,0 +1,1 @@
+"""Festival greetings: drafted ahead from templates, approved by supervisors, mass-sent exactly once."""

@@ -1,0 +1,201 @@
+"""``qiaobot greetings …``: festival dates, drafts, approval, sending what is due and watching it go."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from greetings.config import DEFAULT_PATH, GreetingConfigError, load_greeting_config
+from greetings.schedule import BEIJING
+from greetings.service import GreetingRefused, GreetingService
+
+T = TypeVar("T")
+
+
+def _config_or_exit() -> Any:
+    try:
+        return load_greeting_config(DEFAULT_PATH)
+    except GreetingConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+def _run(action: Callable[[Any, GreetingService], Awaitable[T]]) -> T:
+    """Run ``action`` with the process's services and a greeting service, closing them afterwards."""
+    from bot.services import build_services
+    from config.settings import SettingsError, get_settings
+    from greetings.plugin import install
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    config = _config_or_exit()
+
+    async def main() -> T:
+        services = build_services(settings)
+        try:
+            return await action(services, install(services, config))
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(main())
+    except GreetingRefused as exc:
+        click.echo(f"未执行：{exc}", err=True)
+        sys.exit(1)
+
+
+@click.group()
+def greetings() -> None:
+    """Festival greetings: dates, drafts, approval and sending."""
+
+
+@greetings.command()
+@click.option(
+    "--year", type=click.IntRange(1901, 2099), default=None, help="Gregorian year (default: this year)."
+)
+@click.option("--json", "as_json", is_flag=True, help='Print [{"festival": …, "date": "YYYY-MM-DD"}].')
+def upcoming(year: int | None, as_json: bool) -> None:
+    """List the year's festivals (and staff's custom days) with their dates."""
+    from calendars.festivals import festivals_in_year
+
+    config = _config_or_exit()
+    year = year or datetime.now(BEIJING).year
+    found = festivals_in_year(year, config.custom_festivals())
+    if as_json:
+        rows = [{"festival": f.name, "date": f.date.isoformat()} for f in found]
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for festival in found:
+        template = "" if festival.name in config.festivals else "  （无问候模板）"
+        click.echo(f"{festival.date.isoformat()}  {festival.name}{template}")
+
+
+@greetings.command()
+def draft() -> None:
+    """Create the drafts that are due now (the scheduler does this by itself every few seconds)."""
+
+    async def action(_services: Any, service: GreetingService) -> list[int]:
+        return await service.plan_drafts()
+
+    created = _run(action)
+    click.echo(f"新建草稿 {len(created)} 个" + (f"：{', '.join(map(str, created))}" if created else ""))
+
+
+@greetings.command()
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Campaigns with their state and each send's result."""
+
+    async def action(_services: Any, service: GreetingService) -> list[dict[str, Any]]:
+        views = await service.list_campaigns()
+        return [
+            {
+                "id": view.campaign.id,
+                "festival": view.campaign.festival,
+                "date": view.campaign.festival_date.isoformat(),
+                "state": view.summary,
+                "approved_by": view.campaign.approved_by,
+                "sends": [
+                    {
+                        "id": send.id,
+                        "audience": send.tag_name,
+                        "send_at": send.send_at.isoformat(),
+                        "state": send.state,
+                        "reason": send.last_error,
+                        "msg_id": send.msg_id,
+                        "sent": send.sent_count,
+                        "errors": send.error_count,
+                        "total": send.total_count,
+                    }
+                    for send in view.sends
+                ],
+            }
+            for view in views
+        ]
+
+    rows = _run(action)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"#{row['id']} {row['date']} {row['festival']}  [{row['state']}]")
+        for send in row["sends"]:
+            result = f" 送达 {send['sent']}/{send['total']}" if send["sent"] is not None else ""
+            reason = f"  {send['reason']}" if send["reason"] else ""
+            click.echo(f"    {send['audience']} {send['send_at']} {send['state']}{result}{reason}")
+
+
+@greetings.command()
+@click.argument("campaign_id", type=int)
+@click.option("--by", required=True, help="The approving supervisor's name.")
+def approve(campaign_id: int, by: str) -> None:
+    """Approve a campaign after showing the quota it uses; refused with the reason when it cannot go out."""
+
+    async def action(_services: Any, service: GreetingService) -> list[str]:
+        return (await service.approve(campaign_id, by=by)).lines
+
+    for line in _run(action):
+        click.echo(line)
+    click.echo(f"已审批 #{campaign_id}")
+
+
+@greetings.command("send-due")
+@click.option("--watch/--no-watch", default=True, help="Show a progress bar for per-follower sends.")
+def send_due(watch: bool) -> None:
+    """Run one scheduler round and the sends it claims in this process (for cron or a manual catch-up)."""
+
+    async def action(services: Any, service: GreetingService) -> None:
+        report = await service.sweep()
+        worker = services.worker(concurrency=8, poll_seconds=0.05)
+        while await worker.run_once():
+            pass
+        click.echo(
+            f"草稿 {len(report.drafts)}，提醒 {report.reminders}，错过 {report.expired}，"
+            f"发送 {len(report.claimed)}"
+        )
+        if watch:
+            for claim in report.claimed:
+                await _watch(services, service, claim.send_id)
+
+    _run(action)
+
+
+@greetings.command()
+@click.argument("send_id", type=int)
+def progress(send_id: int) -> None:
+    """Follow a per-follower send with a progress bar until every message is sent or failed."""
+
+    async def action(services: Any, service: GreetingService) -> None:
+        await _watch(services, service, send_id)
+
+    _run(action)
+
+
+async def _watch(services: Any, service: GreetingService, send_id: int, poll: float = 0.5) -> None:
+    """Drive the delivery jobs in this process too, so the bar moves even without a separate worker."""
+    first = await service.progress(send_id)
+    if first.total == 0:
+        return
+    worker = services.worker(concurrency=16, poll_seconds=0.05)
+    with click.progressbar(length=first.total, label=f"逐人发送 #{send_id}") as bar:
+        done = 0
+        while True:
+            ran = await worker.run_once()
+            now = await service.progress(send_id)
+            bar.update(now.total - now.open - done)
+            done = now.total - now.open
+            if now.finished:
+                break
+            if not ran:
+                await asyncio.sleep(poll)
+    final = await service.progress(send_id)
+    click.echo(f"已送达 {final.sent}，失败 {final.failed}（共 {final.total}）")
