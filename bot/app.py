@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from bot import simulator, webhook
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
+import console
+from console import greetings_pages
 from tickets import answer_page
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ def create_app(
         app.state.services = services
     app.include_router(webhook.router)
     app.include_router(answer_page.router)
+    app.include_router(console.router)
+    app.include_router(greetings_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -75,6 +75,10 @@ class Deduplicator:
     async def complete(self, key: str, reply: bytes) -> None:
         await self.redis.set(self._key(key), DONE_PREFIX + reply, ex=self.done_ttl_s)
 
+    def queue_complete(self, pipe: aioredis.client.Pipeline, key: str, reply: bytes) -> None:
+        """``complete`` inside the caller's MULTI, so the result and the message's records land together."""
+        pipe.set(self._key(key), DONE_PREFIX + reply, ex=self.done_ttl_s)
+
     async def release(self, key: str) -> None:
         """Give the key up after a failure, so WeChat's redelivery is handled from scratch."""
         await self.redis.delete(self._key(key))

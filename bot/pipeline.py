@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from wechatpy.messages import BaseMessage
@@ -21,8 +22,6 @@ from faq.script import to_traditional
 from handlers import texts
 from handlers.context import HandlerContext, Reply
 from handlers.long_text import REPLY_LIMIT_BYTES, split_for_wechat
-from storage.followers import ensure_follower
-from storage.models import MessageLog
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,6 @@ async def _handle(services: Services, message: BaseMessage, key: str, route: Rep
     try:
         async with dedupe.lease(key):
             outcome, deliveries = await _run_handlers(services, message, key, route)
-        await dedupe.complete(key, outcome.reply_xml)
     except BaseException:
         # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
         await asyncio.shield(dedupe.release(key))
@@ -96,31 +94,49 @@ async def _run_handlers(
 ) -> tuple[Outcome, list[int]]:
     now = services.clock.now()
     openid = str(message.source)
-    async with services.sessions() as session, session.begin():
-        follower = await ensure_follower(session, openid, now)
-        ctx = HandlerContext(message=message, follower=follower, now=now, services=services, dedupe_key=key,
-                             session=session)
+    follower = await services.activity.follower(openid)
+    ctx = HandlerContext(message=message, follower=follower, now=now, services=services, dedupe_key=key)
+    try:
         reply = await services.dispatcher.dispatch(ctx) or Reply("")
         main, extra = await _finish_texts(ctx, reply)
-        if getattr(message, "event", None) != "unsubscribe":
-            follower.last_interaction_at = now
-        session.add(_inbound_log(message, key, now))
-        delivery_ids: list[int] = []
         chosen = route.choose("passive")
         if main and chosen == "late":
-            extra = [main, *extra]
-            main = ""
-        if main:
-            session.add(MessageLog(openid=openid, direction="out", channel="passive", msg_type="text", content=main,
-                                   meta=reply.meta or None, created_at=now))
+            extra, main = [main, *extra], ""
+        delivery_ids: list[int] = []
         for index, text in enumerate(extra):
             delivery = await services.deliveries.add(
-                session, key=f"reply:{key}:{index}", openid=openid, purpose="late_reply" if chosen == "late"
-                else "follow_on", payload={"touser": openid, "msgtype": "text", "text": {"content": text}},
+                ctx.session, key=f"reply:{key}:{index}", openid=openid,
+                purpose="late_reply" if chosen == "late" else "follow_on",
+                payload={"touser": openid, "msgtype": "text", "text": {"content": text}},
             )
             delivery_ids.append(delivery.id)
+        if ctx._session is not None:
+            await ctx._session.commit()
+    finally:
+        if ctx._session is not None:
+            await ctx._session.close()
     xml = text_reply_xml(openid, str(message.target), main, now.timestamp()) if main else ""
-    return Outcome(xml.encode("utf-8")), delivery_ids
+    outcome = Outcome(xml.encode("utf-8"))
+    records = [_inbound_record(message, key, now)]
+    if main:
+        records.append({"key": f"{key}:out", "openid": openid, "direction": "out", "channel": "passive",
+                        "msg_type": "text", "content": main, "meta": reply.meta or None, "at": now.isoformat()})
+    unsubscribing = getattr(message, "event", None) == "unsubscribe"
+    async with services.redis.pipeline(transaction=True) as pipe:
+        services.dedupe.queue_complete(pipe, key, outcome.reply_xml)
+        services.activity.queue(pipe, messages=records, follower=follower,
+                                interacted_at=None if unsubscribing else now,
+                                text=_user_text(message))
+        await pipe.execute()
+    return outcome, delivery_ids
+
+
+def _user_text(message: BaseMessage) -> str | None:
+    if message.type == "text":
+        return str(message.content or "") or None
+    if message.type == "voice":
+        return str(getattr(message, "recognition", "") or "") or None
+    return None
 
 
 async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:
@@ -140,7 +156,7 @@ async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[st
     return main, extra
 
 
-def _inbound_log(message: BaseMessage, key: str, now: object) -> MessageLog:
+def _inbound_record(message: BaseMessage, key: str, now: datetime) -> dict[str, object]:
     data = message._data
     msg_type = str(data.get("MsgType", "")).lower()
     if msg_type == "event":
@@ -149,8 +165,6 @@ def _inbound_log(message: BaseMessage, key: str, now: object) -> MessageLog:
         content = str(data.get("Recognition") or "")
     else:
         content = str(data.get("Content") or data.get("Url") or data.get("PicUrl") or data.get("Label") or "")
-    return MessageLog(
-        openid=str(message.source), direction="in", channel="webhook", msg_type=msg_type[:32],
-        wechat_msg_id=str(data.get("MsgId") or "")[:64] or None, content=content,
-        meta={"dedupe": key}, created_at=now,
-    )
+    return {"key": f"{key}:in", "openid": str(message.source), "direction": "in", "channel": "webhook",
+            "msg_type": msg_type[:32], "wechat_msg_id": str(data.get("MsgId") or "")[:64] or None,
+            "content": content, "meta": {"dedupe": key}, "at": now.isoformat()}

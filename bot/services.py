@@ -30,6 +30,7 @@ from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
+from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine
 from storage.redis_client import create_redis, resolve_redis_url
 from wechat.api_client import WeChatApiClient
@@ -56,6 +57,7 @@ class Services:
     api: WeChatApiClient
     http: httpx.AsyncClient
     deliveries: DeliveryService
+    activity: ActivityLog
     desk: HelpDesk = field(default_factory=NoDesk)
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
@@ -81,6 +83,9 @@ class Services:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._background:
+            with contextlib.suppress(Exception):  # leave nothing queued that this process could write now
+                await self.activity.flush()
         await self.knowledge.stop()
         await self.http.aclose()
         await self.redis.aclose()
@@ -132,9 +137,11 @@ def build_services(
         api=api,
         http=http,
         deliveries=deliveries,
+        activity=ActivityLog(redis, sessions),
     )
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))
+    services.periodic.append((0.25, services.activity.flush))
     for plugin in _plugins():
         plugin(services)
     return services

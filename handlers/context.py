@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from wechatpy.messages import BaseMessage
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.services import Services
-    from storage.models import Follower
+    from storage.activity import FollowerState
 
 
 @dataclass
@@ -29,11 +31,18 @@ class Reply:
 @dataclass
 class HandlerContext:
     message: BaseMessage
-    follower: Follower
+    follower: FollowerState
     now: datetime
     services: Services
     dedupe_key: str
-    session: Any  # AsyncSession of the request's unit of work
+    _session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's unit of work, opened on first use: most messages never touch the database."""
+        if self._session is None:
+            self._session = self.services.sessions()
+        return self._session
 
     @property
     def openid(self) -> str:

@@ -51,6 +51,7 @@ class MessageLog(Base):
     __table_args__ = (Index("ix_message_log_openid_created", "openid", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_key: Mapped[str | None] = mapped_column(String(200), unique=True)  # write-behind idempotency
     openid: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
     channel: Mapped[str] = mapped_column(String(16))  # passive | custom | template | mass | webhook

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.commands import command_of
 from handlers.context import HandlerContext, Reply
 from handlers.desk import HandoverReason
-from storage.models import MessageLog
 from tickets.answer_delivery import answers_waiting
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
@@ -25,9 +24,12 @@ from tickets.sla import due_time, format_due_zh
 if TYPE_CHECKING:
     from bot.services import Services
 
-RECENT = timedelta(minutes=30)
 REOPEN_WITHIN = timedelta(days=7)
 AWAITING_TTL_S = 30 * 60
+# Openids that have (or had) a ticket. Most messages come from users without one; this set spares them a
+# database query per message. Membership only means "look in the database"; it is rebuilt if lost.
+USERS_KEY = "qiaobot:desk:ticket-users"
+USERS_READY_KEY = "qiaobot:desk:ticket-users:ready"
 STATE_ZH = {"open": "处理中", "answered": "已答复", "closed": "已关闭"}
 
 
@@ -59,7 +61,7 @@ class TicketDesk:
                              f"{format_due_zh(current.due_at, _today(ctx.now))}前答复。如需补充，直接发送即可。")
             return await self._append(ctx, current, text)
         if reason == "asked_for_human":
-            question = await _recent_question(session, ctx.openid, ctx.now)
+            question = await self._recent_question(ctx)
             if question is None:
                 await self.services.redis.set(self._awaiting_key(ctx.openid), b"1", ex=AWAITING_TTL_S)
                 return Reply("好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，"
@@ -67,7 +69,22 @@ class TicketDesk:
             return await self._open(ctx, question, related=())
         return await self._open(ctx, text, related=related)
 
+    async def may_have_tickets(self, openid: str) -> bool:
+        redis = self.services.redis
+        async with redis.pipeline(transaction=False) as pipe:
+            ready, member = await pipe.exists(USERS_READY_KEY).sismember(USERS_KEY, openid).execute()
+        if ready:
+            return bool(member)
+        async with self.services.sessions() as session:
+            openids = set((await session.scalars(select(Ticket.openid).distinct())).all())
+        if openids:
+            await redis.sadd(USERS_KEY, *openids)
+        await redis.set(USERS_READY_KEY, b"1")
+        return openid in openids
+
     async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
+        if not await self.may_have_tickets(ctx.openid):
+            return None
         session: AsyncSession = ctx.session
         current = await _current_ticket(session, ctx.openid)
         if current is None:
@@ -95,6 +112,8 @@ class TicketDesk:
         return Reply("\n".join(lines))
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
+        if not await self.may_have_tickets(ctx.openid):
+            return []
         return await answers_waiting(self.services, ctx.session, ctx.openid)
 
     async def _open(self, ctx: HandlerContext, question: str, related: tuple[str, ...]) -> Reply:
@@ -112,7 +131,8 @@ class TicketDesk:
         )
         session.add(ticket)
         await session.flush()
-        for earlier in await _recent_conversation(session, ctx.openid, ctx.now, question):
+        await self.services.redis.sadd(USERS_KEY, ctx.openid)
+        for earlier in await self._recent_conversation(ctx, question):
             session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier,
                                       created_at=ctx.now))
         session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=question,
@@ -121,6 +141,18 @@ class TicketDesk:
                                 detail={"due": due.due.isoformat(), "provisional": due.provisional,
                                         "related": list(related[:3])}, at=ctx.now))
         return self._created_reply(ticket, ctx.now)
+
+    async def _recent_texts(self, ctx: HandlerContext) -> list[str]:
+        texts = await self.services.activity.recent_texts(ctx.openid)
+        return [text for text in texts if text.strip() and command_of(text) is None]
+
+    async def _recent_question(self, ctx: HandlerContext) -> str | None:
+        texts = await self._recent_texts(ctx)
+        return texts[-1] if texts else None
+
+    async def _recent_conversation(self, ctx: HandlerContext, question: str) -> list[str]:
+        """Earlier messages of the last half hour, so staff see what led to the question."""
+        return [text for text in await self._recent_texts(ctx) if text != question]
 
     def _category(self, related: tuple[str, ...]) -> str | None:
         for faq_id in related[:1]:
@@ -185,23 +217,3 @@ async def _current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
         select(Ticket).where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
         .order_by(Ticket.created_at.desc()).limit(1)
     )
-
-
-async def _recent_texts(session: AsyncSession, openid: str, now: datetime) -> list[str]:
-    rows = (await session.scalars(
-        select(MessageLog.content).where(
-            MessageLog.openid == openid, MessageLog.direction == "in", MessageLog.msg_type.in_(("text", "voice")),
-            MessageLog.created_at >= now - RECENT,
-        ).order_by(MessageLog.created_at.desc(), MessageLog.id.desc()).limit(5)
-    )).all()
-    return [text for text in reversed(rows) if text.strip() and command_of(text) is None]
-
-
-async def _recent_question(session: AsyncSession, openid: str, now: datetime) -> str | None:
-    texts = await _recent_texts(session, openid, now)
-    return texts[-1] if texts else None
-
-
-async def _recent_conversation(session: AsyncSession, openid: str, now: datetime, question: str) -> list[str]:
-    """Earlier messages of the last half hour, so staff see what led to the question."""
-    return [text for text in await _recent_texts(session, openid, now) if text != question]

@@ -104,8 +104,12 @@ class QueueFilter:
     def normalized(self) -> QueueFilter:
         state = self.state if self.state in TICKET_STATES else None
         return QueueFilter(
-            state=state, category=self.category or None, assignee=self.assignee or None,
-            overdue_only=self.overdue_only, page=max(1, self.page), per_page=min(max(1, self.per_page), MAX_PER_PAGE),
+            state=state,
+            category=self.category or None,
+            assignee=self.assignee or None,
+            overdue_only=self.overdue_only,
+            page=max(1, self.page),
+            per_page=min(max(1, self.per_page), MAX_PER_PAGE),
         )
 
 
@@ -139,7 +143,7 @@ class QueuePage:
 
 
 def due_flags(state: str, due_at: datetime, now: datetime) -> tuple[bool, bool]:
-    """(overdue, due soon): only an open ticket can be late, an answered one has kept or missed its promise."""
+    """(overdue, due soon): only an open ticket can be late; an answered one kept or missed its promise."""
     if state != "open":
         return False, False
     return due_at < now, now <= due_at < now + DUE_SOON
@@ -170,26 +174,56 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
         where.extend([Ticket.state == "open", Ticket.due_at < now])
     newest_first = f.state == "closed"
     order = (Ticket.due_at.desc(), Ticket.id.desc()) if newest_first else (Ticket.due_at, Ticket.id)
-    rows = (await session.execute(
-        select(Ticket.number, Ticket.state, Ticket.category, func.substr(Ticket.question, 1, PREVIEW_CHARS * 2),
-               Ticket.assignee, Ticket.created_at, Ticket.due_at, Ticket.due_provisional, Ticket.answer_delivery)
-        .where(*where).order_by(*order).limit(f.per_page).offset((f.page - 1) * f.per_page)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                Ticket.number,
+                Ticket.state,
+                Ticket.category,
+                func.substr(Ticket.question, 1, PREVIEW_CHARS * 2),
+                Ticket.assignee,
+                Ticket.created_at,
+                Ticket.due_at,
+                Ticket.due_provisional,
+                Ticket.answer_delivery,
+            )
+            .where(*where)
+            .order_by(*order)
+            .limit(f.per_page)
+            .offset((f.page - 1) * f.per_page)
+        )
+    ).all()
     total = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
     open_count, overdue_count = await open_and_overdue(session, now)
     items = []
     for number, state, category, question, assignee, created_at, due_at, provisional, delivery in rows:
         overdue, soon = due_flags(state, due_at, now)
-        items.append(QueueItem(number, state, category, _preview(question or ""), assignee, created_at, due_at,
-                               provisional, delivery, overdue, soon))
+        items.append(
+            QueueItem(
+                number,
+                state,
+                category,
+                _preview(question or ""),
+                assignee,
+                created_at,
+                due_at,
+                provisional,
+                delivery,
+                overdue,
+                soon,
+            )
+        )
     return QueuePage(items, total, f.page, f.per_page, open_count, overdue_count)
 
 
 async def open_and_overdue(session: AsyncSession, now: datetime) -> tuple[int, int]:
-    row = (await session.execute(
-        select(func.count(), func.count().filter(Ticket.due_at < now)).select_from(Ticket)
-        .where(Ticket.state == "open")
-    )).one()
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(Ticket.due_at < now))
+            .select_from(Ticket)
+            .where(Ticket.state == "open")
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 
@@ -199,9 +233,13 @@ async def ticket_categories(session: AsyncSession) -> list[str]:
 
 
 async def active_staff(session: AsyncSession) -> list[StaffUser]:
-    return list((await session.scalars(
-        select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)
+            )
+        ).all()
+    )
 
 
 # --- one ticket ---------------------------------------------------------------------------------------
@@ -267,24 +305,52 @@ def suggested_entries(services: Services, question: str) -> list[FaqEntry]:
 async def ticket_detail(services: Services, session: AsyncSession, number: str) -> TicketDetail:
     now = services.clock.now()
     ticket = await get_ticket(session, number)
-    messages = list((await session.scalars(
-        select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
-    )).all())
-    conversation = list((await session.scalars(
-        select(MessageLog).where(MessageLog.openid == ticket.openid,
-                                 MessageLog.created_at >= ticket.created_at - CONVERSATION_LOOKBACK)
-        .order_by(MessageLog.created_at, MessageLog.id).limit(CONVERSATION_LIMIT)
-    )).all())
-    events = list((await session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
-    )).all())
-    deliveries = list((await session.scalars(
-        select(Delivery).where(Delivery.ref == ticket.number).order_by(Delivery.created_at, Delivery.id)
-    )).all())
-    others = (await session.execute(
-        select(Ticket.number, Ticket.state).where(Ticket.openid == ticket.openid, Ticket.id != ticket.id)
-        .order_by(Ticket.created_at.desc()).limit(10)
-    )).all()
+    messages = list(
+        (
+            await session.scalars(
+                select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
+            )
+        ).all()
+    )
+    conversation = list(
+        (
+            await session.scalars(
+                select(MessageLog)
+                .where(
+                    MessageLog.openid == ticket.openid,
+                    MessageLog.created_at >= ticket.created_at - CONVERSATION_LOOKBACK,
+                )
+                .order_by(MessageLog.created_at, MessageLog.id)
+                .limit(CONVERSATION_LIMIT)
+            )
+        ).all()
+    )
+    events = list(
+        (
+            await session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
+        ).all()
+    )
+    deliveries = list(
+        (
+            await session.scalars(
+                select(Delivery)
+                .where(Delivery.ref == ticket.number)
+                .order_by(Delivery.created_at, Delivery.id)
+            )
+        ).all()
+    )
+    others = (
+        await session.execute(
+            select(Ticket.number, Ticket.state)
+            .where(Ticket.openid == ticket.openid, Ticket.id != ticket.id)
+            .order_by(Ticket.created_at.desc())
+            .limit(10)
+        )
+    ).all()
     follower = await session.get(Follower, ticket.openid)
     overdue, soon = due_flags(ticket.state, ticket.due_at, now)
     return TicketDetail(
@@ -305,17 +371,18 @@ async def ticket_detail(services: Services, session: AsyncSession, number: str) 
 # --- changing a ticket --------------------------------------------------------------------------------
 
 
-def _event(ticket: Ticket, actor: Actor, action: str, at: datetime, detail: dict[str, Any] | None = None
-           ) -> TicketEvent:
+def _event(
+    ticket: Ticket, actor: Actor, action: str, at: datetime, detail: dict[str, Any] | None = None
+) -> TicketEvent:
     return TicketEvent(ticket_id=ticket.id, actor=actor.username, action=action, detail=detail, at=at)
 
 
 async def _flush_or_conflict(session: AsyncSession, ticket: Ticket) -> None:
     """Write the change; if another transaction bumped the version first, report its content instead."""
+    number = ticket.number  # read now: a failed flush leaves the instance unreadable until rollback
     try:
         await session.flush()
     except StaleDataError:
-        number = ticket.number
         await session.rollback()
         raise AnswerConflict(await get_ticket(session, number)) from None
 
@@ -326,7 +393,8 @@ def check_answer_text(text: str) -> str:
         raise StaffActionError("答复内容不能为空")
     if len(text.encode("utf-8")) > MAX_ANSWER_BYTES:
         raise StaffActionError(
-            f"答复过长：微信单条消息约 {MAX_ANSWER_BYTES} 字节（约 {MAX_ANSWER_BYTES // 3} 个汉字），请精简后再发送"
+            f"答复过长：微信单条消息约 {MAX_ANSWER_BYTES} 字节"
+            f"（约 {MAX_ANSWER_BYTES // 3} 个汉字），请精简后再发送"
         )
     return text
 
@@ -364,9 +432,12 @@ async def answer_ticket(
     ticket.state = "answered"
     if ticket.assignee is None:
         ticket.assignee = actor.username
-    session.add(TicketMessage(ticket_id=ticket.id, kind="answer", author=actor.username, body=text, created_at=now))
-    session.add(_event(ticket, actor, "answer_corrected" if corrected else "answered", now,
-                       {"version": version}))
+    session.add(
+        TicketMessage(ticket_id=ticket.id, kind="answer", author=actor.username, body=text, created_at=now)
+    )
+    session.add(
+        _event(ticket, actor, "answer_corrected" if corrected else "answered", now, {"version": version})
+    )
     await _flush_or_conflict(session, ticket)
     delivery_ids = await schedule_answer_delivery(services, session, ticket)
     await session.flush()
@@ -380,7 +451,9 @@ async def commit_and_enqueue(services: Services, session: AsyncSession, delivery
         await services.deliveries.enqueue(delivery_id)
 
 
-async def add_note(session: AsyncSession, number: str, actor: Actor, body: str, now: datetime) -> TicketMessage:
+async def add_note(
+    session: AsyncSession, number: str, actor: Actor, body: str, now: datetime
+) -> TicketMessage:
     """An internal note: seen by staff only, never sent. It does not change the ticket (nor its version)."""
     body = body.replace("\r\n", "\n").strip()
     if not body:
@@ -450,9 +523,15 @@ FaqMode = Literal["new", "similar"]
 
 
 def _kb_row(entry: FaqEntry) -> dict[str, Any]:
-    return {"id": entry.id, "category": entry.category, "question": entry.question,
-            "similar": list(entry.similar), "answer": entry.answer, "keywords": list(entry.keywords),
-            "reviewed": entry.reviewed}
+    return {
+        "id": entry.id,
+        "category": entry.category,
+        "question": entry.question,
+        "similar": list(entry.similar),
+        "answer": entry.answer,
+        "keywords": list(entry.keywords),
+        "reviewed": entry.reviewed,
+    }
 
 
 def faq_id_for(ticket_number: str) -> str:
@@ -477,16 +556,31 @@ def add_to_kb(
     if mode == "new":
         if not answer.strip():
             raise StaffActionError("答案不能为空")
-        result.append(FaqEntry(id=faq_id, category=category.strip() or "其他", question=question, similar=(),
-                               answer=answer.strip(), keywords=(), reviewed=reviewed))
+        result.append(
+            FaqEntry(
+                id=faq_id,
+                category=category.strip() or "其他",
+                question=question,
+                similar=(),
+                answer=answer.strip(),
+                keywords=(),
+                reviewed=reviewed,
+            )
+        )
     else:
         for index, entry in enumerate(result):
             if entry.id == faq_id:
                 if question == entry.question or question in entry.similar:
                     raise StaffActionError("该问法已经在这条问答中")
-                result[index] = FaqEntry(id=entry.id, category=entry.category, question=entry.question,
-                                         similar=(*entry.similar, question), answer=entry.answer,
-                                         keywords=entry.keywords, reviewed=entry.reviewed)
+                result[index] = FaqEntry(
+                    id=entry.id,
+                    category=entry.category,
+                    question=entry.question,
+                    similar=(*entry.similar, question),
+                    answer=entry.answer,
+                    keywords=entry.keywords,
+                    reviewed=entry.reviewed,
+                )
                 break
         else:
             raise StaffActionError(f"知识库中没有 id 为 {faq_id} 的问答")
@@ -522,13 +616,20 @@ async def answer_to_faq(
     _, entries = await load_entries_async(session)
     target = faq_id_for(ticket.number) if mode == "new" else (faq_id or "")
     updated = add_to_kb(
-        entries, mode, question=question or ticket.question, answer=answer or ticket.answer or "",
-        category=category or ticket.category or "其他", faq_id=target,
+        entries,
+        mode,
+        question=question or ticket.question,
+        answer=answer or ticket.answer or "",
+        category=category or ticket.category or "其他",
+        faq_id=target,
         reviewed=now.astimezone(services.settings.tz).strftime("%Y-%m"),
     )
     await session.run_sync(lambda sync_session: replace_entries_in(sync_session, updated))
-    session.add(_event(ticket, actor, "faq_created" if mode == "new" else "faq_similar_added", now,
-                       {"faq_id": target}))
+    session.add(
+        _event(
+            ticket, actor, "faq_created" if mode == "new" else "faq_similar_added", now, {"faq_id": target}
+        )
+    )
     await session.flush()
     return target
 
@@ -556,14 +657,19 @@ async def list_notifications(
 
 
 async def unread_count(session: AsyncSession, user: Actor) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(StaffNotification)
-        .where(StaffNotification.recipient.in_(recipients_of(user)), StaffNotification.read_at.is_(None))
-    ) or 0)
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(StaffNotification)
+            .where(StaffNotification.recipient.in_(recipients_of(user)), StaffNotification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
-async def mark_notification_read(session: AsyncSession, user: Actor, notification_id: int, now: datetime
-                                 ) -> None:
+async def mark_notification_read(
+    session: AsyncSession, user: Actor, notification_id: int, now: datetime
+) -> None:
     note = await session.get(StaffNotification, notification_id)
     if note is None or note.recipient not in recipients_of(user):
         raise StaffActionError("没有这条通知")
@@ -576,10 +682,16 @@ async def mark_notification_read(session: AsyncSession, user: Actor, notificatio
 
 
 async def problem_deliveries(session: AsyncSession, limit: int = 200) -> list[Delivery]:
-    return list((await session.scalars(
-        select(Delivery).where(Delivery.state.in_(PROBLEM_DELIVERY_STATES))
-        .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Delivery)
+                .where(Delivery.state.in_(PROBLEM_DELIVERY_STATES))
+                .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
 
 
 async def retry_delivery(services: Services, session: AsyncSession, actor: Actor, delivery_id: int) -> int:
@@ -601,7 +713,9 @@ async def retry_delivery(services: Services, session: AsyncSession, actor: Actor
     if delivery.ref:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
         if ticket is not None:
-            session.add(_event(ticket, actor, "delivery_retried", now, {"delivery": delivery.id, "was": previous}))
+            session.add(
+                _event(ticket, actor, "delivery_retried", now, {"delivery": delivery.id, "was": previous})
+            )
     await session.flush()
     return delivery.id
 
@@ -667,8 +781,11 @@ def summarize(label: str, rows: Sequence[StatRow], now: datetime) -> StatGroup:
     answered = [r for r in rows if r.first_answered_at is not None]
     on_time = sum(1 for r in answered if r.first_answered_at is not None and r.first_answered_at <= r.due_at)
     late_open = sum(1 for r in rows if r.first_answered_at is None and r.state == "open" and r.due_at < now)
-    hours = [(r.first_answered_at - r.created_at).total_seconds() / 3600 for r in answered
-             if r.first_answered_at is not None]
+    hours = [
+        (r.first_answered_at - r.created_at).total_seconds() / 3600
+        for r in answered
+        if r.first_answered_at is not None
+    ]
     return StatGroup(
         label=label,
         tickets=len(rows),
@@ -697,7 +814,7 @@ class TicketStats:
 
 
 def compute_stats(rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int) -> TicketStats:
-    """Group tickets received in the last ``weeks`` weeks (Monday to Sunday, local time) by week and category."""
+    """Group tickets received in the last ``weeks`` weeks (Monday-Sunday, local time) by week and category."""
     first = week_start(now, tz) - timedelta(weeks=weeks - 1)
     rows = [r for r in rows if r.created_at.astimezone(tz).date() >= first]
     week_rows: dict[date, list[StatRow]] = {first + timedelta(weeks=i): [] for i in range(weeks)}
@@ -706,8 +823,10 @@ def compute_stats(rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int
         week_rows.setdefault(week_start(row.created_at, tz), []).append(row)
         category_rows.setdefault(row.category or "未分类", []).append(row)
     by_week = [summarize(f"{start.month}/{start.day}", week_rows[start], now) for start in sorted(week_rows)]
-    by_category = sorted((summarize(name, items, now) for name, items in category_rows.items()),
-                         key=lambda g: (-g.tickets, g.label))
+    by_category = sorted(
+        (summarize(name, items, now) for name, items in category_rows.items()),
+        key=lambda g: (-g.tickets, g.label),
+    )
     total = summarize("合计", rows, now)
     return TicketStats(first, total, by_week, by_category, 0, 0)
 
@@ -716,11 +835,11 @@ async def ticket_stats(session: AsyncSession, now: datetime, tz: tzinfo, weeks: 
     weeks = min(max(1, weeks), 104)
     since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
     result = await session.execute(
-        select(Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category)
-        .where(Ticket.created_at >= since)
+        select(
+            Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category
+        ).where(Ticket.created_at >= since)
     )
     rows = [StatRow(*row) for row in result.all()]
     stats = compute_stats(rows, now, tz, weeks)
     open_now, overdue_now = await open_and_overdue(session, now)
     return TicketStats(stats.since, stats.total, stats.by_week, stats.by_category, open_now, overdue_now)
-

@@ -16,6 +16,7 @@ OTHER_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 
 async def _stored(services) -> int:  # type: ignore[no-untyped-def]
+    await services.activity.flush()
     async with services.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(MessageLog)) or 0)
 

@@ -51,6 +51,7 @@ async def test_slow_answer_becomes_success_then_customer_service_message(make_se
         retry = await http.post("/wechat", params=query, content=body)
         assert retry.text == "success"
         await asyncio.sleep(0.8)
+    await services.activity.flush()
     async with services.sessions() as session:
         deliveries = (await session.scalars(select(Delivery))).all()
         inbound_logs = (await session.scalars(select(MessageLog).where(MessageLog.direction == "in"))).all()
@@ -75,6 +76,7 @@ async def test_handler_failure_releases_the_message_for_wechats_retry(make_servi
         query, body = inbound.sign_post(xml, "plain", TEST_TOKEN)
         response = await http.post("/wechat", params=query, content=body)
     assert response.status_code == 200 and response.text != "success"
+    await services.activity.flush()
     async with services.sessions() as session:
         assert len((await session.scalars(select(MessageLog).where(MessageLog.direction == "in"))).all()) == 1
 

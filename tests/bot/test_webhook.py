@@ -16,6 +16,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def _count_logs(services, **where) -> int:  # type: ignore[no-untyped-def]
+    await services.activity.flush()
     async with services.sessions() as session:
         query = select(func.count()).select_from(MessageLog)
         for name, value in where.items():
@@ -97,6 +98,7 @@ async def test_subscribe_welcomes_and_records(wechat_user, services) -> None:  #
     user = wechat_user()
     reply = await user.say("", kind="subscribe", key="overseas_berlin")
     assert reply is not None and "欢迎关注" in reply
+    await services.activity.flush()
     async with services.sessions() as session:
         follower = await session.get(Follower, user.openid)
     assert follower is not None and follower.subscribed and follower.subscribe_scene == "overseas_berlin"
@@ -107,6 +109,7 @@ async def test_unsubscribe_is_recorded_and_answered_empty(wechat_user, services)
     user = wechat_user()
     await user.say("", kind="subscribe")
     assert await user.say("", kind="unsubscribe") is None
+    await services.activity.flush()
     async with services.sessions() as session:
         follower = await session.get(Follower, user.openid)
     assert follower is not None and not follower.subscribed and follower.unsubscribed_at is not None

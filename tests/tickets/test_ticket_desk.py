@@ -133,6 +133,7 @@ async def test_status_lists_tickets(user) -> None:  # type: ignore[no-untyped-de
 
 
 async def _answer(services, number: str, text: str) -> list[int]:  # type: ignore[no-untyped-def]
+    await services.activity.flush()  # the follower's last interaction, as the worker would have written it
     async with services.sessions() as session, session.begin():
         ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
         ticket.answer, ticket.state = text, "answered"
@@ -240,6 +241,7 @@ async def test_calendar_change_recomputes_open_due_times(user, desk_services, tm
 
 async def test_unsubscribed_follower_keeps_window_closed(user, desk_services) -> None:  # type: ignore[no-untyped-def]
     await user.say(UNANSWERABLE)
+    await desk_services.activity.flush()
     async with desk_services.sessions() as session:
         follower = await session.get(Follower, user.openid)
     assert follower is not None and follower.last_interaction_at is not None

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "message_log",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("record_key", sa.String(200), nullable=True, unique=True),
         sa.Column("openid", sa.String(64), nullable=False),
         sa.Column("direction", sa.String(3), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),

@@ -1,0 +1,108 @@
+"""FastAPI dependencies shared by the console's pages and its JSON API: the database session, the logged-in
+staff member, role checks and CSRF checks.
+
+Pages and API differ only in how they say "not logged in": a page redirects to the login form, the API
+answers 401. Both check the same per-session CSRF token on every write (a hidden form field, or the
+``X-CSRF-Token`` header), so another site can never make a logged-in browser act.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from console.sessions import COOKIE_NAME, StaffSession, load_session
+
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+LOGIN_PATH = "/console/login"
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with services_of(request).sessions() as session:
+        yield session
+
+
+Db = Annotated[AsyncSession, Depends(db_session)]
+
+
+async def _session_of(request: Request, db: AsyncSession) -> StaffSession | None:
+    cached = getattr(request.state, "staff_session", None)
+    if cached is not None:
+        return cached
+    staff = await load_session(db, request.cookies.get(COOKIE_NAME), services_of(request).clock.now())
+    request.state.staff_session = staff
+    return staff
+
+
+async def page_staff(request: Request, db: Db) -> StaffSession:
+    staff = await _session_of(request, db)
+    if staff is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(
+            303, "请先登录", headers={"Location": f"{LOGIN_PATH}?next={quote(target, safe='')}"}
+        )
+    return staff
+
+
+async def api_staff(request: Request, db: Db) -> StaffSession:
+    staff = await _session_of(request, db)
+    if staff is None:
+        raise HTTPException(401, "未登录或登录已过期")
+    return staff
+
+
+def tokens_match(expected: str, given: object) -> bool:
+    return isinstance(given, str) and bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+async def page_staff_csrf(
+    request: Request, staff: Annotated[StaffSession, Depends(page_staff)]
+) -> StaffSession:
+    """A logged-in form post carrying the session's CSRF token (the form is cached for the endpoint)."""
+    form = await request.form()
+    if not tokens_match(staff.csrf_token, form.get(CSRF_FIELD)):
+        raise HTTPException(403, "表单已失效（CSRF 校验失败），请刷新页面后重试")
+    return staff
+
+
+async def api_staff_csrf(
+    request: Request, staff: Annotated[StaffSession, Depends(api_staff)]
+) -> StaffSession:
+    if not tokens_match(staff.csrf_token, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(403, f"缺少或错误的 {CSRF_HEADER} 请求头")
+    return staff
+
+
+def require_role(
+    role: str, base: Callable[..., Awaitable[StaffSession]] = page_staff
+) -> Callable[..., Awaitable[StaffSession]]:
+    """A dependency: ``base`` (logged in, maybe CSRF-checked) and at least ``role``.
+
+    The sub-dependency is a default value, not an ``Annotated`` hint: under ``from __future__ import
+    annotations`` a hint naming the local ``base`` could not be resolved by FastAPI.
+    """
+
+    async def check(staff: StaffSession = Depends(base)) -> StaffSession:  # noqa: B008 - FastAPI's idiom
+        if not staff.user.can(role):
+            raise HTTPException(403, "您的账号没有这项权限")
+        return staff
+
+    return check
+
+
+PageStaff = Annotated[StaffSession, Depends(page_staff)]
+PageWrite = Annotated[StaffSession, Depends(page_staff_csrf)]
+ApiStaff = Annotated[StaffSession, Depends(api_staff)]
+ApiWrite = Annotated[StaffSession, Depends(api_staff_csrf)]

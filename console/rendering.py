@@ -1,0 +1,137 @@
+"""Server-side HTML: one Jinja2 environment with autoescaping always on, and the security headers every
+console page carries.
+
+User text (questions, names, answers) only ever reaches a page through ``{{ }}``, which escapes it; the
+Content-Security-Policy forbids inline scripts, so even a mistake in a template could not run a user's
+``<script>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import HTMLResponse
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+_WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+
+
+@dataclass(frozen=True)
+class Times:
+    """Formats aware datetimes in the console's time zone (Beijing by default), relative to ``now``."""
+
+    tz: tzinfo
+    now: datetime
+
+    def short(self, at: datetime | None) -> str:
+        if at is None:
+            return ""
+        local = at.astimezone(self.tz)
+        prefix = "" if local.year == self.now.astimezone(self.tz).year else f"{local.year}年"
+        return f"{prefix}{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+    def iso(self, at: datetime | None) -> str:
+        return "" if at is None else at.astimezone(self.tz).isoformat(timespec="minutes")
+
+    def until(self, at: datetime | None) -> str:
+        """``还剩3小时`` / ``已超时2天``: how far a due time is, in the largest unit that fits."""
+        if at is None:
+            return ""
+        seconds = (at - self.now).total_seconds()
+        amount = abs(seconds)
+        if amount >= 86400:
+            text = f"{int(amount // 86400)}天"
+        elif amount >= 3600:
+            text = f"{int(amount // 3600)}小时"
+        else:
+            text = f"{max(1, int(amount // 60))}分钟"
+        return f"还剩{text}" if seconds >= 0 else f"已超时{text}"
+
+
+STATE_LABELS = {"open": "待答复", "answered": "已答复", "closed": "已关闭"}
+ROLE_LABELS = {"staff": "工作人员", "supervisor": "主管", "admin": "管理员"}
+DELIVERY_LABELS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已送达",
+    "failed": "发送失败",
+    "uncertain": "状态不明",
+    "waiting": "等待用户留言",
+    "none": "未发送",
+    "notified": "已发模板通知",
+}
+EVENT_LABELS = {
+    "created": "创建工单",
+    "answered": "答复",
+    "answer_corrected": "修改答复",
+    "note": "添加备注",
+    "assigned": "分派",
+    "closed": "关闭",
+    "reopened": "重新打开",
+    "faq_created": "加入知识库",
+    "faq_similar_added": "加为相似问",
+    "delivery_retried": "重新发送",
+    "answer_waiting": "答复待送达",
+    "answer_delivered_on_return": "用户回来后送达",
+    "user_message": "用户追加留言",
+    "reminded": "提醒",
+    "escalation": "升级给主管",
+    "due_recomputed": "重新计算期限",
+}
+KIND_LABELS = {
+    "reminder": "即将到期",
+    "escalation": "已超时",
+    "delivery_failed": "发送失败",
+    "delivery_waiting": "答复待送达",
+}
+
+
+def pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 60:.0f} 分钟" if value < 1 else f"{value:.1f} 小时"
+
+
+_env.globals.update(
+    STATE_LABELS=STATE_LABELS,
+    ROLE_LABELS=ROLE_LABELS,
+    DELIVERY_LABELS=DELIVERY_LABELS,
+    EVENT_LABELS=EVENT_LABELS,
+    KIND_LABELS=KIND_LABELS,
+    pct=pct,
+    hours=hours,
+)
+
+
+def render_html(template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    html = _env.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

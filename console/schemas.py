@@ -1,0 +1,207 @@
+"""Request and response models of the console's JSON API, so the OpenAPI schema documents every field."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class LoginIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class StaffOut(BaseModel):
+    username: str
+    display_name: str
+    role: Literal["staff", "supervisor", "admin"]
+
+
+class SessionOut(BaseModel):
+    user: StaffOut
+    csrf_token: str = Field(description="Send back in the X-CSRF-Token header on every write")
+
+
+class QueueItemOut(BaseModel):
+    number: str
+    state: Literal["open", "answered", "closed"]
+    category: str | None
+    preview: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    answer_delivery: str
+    overdue: bool
+    due_soon: bool
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItemOut]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    open_count: int
+    overdue_count: int
+
+
+class TicketOut(BaseModel):
+    number: str
+    state: Literal["open", "answered", "closed"]
+    category: str | None
+    question: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    first_answered_at: datetime | None
+    closed_at: datetime | None
+    answer_delivery: str
+    version: int = Field(description="Send back with an answer: a stale version is refused with 409")
+
+
+class MessageOut(BaseModel):
+    kind: Literal["user", "answer", "note"]
+    author: str
+    body: str
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    direction: Literal["in", "out"]
+    channel: str
+    msg_type: str
+    content: str
+    created_at: datetime
+
+
+class EventOut(BaseModel):
+    actor: str
+    action: str
+    detail: dict[str, object] | None
+    at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    openid: str
+    channel: str
+    purpose: str
+    ref: str | None
+    state: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+class WindowOut(BaseModel):
+    state: Literal["open", "closing", "closed", "unknown"]
+    closes_at: datetime | None
+
+
+class FaqSuggestionOut(BaseModel):
+    id: str
+    category: str
+    question: str
+    answer: str
+
+
+class TicketDetailOut(BaseModel):
+    ticket: TicketOut
+    messages: list[MessageOut]
+    notes: list[MessageOut]
+    conversation: list[ConversationOut]
+    events: list[EventOut]
+    deliveries: list[DeliveryOut]
+    window: WindowOut
+    suggestions: list[FaqSuggestionOut]
+    overdue: bool
+    due_soon: bool
+
+
+class AnswerIn(BaseModel):
+    answer: str = Field(max_length=20000)
+    version: int
+
+
+class AnswerOut(BaseModel):
+    ticket: TicketOut
+    deliveries: list[int]
+
+
+class ConflictOut(BaseModel):
+    detail: str
+    number: str
+    current_version: int
+    state: str
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    assignee: str | None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class NoteIn(BaseModel):
+    body: str = Field(max_length=20000)
+
+
+class AssignIn(BaseModel):
+    assignee: str | None = Field(default=None, max_length=64, description="A username; null to unassign")
+
+
+class FaqIn(BaseModel):
+    mode: Literal["new", "similar"]
+    faq_id: str | None = Field(default=None, max_length=80, description="The entry to extend (mode=similar)")
+    question: str | None = Field(default=None, max_length=400)
+    answer: str | None = Field(default=None, max_length=20000)
+    category: str | None = Field(default=None, max_length=64)
+
+
+class FaqOut(BaseModel):
+    faq_id: str
+
+
+class StatGroupOut(BaseModel):
+    label: str
+    tickets: int
+    answered: int
+    on_time: int
+    counted: int
+    on_time_rate: float | None
+    median_answer_hours: float | None
+    open: int
+    overdue: int
+
+
+class StatsOut(BaseModel):
+    since: date
+    weeks: int
+    total: StatGroupOut
+    by_week: list[StatGroupOut]
+    by_category: list[StatGroupOut]
+    open_now: int
+    overdue_now: int
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    text: str
+    ticket_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class OkOut(BaseModel):
+    ok: bool = True

@@ -1,0 +1,168 @@
+"""What happened in conversations, written behind the webhook: the message log and followers' state.
+
+The webhook must answer within WeChat's 5 seconds and at thousands of messages a second, so it does not
+write these rows itself. It queues each record in Redis in the same MULTI that marks the message handled
+(so a message is marked handled exactly when its records are queued), and a flusher moves them into the
+database in batches. Records carry a unique key, so a flusher that dies between its insert and its trim
+repeats nothing. Followers' state is also cached in Redis, so a message needs no database read either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import Follower, MessageLog
+
+log = logging.getLogger(__name__)
+
+QUEUE_KEY = "qiaobot:activity"
+FOLLOWER_PREFIX = "qiaobot:follower:"
+RECENT_PREFIX = "qiaobot:recent:"
+FOLLOWER_TTL_S = 7 * 24 * 3600
+RECENT_TTL_S = 30 * 60
+RECENT_KEEP = 6
+
+
+@dataclass
+class FollowerState:
+    """What handlers know and change about a follower; written back through the activity queue."""
+
+    openid: str
+    script: str = "hans"
+    subscribed: bool = True
+    subscribed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    subscribe_scene: str | None = None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        for name in ("subscribed_at", "unsubscribed_at"):
+            data[name] = data[name].isoformat() if data[name] else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> FollowerState:
+        data = json.loads(raw)
+        for name in ("subscribed_at", "unsubscribed_at"):
+            data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+        return cls(**{f.name: data.get(f.name) for f in fields(cls) if f.name in data})
+
+    @classmethod
+    def from_row(cls, row: Follower) -> FollowerState:
+        return cls(openid=row.openid, script=row.script, subscribed=row.subscribed, subscribed_at=row.subscribed_at,
+                   unsubscribed_at=row.unsubscribed_at, subscribe_scene=row.subscribe_scene)
+
+
+class ActivityLog:
+    def __init__(self, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.redis = redis
+        self.sessions = sessions
+
+    async def follower(self, openid: str) -> FollowerState:
+        raw = await self.redis.get(FOLLOWER_PREFIX + openid)
+        if raw is not None:
+            return FollowerState.from_json(raw)
+        async with self.sessions() as session:
+            row = await session.get(Follower, openid)
+        state = FollowerState.from_row(row) if row is not None else FollowerState(openid=openid)
+        await self.redis.set(FOLLOWER_PREFIX + openid, state.to_json(), ex=FOLLOWER_TTL_S)
+        return state
+
+    async def recent_texts(self, openid: str) -> list[str]:
+        """The user's last few texts, oldest first (for the context of a hand-over)."""
+        return [item.decode() for item in reversed(await self.redis.lrange(RECENT_PREFIX + openid, 0, -1))]
+
+    def queue(
+        self,
+        pipe: aioredis.client.Pipeline,
+        *,
+        messages: list[dict[str, Any]],
+        follower: FollowerState,
+        interacted_at: datetime | None,
+        text: str | None,
+    ) -> None:
+        """Add the records of one handled message to ``pipe`` (the caller's MULTI)."""
+        records = [json.dumps({"t": "msg", **message}, ensure_ascii=False, default=str) for message in messages]
+        records.append(json.dumps({"t": "follower", "state": json.loads(follower.to_json()),
+                                   "at": interacted_at.isoformat() if interacted_at else None}))
+        pipe.rpush(QUEUE_KEY, *records)
+        pipe.set(FOLLOWER_PREFIX + follower.openid, follower.to_json(), ex=FOLLOWER_TTL_S)
+        if text:
+            key = RECENT_PREFIX + follower.openid
+            pipe.lpush(key, text[:1000])
+            pipe.ltrim(key, 0, RECENT_KEEP - 1)
+            pipe.expire(key, RECENT_TTL_S)
+
+    async def pending(self) -> int:
+        return int(await self.redis.llen(QUEUE_KEY))
+
+    async def flush(self, batch: int = 1000) -> int:
+        """Move queued records into the database; returns how many. One flusher at a time (a Redis lock)."""
+        lock = self.redis.lock("qiaobot:activity:flush", timeout=60, blocking_timeout=5)
+        if not await lock.acquire():
+            return 0
+        moved = 0
+        try:
+            while True:
+                raw = await self.redis.lrange(QUEUE_KEY, 0, batch - 1)
+                if not raw:
+                    return moved
+                await self._write([json.loads(item) for item in raw])
+                await self.redis.ltrim(QUEUE_KEY, len(raw), -1)
+                moved += len(raw)
+                if len(raw) < batch:
+                    return moved
+        finally:
+            await lock.release()
+
+    async def _write(self, records: list[dict[str, Any]]) -> None:
+        messages = [r for r in records if r["t"] == "msg"]
+        followers: dict[str, tuple[dict[str, Any], str | None]] = {}
+        for record in records:
+            if record["t"] == "follower":
+                openid = record["state"]["openid"]
+                previous_at = followers.get(openid, (None, None))[1]
+                at = max(filter(None, (previous_at, record["at"])), default=None)
+                followers[openid] = (record["state"], at)
+        async with self.sessions() as session, session.begin():
+            dialect = session.bind.dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            if messages:
+                rows = [{
+                    "record_key": m["key"], "openid": m["openid"], "direction": m["direction"],
+                    "channel": m["channel"], "msg_type": m["msg_type"], "wechat_msg_id": m.get("wechat_msg_id"),
+                    "content": m.get("content") or "", "meta": m.get("meta"),
+                    "created_at": datetime.fromisoformat(m["at"]),
+                } for m in messages]
+                await session.execute(insert(MessageLog).on_conflict_do_nothing(index_elements=["record_key"]),  # type: ignore[operator]
+                                      rows)
+            if followers:
+                existing = {
+                    row.openid: row for row in (await session.scalars(
+                        select(Follower).where(Follower.openid.in_(list(followers)))
+                    )).all()
+                }
+                for openid, (state, at) in followers.items():
+                    interacted = datetime.fromisoformat(at) if at else None
+                    row = existing.get(openid)
+                    if row is None:
+                        row = Follower(openid=openid, created_at=interacted or datetime.now(UTC))
+                        session.add(row)
+                    row.script = state["script"]
+                    row.subscribed = state["subscribed"]
+                    row.subscribe_scene = state.get("subscribe_scene")
+                    for name in ("subscribed_at", "unsubscribed_at"):
+                        value = state.get(name)
+                        setattr(row, name, datetime.fromisoformat(value) if value else None)
+                    if interacted and (row.last_interaction_at is None or interacted > row.last_interaction_at):
+                        row.last_interaction_at = interacted

@@ -1,0 +1,198 @@
+"""Login, sessions, lockout, CSRF and roles, through the pages and the API as a browser would use them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from console.accounts import MAX_FAILED_LOGINS, create_staff, register_failure
+from console.passwords import WeakPasswordError, hash_password, verify_password
+from tests.console.conftest import PASSWORD, csrf_of, page_login
+from tickets.models import StaffUser
+
+
+def test_password_hash_is_argon2_and_verifies() -> None:
+    hashed = hash_password("a long enough secret")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "a long enough secret")
+    assert not verify_password(hashed, "a long enough secreT")
+    assert not verify_password("not-a-hash", "whatever")
+
+
+def test_create_staff_refuses_weak_password_and_unknown_role() -> None:
+    class Bag:
+        def __init__(self) -> None:
+            self.items: list[object] = []
+
+        def add(self, item: object) -> None:
+            self.items.append(item)
+
+    bag = Bag()
+    with pytest.raises(WeakPasswordError):
+        create_staff(bag, "carol", "short", "staff")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="角色"):
+        create_staff(bag, "carol", PASSWORD, "root")  # type: ignore[arg-type]
+    user = create_staff(bag, " carol ", PASSWORD, "admin")  # type: ignore[arg-type]
+    assert bag.items == [user] and user.username == "carol" and user.can("supervisor")
+
+
+def test_lockout_counts_failures_and_restarts() -> None:
+    from datetime import UTC, datetime
+
+    user = StaffUser(username="x", password_hash="", role="staff", failed_logins=0)
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        register_failure(user, now)
+    assert user.locked_until is None
+    register_failure(user, now)
+    assert user.locked_until == now + timedelta(minutes=15) and user.failed_logins == 0
+
+
+async def test_pages_redirect_to_login_and_api_says_401(client) -> None:
+    page = await client.get("/console/tickets?state=answered")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/login?next=%2Fconsole%2Ftickets%3Fstate%3Danswered"
+    assert (await client.get("/api/tickets")).status_code == 401
+
+
+async def test_wrong_password_then_right_one(client, staff) -> None:
+    wrong = await page_login(client, "alice", "not the password")
+    assert wrong.status_code == 401
+    assert "用户名或密码错误" in wrong.text
+    assert "qiaobot_console" not in wrong.cookies
+    unknown = await page_login(client, "nobody", PASSWORD)
+    assert unknown.status_code == 401 and "用户名或密码错误" in unknown.text
+    right = await page_login(client, "alice", PASSWORD, next_url="/console/stats")
+    assert right.status_code == 303 and right.headers["location"] == "/console/stats"
+    cookie = right.headers["set-cookie"]
+    assert "qiaobot_console=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # http public URL
+    assert (await client.get("/console/tickets")).status_code == 200
+
+
+async def test_login_redirect_never_leaves_the_console(client, staff) -> None:
+    response = await page_login(client, "alice", PASSWORD, next_url="//evil.example/console/")
+    assert response.headers["location"] == "/console/tickets"
+
+
+async def test_secure_cookie_when_served_over_https(make_services, staff) -> None:
+    from bot.app import create_app
+    from tests.console.conftest import with_console
+
+    svc = await make_services(public_base_url="https://hotline.example.org")
+    app = with_console(create_app(services=svc, run_jobs=False))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as http:
+        async with svc.sessions() as session:
+            create_staff(session, "tess", PASSWORD, "staff")
+            await session.commit()
+        response = await http.post("/api/session", json={"username": "tess", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_lockout_after_five_failures_even_for_the_right_password(
+    client, staff, services, fake_clock
+) -> None:
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert (await page_login(client, "bob", "guess")).status_code == 401
+    fifth = await page_login(client, "bob", "guess")
+    assert fifth.status_code == 423 and "锁定" in fifth.text
+    locked = await page_login(client, "bob", PASSWORD)
+    assert locked.status_code == 423
+    api = await client.post("/api/session", json={"username": "bob", "password": PASSWORD})
+    assert api.status_code == 423
+    fake_clock.advance(minutes=16)
+    assert (await page_login(client, "bob", PASSWORD)).status_code == 303
+    async with services.sessions() as session:
+        bob = await session.scalar(select(StaffUser).where(StaffUser.username == "bob"))
+        assert bob is not None and bob.failed_logins == 0 and bob.locked_until is None
+
+
+async def test_login_form_needs_its_csrf_cookie(client, staff) -> None:
+    response = await client.post(
+        "/console/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert response.status_code == 403
+    assert "qiaobot_console" not in response.cookies
+
+
+async def test_form_post_without_or_with_wrong_csrf_is_403(client, staff, make_ticket) -> None:
+    ticket = await make_ticket()
+    await page_login(client, "alice", PASSWORD)
+    page = await client.get(f"/console/tickets/{ticket.number}")
+    token = csrf_of(page.text)
+    missing = await client.post(f"/console/tickets/{ticket.number}/note", data={"body": "hi"})
+    assert missing.status_code == 403
+    wrong = await client.post(
+        f"/console/tickets/{ticket.number}/note", data={"body": "hi", "csrf_token": "x" + token}
+    )
+    assert wrong.status_code == 403
+    ok = await client.post(f"/console/tickets/{ticket.number}/note", data={"body": "hi", "csrf_token": token})
+    assert ok.status_code == 303
+
+
+async def test_api_write_needs_the_csrf_header(login, make_ticket) -> None:
+    ticket = await make_ticket()
+    alice = await login("alice")
+    url = f"/api/tickets/{ticket.number}/notes"
+    assert (await alice.http.post(url, json={"body": "x"})).status_code == 403
+    assert (
+        await alice.http.post(url, json={"body": "x"}, headers={"X-CSRF-Token": "nope"})
+    ).status_code == 403
+    assert (await alice.http.post(url, json={"body": "x"}, headers=alice.headers())).status_code == 200
+
+
+async def test_logout_ends_the_session(login) -> None:
+    alice = await login("alice")
+    cookie = alice.http.cookies.get("qiaobot_console")
+    assert (await alice.http.delete("/api/session", headers=alice.headers())).status_code == 200
+    alice.http.cookies.set("qiaobot_console", cookie or "")
+    assert (await alice.http.get("/api/session")).status_code == 401
+
+
+async def test_staff_cannot_do_supervisor_things(login, make_ticket) -> None:
+    ticket = await make_ticket(answer="请联系当地使馆。", state="answered")
+    alice, sam = await login("alice"), await login("sam")
+    to_bob = {"assignee": "bob"}
+    assert (
+        await alice.http.post(f"/api/tickets/{ticket.number}/assign", json=to_bob, headers=alice.headers())
+    ).status_code == 403
+    own = await alice.http.post(
+        f"/api/tickets/{ticket.number}/assign", json={"assignee": "alice"}, headers=alice.headers()
+    )
+    assert own.status_code == 200 and own.json()["assignee"] == "alice"
+    faq = {"mode": "new"}
+    assert (
+        await alice.http.post(f"/api/tickets/{ticket.number}/faq", json=faq, headers=alice.headers())
+    ).status_code == 403
+    assert (await alice.http.post("/api/deliveries/1/retry", headers=alice.headers())).status_code == 403
+    by_sam = await sam.http.post(f"/api/tickets/{ticket.number}/assign", json=to_bob, headers=sam.headers())
+    assert by_sam.status_code == 200 and by_sam.json()["assignee"] == "bob"
+
+
+async def test_require_role_dependency(app, login) -> None:
+    """Other console pages (greetings) guard themselves with ``require_role``; it must check, not 422."""
+    from fastapi import APIRouter, Depends
+
+    from console.deps import api_staff, require_role
+    from console.sessions import StaffSession
+
+    probe = APIRouter()
+    supervisor = Depends(require_role("supervisor", api_staff))
+
+    @probe.get("/console-probe")
+    async def supervisors_only(
+        staff: StaffSession = supervisor,
+    ) -> dict[str, str]:
+        return {"who": staff.user.username}
+
+    app.include_router(probe)
+    alice, sam = await login("alice"), await login("sam")
+    assert (await alice.http.get("/console-probe")).status_code == 403
+    allowed = await sam.http.get("/console-probe")
+    assert allowed.status_code == 200 and allowed.json() == {"who": "sam"}

@@ -1,0 +1,381 @@
+"""The staff actions as plain functions: queue filters and flags, the optimistic lock, the audit log,
+the KB edits, retries, and the statistics on a small fixed dataset."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from console.sessions import StaffIdentity
+from faq.kb import FaqEntry
+from storage.faq_store import load_entries_async
+from storage.models import Delivery, Follower
+from tickets import staff_actions as actions
+from tickets.models import StaffNotification, TicketEvent
+
+ALICE = StaffIdentity(1, "alice", "Alice", "staff")
+BOB = StaffIdentity(2, "bob", "Bob", "staff")
+SAM = StaffIdentity(3, "sam", "Sam", "supervisor")
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+# --- pure ---------------------------------------------------------------------------------------------
+
+
+def test_due_flags() -> None:
+    now = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert actions.due_flags("open", now - timedelta(minutes=1), now) == (True, False)
+    assert actions.due_flags("open", now + timedelta(hours=3), now) == (False, True)
+    assert actions.due_flags("open", now + timedelta(hours=5), now) == (False, False)
+    assert actions.due_flags("answered", now - timedelta(days=1), now) == (False, False)
+
+
+def test_reply_window_states() -> None:
+    now = datetime(2026, 11, 23, 8, tzinfo=UTC)
+
+    def follower(hours_ago: float | None) -> Follower:
+        last = None if hours_ago is None else now - timedelta(hours=hours_ago)
+        return Follower(openid="o", last_interaction_at=last)
+
+    assert actions.reply_window(follower(1), now).state == "open"
+    assert actions.reply_window(follower(43), now).state == "closing"
+    assert actions.reply_window(follower(49), now).state == "closed"
+    assert actions.reply_window(follower(None), now).state == "unknown"
+    assert actions.reply_window(None, now) == actions.ReplyWindow("unknown", None)
+
+
+def test_answer_text_limits() -> None:
+    assert actions.check_answer_text("  答复\r\n第二行 ") == "答复\n第二行"
+    with pytest.raises(actions.StaffActionError, match="不能为空"):
+        actions.check_answer_text("   ")
+    with pytest.raises(actions.StaffActionError, match="过长"):
+        actions.check_answer_text("长" * 700)
+
+
+KB = [FaqEntry("visa", "出入境", "怎么办签证？", ("签证办理",), "看使馆网站。")]
+
+
+def test_add_to_kb_new_entry_and_similar() -> None:
+    added = actions.add_to_kb(
+        KB,
+        "new",
+        question="  孩子 回国 上学？ ",
+        answer="带上护照。",
+        category="教育",
+        faq_id="ticket-q20261123-0001",
+        reviewed="2026-11",
+    )
+    assert [e.id for e in added] == ["visa", "ticket-q20261123-0001"]
+    assert added[1].question == "孩子 回国 上学？" and added[1].reviewed == "2026-11"
+    similar = actions.add_to_kb(
+        KB, "similar", question="签证怎么弄", answer="", category="", faq_id="visa", reviewed="2026-11"
+    )
+    assert similar[0].similar == ("签证办理", "签证怎么弄") and similar[0].answer == "看使馆网站。"
+    with pytest.raises(actions.StaffActionError, match="已经在"):
+        actions.add_to_kb(
+            KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x"
+        )
+    with pytest.raises(actions.StaffActionError, match="没有 id"):
+        actions.add_to_kb(KB, "similar", question="q", answer="", category="", faq_id="nope", reviewed="x")
+    with pytest.raises(actions.StaffActionError, match="重复"):
+        actions.add_to_kb(
+            KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11"
+        )
+
+
+def _row(created: str, due: str, answered: str | None, state: str, category: str | None) -> actions.StatRow:
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+
+    return actions.StatRow(at(created), at(due), at(answered) if answered else None, state, category)
+
+
+# Now: Monday 2026-11-23 12:00 Beijing. Weeks start Mondays: 11-09, 11-16, 11-23.
+STATS_NOW = datetime(2026, 11, 23, 12, tzinfo=BEIJING)
+STATS_ROWS = [
+    # week of 11-09
+    _row("2026-11-09T10:00", "2026-11-11T17:30", "2026-11-09T14:00", "closed", "签证"),  # on time, 4 h
+    _row("2026-11-10T10:00", "2026-11-12T17:30", "2026-11-13T10:00", "answered", "签证"),  # late, 72 h
+    # week of 11-16
+    _row("2026-11-16T09:00", "2026-11-18T17:30", "2026-11-17T09:00", "answered", "教育"),  # on time, 24 h
+    _row("2026-11-17T09:00", "2026-11-19T17:30", None, "open", "教育"),  # overdue
+    _row("2026-11-18T09:00", "2026-11-20T17:30", None, "closed", None),  # closed unanswered
+    # week of 11-23
+    _row("2026-11-23T09:00", "2026-11-25T17:30", None, "open", "签证"),  # not yet due
+    # too old for 3 weeks
+    _row("2026-11-02T09:00", "2026-11-04T17:30", None, "open", "签证"),
+]
+
+
+def test_compute_stats_on_a_fixed_dataset() -> None:
+    stats = actions.compute_stats(STATS_ROWS, STATS_NOW, BEIJING, weeks=3)
+    total = stats.total
+    assert (total.tickets, total.answered, total.on_time, total.counted) == (6, 3, 2, 4)
+    assert total.on_time_rate == pytest.approx(0.5)
+    assert total.median_answer_hours == 24.0
+    assert (total.open, total.overdue) == (2, 1)
+    assert [g.label for g in stats.by_week] == ["11/9", "11/16", "11/23"]
+    week1, week2, week3 = stats.by_week
+    assert (week1.tickets, week1.on_time, week1.counted, week1.median_answer_hours) == (2, 1, 2, 38.0)
+    assert (week2.tickets, week2.on_time, week2.counted, week2.overdue) == (3, 1, 2, 1)
+    assert (week3.tickets, week3.counted, week3.on_time_rate) == (1, 0, None)
+    by_category = {g.label: g for g in stats.by_category}
+    assert list(by_category) == ["签证", "教育", "未分类"]
+    assert by_category["签证"].on_time_rate == pytest.approx(0.5)
+    assert by_category["教育"].on_time_rate == pytest.approx(0.5)
+    assert by_category["未分类"].counted == 0
+
+
+# --- against the database -----------------------------------------------------------------------------
+
+
+async def test_queue_sorted_by_due_with_filters_and_flags(services, make_ticket) -> None:
+    now = services.clock.now()
+    late = await make_ticket("迟了", due=now - timedelta(hours=1), category="签证", assignee="alice")
+    soon = await make_ticket("快到期", due=now + timedelta(hours=2), category="教育")
+    later = await make_ticket("不急", due=now + timedelta(days=2), category="签证", assignee="bob")
+    await make_ticket("答过了", state="answered", due=now - timedelta(days=1), category="签证")
+    async with services.sessions() as session:
+        page = await actions.list_queue(session, actions.QueueFilter(), now)
+        assert [i.number for i in page.items] == [late.number, soon.number, later.number]
+        assert [(i.overdue, i.due_soon) for i in page.items] == [(True, False), (False, True), (False, False)]
+        assert (page.total, page.open_count, page.overdue_count) == (3, 3, 1)
+
+        async def numbers(**kw: object) -> list[str]:
+            result = await actions.list_queue(session, actions.QueueFilter(**kw), now)  # type: ignore[arg-type]
+            return [i.number for i in result.items]
+
+        assert await numbers(category="签证") == [late.number, later.number]
+        assert await numbers(assignee="bob") == [later.number]
+        assert await numbers(assignee=actions.UNASSIGNED) == [soon.number]
+        assert await numbers(overdue_only=True) == [late.number]
+        assert len(await numbers(state=None)) == 4
+        assert await numbers(state="answered", category="签证") != []
+        second = await actions.list_queue(session, actions.QueueFilter(per_page=2, page=2), now)
+        assert [i.number for i in second.items] == [later.number] and second.pages == 2
+        assert await actions.ticket_categories(session) == ["教育", "签证"]
+
+
+async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(
+    services, make_ticket
+) -> None:
+    ticket = await make_ticket()
+    async with services.sessions() as session:
+        seen = (await actions.get_ticket(session, ticket.number)).version
+    async with services.sessions() as session:
+        outcome = await actions.answer_ticket(
+            services, session, ticket.number, ALICE, "请带护照和出生证明。", seen
+        )
+        await actions.commit_and_enqueue(services, session, outcome.delivery_ids)
+    assert len(outcome.delivery_ids) == 1
+    async with services.sessions() as session:
+        with pytest.raises(actions.AnswerConflict) as caught:
+            await actions.answer_ticket(services, session, ticket.number, BOB, "另一份答复", seen)
+    conflict = caught.value
+    assert (
+        conflict.status == 409
+        and conflict.answer == "请带护照和出生证明。"
+        and conflict.answered_by == "alice"
+    )
+    async with services.sessions() as session:
+        stored = await actions.get_ticket(session, ticket.number)
+        assert stored.answer == "请带护照和出生证明。" and stored.state == "answered"
+        assert stored.first_answered_at == services.clock.now() and stored.assignee == "alice"
+        events = (await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == stored.id))).all()
+        assert [(e.actor, e.action) for e in events] == [("alice", "answered")]
+        delivery = await session.get(Delivery, outcome.delivery_ids[0])
+        assert delivery is not None and delivery.ref == ticket.number and delivery.channel == "custom"
+        job = await services.queue.get(f"delivery:{delivery.id}")
+        assert job is not None and job.state == "queued"
+        # A deliberate correction against the current version is allowed, and audited as such.
+        again = await actions.answer_ticket(
+            services, session, ticket.number, BOB, "更正：还需要户口本。", stored.version
+        )
+        await session.commit()
+        assert again.ticket.answer == "更正：还需要户口本。" and again.ticket.answered_by == "bob"
+        assert again.ticket.first_answered_at == stored.first_answered_at
+
+
+async def test_concurrent_write_between_read_and_flush_is_a_conflict(services, make_ticket) -> None:
+    """The version check in SQL, not only the form's number: a change committed after our read is kept."""
+    ticket = await make_ticket()
+    async with services.sessions() as mine, services.sessions() as theirs:
+        loaded = await actions.get_ticket(mine, ticket.number)
+        other = await actions.get_ticket(theirs, ticket.number)
+        other.answer = "他们的答复"
+        await theirs.commit()
+        loaded.answer = "我的答复"
+        with pytest.raises(actions.AnswerConflict) as caught:
+            await actions._flush_or_conflict(mine, loaded)
+        assert caught.value.answer == "他们的答复"
+
+
+async def test_note_assign_close_reopen_are_audited(services, make_ticket) -> None:
+    ticket = await make_ticket()
+    now = services.clock.now()
+    async with services.sessions() as session:
+        before = (await actions.get_ticket(session, ticket.number)).version
+        await actions.add_note(session, ticket.number, ALICE, "已电话联系用户", now)
+        assert (await actions.get_ticket(session, ticket.number)).version == before  # notes never conflict
+        with pytest.raises(actions.NotAllowed):
+            await actions.assign_ticket(session, ticket.number, ALICE, "bob", now)
+        with pytest.raises(actions.StaffActionError, match="没有可用"):
+            await actions.assign_ticket(session, ticket.number, SAM, "ghost", now)
+        await actions.close_ticket(session, ticket.number, SAM, now)
+        with pytest.raises(actions.StaffActionError):
+            await actions.close_ticket(session, ticket.number, SAM, now)
+        with pytest.raises(actions.StaffActionError, match="先重新打开"):
+            await actions.answer_ticket(
+                services,
+                session,
+                ticket.number,
+                ALICE,
+                "x",
+                (await actions.get_ticket(session, ticket.number)).version,
+            )
+        reopened = await actions.reopen_ticket(session, ticket.number, BOB, now)
+        await session.commit()
+        assert reopened.state == "open" and reopened.closed_at is None and reopened.reopen_count == 1
+        events = (
+            await session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == reopened.id).order_by(TicketEvent.id)
+            )
+        ).all()
+        assert [(e.actor, e.action) for e in events] == [
+            ("alice", "note"),
+            ("sam", "closed"),
+            ("bob", "reopened"),
+        ]
+        assert all(e.at == now for e in events)
+
+
+async def test_supervisor_turns_an_answer_into_faq(services, make_ticket) -> None:
+    ticket = await make_ticket(
+        "在德国怎么给孩子办回国旅行证？",
+        state="answered",
+        answer="向驻德使馆申请旅行证，需要父母护照和出生纸。",
+        first_answered=services.clock.now(),
+    )
+    async with services.sessions() as session:
+        with pytest.raises(actions.NotAllowed):
+            await actions.answer_to_faq(services, session, ticket.number, ALICE, "new")
+        faq_id = await actions.answer_to_faq(services, session, ticket.number, SAM, "new")
+        await session.commit()
+    await services.knowledge.refresh()
+    assert faq_id == "ticket-" + ticket.number.lower()
+    entry = services.knowledge.matcher.entry(faq_id)
+    assert entry.answer.startswith("向驻德使馆申请旅行证") and entry.category == "教育"
+    async with services.sessions() as session:
+        await actions.answer_to_faq(
+            services,
+            session,
+            ticket.number,
+            SAM,
+            "similar",
+            faq_id="dual-nationality",
+            question="孩子能有两个护照吗",
+        )
+        await session.commit()
+        _, entries = await load_entries_async(session)
+    assert "孩子能有两个护照吗" in next(e for e in entries if e.id == "dual-nationality").similar
+
+
+async def test_retry_failed_and_uncertain_deliveries(services, make_ticket) -> None:
+    ticket = await make_ticket()
+    async with services.sessions() as session:
+        failed = await services.deliveries.add(
+            session,
+            key="k1",
+            openid=ticket.openid,
+            purpose="ticket_answer",
+            ref=ticket.number,
+            payload={"touser": ticket.openid},
+        )
+        failed.state, failed.attempts, failed.last_error = "failed", 8, "WeChatApiError: -1"
+        uncertain = await services.deliveries.add(
+            session, key="k2", openid=ticket.openid, purpose="late_reply", payload={"touser": ticket.openid}
+        )
+        uncertain.state = "uncertain"
+        sent = await services.deliveries.add(
+            session, key="k3", openid=ticket.openid, purpose="late_reply", payload={"touser": ticket.openid}
+        )
+        sent.state = "sent"
+        await session.commit()
+    # The failed one's job sits in the failed set, the uncertain one's job finished.
+    for delivery_id in (failed.id, uncertain.id):
+        await services.deliveries.enqueue(delivery_id)
+    claimed = await services.queue.claim(10, 30)
+    await services.queue.fail(f"delivery:{failed.id}", "gave up")
+    await services.queue.complete(f"delivery:{uncertain.id}")
+    assert len(claimed) == 2
+    async with services.sessions() as session:
+        problems = await actions.problem_deliveries(session)
+        assert {d.id for d in problems} == {failed.id, uncertain.id}
+        with pytest.raises(actions.NotAllowed):
+            await actions.retry_delivery(services, session, ALICE, failed.id)
+        with pytest.raises(actions.StaffActionError, match="只有发送失败"):
+            await actions.retry_delivery(services, session, SAM, sent.id)
+        for delivery_id in (failed.id, uncertain.id):
+            await actions.retry_delivery(services, session, SAM, delivery_id)
+        await session.commit()
+    for delivery_id in (failed.id, uncertain.id):
+        await actions.requeue_delivery(services, delivery_id)
+        job = await services.queue.get(f"delivery:{delivery_id}")
+        assert job is not None and job.state == "queued"
+    async with services.sessions() as session:
+        rows = (
+            await session.scalars(select(Delivery).where(Delivery.id.in_((failed.id, uncertain.id))))
+        ).all()
+        assert {(r.state, r.attempts) for r in rows} == {("pending", 0)}
+        assert await actions.problem_deliveries(session) == []
+        retried = await session.scalar(select(TicketEvent).where(TicketEvent.action == "delivery_retried"))
+        assert retried is not None and retried.actor == "sam"
+
+
+async def test_notifications_reach_the_user_and_their_role(services, make_ticket) -> None:
+    ticket = await make_ticket()
+    now = services.clock.now()
+    async with services.sessions() as session:
+        for recipient, kind in (
+            ("alice", "reminder"),
+            ("role:staff", "reminder"),
+            ("role:supervisor", "escalation"),
+            ("bob", "reminder"),
+        ):
+            session.add(
+                StaffNotification(
+                    recipient=recipient, kind=kind, ticket_id=ticket.id, text=kind, created_at=now
+                )
+            )
+        await session.commit()
+        assert len(await actions.list_notifications(session, ALICE)) == 2
+        assert len(await actions.list_notifications(session, SAM)) == 2
+        mine = await actions.list_notifications(session, ALICE)
+        bobs = next(n for n in await actions.list_notifications(session, BOB) if n.recipient == "bob")
+        with pytest.raises(actions.StaffActionError):
+            await actions.mark_notification_read(session, ALICE, bobs.id, now)
+        await actions.mark_notification_read(session, ALICE, mine[0].id, now)
+        await session.commit()
+        assert await actions.unread_count(session, ALICE) == 1
+
+
+async def test_ticket_stats_from_the_database(services, make_ticket) -> None:
+    now = services.clock.now()
+    await make_ticket(
+        created=now - timedelta(days=1),
+        due=now + timedelta(days=1),
+        first_answered=now - timedelta(hours=20),
+        state="answered",
+        answer="a",
+    )
+    await make_ticket(created=now - timedelta(days=3), due=now - timedelta(days=1), category="签证")
+    async with services.sessions() as session:
+        stats = await actions.ticket_stats(session, now, BEIJING, weeks=2)
+    assert (stats.total.tickets, stats.total.on_time, stats.total.counted) == (2, 1, 2)
+    assert stats.total.median_answer_hours == 4.0
+    assert (stats.open_now, stats.overdue_now) == (1, 1)
+    assert len(stats.by_week) == 2
+    assert isinstance(stats.since, type(now.date()))
