@@ -4,6 +4,10 @@ WeChat waits 5 s, then redelivers the same message up to three times. The first 
 owns it under a short lease that it keeps renewing while it works. A redelivery that arrives meanwhile waits
 for the owner's result and answers with the same reply (or ``success``). If the owner dies, its lease lapses
 within seconds, so WeChat's next redelivery is handled afresh instead of being swallowed.
+
+The claim is one round trip (a script that also returns a key the caller wants next, such as the follower's
+cached state), and one renewer per process refreshes every live lease in a single pipeline, because at
+thousands of messages a second a task and a command per message are what the time goes on.
 """
 
 from __future__ import annotations
@@ -18,9 +22,21 @@ import redis.asyncio as aioredis
 PENDING = b"P"
 DONE_PREFIX = b"R"  # followed by the passive reply xml (empty = "success")
 
-# Owner renews only while it still holds the lease, so a lapsed owner cannot clobber a new one.
+# KEYS[1] the dedupe key, KEYS[2] an extra key to read. Returns {claimed (0/1), current value, extra value}.
+_CLAIM = """
+local claimed = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+local current = false
+if not claimed then current = redis.call('GET', KEYS[1]) end
+local extra = false
+if KEYS[2] then extra = redis.call('GET', KEYS[2]) end
+return {claimed and 1 or 0, current, extra}
+"""
+
+# Renew only leases still pending, so a lapsed owner cannot clobber a result or a new owner's claim.
 _RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
 return 0
 """
 
@@ -29,6 +45,7 @@ return 0
 class Claim:
     owner: bool
     result: bytes | None = None  # reply for a finished duplicate; None while still pending
+    extra: bytes | None = None  # the value of the extra key asked for, if any
 
 
 class Deduplicator:
@@ -44,40 +61,51 @@ class Deduplicator:
         self.prefix = prefix
         self.lease_ms = lease_ms
         self.done_ttl_s = done_ttl_s
+        self._claim = redis.register_script(_CLAIM)
         self._renew = redis.register_script(_RENEW)
+        self._live: dict[str, int] = {}
+        self._renewer: asyncio.Task[None] | None = None
 
     def _key(self, key: str) -> str:
         return self.prefix + key
 
-    async def claim(self, key: str) -> Claim:
-        if await self.redis.set(self._key(key), PENDING, nx=True, px=self.lease_ms):
-            return Claim(owner=True)
-        value = await self.redis.get(self._key(key))
-        if value is None:  # the lease lapsed between SET and GET: try once more
-            return await self.claim(key)
-        return Claim(owner=False, result=_result(value))
+    def full_key(self, key: str) -> str:
+        return self.prefix + key
+
+    async def claim(self, key: str, extra_key: str | None = None) -> Claim:
+        keys = [self._key(key)] + ([extra_key] if extra_key else [])
+        claimed, current, extra = await self._claim(keys=keys, args=[PENDING, self.lease_ms])
+        if claimed:
+            return Claim(owner=True, extra=extra or None)
+        if current is None or current is False:  # lapsed between SET and GET: try once more
+            return await self.claim(key, extra_key)
+        return Claim(owner=False, result=_result(current), extra=extra or None)
 
     @contextlib.asynccontextmanager
     async def lease(self, key: str) -> AsyncIterator[None]:
-        """Keep the pending lease alive while the owner works."""
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(self.lease_ms / 3000)
-                await self._renew(keys=[self._key(key)], args=[PENDING, self.lease_ms])
-
-        task = asyncio.create_task(renew())
+        """Keep the pending lease alive while the owner works (renewed with every other live lease)."""
+        full = self._key(key)
+        self._live[full] = self._live.get(full, 0) + 1
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew_forever())
         try:
             yield
         finally:
-            task.cancel()
+            remaining = self._live.get(full, 1) - 1
+            if remaining:
+                self._live[full] = remaining
+            else:
+                self._live.pop(full, None)
+
+    async def _renew_forever(self) -> None:
+        while self._live:
+            await asyncio.sleep(self.lease_ms / 3000)
+            if self._live:
+                with contextlib.suppress(Exception):  # a missed renewal only shortens a lease
+                    await self._renew(keys=list(self._live), args=[PENDING, self.lease_ms])
 
     async def complete(self, key: str, reply: bytes) -> None:
         await self.redis.set(self._key(key), DONE_PREFIX + reply, ex=self.done_ttl_s)
-
-    def queue_complete(self, pipe: aioredis.client.Pipeline, key: str, reply: bytes) -> None:
-        """``complete`` inside the caller's MULTI, so the result and the message's records land together."""
-        pipe.set(self._key(key), DONE_PREFIX + reply, ex=self.done_ttl_s)
 
     async def release(self, key: str) -> None:
         """Give the key up after a failure, so WeChat's redelivery is handled from scratch."""

@@ -16,12 +16,15 @@ from typing import Literal
 
 from wechatpy.messages import BaseMessage
 
+from bot.closing import Closing
+from bot.dedupe import DONE_PREFIX
 from bot.replies import text_reply_xml
 from bot.services import Services
 from faq.script import to_traditional
 from handlers import texts
 from handlers.context import HandlerContext, Reply
 from handlers.long_text import REPLY_LIMIT_BYTES, split_for_wechat
+from storage.activity import FOLLOWER_TTL_S, QUEUE_KEY, RECENT_KEEP, RECENT_PREFIX, RECENT_TTL_S, ActivityLog
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
     """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``."""
     budget = services.settings.passive_reply_budget_seconds
     dedupe = services.dedupe
-    claim = await dedupe.claim(key)
+    claim = await dedupe.claim(key, extra_key=services.activity.follower_key(str(message.source)))
     if not claim.owner:
         if claim.result is not None:
             return claim.result
@@ -61,7 +64,7 @@ async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
             return waited.result or b""
         # The first owner died (its lease lapsed) and we hold the key now: handle it ourselves.
     route = ReplyRoute()
-    task = asyncio.create_task(_handle(services, message, key, route))
+    task = asyncio.create_task(_handle(services, message, key, route, claim.extra))
     done, _ = await asyncio.wait({task}, timeout=budget)
     if task not in done and route.choose("late") == "late":
         log.warning("reply to %s not ready in %.1fs; answering success and pushing it later", key, budget)
@@ -75,11 +78,13 @@ def _log_task_failure(task: asyncio.Task[Outcome]) -> None:
         log.error("late handling failed", exc_info=task.exception())
 
 
-async def _handle(services: Services, message: BaseMessage, key: str, route: ReplyRoute) -> Outcome:
+async def _handle(
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute, cached_follower: bytes | None
+) -> Outcome:
     dedupe = services.dedupe
     try:
         async with dedupe.lease(key):
-            outcome, deliveries = await _run_handlers(services, message, key, route)
+            outcome, deliveries = await _run_handlers(services, message, key, route, cached_follower)
     except BaseException:
         # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
         await asyncio.shield(dedupe.release(key))
@@ -90,11 +95,11 @@ async def _handle(services: Services, message: BaseMessage, key: str, route: Rep
 
 
 async def _run_handlers(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute, cached_follower: bytes | None
 ) -> tuple[Outcome, list[int]]:
     now = services.clock.now()
     openid = str(message.source)
-    follower = await services.activity.follower(openid)
+    follower = await services.activity.follower(openid, cached_follower)
     ctx = HandlerContext(message=message, follower=follower, now=now, services=services, dedupe_key=key)
     try:
         reply = await services.dispatcher.dispatch(ctx) or Reply("")
@@ -122,12 +127,15 @@ async def _run_handlers(
         records.append({"key": f"{key}:out", "openid": openid, "direction": "out", "channel": "passive",
                         "msg_type": "text", "content": main, "meta": reply.meta or None, "at": now.isoformat()})
     unsubscribing = getattr(message, "event", None) == "unsubscribe"
-    async with services.redis.pipeline(transaction=True) as pipe:
-        services.dedupe.queue_complete(pipe, key, outcome.reply_xml)
-        services.activity.queue(pipe, messages=records, follower=follower,
-                                interacted_at=None if unsubscribing else now,
-                                text=_user_text(message))
-        await pipe.execute()
+    serialized, follower_json = ActivityLog.records(records, follower, None if unsubscribing else now)
+    await services.closer.close(Closing(
+        dedupe_key=services.dedupe.full_key(key), done_value=DONE_PREFIX + outcome.reply_xml,
+        done_ttl_s=services.dedupe.done_ttl_s, queue_key=QUEUE_KEY,
+        follower_key=ActivityLog.follower_key(openid), follower_json=follower_json,
+        follower_ttl_s=FOLLOWER_TTL_S, recent_key=RECENT_PREFIX + openid,
+        recent_text=(_user_text(message) or "")[:1000], recent_keep=RECENT_KEEP, recent_ttl_s=RECENT_TTL_S,
+        records=serialized, delete_keys=ctx.delete_after,
+    ))
     return outcome, delivery_ids
 
 

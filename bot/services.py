@@ -16,6 +16,7 @@ import httpx
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.closing import MessageCloser
 from bot.dedupe import Deduplicator
 from bot.knowledge import KnowledgeBase
 from bot.protocol import CallbackCodec
@@ -58,6 +59,7 @@ class Services:
     http: httpx.AsyncClient
     deliveries: DeliveryService
     activity: ActivityLog
+    closer: MessageCloser
     desk: HelpDesk = field(default_factory=NoDesk)
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
@@ -138,6 +140,7 @@ def build_services(
         http=http,
         deliveries=deliveries,
         activity=ActivityLog(redis, sessions),
+        closer=MessageCloser(redis),
     )
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))

@@ -36,6 +36,10 @@ class HandlerContext:
     services: Services
     dedupe_key: str
     _session: AsyncSession | None = None
+    # Redis keys to drop when the message is closed (in the same round trip as everything else).
+    delete_after: list[str] = field(default_factory=list)
+    # Per-message memo for components that read several Redis keys once (e.g. the desk's flags).
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session(self) -> AsyncSession:

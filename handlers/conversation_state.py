@@ -35,6 +35,9 @@ class ConversationState:
     async def clear_choices(self, openid: str) -> None:
         await self.redis.delete(f"{self.prefix}choices:{openid}")
 
+    def choices_key(self, openid: str) -> str:
+        return f"{self.prefix}choices:{openid}"
+
     async def set_more(self, openid: str, chunks: list[str]) -> None:
         key = f"{self.prefix}more:{openid}"
         if not chunks:

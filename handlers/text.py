@@ -68,7 +68,7 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     matcher = services.knowledge.matcher
     decision = matcher.decide(text)
     if decision.decision == "answer" and decision.faq_id is not None:
-        await state.clear_choices(ctx.openid)
+        ctx.delete_after.append(state.choices_key(ctx.openid))
         return answer_reply(matcher.entry(decision.faq_id), decision.score)
     if decision.smalltalk == "greeting":
         return Reply(texts.GREETING, meta={"decision": "greeting"})

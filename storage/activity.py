@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from sqlalchemy import select
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,8 +68,14 @@ class ActivityLog:
         self.redis = redis
         self.sessions = sessions
 
-    async def follower(self, openid: str) -> FollowerState:
-        raw = await self.redis.get(FOLLOWER_PREFIX + openid)
+    @staticmethod
+    def follower_key(openid: str) -> str:
+        return FOLLOWER_PREFIX + openid
+
+    async def follower(self, openid: str, cached: bytes | None = None) -> FollowerState:
+        """The follower's state: ``cached`` when the caller already read the cache key, else Redis, else the
+        database (then cached)."""
+        raw = cached if cached is not None else await self.redis.get(FOLLOWER_PREFIX + openid)
         if raw is not None:
             return FollowerState.from_json(raw)
         async with self.sessions() as session:
@@ -82,26 +88,16 @@ class ActivityLog:
         """The user's last few texts, oldest first (for the context of a hand-over)."""
         return [item.decode() for item in reversed(await self.redis.lrange(RECENT_PREFIX + openid, 0, -1))]
 
-    def queue(
-        self,
-        pipe: aioredis.client.Pipeline,
-        *,
-        messages: list[dict[str, Any]],
-        follower: FollowerState,
-        interacted_at: datetime | None,
-        text: str | None,
-    ) -> None:
-        """Add the records of one handled message to ``pipe`` (the caller's MULTI)."""
+    @staticmethod
+    def records(
+        messages: list[dict[str, Any]], follower: FollowerState, interacted_at: datetime | None
+    ) -> tuple[list[str], str]:
+        """Serialised queue records for one handled message, and the follower's state JSON."""
+        follower_json = follower.to_json()
         records = [json.dumps({"t": "msg", **message}, ensure_ascii=False, default=str) for message in messages]
-        records.append(json.dumps({"t": "follower", "state": json.loads(follower.to_json()),
-                                   "at": interacted_at.isoformat() if interacted_at else None}))
-        pipe.rpush(QUEUE_KEY, *records)
-        pipe.set(FOLLOWER_PREFIX + follower.openid, follower.to_json(), ex=FOLLOWER_TTL_S)
-        if text:
-            key = RECENT_PREFIX + follower.openid
-            pipe.lpush(key, text[:1000])
-            pipe.ltrim(key, 0, RECENT_KEEP - 1)
-            pipe.expire(key, RECENT_TTL_S)
+        records.append('{"t": "follower", "state": ' + follower_json + ', "at": '
+                       + (json.dumps(interacted_at.isoformat()) if interacted_at else "null") + "}")
+        return records, follower_json
 
     async def pending(self) -> int:
         return int(await self.redis.llen(QUEUE_KEY))
@@ -147,22 +143,38 @@ class ActivityLog:
                 await session.execute(insert(MessageLog).on_conflict_do_nothing(index_elements=["record_key"]),  # type: ignore[operator]
                                       rows)
             if followers:
-                existing = {
-                    row.openid: row for row in (await session.scalars(
-                        select(Follower).where(Follower.openid.in_(list(followers)))
-                    )).all()
-                }
-                for openid, (state, at) in followers.items():
-                    interacted = datetime.fromisoformat(at) if at else None
-                    row = existing.get(openid)
-                    if row is None:
-                        row = Follower(openid=openid, created_at=interacted or datetime.now(UTC))
-                        session.add(row)
-                    row.script = state["script"]
-                    row.subscribed = state["subscribed"]
-                    row.subscribe_scene = state.get("subscribe_scene")
-                    for name in ("subscribed_at", "unsubscribed_at"):
-                        value = state.get(name)
-                        setattr(row, name, datetime.fromisoformat(value) if value else None)
-                    if interacted and (row.last_interaction_at is None or interacted > row.last_interaction_at):
-                        row.last_interaction_at = interacted
+                await session.execute(_follower_upsert(insert, dialect), [
+                    _follower_row(state, datetime.fromisoformat(at) if at else None)
+                    for state, at in followers.values()
+                ])
+
+
+def _follower_row(state: dict[str, Any], interacted: datetime | None) -> dict[str, Any]:
+    def when(name: str) -> datetime | None:
+        value = state.get(name)
+        return datetime.fromisoformat(value) if value else None
+
+    return {
+        "openid": state["openid"], "script": state["script"], "subscribed": bool(state["subscribed"]),
+        "subscribe_scene": state.get("subscribe_scene"), "subscribed_at": when("subscribed_at"),
+        "unsubscribed_at": when("unsubscribed_at"), "last_interaction_at": interacted,
+        "created_at": interacted or datetime.now(UTC),
+    }
+
+
+def _follower_upsert(insert: Any, dialect: str) -> Any:
+    """One statement for the whole batch; the newest interaction wins whatever order batches arrive in."""
+    statement = insert(Follower)
+    new, old = statement.excluded.last_interaction_at, Follower.last_interaction_at
+    newest = func.greatest if dialect == "postgresql" else func.max
+    return statement.on_conflict_do_update(
+        index_elements=["openid"],
+        set_={
+            "script": statement.excluded.script,
+            "subscribed": statement.excluded.subscribed,
+            "subscribe_scene": statement.excluded.subscribe_scene,
+            "subscribed_at": statement.excluded.subscribed_at,
+            "unsubscribed_at": statement.excluded.unsubscribed_at,
+            "last_interaction_at": newest(func.coalesce(old, new), func.coalesce(new, old)),
+        },
+    )

@@ -40,9 +40,21 @@ class TicketDesk:
     def _awaiting_key(self, openid: str) -> str:
         return f"qiaobot:desk:awaiting:{openid}"
 
+    async def _flags(self, ctx: HandlerContext) -> tuple[bool, bool]:
+        """(awaiting a question after “人工”, may have tickets): read once per message in one round trip."""
+        if "desk" not in ctx.scratch:
+            redis = self.services.redis
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._awaiting_key(ctx.openid)).exists(USERS_READY_KEY).sismember(USERS_KEY, ctx.openid)
+                awaiting, ready, member = await pipe.execute()
+            has = bool(member) if ready else await self._rebuild_users(ctx.openid)
+            ctx.scratch["desk"] = (bool(awaiting), has)
+        flags: tuple[bool, bool] = ctx.scratch["desk"]
+        return flags
+
     async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
         """After “人工” without a question, the next message is the question, whatever the FAQ thinks."""
-        if not await self.services.redis.get(self._awaiting_key(ctx.openid)):
+        if not (await self._flags(ctx))[0]:
             return None
         await self.services.redis.delete(self._awaiting_key(ctx.openid))
         return await self._open(ctx, text, related=())
@@ -69,12 +81,8 @@ class TicketDesk:
             return await self._open(ctx, question, related=())
         return await self._open(ctx, text, related=related)
 
-    async def may_have_tickets(self, openid: str) -> bool:
+    async def _rebuild_users(self, openid: str) -> bool:
         redis = self.services.redis
-        async with redis.pipeline(transaction=False) as pipe:
-            ready, member = await pipe.exists(USERS_READY_KEY).sismember(USERS_KEY, openid).execute()
-        if ready:
-            return bool(member)
         async with self.services.sessions() as session:
             openids = set((await session.scalars(select(Ticket.openid).distinct())).all())
         if openids:
@@ -83,7 +91,7 @@ class TicketDesk:
         return openid in openids
 
     async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
-        if not await self.may_have_tickets(ctx.openid):
+        if not (await self._flags(ctx))[1]:
             return None
         session: AsyncSession = ctx.session
         current = await _current_ticket(session, ctx.openid)
@@ -112,7 +120,7 @@ class TicketDesk:
         return Reply("\n".join(lines))
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
-        if not await self.may_have_tickets(ctx.openid):
+        if not (await self._flags(ctx))[1]:
             return []
         return await answers_waiting(self.services, ctx.session, ctx.openid)
 
@@ -132,6 +140,7 @@ class TicketDesk:
         session.add(ticket)
         await session.flush()
         await self.services.redis.sadd(USERS_KEY, ctx.openid)
+        ctx.scratch.pop("desk", None)
         for earlier in await self._recent_conversation(ctx, question):
             session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier,
                                       created_at=ctx.now))
