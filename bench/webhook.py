@@ -119,6 +119,16 @@ def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int
             "socket_errors": 0.0 if socket_errors is None else 1.0}
 
 
+def drain(timeout: float = 60) -> None:
+    """Wait until the worker has written the warm-up's records, so each row measures its own load."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    while client.llen("qiaobot:activity") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -173,6 +183,7 @@ def main() -> None:
             wait_healthy(f"http://127.0.0.1:{port}/wechat")
             # Known followers, as in production (their state is cached after their first message).
             run_wrk(f"http://127.0.0.1:{port}", warmup, 4, args.connections)
+            drain()
             for kind, mode in (("image", "plain"), ("image", "aes"), ("text", "plain"), ("text", "aes")):
                 label = f"qiaobot {'protocol path (image)' if kind == 'image' else 'text question e2e'}, {mode}"
                 rows.append((label, workers, run_wrk(f"http://127.0.0.1:{port}", files[(kind, mode)],

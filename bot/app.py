@@ -53,7 +53,7 @@ def create_app(
     app = FastAPI(title="qiaobot", version="0.1.0", lifespan=lifespan)
     if services is not None:
         app.state.services = services
-    app.include_router(webhook.router)
+    app.router.routes.extend(webhook.routes)
     app.include_router(answer_page.router)
     app.include_router(console.router)
     app.include_router(greetings_pages.router)
