@@ -164,3 +164,23 @@ async def test_events_deduplicated_by_sender_and_create_time(client, services) -
         query, body = inbound.sign_post(xml, "plain", TEST_TOKEN)
         assert (await client.post("/wechat", params=query, content=body)).status_code == 200
     assert await _count_logs(services, direction="in") == 1
+
+
+@pytest.mark.parametrize("build", [
+    lambda: inbound.scan_event("o_ev", "overseas_paris"),
+    lambda: inbound.view_event("o_ev", "https://example.org/"),
+    lambda: inbound.location_report_event("o_ev", 48.85, 2.35),
+    lambda: inbound.template_send_job_finish_event("o_ev", 1234),
+])
+async def test_other_events_are_accepted(client, services, build) -> None:  # type: ignore[no-untyped-def]
+    query, body = inbound.sign_post(build(), "plain", TEST_TOKEN)
+    response = await client.post("/wechat", params=query, content=body)
+    assert response.status_code == 200
+    assert await _count_logs(services, direction="in") == 1
+
+
+async def test_utf16_body_cannot_smuggle_a_doctype(client) -> None:  # type: ignore[no-untyped-def]
+    xml = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE xml [<!ENTITY a "b">]><xml><A>&a;</A></xml>'
+    query, _ = inbound.sign_post(inbound.text_message("o_x", "x"), "plain", TEST_TOKEN)
+    response = await client.post("/wechat", params=query, content=xml.encode("utf-16"))
+    assert response.status_code == 400

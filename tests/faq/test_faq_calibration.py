@@ -43,7 +43,7 @@ def test_thresholds_respect_the_wrong_answer_budget() -> None:
 
 
 def test_shipped_calibration_matches_the_features() -> None:
-    calibration = load_calibration()
+    calibration = load_calibration()  # the lexical set by default
     assert calibration.feature_names == FEATURE_NAMES
     assert len(calibration.weights) == len(FEATURE_NAMES)
     assert 0 < calibration.suggest_threshold < calibration.answer_threshold < 1

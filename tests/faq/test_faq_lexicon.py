@@ -77,3 +77,41 @@ def test_pinyin_signal_is_computed_on_content(analyzer: Analyzer) -> None:
 @pytest.mark.parametrize(("word", "stem"), [("renews", "renew"), ("cities", "city"), ("expired", "expire")])
 def test_english_variants(word: str, stem: str) -> None:
     assert stem in english_variants(word)
+
+
+@pytest.mark.parametrize(
+    ("text", "foreign"),
+    [
+        ("美国商标怎么注册", True),  # the US system, not China's
+        ("how to apply for a US green card", True),
+        ("德国的私人医保哪家公司好", True),
+        ("在美国护照丢了怎么办", False),  # where the user is
+        ("我是新西兰籍，想回国探亲", False),  # nationality, not a system
+        ("我跟我男朋友他是加拿大人", False),
+        ("拿了加拿大passport之后，中国passport还能用吗", False),  # about China after all
+    ],
+)
+def test_foreign_attribute(analyzer: Analyzer, text: str, foreign: bool) -> None:
+    assert analyzer.analyze(text).foreign_attribute is foreign
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("lost my passport in Beijing", "#domestic"),
+        ("想入僑聯，要咩條件", "#federation"),
+        ("我個仔係澳洲籍", "#child"),
+        ("大陸門號要怎麼保留", "#phone_number"),
+        ("想在国内领证", "#marriage"),
+        ("settling back in china", "#settle"),
+    ],
+)
+def test_regional_and_colloquial_vocabulary(analyzer: Analyzer, text: str, concept: str) -> None:
+    assert concept in analyzer.analyze(text).units
+
+
+def test_text_ngrams_need_no_lexicon() -> None:
+    from faq.index import text_ngrams
+
+    assert text_ngrams("宅基地 确权 ok hukou") == frozenset({"宅基", "基地", "确权", "ok", "hukou"})
+    assert text_ngrams("") == frozenset()

@@ -1,0 +1,66 @@
+"""Settings: safe embedded defaults, loud errors that name the setting, production refuses placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("QIAOBOT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir("/tmp")  # no stray .env
+
+
+def test_embedded_defaults_need_nothing() -> None:
+    settings = load_settings()
+    assert settings.env == "embedded"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.uses_embedded_redis and settings.uses_fake_wechat
+    assert not settings.aes_enabled
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIAOBOT_ENV", "production")
+    monkeypatch.setenv("QIAOBOT_WECHAT_TOKEN", "t")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    message = str(error.value)
+    assert "QIAOBOT_WECHAT_SECRET" in message and "QIAOBOT_DATABASE_URL" in message
+    assert "QIAOBOT_WECHAT_TOKEN" not in message.split("needs", 1)[1]
+
+
+def test_production_with_everything_uses_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"ENV": "production", "WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s",
+                        "DATABASE_URL": "postgresql://u@db/q", "REDIS_URL": "redis://r:6379/0",
+                        "SECRET_KEY": "k"}.items():
+        monkeypatch.setenv(f"QIAOBOT_{name}", value)
+    settings = load_settings()
+    assert settings.wechat_api_base == "https://api.weixin.qq.com"
+    assert settings.database_url == "postgresql+psycopg://u@db/q"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("QIAOBOT_WECHAT_AES_KEY", "too-short"),
+    ("QIAOBOT_WECHAT_AES_KEY", "!" * 43),
+    ("QIAOBOT_TIMEZONE", "Mars/Olympus"),
+    ("QIAOBOT_DATABASE_URL", "mysql://x"),
+    ("QIAOBOT_REDIS_URL", "http://x"),
+    ("QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS", "6"),
+    ("QIAOBOT_CLOSE_OF_BUSINESS", "25:99"),
+])
+def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert name in str(error.value)
+
+
+def test_valid_aes_key_enables_encrypted_modes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIAOBOT_WECHAT_AES_KEY", "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR")
+    assert load_settings().aes_enabled

