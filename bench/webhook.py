@@ -98,9 +98,20 @@ def wait_healthy(url: str, timeout: float = 60) -> None:
 def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
     env = {**os.environ, "REPLAY_FILE": str(replay), "REPLAY_THREADS": str(threads)}
     result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-         str(ROOT / "bench" / "replay.lua"), url],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "replay.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     out = result.stdout
 
@@ -114,9 +125,13 @@ def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": latency("50"), "p99": latency("99"),
-            "non2xx": float(errors.group(1)) if errors else 0.0,
-            "socket_errors": 0.0 if socket_errors is None else 1.0}
+    return {
+        "rps": rps,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "non2xx": float(errors.group(1)) if errors else 0.0,
+        "socket_errors": 0.0 if socket_errors is None else 1.0,
+    }
 
 
 def drain(timeout: float = 60) -> None:
@@ -153,9 +168,16 @@ def main() -> None:
     venv_bin = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
     fake_port = free_port()
-    env.update(QIAOBOT_WECHAT_TOKEN=TOKEN, QIAOBOT_WECHAT_APPID=APPID, QIAOBOT_WECHAT_SECRET=SECRET,
-               QIAOBOT_WECHAT_AES_KEY=AES_KEY, QIAOBOT_DATABASE_URL=PG_URL, QIAOBOT_REDIS_URL=REDIS_URL,
-               QIAOBOT_WECHAT_API_BASE=f"http://127.0.0.1:{fake_port}", QIAOBOT_RUN_JOBS_IN_PROCESS="false")
+    env.update(
+        QIAOBOT_WECHAT_TOKEN=TOKEN,
+        QIAOBOT_WECHAT_APPID=APPID,
+        QIAOBOT_WECHAT_SECRET=SECRET,
+        QIAOBOT_WECHAT_AES_KEY=AES_KEY,
+        QIAOBOT_DATABASE_URL=PG_URL,
+        QIAOBOT_REDIS_URL=REDIS_URL,
+        QIAOBOT_WECHAT_API_BASE=f"http://127.0.0.1:{fake_port}",
+        QIAOBOT_RUN_JOBS_IN_PROCESS="false",
+    )
     fake = start([str(venv_bin / "qiaobot"), "fake-wechat", "--port", str(fake_port)], env)
     expected_rps = 12000
     count = expected_rps * (args.seconds + 5)
@@ -170,12 +192,28 @@ def main() -> None:
                 write_requests(files[(kind, mode)], kind, mode, count if kind == "image" else count // 4)
         for workers in args.workers:
             port = free_port()
-            bare = start([str(venv_bin / "uvicorn"), "bench.bare_app:app", "--port", str(port), "--workers",
-                          str(workers), "--log-level", "warning", "--no-access-log"], env)
+            bare = start(
+                [
+                    str(venv_bin / "uvicorn"),
+                    "bench.bare_app:app",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                env,
+            )
             wait_healthy(f"http://127.0.0.1:{port}/wechat")
-            rows.append(("bare FastAPI constant reply", workers,
-                         run_wrk(f"http://127.0.0.1:{port}", files[("image", "plain")], args.seconds,
-                                 args.connections)))
+            rows.append(
+                (
+                    "bare FastAPI constant reply",
+                    workers,
+                    run_wrk(f"http://127.0.0.1:{port}", files[("image", "plain")], args.seconds, args.connections),
+                )
+            )
             stop(bare)
             port = free_port()
             app = start([str(venv_bin / "qiaobot"), "serve", "--port", str(port), "--workers", str(workers)], env)
@@ -186,19 +224,28 @@ def main() -> None:
             drain()
             for kind, mode in (("image", "plain"), ("image", "aes"), ("text", "plain"), ("text", "aes")):
                 label = f"qiaobot {'protocol path (image)' if kind == 'image' else 'text question e2e'}, {mode}"
-                rows.append((label, workers, run_wrk(f"http://127.0.0.1:{port}", files[(kind, mode)],
-                                                     args.seconds, args.connections)))
+                rows.append(
+                    (
+                        label,
+                        workers,
+                        run_wrk(f"http://127.0.0.1:{port}", files[(kind, mode)], args.seconds, args.connections),
+                    )
+                )
             stop(app)
             stop(worker)
     stop(fake)
-    print(f"\nwebhook benchmark: wrk, {args.connections} connections, {args.seconds}s per row, "
-          f"PostgreSQL + Redis, a separate `qiaobot worker`, {os.cpu_count()} cores shared with wrk\n")
+    print(
+        f"\nwebhook benchmark: wrk, {args.connections} connections, {args.seconds}s per row, "
+        f"PostgreSQL + Redis, a separate `qiaobot worker`, {os.cpu_count()} cores shared with wrk\n"
+    )
     print(f"{'scenario':48} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     bare_rps = {w: r["rps"] for label, w, r in rows if label.startswith("bare")}
     for label, workers, result in rows:
         share = "" if label.startswith("bare") else f"  ({100 * result['rps'] / bare_rps[workers]:.0f}% of bare)"
-        print(f"{label:48} {workers:>7} {result['rps']:>9.0f} {result['p50']:>8.2f} {result['p99']:>8.2f} "
-              f"{int(result['non2xx']):>8}{share}")
+        print(
+            f"{label:48} {workers:>7} {result['rps']:>9.0f} {result['p50']:>8.2f} {result['p99']:>8.2f} "
+            f"{int(result['non2xx']):>8}{share}"
+        )
 
 
 if __name__ == "__main__":

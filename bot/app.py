@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+import console
 from bot import simulator, webhook
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
-import console
 from console import greetings_pages
 from tickets import answer_page
 
@@ -31,18 +31,21 @@ def create_app(
         from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 
         fake_app = create_fake_wechat_app(
-            FakeWeChatState(appid=settings.wechat_appid, secret=settings.wechat_secret,
-                            template_ids=(settings.wechat_answer_template_id or "TPL_FAKE_NOTICE",
-                                          settings.wechat_staff_template_id or "TPL_FAKE_STAFF"))
+            FakeWeChatState(
+                appid=settings.wechat_appid,
+                secret=settings.wechat_secret,
+                template_ids=(
+                    settings.wechat_answer_template_id or "TPL_FAKE_NOTICE",
+                    settings.wechat_staff_template_id or "TPL_FAKE_STAFF",
+                ),
+            )
         )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
-        await app.state.services.start(
-            run_jobs=settings.run_jobs_in_process if run_jobs is None else run_jobs
-        )
+        await app.state.services.start(run_jobs=settings.run_jobs_in_process if run_jobs is None else run_jobs)
         log.info("qiaobot ready (%s mode, WeChat API %s)", settings.env, settings.wechat_api_base)
         try:
             yield

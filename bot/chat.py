@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import cast
 
 import click
 import httpx
 
 from bot.simulated_user import SimulatedUser
 from config.settings import Settings
+from wechat.inbound import Mode
 
 COMMANDS_HELP = "（/image 发图片，/voice 文字 作为语音，/subscribe 关注，/click KEY 点菜单，/quit 退出）"
 
 
 async def chat_loop(url: str, settings: Settings, mode: str, openid: str | None) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=15) as http:
-        user = SimulatedUser(http=http, token=settings.wechat_token, appid=settings.wechat_appid,
-                             aes_key=settings.wechat_aes_key or None, mode=mode)  # type: ignore[arg-type]
+        user = SimulatedUser(
+            http=http,
+            token=settings.wechat_token,
+            appid=settings.wechat_appid,
+            aes_key=settings.wechat_aes_key or None,
+            mode=cast(Mode, mode),
+        )
         if openid:
             user.openid = openid
         click.echo(f"已连接 {url}（{mode} 模式，openid={user.openid}）{COMMANDS_HELP}")

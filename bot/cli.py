@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -33,8 +34,10 @@ def prepare_embedded_storage(settings: Settings) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 def main(verbose: bool) -> None:
     """qiaobot: the WeChat Official Account service of the overseas-compatriot hotline."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
@@ -57,11 +60,24 @@ def serve(host: str, port: int, workers: int) -> None:
             settings = _settings()
         prepare_embedded_storage(settings)
         if workers > 1 and settings.uses_fake_wechat:
-            click.echo("注意：内置的模拟微信接口在每个进程各有一份；多进程请另行运行 `qiaobot fake-wechat`。", err=True)
-        click.echo(f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
-                   f"  终端聊天：qiaobot chat --url http://{host}:{port}")
-    uvicorn.run("bot.main:app", host=host, port=port, workers=workers, log_level="info",
-                access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+            click.echo(
+                "注意：内置的模拟微信接口在每个进程各有一份；多进程请另行运行 `qiaobot fake-wechat`。",
+                err=True,
+            )
+        click.echo(
+            f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
+            f"  终端聊天：qiaobot chat --url http://{host}:{port}"
+        )
+    uvicorn.run(
+        "bot.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
 
 
 @main.command()
@@ -82,10 +98,8 @@ def worker() -> None:
         finally:
             await services.close()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
 
 
 @main.command("fake-wechat")

@@ -51,10 +51,22 @@ class MessageCloser:
         self._script = redis.register_script(_CLOSE)
 
     async def close(self, closing: Closing) -> None:
-        keys = [closing.dedupe_key, closing.queue_key, closing.follower_key, closing.recent_key,
-                *closing.delete_keys]
+        keys = [
+            closing.dedupe_key,
+            closing.queue_key,
+            closing.follower_key,
+            closing.recent_key,
+            *closing.delete_keys,
+        ]
         args: list[str | bytes | int] = [
-            closing.done_value, closing.done_ttl_s, closing.follower_json, closing.follower_ttl_s,
-            closing.recent_text, closing.recent_keep, closing.recent_ttl_s, len(closing.records), *closing.records,
+            closing.done_value,
+            closing.done_ttl_s,
+            closing.follower_json,
+            closing.follower_ttl_s,
+            closing.recent_text,
+            closing.recent_keep,
+            closing.recent_ttl_s,
+            len(closing.records),
+            *closing.records,
         ]
         await self._script(keys=keys, args=args)

@@ -69,5 +69,5 @@ class KnowledgeBase:
             await asyncio.sleep(self._poll_seconds)
             try:
                 await self.refresh()
-            except Exception:  # noqa: BLE001 - a failed poll keeps the old matcher; log and try again
+            except Exception:
                 log.exception("faq reload failed; keeping version %s", self._version)

@@ -22,14 +22,14 @@ def build_message(data: dict[str, Any]) -> BaseMessage:
     message_type = data["MsgType"].lower()
     if message_type != "event":
         message_class = MESSAGE_TYPES.get(message_type, UnknownMessage)
-        return message_class(data)  # type: ignore[no-any-return]
+        return message_class(data)
     event_type = str(data.get("Event", "")).lower()
     if event_type == "subscribe":
         event_key = data.get("EventKey") or ""
         if isinstance(event_key, str) and event_key.startswith("qrscene_"):
             data = {**data, "Event": "subscribe_scan", "EventKey": event_key[len("qrscene_") :]}
             event_type = "subscribe_scan"
-    return EVENT_TYPES.get(event_type, UnknownMessage)(data)  # type: ignore[no-any-return]
+    return EVENT_TYPES.get(event_type, UnknownMessage)(data)
 
 
 def dedupe_key(data: dict[str, Any]) -> str:

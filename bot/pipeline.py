@@ -110,7 +110,9 @@ async def _run_handlers(
         delivery_ids: list[int] = []
         for index, text in enumerate(extra):
             delivery = await services.deliveries.add(
-                ctx.session, key=f"reply:{key}:{index}", openid=openid,
+                ctx.session,
+                key=f"reply:{key}:{index}",
+                openid=openid,
                 purpose="late_reply" if chosen == "late" else "follow_on",
                 payload={"touser": openid, "msgtype": "text", "text": {"content": text}},
             )
@@ -124,18 +126,37 @@ async def _run_handlers(
     outcome = Outcome(xml.encode("utf-8"))
     records = [_inbound_record(message, key, now)]
     if main:
-        records.append({"key": f"{key}:out", "openid": openid, "direction": "out", "channel": "passive",
-                        "msg_type": "text", "content": main, "meta": reply.meta or None, "at": now.isoformat()})
+        records.append(
+            {
+                "key": f"{key}:out",
+                "openid": openid,
+                "direction": "out",
+                "channel": "passive",
+                "msg_type": "text",
+                "content": main,
+                "meta": reply.meta or None,
+                "at": now.isoformat(),
+            }
+        )
     unsubscribing = getattr(message, "event", None) == "unsubscribe"
     serialized, follower_json = ActivityLog.records(records, follower, None if unsubscribing else now)
-    await services.closer.close(Closing(
-        dedupe_key=services.dedupe.full_key(key), done_value=DONE_PREFIX + outcome.reply_xml,
-        done_ttl_s=services.dedupe.done_ttl_s, queue_key=QUEUE_KEY,
-        follower_key=ActivityLog.follower_key(openid), follower_json=follower_json,
-        follower_ttl_s=FOLLOWER_TTL_S, recent_key=RECENT_PREFIX + openid,
-        recent_text=(_user_text(message) or "")[:1000], recent_keep=RECENT_KEEP, recent_ttl_s=RECENT_TTL_S,
-        records=serialized, delete_keys=ctx.delete_after,
-    ))
+    await services.closer.close(
+        Closing(
+            dedupe_key=services.dedupe.full_key(key),
+            done_value=DONE_PREFIX + outcome.reply_xml,
+            done_ttl_s=services.dedupe.done_ttl_s,
+            queue_key=QUEUE_KEY,
+            follower_key=ActivityLog.follower_key(openid),
+            follower_json=follower_json,
+            follower_ttl_s=FOLLOWER_TTL_S,
+            recent_key=RECENT_PREFIX + openid,
+            recent_text=(_user_text(message) or "")[:1000],
+            recent_keep=RECENT_KEEP,
+            recent_ttl_s=RECENT_TTL_S,
+            records=serialized,
+            delete_keys=ctx.delete_after,
+        )
+    )
     return outcome, delivery_ids
 
 
@@ -173,6 +194,14 @@ def _inbound_record(message: BaseMessage, key: str, now: datetime) -> dict[str, 
         content = str(data.get("Recognition") or "")
     else:
         content = str(data.get("Content") or data.get("Url") or data.get("PicUrl") or data.get("Label") or "")
-    return {"key": f"{key}:in", "openid": str(message.source), "direction": "in", "channel": "webhook",
-            "msg_type": msg_type[:32], "wechat_msg_id": str(data.get("MsgId") or "")[:64] or None,
-            "content": content, "meta": {"dedupe": key}, "at": now.isoformat()}
+    return {
+        "key": f"{key}:in",
+        "openid": str(message.source),
+        "direction": "in",
+        "channel": "webhook",
+        "msg_type": msg_type[:32],
+        "wechat_msg_id": str(data.get("MsgId") or "")[:64] or None,
+        "content": content,
+        "meta": {"dedupe": key},
+        "at": now.isoformat(),
+    }

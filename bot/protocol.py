@@ -14,9 +14,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from xml.etree.ElementTree import ParseError, fromstring
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 
@@ -120,7 +119,7 @@ class CallbackCodec:
             plaintext = PrpCrypto(self._crypto.key).decrypt(encrypted, self.appid)  # type: ignore[union-attr]
         except InvalidAppIdException:
             raise ProtocolError(400, "message is not for this account", "appid mismatch") from None
-        except Exception as exc:  # noqa: BLE001 - any failure here is a bad payload, never a crash
+        except Exception as exc:
             raise ProtocolError(400, "cannot decrypt message", repr(exc)) from None
         inner = parse_xml(plaintext)
         mode: Mode = "compat" if len(outer) > 2 else "aes"

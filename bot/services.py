@@ -98,7 +98,7 @@ async def _every(seconds: float, task: PeriodicTask) -> None:
     while True:
         try:
             await task()
-        except Exception:  # noqa: BLE001 - a periodic job must outlive a bad round; the log shows it
+        except Exception:
             log.exception("periodic task %s failed", getattr(task, "__qualname__", task))
         await asyncio.sleep(seconds)
 
@@ -150,10 +150,9 @@ def build_services(
     return services
 
 
-def _plugins() -> list[Callable[[Services], None]]:
+def _plugins() -> list[Callable[[Services], object]]:
     """Domain packages register themselves here: a desk, job handlers, periodic sweeps, event listeners."""
     from greetings.plugin import install as install_greetings
     from tickets.plugin import install as install_tickets
 
     return [install_tickets, install_greetings]
-

@@ -6,7 +6,7 @@ Each message goes through the real ``/wechat`` endpoint, signed and encrypted as
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import httpx
 from fastapi import APIRouter, Request
@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from bot.simulated_user import SimulatedUser
+from wechat.inbound import Mode
 
 router = APIRouter(prefix="/simulator", include_in_schema=False)
 PAGE = Path(__file__).with_name("static") / "simulator.html"
@@ -31,8 +32,14 @@ def _user(request: Request, openid: str, mode: str) -> SimulatedUser:
     settings = request.app.state.services.settings
     transport = httpx.ASGITransport(app=request.app)
     http = httpx.AsyncClient(transport=transport, base_url="http://simulator.local", timeout=15)
-    return SimulatedUser(http=http, token=settings.wechat_token, appid=settings.wechat_appid,
-                         aes_key=settings.wechat_aes_key or None, openid=openid, mode=mode)  # type: ignore[arg-type]
+    return SimulatedUser(
+        http=http,
+        token=settings.wechat_token,
+        appid=settings.wechat_appid,
+        aes_key=settings.wechat_aes_key or None,
+        openid=openid,
+        mode=cast(Mode, mode),
+    )
 
 
 @router.get("", response_class=HTMLResponse)

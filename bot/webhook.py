@@ -29,8 +29,7 @@ def services_of(request: Request) -> Services:
 async def verify_url(request: Request) -> Response:
     """The URL check done when the server address is saved in the admin console (接入概述: echo ``echostr``)."""
     query = request.query_params
-    signature, timestamp, nonce, echostr = (query.get(name) for name in ("signature", "timestamp", "nonce",
-                                                                          "echostr"))
+    signature, timestamp, nonce, echostr = (query.get(name) for name in ("signature", "timestamp", "nonce", "echostr"))
     if not (signature and timestamp and nonce and echostr is not None):
         return PlainTextResponse("missing signature, timestamp, nonce or echostr", status_code=400)
     if not services_of(request).codec.check_url_signature(signature, timestamp, nonce):

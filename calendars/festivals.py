@@ -47,9 +47,7 @@ _LUNAR_MONTH_DAY: Final[Mapping[FestivalName, tuple[int, int]]] = MappingProxyTy
     }
 )
 
-_SOLAR_MONTH_DAY: Final[Mapping[FestivalName, tuple[int, int]]] = MappingProxyType(
-    {"元旦": (1, 1), "国庆": (10, 1)}
-)
+_SOLAR_MONTH_DAY: Final[Mapping[FestivalName, tuple[int, int]]] = MappingProxyType({"元旦": (1, 1), "国庆": (10, 1)})
 
 
 class FestivalYearOutOfRange(ValueError):
@@ -110,8 +108,7 @@ class CustomFestival:
 def _require_lunar_year(year: int) -> None:
     if year not in LUNAR_YEARS:
         raise FestivalYearOutOfRange(
-            f"lunar festival dates are only available for "
-            f"{LUNAR_YEARS.start}-{LUNAR_YEARS.stop - 1}, not {year}"
+            f"lunar festival dates are only available for {LUNAR_YEARS.start}-{LUNAR_YEARS.stop - 1}, not {year}"
         )
 
 

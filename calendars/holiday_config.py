@@ -43,9 +43,7 @@ def parse_holidays(text: str, source: str = "<holidays>") -> WorkingCalendar:
         context = getattr(exc, "context_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         started = f" (in what starts at line {context.line + 1})" if context is not None else ""
-        raise HolidayConfigError(
-            f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}{started}"
-        ) from None
+        raise HolidayConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}{started}") from None
     return _Parser(source).calendar(root)
 
 

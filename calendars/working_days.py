@@ -48,9 +48,7 @@ class WorkingCalendar:
     ) -> None:
         for day, status in overrides.items():
             if status not in ("holiday", "workday"):
-                raise ValueError(
-                    f"override for {day.isoformat()} must be 'holiday' or 'workday', not {status!r}"
-                )
+                raise ValueError(f"override for {day.isoformat()} must be 'holiday' or 'workday', not {status!r}")
         self._overrides: Mapping[date, DayStatus] = MappingProxyType(dict(overrides))
         self._official_years: frozenset[int] = frozenset(official_years)
 
@@ -113,12 +111,8 @@ def _days_after(d: date) -> Iterator[date]:
         try:
             yield d + timedelta(days=offset)
         except OverflowError:
-            raise CalendarOverflowError(
-                f"no working day after {d.isoformat()} before the end of year 9999"
-            ) from None
-    raise ValueError(
-        f"no working day within {MAX_NON_WORKING_RUN} days after {d.isoformat()}: check holiday overrides"
-    )
+            raise CalendarOverflowError(f"no working day after {d.isoformat()} before the end of year 9999") from None
+    raise ValueError(f"no working day within {MAX_NON_WORKING_RUN} days after {d.isoformat()}: check holiday overrides")
 
 
 def _days_before(d: date) -> Iterator[date]:

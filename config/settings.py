@@ -32,9 +32,7 @@ class SettingsError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="QIAOBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="QIAOBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     env: Literal["embedded", "production"] = "embedded"
     var_dir: Path = Path("var")
@@ -116,7 +114,14 @@ class Settings(BaseSettings):
         if self.env == "production":
             missing = [
                 f"QIAOBOT_{name.upper()}"
-                for name in ("wechat_token", "wechat_appid", "wechat_secret", "database_url", "redis_url", "secret_key")
+                for name in (
+                    "wechat_token",
+                    "wechat_appid",
+                    "wechat_secret",
+                    "database_url",
+                    "redis_url",
+                    "secret_key",
+                )
                 if not getattr(self, name)
             ]
             if missing:

@@ -181,8 +181,7 @@ async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> 
         deliveries=[DeliveryOut.model_validate(x, from_attributes=True) for x in d.deliveries],
         window=WindowOut(state=d.window.state, closes_at=d.window.closes_at),
         suggestions=[
-            FaqSuggestionOut(id=e.id, category=e.category, question=e.question, answer=e.answer)
-            for e in d.suggestions
+            FaqSuggestionOut(id=e.id, category=e.category, question=e.question, answer=e.answer) for e in d.suggestions
         ],
         overdue=d.overdue,
         due_soon=d.due_soon,
@@ -190,9 +189,7 @@ async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> 
 
 
 @router.post("/tickets/{number}/answer", response_model=AnswerOut, responses=WRITE_ERRORS)
-async def api_answer(
-    request: Request, db: Db, staff: ApiWrite, number: str, body: AnswerIn
-) -> Response | AnswerOut:
+async def api_answer(request: Request, db: Db, staff: ApiWrite, number: str, body: AnswerIn) -> Response | AnswerOut:
     """Answer the user. ``version`` is the ticket version the answer was written against; if the ticket
     changed since (someone else answered), the answer is refused with 409 and the current answer."""
     services = services_of(request)
@@ -207,9 +204,7 @@ async def api_answer(
 
 
 @router.post("/tickets/{number}/notes", response_model=MessageOut, responses=ERRORS)
-async def api_note(
-    request: Request, db: Db, staff: ApiWrite, number: str, body: NoteIn
-) -> Response | MessageOut:
+async def api_note(request: Request, db: Db, staff: ApiWrite, number: str, body: NoteIn) -> Response | MessageOut:
     try:
         note = await actions.add_note(db, number, staff.user, body.body, services_of(request).clock.now())
     except actions.StaffActionError as exc:
@@ -232,9 +227,7 @@ async def _ticket_change(db: Db, change: Any) -> Response | TicketOut:
 
 
 @router.post("/tickets/{number}/assign", response_model=TicketOut, responses=WRITE_ERRORS)
-async def api_assign(
-    request: Request, db: Db, staff: ApiWrite, number: str, body: AssignIn
-) -> Response | TicketOut:
+async def api_assign(request: Request, db: Db, staff: ApiWrite, number: str, body: AssignIn) -> Response | TicketOut:
     """Staff may take a ticket or give it up; supervisors may assign anyone."""
     now = services_of(request).clock.now()
     return await _ticket_change(db, lambda: actions.assign_ticket(db, number, staff.user, body.assignee, now))
@@ -318,13 +311,9 @@ async def api_notifications(db: Db, staff: ApiStaff, unread: bool = False) -> li
 
 
 @router.post("/notifications/{notification_id}/read", response_model=OkOut, responses=ERRORS)
-async def api_notification_read(
-    request: Request, db: Db, staff: ApiWrite, notification_id: int
-) -> Response | OkOut:
+async def api_notification_read(request: Request, db: Db, staff: ApiWrite, notification_id: int) -> Response | OkOut:
     try:
-        await actions.mark_notification_read(
-            db, staff.user, notification_id, services_of(request).clock.now()
-        )
+        await actions.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
     except actions.StaffActionError as exc:
         return _error(exc)
     await db.commit()

@@ -50,9 +50,7 @@ async def page_staff(request: Request, db: Db) -> StaffSession:
     staff = await _session_of(request, db)
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise HTTPException(
-            303, "请先登录", headers={"Location": f"{LOGIN_PATH}?next={quote(target, safe='')}"}
-        )
+        raise HTTPException(303, "请先登录", headers={"Location": f"{LOGIN_PATH}?next={quote(target, safe='')}"})
     return staff
 
 
@@ -67,9 +65,7 @@ def tokens_match(expected: str, given: object) -> bool:
     return isinstance(given, str) and bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-async def page_staff_csrf(
-    request: Request, staff: Annotated[StaffSession, Depends(page_staff)]
-) -> StaffSession:
+async def page_staff_csrf(request: Request, staff: Annotated[StaffSession, Depends(page_staff)]) -> StaffSession:
     """A logged-in form post carrying the session's CSRF token (the form is cached for the endpoint)."""
     form = await request.form()
     if not tokens_match(staff.csrf_token, form.get(CSRF_FIELD)):
@@ -77,9 +73,7 @@ async def page_staff_csrf(
     return staff
 
 
-async def api_staff_csrf(
-    request: Request, staff: Annotated[StaffSession, Depends(api_staff)]
-) -> StaffSession:
+async def api_staff_csrf(request: Request, staff: Annotated[StaffSession, Depends(api_staff)]) -> StaffSession:
     if not tokens_match(staff.csrf_token, request.headers.get(CSRF_HEADER)):
         raise HTTPException(403, f"缺少或错误的 {CSRF_HEADER} 请求头")
     return staff

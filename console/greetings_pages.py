@@ -192,9 +192,7 @@ async def edit(
     text_hans: Annotated[str, Form()],
     text_hant: Annotated[str, Form()],
 ) -> Response:
-    action = _service(request).edit(
-        campaign_id, by=staff.user.display_name, text_hans=text_hans, text_hant=text_hant
-    )
+    action = _service(request).edit(campaign_id, by=staff.user.display_name, text_hans=text_hans, text_hant=text_hant)
     return await _act(request, db, staff, "edited", action)
 
 
@@ -227,9 +225,7 @@ async def cancel(request: Request, db: Db, staff: Supervisor, campaign_id: int) 
 
 @router.post("/sends/{send_id}/retry")
 async def retry(request: Request, db: Db, staff: Supervisor, send_id: int) -> Response:
-    return await _act(
-        request, db, staff, "retried", _service(request).retry(send_id, by=staff.user.display_name)
-    )
+    return await _act(request, db, staff, "retried", _service(request).retry(send_id, by=staff.user.display_name))
 
 
 @router.post("/notices/{notice_id}/read")

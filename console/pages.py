@@ -72,9 +72,7 @@ async def _base_context(request: Request, db: Db, staff: StaffSession, active: s
 
 
 def _error_page(context: dict[str, Any], error: actions.StaffActionError, back: str) -> Response:
-    return render_html(
-        "error.html", {**context, "message": error.message, "back": back}, status_code=error.status
-    )
+    return render_html("error.html", {**context, "message": error.message, "back": back}, status_code=error.status)
 
 
 # --- login --------------------------------------------------------------------------------------------
@@ -149,12 +147,8 @@ async def login(
                 status_code=423,
             )
         if result.outcome == "inactive":
-            return _login_page(
-                request, error="该账号已停用。", username=username, next_url=next, status_code=403
-            )
-        return _login_page(
-            request, error="用户名或密码错误。", username=username, next_url=next, status_code=401
-        )
+            return _login_page(request, error="该账号已停用。", username=username, next_url=next, status_code=403)
+        return _login_page(request, error="用户名或密码错误。", username=username, next_url=next, status_code=401)
     token, _ = await open_session(db, result.user, now)
     await db.commit()
     response = _redirect(_safe_next(next))
@@ -281,14 +275,10 @@ async def answer_form(
         outcome = await actions.answer_ticket(services, db, number, staff.user, answer, version)
     except actions.AnswerConflict as conflict:
         await db.rollback()
-        return await _ticket_page(
-            request, db, staff, number, draft=answer, conflict=conflict, status_code=409
-        )
+        return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)
     except actions.StaffActionError as exc:
         await db.rollback()
-        return await _ticket_page(
-            request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status
-        )
+        return await _ticket_page(request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status)
     await actions.commit_and_enqueue(services, db, outcome.delivery_ids)
     return _redirect(f"/console/tickets/{number}?done=answered")
 
@@ -403,9 +393,7 @@ async def stats_page(
             **context,
             "stats": stats,
             "weeks": weeks,
-            "rate_chart": bar_chart(
-                labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True
-            ),
+            "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
             "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
         },
     )
@@ -437,9 +425,7 @@ async def notifications_page(request: Request, db: Db, staff: PageStaff) -> Resp
 @router.post("/notifications/{notification_id}/read")
 async def notification_read(request: Request, db: Db, staff: PageWrite, notification_id: int) -> Response:
     try:
-        await actions.mark_notification_read(
-            db, staff.user, notification_id, services_of(request).clock.now()
-        )
+        await actions.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
     except actions.StaffActionError as exc:
         raise HTTPException(exc.status, exc.message) from None
     await db.commit()

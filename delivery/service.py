@@ -61,8 +61,17 @@ class DeliveryService:
         if existing is not None:
             return existing
         delivery = Delivery(
-            key=key, openid=openid, channel=channel, purpose=purpose, ref=ref, payload=payload, state="pending",
-            attempts=0, last_error="", created_at=self.clock.now(), updated_at=self.clock.now(),
+            key=key,
+            openid=openid,
+            channel=channel,
+            purpose=purpose,
+            ref=ref,
+            payload=payload,
+            state="pending",
+            attempts=0,
+            last_error="",
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
         )
         # A concurrent writer of the same key makes this transaction fail on the unique key at commit; the
         # caller's unit of work is then retried whole (WeChat redelivers, the job runs again).
@@ -120,9 +129,12 @@ class DeliveryService:
             delivery.sent_at = delivery.updated_at = self.clock.now()
             session.add(
                 MessageLog(
-                    openid=delivery.openid, direction="out", channel=channel, msg_type=str(body.get("msgtype", "")),
-                    content=_summary(body), meta={"delivery": delivery.id, "purpose": delivery.purpose,
-                                                  "ref": delivery.ref},
+                    openid=delivery.openid,
+                    direction="out",
+                    channel=channel,
+                    msg_type=str(body.get("msgtype", "")),
+                    content=_summary(body),
+                    meta={"delivery": delivery.id, "purpose": delivery.purpose, "ref": delivery.ref},
                     created_at=self.clock.now(),
                 )
             )

@@ -38,14 +38,10 @@ def due_condition(now: datetime) -> ColumnElement[bool]:
 
 
 def approved_condition() -> ColumnElement[bool]:
-    return and_(
-        GreetingCampaign.state == "approved", GreetingCampaign.approved_version == GreetingCampaign.version
-    )
+    return and_(GreetingCampaign.state == "approved", GreetingCampaign.approved_version == GreetingCampaign.version)
 
 
-async def transition(
-    session: AsyncSession, send_id: int, expect: dict[str, Any], values: dict[str, Any]
-) -> bool:
+async def transition(session: AsyncSession, send_id: int, expect: dict[str, Any], values: dict[str, Any]) -> bool:
     """Set ``values`` on the send if its columns still hold ``expect``; True if this caller changed it."""
     conditions = [GreetingSend.id == send_id]
     for column, value in expect.items():
@@ -71,9 +67,7 @@ async def due_candidates(session: AsyncSession, now: datetime, limit: int = 50) 
     return [(int(send_id), str(state)) for send_id, state in (await session.execute(query)).all()]
 
 
-async def take(
-    session: AsyncSession, send_id: int, seen_state: str, now: datetime, lease: timedelta
-) -> Claim | None:
+async def take(session: AsyncSession, send_id: int, seen_state: str, now: datetime, lease: timedelta) -> Claim | None:
     """Claim one candidate if it is still due as seen; None if another sweeper got there first."""
     token = secrets.token_hex(16)
     # The whole due condition is re-checked in the UPDATE: a lapsed lease another sweeper renewed a moment

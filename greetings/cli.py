@@ -59,9 +59,7 @@ def greetings() -> None:
 
 
 @greetings.command()
-@click.option(
-    "--year", type=click.IntRange(1901, 2099), default=None, help="Gregorian year (default: this year)."
-)
+@click.option("--year", type=click.IntRange(1901, 2099), default=None, help="Gregorian year (default: this year).")
 @click.option("--json", "as_json", is_flag=True, help='Print [{"festival": …, "date": "YYYY-MM-DD"}].')
 def upcoming(year: int | None, as_json: bool) -> None:
     """List the year's festivals (and staff's custom days) with their dates."""
@@ -159,8 +157,7 @@ def send_due(watch: bool) -> None:
         while await worker.run_once():
             pass
         click.echo(
-            f"草稿 {len(report.drafts)}，提醒 {report.reminders}，错过 {report.expired}，"
-            f"发送 {len(report.claimed)}"
+            f"草稿 {len(report.drafts)}，提醒 {report.reminders}，错过 {report.expired}，发送 {len(report.claimed)}"
         )
         if watch:
             for claim in report.claimed:

@@ -158,8 +158,7 @@ def parse_greeting_config(text: str, source: str = "<greetings>") -> GreetingCon
         return GreetingConfig.model_validate(raw)
     except ValidationError as exc:
         problems = [
-            f"{'.'.join(str(part) for part in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors()
+            f"{'.'.join(str(part) for part in error['loc']) or 'file'}: {error['msg']}" for error in exc.errors()
         ]
         raise GreetingConfigError(f"{source}:\n  " + "\n  ".join(problems)) from None
 

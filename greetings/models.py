@@ -76,9 +76,7 @@ class GreetingSend(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("greeting_campaigns.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("greeting_campaigns.id", ondelete="CASCADE"), index=True)
     segment: Mapped[str] = mapped_column(String(32))  # "all" | "tag:<id>"
     tag_id: Mapped[int | None] = mapped_column(Integer)
     tag_name: Mapped[str] = mapped_column(String(64), default="")
@@ -114,9 +112,7 @@ class GreetingNotice(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
-    campaign_id: Mapped[int] = mapped_column(
-        ForeignKey("greeting_campaigns.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("greeting_campaigns.id", ondelete="CASCADE"), index=True)
     send_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))  # reminder | missed | failed | awaiting_admin | ...
     level: Mapped[str] = mapped_column(String(8), default="info")  # info | warning | error

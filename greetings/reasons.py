@@ -7,10 +7,7 @@ import re
 from wechat.api_client import TOKEN_ERRCODES, WeChatApiError, WeChatTransportError
 
 _API_ERRORS: dict[int, str] = {
-    45028: (
-        "群发配额已用完（45028）：订阅号每天只能群发一次，今天可能已在公众平台手工群发过；"
-        "服务号请检查本月额度"
-    ),
+    45028: ("群发配额已用完（45028）：订阅号每天只能群发一次，今天可能已在公众平台手工群发过；服务号请检查本月额度"),
     45009: "接口当日调用次数已达上限（45009），稍后重试",
     45011: "接口调用过快（45011），稍后重试",
     45066: "相同 clientmsgid 重试过快（45066），稍后重试",

@@ -50,11 +50,7 @@ def send_at(day: date, at: time, zone: ZoneInfo) -> datetime:
 def plan_segments(config: GreetingConfig, festival_day: date, audience: Audience) -> list[Segment]:
     """The segments for ``audience`` on ``festival_day``; refuses mixing all followers with tags."""
     if isinstance(audience, str):  # "all"
-        return [
-            Segment(
-                ALL, None, "全部关注者", config.script, send_at(festival_day, config.send_time, config.zone)
-            )
-        ]
+        return [Segment(ALL, None, "全部关注者", config.script, send_at(festival_day, config.send_time, config.zone))]
     if not audience:
         raise AudienceError("至少选择一个标签，或选择“全部关注者”")
     segments: list[Segment] = []
@@ -90,9 +86,7 @@ def clientmsgid(festival: str, festival_day: date, key: str) -> str:
 
 def render(text: str, festival_day: date, script: Script) -> str:
     """Fill the placeholders staff may use: {生肖} (the lunar year's animal on that day) and {年份}."""
-    zodiac = str(
-        Solar.fromYmd(festival_day.year, festival_day.month, festival_day.day).getLunar().getYearShengXiao()
-    )
+    zodiac = str(Solar.fromYmd(festival_day.year, festival_day.month, festival_day.day).getLunar().getYearShengXiao())
     if script == "hant":
         zodiac = _ZODIAC_HANT.get(zodiac, zodiac)
     return text.replace("{生肖}", zodiac).replace("{年份}", str(festival_day.year))
@@ -160,9 +154,7 @@ def check_quota(account_type: str, planned: list[PlannedSend], others: list[Plan
             day = _beijing_day(send.at)
             same_day = [o for o in [*others, *planned] if o is not send and _beijing_day(o.at) == day]
             used = 1 + len(same_day)
-            lines.append(
-                f"{send.label}：{day:%Y-%m-%d}（北京时间）订阅号当日群发 {used}/{SUBSCRIPTION_DAILY_MASS} 次"
-            )
+            lines.append(f"{send.label}：{day:%Y-%m-%d}（北京时间）订阅号当日群发 {used}/{SUBSCRIPTION_DAILY_MASS} 次")
             if used > SUBSCRIPTION_DAILY_MASS:
                 names = "、".join(o.label for o in same_day)
                 problems.append(
@@ -181,9 +173,7 @@ def check_quota(account_type: str, planned: list[PlannedSend], others: list[Plan
                 and (o.tag_id is None or send.tag_id is None or o.tag_id == send.tag_id)
             ]
             used = 1 + len(reaching)
-            lines.append(
-                f"{send.label}：{month} 同一关注者最多收到本月群发 {used}/{SERVICE_MONTHLY_PER_FOLLOWER} 条"
-            )
+            lines.append(f"{send.label}：{month} 同一关注者最多收到本月群发 {used}/{SERVICE_MONTHLY_PER_FOLLOWER} 条")
             if used > SERVICE_MONTHLY_PER_FOLLOWER:
                 problems.append(
                     f"{send.label}：服务号每位关注者每月最多收到 {SERVICE_MONTHLY_PER_FOLLOWER} 条群发，"

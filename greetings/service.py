@@ -155,9 +155,7 @@ class GreetingService:
         hans = text_hans if text_hans is not None else render(template.hans, festival_day, "hans")  # type: ignore[union-attr]
         hant = text_hant if text_hant is not None else render(template.hant, festival_day, "hant")  # type: ignore[union-attr]
         try:
-            segments = plan_segments(
-                self.config, festival_day, audience or self.config.audience_for(festival)
-            )
+            segments = plan_segments(self.config, festival_day, audience or self.config.audience_for(festival))
         except AudienceError as exc:
             raise GreetingRefused(str(exc)) from None
         now = self.clock.now()
@@ -227,9 +225,7 @@ class GreetingService:
         found = []
         for year in (today.year, today.year + 1):
             for festival in festivals_in_year(year, custom):
-                if festival.name in self.config.festivals and draft_due(
-                    festival.date, today, self.config.days_ahead
-                ):
+                if festival.name in self.config.festivals and draft_due(festival.date, today, self.config.days_ahead):
                     found.append((festival.name, festival.date))
         return found
 
@@ -337,9 +333,7 @@ class GreetingService:
                 )
             )
         ).all()
-        others = [
-            PlannedSend(f"{festival}·{send.tag_name}", send.tag_id, send.send_at) for send, festival in rows
-        ]
+        others = [PlannedSend(f"{festival}·{send.tag_name}", send.tag_id, send.send_at) for send, festival in rows]
         return check_quota(self.config.account_type, planned, others)
 
     async def approve(self, campaign_id: int, *, by: str) -> QuotaReport:
@@ -380,9 +374,7 @@ class GreetingService:
             campaign.updated_at = now
             await session.execute(
                 update(GreetingSend)
-                .where(
-                    GreetingSend.campaign_id == campaign_id, GreetingSend.state.in_(("pending", "retrying"))
-                )
+                .where(GreetingSend.campaign_id == campaign_id, GreetingSend.state.in_(("pending", "retrying")))
                 .values(state="cancelled", last_error=f"由 {by} 取消", updated_at=now)
             )
 
@@ -479,9 +471,7 @@ class GreetingService:
                     "warning",
                     now,
                 )
-                log.warning(
-                    "greeting campaign %s (%s) unapproved, due %s", campaign.id, campaign.festival, local
-                )
+                log.warning("greeting campaign %s (%s) unapproved, due %s", campaign.id, campaign.festival, local)
                 written += 1
         return written
 
@@ -548,9 +538,7 @@ class GreetingService:
         if won:
             label = {"missed": "错过", "failed": "失败", "uncertain": "结果不确定"}.get(state, state)
             text = f"「{campaign.festival}」问候（{send.tag_name}）{label}：{reason}"
-            self._notice(
-                session, campaign.id, send.id, state, f"{state}:{send.id}:{send.attempts}", text, "error", now
-            )
+            self._notice(session, campaign.id, send.id, state, f"{state}:{send.id}:{send.attempts}", text, "error", now)
             log.error("greeting send %s %s: %s", send.id, state, reason)
         return won
 
@@ -793,9 +781,7 @@ class GreetingService:
             campaign = await self._campaign(session, send.campaign_id)
             expect = {"state": ("submitted", "awaiting_admin")}
             if status == "SEND_FAIL":
-                await self._finish(
-                    session, send, campaign, expect, "failed", explain_job_status("send fail"), now
-                )
+                await self._finish(session, send, campaign, expect, "failed", explain_job_status("send fail"), now)
             elif status == "SENDING" and send.tag_id is None:
                 # Under API mass-send protection a send to all waits for an admin's confirmation (30 min).
                 await transition(
@@ -919,9 +905,7 @@ class GreetingService:
 def message_body(campaign: GreetingCampaign, script: str, tag_id: int | None = None) -> dict[str, Any]:
     """The mass-send body (without ``clientmsgid``); also used for previews, which ignore ``filter``."""
     text = campaign.text_hant if script == "hant" else campaign.text_hans
-    audience: dict[str, Any] = (
-        {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
-    )
+    audience: dict[str, Any] = {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
     body: dict[str, Any] = {"filter": audience}
     if campaign.msgtype == "mpnews" and campaign.media_id:
         body.update(msgtype="mpnews", mpnews={"media_id": campaign.media_id}, send_ignore_reprint=0)

@@ -85,8 +85,10 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
 
 
 def answer_reply(entry: FaqEntry, score: float | None = None) -> Reply:
-    return Reply(f"【{entry.question}】\n{entry.answer.strip()}", meta={"decision": "answer", "faq_id": entry.id,
-                                                                        "score": score})
+    return Reply(
+        f"【{entry.question}】\n{entry.answer.strip()}",
+        meta={"decision": "answer", "faq_id": entry.id, "score": score},
+    )
 
 
 async def suggest_reply(ctx: HandlerContext, entries: list[FaqEntry]) -> Reply:

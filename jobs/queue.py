@@ -159,7 +159,7 @@ class JobQueue:
 
     async def failed(self, limit: int = 100) -> list[Job]:
         ids = await self.redis.zrevrange(self.failed_key, 0, limit - 1)
-        jobs = [await self.get(_text(job_id)) for job_id in ids]
+        jobs = [await self.get(_text(job_id)) for job_id in ids if isinstance(job_id, bytes | str)]
         return [job for job in jobs if job is not None]
 
     async def counts(self) -> dict[str, int]:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the raise site
+class RetryLater(Exception):
     def __init__(self, reason: str, delay: float | None = None) -> None:
         super().__init__(reason)
         self.delay = delay
@@ -60,7 +60,7 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 ran = await self.run_once()
-            except Exception:  # noqa: BLE001 - Redis hiccup: wait and go on, never die silently
+            except Exception:
                 log.exception("job worker loop error")
                 ran = 0
             if not ran:
@@ -78,7 +78,7 @@ class Worker:
         renewer = asyncio.create_task(self._keep_lease(job.id))
         try:
             await handler(job.payload)
-        except Exception as exc:  # noqa: BLE001 - classified below, always recorded
+        except Exception as exc:
             await self._after_failure(job, exc)
         else:
             await self.queue.complete(job.id)
@@ -90,8 +90,14 @@ class Worker:
         transient = isinstance(exc, RetryLater) or bool(getattr(exc, "transient", False))
         if transient and job.attempts < self.max_attempts:
             delay = exc.delay if isinstance(exc, RetryLater) and exc.delay is not None else backoff(job.attempts)
-            log.warning("job %s (%s) attempt %s failed, retrying in %.0fs: %s", job.id, job.kind, job.attempts,
-                        delay, error)
+            log.warning(
+                "job %s (%s) attempt %s failed, retrying in %.0fs: %s",
+                job.id,
+                job.kind,
+                job.attempts,
+                delay,
+                error,
+            )
             await self.queue.retry(job.id, delay, error)
         else:
             log.error("job %s (%s) failed for good after %s attempts: %s", job.id, job.kind, job.attempts, error)

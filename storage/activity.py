@@ -59,8 +59,14 @@ class FollowerState:
 
     @classmethod
     def from_row(cls, row: Follower) -> FollowerState:
-        return cls(openid=row.openid, script=row.script, subscribed=row.subscribed, subscribed_at=row.subscribed_at,
-                   unsubscribed_at=row.unsubscribed_at, subscribe_scene=row.subscribe_scene)
+        return cls(
+            openid=row.openid,
+            script=row.script,
+            subscribed=row.subscribed,
+            subscribed_at=row.subscribed_at,
+            unsubscribed_at=row.unsubscribed_at,
+            subscribe_scene=row.subscribe_scene,
+        )
 
 
 class ActivityLog:
@@ -86,7 +92,8 @@ class ActivityLog:
 
     async def recent_texts(self, openid: str) -> list[str]:
         """The user's last few texts, oldest first (for the context of a hand-over)."""
-        return [item.decode() for item in reversed(await self.redis.lrange(RECENT_PREFIX + openid, 0, -1))]
+        items = await self.redis.lrange(RECENT_PREFIX + openid, 0, -1)
+        return [item.decode() if isinstance(item, bytes) else item for item in reversed(items)]
 
     @staticmethod
     def records(
@@ -95,8 +102,13 @@ class ActivityLog:
         """Serialised queue records for one handled message, and the follower's state JSON."""
         follower_json = follower.to_json()
         records = [json.dumps({"t": "msg", **message}, ensure_ascii=False, default=str) for message in messages]
-        records.append('{"t": "follower", "state": ' + follower_json + ', "at": '
-                       + (json.dumps(interacted_at.isoformat()) if interacted_at else "null") + "}")
+        records.append(
+            '{"t": "follower", "state": '
+            + follower_json
+            + ', "at": '
+            + (json.dumps(interacted_at.isoformat()) if interacted_at else "null")
+            + "}"
+        )
         return records, follower_json
 
     async def pending(self) -> int:
@@ -131,22 +143,35 @@ class ActivityLog:
                 at = max(filter(None, (previous_at, record["at"])), default=None)
                 followers[openid] = (record["state"], at)
         async with self.sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
+            dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             if messages:
-                rows = [{
-                    "record_key": m["key"], "openid": m["openid"], "direction": m["direction"],
-                    "channel": m["channel"], "msg_type": m["msg_type"], "wechat_msg_id": m.get("wechat_msg_id"),
-                    "content": m.get("content") or "", "meta": m.get("meta"),
-                    "created_at": datetime.fromisoformat(m["at"]),
-                } for m in messages]
-                await session.execute(insert(MessageLog).on_conflict_do_nothing(index_elements=["record_key"]),  # type: ignore[operator]
-                                      rows)
+                rows = [
+                    {
+                        "record_key": m["key"],
+                        "openid": m["openid"],
+                        "direction": m["direction"],
+                        "channel": m["channel"],
+                        "msg_type": m["msg_type"],
+                        "wechat_msg_id": m.get("wechat_msg_id"),
+                        "content": m.get("content") or "",
+                        "meta": m.get("meta"),
+                        "created_at": datetime.fromisoformat(m["at"]),
+                    }
+                    for m in messages
+                ]
+                await session.execute(
+                    insert(MessageLog).on_conflict_do_nothing(index_elements=["record_key"]),
+                    rows,
+                )
             if followers:
-                await session.execute(_follower_upsert(insert, dialect), [
-                    _follower_row(state, datetime.fromisoformat(at) if at else None)
-                    for state, at in followers.values()
-                ])
+                await session.execute(
+                    _follower_upsert(insert, dialect),
+                    [
+                        _follower_row(state, datetime.fromisoformat(at) if at else None)
+                        for state, at in followers.values()
+                    ],
+                )
 
 
 def _follower_row(state: dict[str, Any], interacted: datetime | None) -> dict[str, Any]:
@@ -155,9 +180,13 @@ def _follower_row(state: dict[str, Any], interacted: datetime | None) -> dict[st
         return datetime.fromisoformat(value) if value else None
 
     return {
-        "openid": state["openid"], "script": state["script"], "subscribed": bool(state["subscribed"]),
-        "subscribe_scene": state.get("subscribe_scene"), "subscribed_at": when("subscribed_at"),
-        "unsubscribed_at": when("unsubscribed_at"), "last_interaction_at": interacted,
+        "openid": state["openid"],
+        "script": state["script"],
+        "subscribed": bool(state["subscribed"]),
+        "subscribe_scene": state.get("subscribe_scene"),
+        "subscribed_at": when("subscribed_at"),
+        "unsubscribed_at": when("unsubscribed_at"),
+        "last_interaction_at": interacted,
         "created_at": interacted or datetime.now(UTC),
     }
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def async_url(url: str) -> str:
@@ -57,9 +57,9 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
 
 
-def async_session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def sync_session_factory(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
+def sync_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)

@@ -123,9 +123,16 @@ def settings(database_url: str, redis_url: str, tmp_path: Path):  # type: ignore
     from config.settings import load_settings
 
     return load_settings(
-        env="embedded", var_dir=tmp_path, database_url=database_url, redis_url=redis_url,
-        wechat_token=TEST_TOKEN, wechat_appid=TEST_APPID, wechat_secret=TEST_SECRET,
-        wechat_aes_key=TEST_AES_KEY, wechat_api_base="https://api.weixin.qq.com", run_jobs_in_process=False,
+        env="embedded",
+        var_dir=tmp_path,
+        database_url=database_url,
+        redis_url=redis_url,
+        wechat_token=TEST_TOKEN,
+        wechat_appid=TEST_APPID,
+        wechat_secret=TEST_SECRET,
+        wechat_aes_key=TEST_AES_KEY,
+        wechat_api_base="https://api.weixin.qq.com",
+        run_jobs_in_process=False,
     )
 
 
@@ -147,8 +154,10 @@ async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[n
 
     async def make(clock=None, **overrides):  # type: ignore[no-untyped-def]
         cfg = settings.model_copy(update=overrides) if overrides else settings
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_fake_wechat_app(fake_wechat)),
-                                 base_url="https://api.weixin.qq.com")
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_fake_wechat_app(fake_wechat)),
+            base_url="https://api.weixin.qq.com",
+        )
         services = build_services(cfg, clock=clock, http=http, redis_url=cfg.redis_url)
         built.append(services)
         return services
@@ -186,8 +195,14 @@ def wechat_user(client, fake_wechat):  # type: ignore[no-untyped-def]
     from bot.simulated_user import SimulatedUser
 
     def make(mode: str = "plain", openid: str | None = None) -> SimulatedUser:
-        user = SimulatedUser(http=client, token=TEST_TOKEN, appid=TEST_APPID, aes_key=TEST_AES_KEY,
-                             mode=mode, interact=fake_wechat.interact)  # type: ignore[arg-type]
+        user = SimulatedUser(
+            http=client,
+            token=TEST_TOKEN,
+            appid=TEST_APPID,
+            aes_key=TEST_AES_KEY,
+            mode=mode,
+            interact=fake_wechat.interact,
+        )  # type: ignore[arg-type]
         if openid:
             user.openid = openid
         return user

@@ -46,8 +46,12 @@ async def schedule_answer_delivery(services: Services, session: AsyncSession, ti
     key = f"ticket-answer:{ticket.number}:{ticket.version}"
     if window_open(follower, now):
         delivery = await services.deliveries.add(
-            session, key=key, openid=ticket.openid, payload=text_payload(ticket.openid, answer_text(ticket)),
-            purpose="ticket_answer", ref=ticket.number,
+            session,
+            key=key,
+            openid=ticket.openid,
+            payload=text_payload(ticket.openid, answer_text(ticket)),
+            purpose="ticket_answer",
+            ref=ticket.number,
         )
         ticket.answer_delivery = "sending"
         return [delivery.id]
@@ -58,18 +62,35 @@ async def notify_answer_ready(
     services: Services, session: AsyncSession, ticket: Ticket, key: str, reason: str
 ) -> list[int]:
     template_id = services.settings.wechat_answer_template_id
-    session.add(TicketEvent(ticket_id=ticket.id, actor="system", action="answer_waiting",
-                            detail={"reason": reason}, at=services.clock.now()))
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            actor="system",
+            action="answer_waiting",
+            detail={"reason": reason},
+            at=services.clock.now(),
+        )
+    )
     if not template_id:
         ticket.answer_delivery = "waiting"
-        session.add(StaffNotification(
-            recipient=ticket.assignee or "role:supervisor", kind="delivery_waiting", ticket_id=ticket.id,
-            text=f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
-            created_at=services.clock.now()))
+        session.add(
+            StaffNotification(
+                recipient=ticket.assignee or "role:supervisor",
+                kind="delivery_waiting",
+                ticket_id=ticket.id,
+                text=f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
+                created_at=services.clock.now(),
+            )
+        )
         return []
     delivery = await services.deliveries.add(
-        session, key=f"{key}:notice", openid=ticket.openid, channel="template", purpose="answer_notice",
-        ref=ticket.number, payload=template_payload(services, ticket),
+        session,
+        key=f"{key}:notice",
+        openid=ticket.openid,
+        channel="template",
+        purpose="answer_notice",
+        ref=ticket.number,
+        payload=template_payload(services, ticket),
     )
     ticket.answer_delivery = "notified"
     return [delivery.id]
@@ -91,8 +112,9 @@ def template_payload(services: Services, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-async def on_answer_send_failed(session: AsyncSession, delivery: Delivery, exc: WeChatApiError,
-                                services: Services) -> list[int]:
+async def on_answer_send_failed(
+    session: AsyncSession, delivery: Delivery, exc: WeChatApiError, services: Services
+) -> list[int]:
     """A customer-service answer was refused for good: fall back to the template notice when the window is
     the reason; otherwise mark it failed and tell staff."""
     ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
@@ -101,9 +123,15 @@ async def on_answer_send_failed(session: AsyncSession, delivery: Delivery, exc: 
     if exc.errcode in WINDOW_ERRORS:
         return await notify_answer_ready(services, session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
     ticket.answer_delivery = "failed"
-    session.add(StaffNotification(
-        recipient=ticket.assignee or "role:supervisor", kind="delivery_failed", ticket_id=ticket.id,
-        text=f"{ticket.number} 的答复发送失败：{exc}", created_at=services.clock.now()))
+    session.add(
+        StaffNotification(
+            recipient=ticket.assignee or "role:supervisor",
+            kind="delivery_failed",
+            ticket_id=ticket.id,
+            text=f"{ticket.number} 的答复发送失败：{exc}",
+            created_at=services.clock.now(),
+        )
+    )
     return []
 
 
@@ -116,15 +144,28 @@ async def on_delivery_sent(session: AsyncSession, delivery: Delivery) -> None:
 
 async def answers_waiting(services: Services, session: AsyncSession, openid: str) -> list[str]:
     """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
-    tickets = (await session.scalars(
-        select(Ticket).where(Ticket.openid == openid, Ticket.state == "answered",
-                             Ticket.answer_delivery.in_(("waiting", "notified")))
-        .order_by(Ticket.answered_at)
-    )).all()
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.openid == openid,
+                Ticket.state == "answered",
+                Ticket.answer_delivery.in_(("waiting", "notified")),
+            )
+            .order_by(Ticket.answered_at)
+        )
+    ).all()
     texts = []
     for ticket in tickets:
         texts.append(answer_text(ticket))
         ticket.answer_delivery = "sent"
-        session.add(TicketEvent(ticket_id=ticket.id, actor="system", action="answer_delivered_on_return",
-                                detail=None, at=services.clock.now()))
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor="system",
+                action="answer_delivered_on_return",
+                detail=None,
+                at=services.clock.now(),
+            )
+        )
     return texts

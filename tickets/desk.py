@@ -6,7 +6,7 @@ redelivered message (or one re-handled after a crash) finds the ticket it alread
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from tickets.answer_delivery import answers_waiting
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
-from tickets.sla import due_time, format_due_zh
+from tickets.sla import BEIJING, due_time, format_due_zh
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -45,7 +45,9 @@ class TicketDesk:
         if "desk" not in ctx.scratch:
             redis = self.services.redis
             async with redis.pipeline(transaction=False) as pipe:
-                pipe.get(self._awaiting_key(ctx.openid)).exists(USERS_READY_KEY).sismember(USERS_KEY, ctx.openid)
+                pipe.get(self._awaiting_key(ctx.openid))
+                pipe.exists(USERS_READY_KEY)
+                pipe.sismember(USERS_KEY, ctx.openid)
                 awaiting, ready, member = await pipe.execute()
             has = bool(member) if ready else await self._rebuild_users(ctx.openid)
             ctx.scratch["desk"] = (bool(awaiting), has)
@@ -69,15 +71,18 @@ class TicketDesk:
         current = await _current_ticket(session, ctx.openid)
         if current is not None and current.state == "open":
             if reason == "asked_for_human":
-                return Reply(f"您的留言（编号 {current.number}）正在由工作人员处理，我们将在"
-                             f"{format_due_zh(current.due_at, _today(ctx.now))}前答复。如需补充，直接发送即可。")
+                return Reply(
+                    f"您的留言（编号 {current.number}）正在由工作人员处理，我们将在"
+                    f"{format_due_zh(current.due_at, _today(ctx.now))}前答复。如需补充，直接发送即可。"
+                )
             return await self._append(ctx, current, text)
         if reason == "asked_for_human":
             question = await self._recent_question(ctx)
             if question is None:
                 await self.services.redis.set(self._awaiting_key(ctx.openid), b"1", ex=AWAITING_TTL_S)
-                return Reply("好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，"
-                             "并在2个工作日内答复。")
+                return Reply(
+                    "好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，并在2个工作日内答复。"
+                )
             return await self._open(ctx, question, related=())
         return await self._open(ctx, text, related=related)
 
@@ -104,9 +109,11 @@ class TicketDesk:
         return None
 
     async def status(self, ctx: HandlerContext) -> Reply:
-        tickets = (await ctx.session.scalars(
-            select(Ticket).where(Ticket.openid == ctx.openid).order_by(Ticket.created_at.desc()).limit(5)
-        )).all()
+        tickets = (
+            await ctx.session.scalars(
+                select(Ticket).where(Ticket.openid == ctx.openid).order_by(Ticket.created_at.desc()).limit(5)
+            )
+        ).all()
         if not tickets:
             return Reply("您目前没有留言记录。如需人工答复，请回复“人工”。")
         lines = ["您最近的留言："]
@@ -132,9 +139,17 @@ class TicketDesk:
         settings = self.services.settings
         due = due_time(ctx.now, current_calendar(settings), settings.close_of_business, settings.tz)
         ticket = Ticket(
-            number=await next_number(session, ctx.now), openid=ctx.openid, source_key=ctx.dedupe_key,
-            state="open", category=self._category(related), question=question, script=ctx.follower.script,
-            created_at=ctx.now, due_at=due.due, due_provisional=due.provisional, answer_delivery="none",
+            number=await next_number(session, ctx.now),
+            openid=ctx.openid,
+            source_key=ctx.dedupe_key,
+            state="open",
+            category=self._category(related),
+            question=question,
+            script=ctx.follower.script,
+            created_at=ctx.now,
+            due_at=due.due,
+            due_provisional=due.provisional,
+            answer_delivery="none",
             reopen_count=0,
         )
         session.add(ticket)
@@ -142,13 +157,32 @@ class TicketDesk:
         await self.services.redis.sadd(USERS_KEY, ctx.openid)
         ctx.scratch.pop("desk", None)
         for earlier in await self._recent_conversation(ctx, question):
-            session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier,
-                                      created_at=ctx.now))
-        session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=question,
-                                  source_key=ctx.dedupe_key, created_at=ctx.now))
-        session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="created",
-                                detail={"due": due.due.isoformat(), "provisional": due.provisional,
-                                        "related": list(related[:3])}, at=ctx.now))
+            session.add(
+                TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier, created_at=ctx.now)
+            )
+        session.add(
+            TicketMessage(
+                ticket_id=ticket.id,
+                kind="user",
+                author=ctx.openid,
+                body=question,
+                source_key=ctx.dedupe_key,
+                created_at=ctx.now,
+            )
+        )
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor="user",
+                action="created",
+                detail={
+                    "due": due.due.isoformat(),
+                    "provisional": due.provisional,
+                    "related": list(related[:3]),
+                },
+                at=ctx.now,
+            )
+        )
         return self._created_reply(ticket, ctx.now)
 
     async def _recent_texts(self, ctx: HandlerContext) -> list[str]:
@@ -182,11 +216,21 @@ class TicketDesk:
     async def _append(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
         if await ctx.session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
             return Reply(f"已补充到您的留言（编号 {ticket.number}）中。")
-        ctx.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=text,
-                                      source_key=ctx.dedupe_key, created_at=ctx.now))
+        ctx.session.add(
+            TicketMessage(
+                ticket_id=ticket.id,
+                kind="user",
+                author=ctx.openid,
+                body=text,
+                source_key=ctx.dedupe_key,
+                created_at=ctx.now,
+            )
+        )
         ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="appended", detail=None, at=ctx.now))
-        return Reply(f"已补充到您的留言（编号 {ticket.number}）中，工作人员会一并答复。",
-                     meta={"decision": "appended", "ticket": ticket.number})
+        return Reply(
+            f"已补充到您的留言（编号 {ticket.number}）中，工作人员会一并答复。",
+            meta={"decision": "appended", "ticket": ticket.number},
+        )
 
     async def _reopen(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
         settings = self.services.settings
@@ -195,17 +239,32 @@ class TicketDesk:
         ticket.reopen_count += 1
         ticket.due_at, ticket.due_provisional = due.due, due.provisional
         ticket.reminded_at = ticket.escalated_at = None
-        ctx.session.add(TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=text,
-                                      source_key=ctx.dedupe_key, created_at=ctx.now))
-        ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="reopened",
-                                    detail={"due": due.due.isoformat()}, at=ctx.now))
-        return Reply(f"已收到您对留言 {ticket.number} 的追问，我们将在{format_due_zh(due.due, _today(ctx.now))}前答复。",
-                     meta={"decision": "reopened", "ticket": ticket.number})
+        ctx.session.add(
+            TicketMessage(
+                ticket_id=ticket.id,
+                kind="user",
+                author=ctx.openid,
+                body=text,
+                source_key=ctx.dedupe_key,
+                created_at=ctx.now,
+            )
+        )
+        ctx.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor="user",
+                action="reopened",
+                detail={"due": due.due.isoformat()},
+                at=ctx.now,
+            )
+        )
+        return Reply(
+            f"已收到您对留言 {ticket.number} 的追问，我们将在{format_due_zh(due.due, _today(ctx.now))}前答复。",
+            meta={"decision": "reopened", "ticket": ticket.number},
+        )
 
 
-def _today(now: datetime):  # type: ignore[no-untyped-def]
-    from tickets.sla import BEIJING
-
+def _today(now: datetime) -> date:
     return now.astimezone(BEIJING).date()
 
 
@@ -223,6 +282,8 @@ async def _ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:
 
 async def _current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
     return await session.scalar(
-        select(Ticket).where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
-        .order_by(Ticket.created_at.desc()).limit(1)
+        select(Ticket)
+        .where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
+        .order_by(Ticket.created_at.desc())
+        .limit(1)
     )

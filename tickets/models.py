@@ -80,7 +80,7 @@ class Ticket(Base):
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
 
 
 class TicketMessage(Base):

@@ -22,12 +22,12 @@ def format_number(day: date, sequence: int) -> str:
 async def next_number(session: AsyncSession, at: datetime) -> str:
     """Atomically take the next number of the day (the UPDATE row-locks the counter until commit)."""
     day = at.astimezone(BEIJING).date()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(TicketCounter).values(day=day, last=0).on_conflict_do_nothing(index_elements=["day"])  # type: ignore[operator]
-    )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(TicketCounter).values(day=day, last=0).on_conflict_do_nothing(index_elements=["day"]))
     result = await session.execute(
-        update(TicketCounter).where(TicketCounter.day == day).values(last=TicketCounter.last + 1)
+        update(TicketCounter)
+        .where(TicketCounter.day == day)
+        .values(last=TicketCounter.last + 1)
         .returning(TicketCounter.last)
     )
     return format_number(day, int(result.scalar_one()))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Delivery
 from tickets import answer_delivery
 from tickets.desk import TicketDesk
 from tickets.reminders import follow_calendar_changes, sweep_reminders
+from wechat.api_client import WeChatApiError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -16,7 +20,7 @@ def install(services: Services) -> None:
     services.desk = TicketDesk(services)
     deliveries = services.deliveries
 
-    async def on_answer_failed(session, delivery, exc):  # type: ignore[no-untyped-def]
+    async def on_answer_failed(session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
         return await answer_delivery.on_answer_send_failed(session, delivery, exc, services)
 
     deliveries.on_permanent_failure["ticket_answer"] = on_answer_failed

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from delivery.service import DeliveryService
 from tickets.calendar_source import load_calendar
@@ -30,15 +31,35 @@ async def sweep_reminders(services: Services) -> tuple[int, int]:
     lead = timedelta(minutes=services.settings.reminder_lead_minutes)
     delivery_ids: list[int] = []
     async with services.sessions() as session, session.begin():
-        reminded = (await session.execute(
-            update(Ticket).where(Ticket.state == "open", Ticket.reminded_at.is_(None), Ticket.due_at > now,
-                                 Ticket.due_at <= now + lead)
-            .values(reminded_at=now).returning(Ticket.id)
-        )).scalars().all()
-        escalated = (await session.execute(
-            update(Ticket).where(Ticket.state == "open", Ticket.escalated_at.is_(None), Ticket.due_at <= now)
-            .values(escalated_at=now).returning(Ticket.id)
-        )).scalars().all()
+        reminded = (
+            (
+                await session.execute(
+                    update(Ticket)
+                    .where(
+                        Ticket.state == "open",
+                        Ticket.reminded_at.is_(None),
+                        Ticket.due_at > now,
+                        Ticket.due_at <= now + lead,
+                    )
+                    .values(reminded_at=now)
+                    .returning(Ticket.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        escalated = (
+            (
+                await session.execute(
+                    update(Ticket)
+                    .where(Ticket.state == "open", Ticket.escalated_at.is_(None), Ticket.due_at <= now)
+                    .values(escalated_at=now)
+                    .returning(Ticket.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
         for ticket_id, kind in [(i, "reminder") for i in reminded] + [(i, "escalation") for i in escalated]:
             ticket = await session.get(Ticket, ticket_id)
             assert ticket is not None
@@ -48,9 +69,11 @@ async def sweep_reminders(services: Services) -> tuple[int, int]:
                 text = f"提醒：留言 {ticket.number} 将于{due_text}到期，请尽快答复。"
             else:
                 recipient = "role:supervisor"
-                text = f"超时：留言 {ticket.number} 已于{due_text}到期仍未答复（负责人：{ticket.assignee or '未分配'}）。"
-            session.add(StaffNotification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=text,
-                                          created_at=now))
+                owner = ticket.assignee or "未分配"
+                text = f"超时：留言 {ticket.number} 已于{due_text}到期仍未答复（负责人：{owner}）。"
+            session.add(
+                StaffNotification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=text, created_at=now)
+            )
             session.add(TicketEvent(ticket_id=ticket.id, actor="system", action=kind, detail=None, at=now))
             delivery_ids += await _notify_staff_on_wechat(services, session, recipient, ticket, kind, text)
     for delivery_id in delivery_ids:
@@ -58,7 +81,9 @@ async def sweep_reminders(services: Services) -> tuple[int, int]:
     return len(reminded), len(escalated)
 
 
-async def _notify_staff_on_wechat(services, session, recipient, ticket, kind, text):  # type: ignore[no-untyped-def]
+async def _notify_staff_on_wechat(
+    services: Services, session: AsyncSession, recipient: str, ticket: Ticket, kind: str, text: str
+) -> list[int]:
     template_id = services.settings.wechat_staff_template_id
     if not template_id:
         return []
@@ -74,12 +99,22 @@ async def _notify_staff_on_wechat(services, session, recipient, ticket, kind, te
         if not user.wechat_openid:
             continue
         delivery = await deliveries.add(
-            session, key=f"staff-{kind}:{ticket.number}:{ticket.reopen_count}:{user.username}",
-            openid=user.wechat_openid, channel="template", purpose=f"staff_{kind}", ref=ticket.number,
-            payload={"touser": user.wechat_openid, "template_id": template_id,
-                     "url": f"{services.settings.public_base_url.rstrip('/')}/console/tickets/{ticket.number}",
-                     "data": {"first": {"value": text}, "keyword1": {"value": ticket.number},
-                              "keyword2": {"value": format_due_zh(ticket.due_at)}}},
+            session,
+            key=f"staff-{kind}:{ticket.number}:{ticket.reopen_count}:{user.username}",
+            openid=user.wechat_openid,
+            channel="template",
+            purpose=f"staff_{kind}",
+            ref=ticket.number,
+            payload={
+                "touser": user.wechat_openid,
+                "template_id": template_id,
+                "url": f"{services.settings.public_base_url.rstrip('/')}/console/tickets/{ticket.number}",
+                "data": {
+                    "first": {"value": text},
+                    "keyword1": {"value": ticket.number},
+                    "keyword2": {"value": format_due_zh(ticket.due_at)},
+                },
+            },
         )
         ids.append(delivery.id)
     return ids
@@ -95,9 +130,19 @@ async def recompute_due_times(services: Services, actor: str = "system") -> int:
         for ticket in tickets:
             due = due_time(ticket.created_at, calendar, settings.close_of_business, settings.tz)
             if due.due != ticket.due_at or due.provisional != ticket.due_provisional:
-                session.add(TicketEvent(ticket_id=ticket.id, actor=actor, action="due_recomputed",
-                                        detail={"from": ticket.due_at.isoformat(), "to": due.due.isoformat(),
-                                                "provisional": due.provisional}, at=services.clock.now()))
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        actor=actor,
+                        action="due_recomputed",
+                        detail={
+                            "from": ticket.due_at.isoformat(),
+                            "to": due.due.isoformat(),
+                            "provisional": due.provisional,
+                        },
+                        at=services.clock.now(),
+                    )
+                )
                 ticket.due_at, ticket.due_provisional = due.due, due.provisional
                 if ticket.reminded_at is not None and due.due > services.clock.now():
                     ticket.reminded_at = None
@@ -109,7 +154,7 @@ async def follow_calendar_changes(services: Services) -> int:
     """Periodic: when ``holidays.yaml`` changed since the last recompute, recompute open tickets once."""
     fingerprint, _ = load_calendar(services.settings.holidays_path)
     seen = await services.redis.get(FINGERPRINT_KEY)
-    if seen is not None and seen.decode() == fingerprint:
+    if isinstance(seen, bytes) and seen.decode() == fingerprint:
         return 0
     lock = services.redis.lock("qiaobot:calendar:recompute", timeout=120, blocking_timeout=0)
     if not await lock.acquire():

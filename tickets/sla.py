@@ -72,9 +72,7 @@ def format_due_zh(due: datetime, today: date | None = None) -> str:
     return f"{local.year}年{day_part}"
 
 
-def working_time_left(
-    now: datetime, due: datetime, calendar: WorkingCalendar, tz: tzinfo = BEIJING
-) -> timedelta:
+def working_time_left(now: datetime, due: datetime, calendar: WorkingCalendar, tz: tzinfo = BEIJING) -> timedelta:
     """Time until ``due`` counting only hours that fall on working days (in ``tz``).
 
     Useful for "due soon" alerts that should not fire on a Saturday for a

@@ -234,11 +234,7 @@ async def ticket_categories(session: AsyncSession) -> list[str]:
 
 async def active_staff(session: AsyncSession) -> list[StaffUser]:
     return list(
-        (
-            await session.scalars(
-                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)
-            )
-        ).all()
+        (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username))).all()
     )
 
 
@@ -328,18 +324,14 @@ async def ticket_detail(services: Services, session: AsyncSession, number: str) 
     events = list(
         (
             await session.scalars(
-                select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
-                .order_by(TicketEvent.at, TicketEvent.id)
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
             )
         ).all()
     )
     deliveries = list(
         (
             await session.scalars(
-                select(Delivery)
-                .where(Delivery.ref == ticket.number)
-                .order_by(Delivery.created_at, Delivery.id)
+                select(Delivery).where(Delivery.ref == ticket.number).order_by(Delivery.created_at, Delivery.id)
             )
         ).all()
     )
@@ -393,8 +385,7 @@ def check_answer_text(text: str) -> str:
         raise StaffActionError("答复内容不能为空")
     if len(text.encode("utf-8")) > MAX_ANSWER_BYTES:
         raise StaffActionError(
-            f"答复过长：微信单条消息约 {MAX_ANSWER_BYTES} 字节"
-            f"（约 {MAX_ANSWER_BYTES // 3} 个汉字），请精简后再发送"
+            f"答复过长：微信单条消息约 {MAX_ANSWER_BYTES} 字节（约 {MAX_ANSWER_BYTES // 3} 个汉字），请精简后再发送"
         )
     return text
 
@@ -432,12 +423,8 @@ async def answer_ticket(
     ticket.state = "answered"
     if ticket.assignee is None:
         ticket.assignee = actor.username
-    session.add(
-        TicketMessage(ticket_id=ticket.id, kind="answer", author=actor.username, body=text, created_at=now)
-    )
-    session.add(
-        _event(ticket, actor, "answer_corrected" if corrected else "answered", now, {"version": version})
-    )
+    session.add(TicketMessage(ticket_id=ticket.id, kind="answer", author=actor.username, body=text, created_at=now))
+    session.add(_event(ticket, actor, "answer_corrected" if corrected else "answered", now, {"version": version}))
     await _flush_or_conflict(session, ticket)
     delivery_ids = await schedule_answer_delivery(services, session, ticket)
     await session.flush()
@@ -451,9 +438,7 @@ async def commit_and_enqueue(services: Services, session: AsyncSession, delivery
         await services.deliveries.enqueue(delivery_id)
 
 
-async def add_note(
-    session: AsyncSession, number: str, actor: Actor, body: str, now: datetime
-) -> TicketMessage:
+async def add_note(session: AsyncSession, number: str, actor: Actor, body: str, now: datetime) -> TicketMessage:
     """An internal note: seen by staff only, never sent. It does not change the ticket (nor its version)."""
     body = body.replace("\r\n", "\n").strip()
     if not body:
@@ -625,11 +610,7 @@ async def answer_to_faq(
         reviewed=now.astimezone(services.settings.tz).strftime("%Y-%m"),
     )
     await session.run_sync(lambda sync_session: replace_entries_in(sync_session, updated))
-    session.add(
-        _event(
-            ticket, actor, "faq_created" if mode == "new" else "faq_similar_added", now, {"faq_id": target}
-        )
-    )
+    session.add(_event(ticket, actor, "faq_created" if mode == "new" else "faq_similar_added", now, {"faq_id": target}))
     await session.flush()
     return target
 
@@ -667,9 +648,7 @@ async def unread_count(session: AsyncSession, user: Actor) -> int:
     )
 
 
-async def mark_notification_read(
-    session: AsyncSession, user: Actor, notification_id: int, now: datetime
-) -> None:
+async def mark_notification_read(session: AsyncSession, user: Actor, notification_id: int, now: datetime) -> None:
     note = await session.get(StaffNotification, notification_id)
     if note is None or note.recipient not in recipients_of(user):
         raise StaffActionError("没有这条通知")
@@ -713,9 +692,7 @@ async def retry_delivery(services: Services, session: AsyncSession, actor: Actor
     if delivery.ref:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
         if ticket is not None:
-            session.add(
-                _event(ticket, actor, "delivery_retried", now, {"delivery": delivery.id, "was": previous})
-            )
+            session.add(_event(ticket, actor, "delivery_retried", now, {"delivery": delivery.id, "was": previous}))
     await session.flush()
     return delivery.id
 
@@ -782,9 +759,7 @@ def summarize(label: str, rows: Sequence[StatRow], now: datetime) -> StatGroup:
     on_time = sum(1 for r in answered if r.first_answered_at is not None and r.first_answered_at <= r.due_at)
     late_open = sum(1 for r in rows if r.first_answered_at is None and r.state == "open" and r.due_at < now)
     hours = [
-        (r.first_answered_at - r.created_at).total_seconds() / 3600
-        for r in answered
-        if r.first_answered_at is not None
+        (r.first_answered_at - r.created_at).total_seconds() / 3600 for r in answered if r.first_answered_at is not None
     ]
     return StatGroup(
         label=label,
@@ -835,9 +810,9 @@ async def ticket_stats(session: AsyncSession, now: datetime, tz: tzinfo, weeks: 
     weeks = min(max(1, weeks), 104)
     since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
     result = await session.execute(
-        select(
-            Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category
-        ).where(Ticket.created_at >= since)
+        select(Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category).where(
+            Ticket.created_at >= since
+        )
     )
     rows = [StatRow(*row) for row in result.all()]
     stats = compute_stats(rows, now, tz, weeks)

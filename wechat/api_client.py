@@ -221,9 +221,7 @@ class WeChatApiClient:
         except httpx.TransportError as exc:
             raise WeChatTransportError(f"transport error: {exc!r}", path=path) from exc
         if response.status_code >= 500 or response.status_code == 429:
-            raise WeChatTransportError(
-                f"HTTP {response.status_code}", path=path, http_status=response.status_code
-            )
+            raise WeChatTransportError(f"HTTP {response.status_code}", path=path, http_status=response.status_code)
         try:
             data = response.json()
         except ValueError:
@@ -293,9 +291,7 @@ class WeChatApiClient:
     ) -> int:
         """A template message; plain string values are wrapped as ``{"value": …}``. Returns WeChat's msgid
         (reported back in TEMPLATESENDJOBFINISH)."""
-        fields = {
-            key: {"value": value} if isinstance(value, str) else dict(value) for key, value in data.items()
-        }
+        fields = {key: {"value": value} if isinstance(value, str) else dict(value) for key, value in data.items()}
         body: JsonDict = {"touser": openid, "template_id": template_id, "data": fields}
         if url:
             body["url"] = url
@@ -359,9 +355,7 @@ class WeChatApiClient:
         pending = list(openids)
         for start in range(0, len(pending), BATCHTAGGING_MAX):
             chunk = pending[start : start + BATCHTAGGING_MAX]
-            await self.call(
-                "POST", "tags/members/batchtagging", json_body={"openid_list": chunk, "tagid": tag_id}
-            )
+            await self.call("POST", "tags/members/batchtagging", json_body={"openid_list": chunk, "tagid": tag_id})
 
     def iter_tag_users(self, tag_id: int) -> AsyncIterator[str]:
         return self._iter_pages("POST", "user/tag/get", {"tagid": tag_id})

@@ -364,9 +364,7 @@ class FakeWeChatState:
             return [
                 m
                 for m in self._delivered
-                if (openid is None or m.openid == openid)
-                and m.seq > after_seq
-                and (after is None or m.at > after)
+                if (openid is None or m.openid == openid) and m.seq > after_seq and (after is None or m.at > after)
             ]
 
     def revoke_tokens(self) -> None:
@@ -403,9 +401,7 @@ class FakeWeChatState:
     ) -> str:
         with self._lock:
             sent = next(t for t in self.templates_sent if t.msgid == msgid)
-        return inbound.template_send_job_finish_event(
-            sent.openid, msgid, status=status, to_user=to_user, at=self.now()
-        )
+        return inbound.template_send_job_finish_event(sent.openid, msgid, status=status, to_user=to_user, at=self.now())
 
     # --- tokens -----------------------------------------------------------------------------------
 
@@ -444,9 +440,7 @@ class FakeWeChatState:
         with self._lock:
             current = self._tokens.get(self._current.get("stable", ""))
             usable = (
-                current
-                if current is not None and current.invalid_after is None and current.expires_at > now
-                else None
+                current if current is not None and current.invalid_after is None and current.expires_at > now else None
             )
             if force:
                 today = self._beijing_day(now)
@@ -584,9 +578,7 @@ class FakeWeChatState:
             recipients = self._mass_recipients(audience, now)
             msg_id = next(self._mass_ids)
             msg_data_id = msg_id % 10**9 + 2 * 10**9 if content["msgtype"] == "mpnews" else None
-            self.mass_jobs[msg_id] = MassJob(
-                msg_id, msg_data_id, clientmsgid, content, now, len(audience), recipients
-            )
+            self.mass_jobs[msg_id] = MassJob(msg_id, msg_data_id, clientmsgid, content, now, len(audience), recipients)
             self._clientmsgids[clientmsgid] = msg_id
         answer: JsonDict = {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id}
         if msg_data_id is not None:

@@ -130,9 +130,7 @@ def _message(
     return render_xml(fields)
 
 
-def _event(
-    from_user: str, to_user: str, at: datetime | None, event: str, body: Mapping[str, XmlValue]
-) -> str:
+def _event(from_user: str, to_user: str, at: datetime | None, event: str, body: Mapping[str, XmlValue]) -> str:
     fields = _header(from_user, to_user, at, "event")
     fields["Event"] = event
     fields.update(body)
@@ -256,9 +254,7 @@ def subscribe_event(
     return _event(from_user, to_user, at, "subscribe", body)
 
 
-def unsubscribe_event(
-    from_user: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None
-) -> str:
+def unsubscribe_event(from_user: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None) -> str:
     return _event(from_user, to_user, at, "unsubscribe", {})
 
 
@@ -275,9 +271,7 @@ def scan_event(
     return _event(from_user, to_user, at, "SCAN", body)
 
 
-def click_event(
-    from_user: str, key: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None
-) -> str:
+def click_event(from_user: str, key: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None) -> str:
     return _event(from_user, to_user, at, "CLICK", {"EventKey": key})
 
 
@@ -407,9 +401,7 @@ def _nonce() -> str:
     return str(secrets.randbelow(9 * 10**9) + 10**9)
 
 
-def sign_get(
-    token: str, echostr: str, *, at: datetime | None = None, nonce: str | None = None
-) -> dict[str, str]:
+def sign_get(token: str, echostr: str, *, at: datetime | None = None, nonce: str | None = None) -> dict[str, str]:
     """Query string of WeChat's server-URL check (GET). Official accounts sign it in plain form in every
     mode and expect ``echostr`` echoed back verbatim."""
     timestamp = str(_epoch(at))

@@ -20,7 +20,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = create_sync_engine(config.get_main_option("sqlalchemy.url") or "")
-    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
+    engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

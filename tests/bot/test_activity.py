@@ -16,8 +16,16 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def _message(key: str, at: datetime) -> dict[str, object]:
-    return {"key": key, "openid": "o_act", "direction": "in", "channel": "webhook", "msg_type": "text",
-            "content": "你好", "meta": None, "at": at.isoformat()}
+    return {
+        "key": key,
+        "openid": "o_act",
+        "direction": "in",
+        "channel": "webhook",
+        "msg_type": "text",
+        "content": "你好",
+        "meta": None,
+        "at": at.isoformat(),
+    }
 
 
 async def _queue(services, records: list[str]) -> None:  # type: ignore[no-untyped-def]

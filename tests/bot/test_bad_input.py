@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import MessageLog
-from wechat import inbound
-
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
+from wechat import inbound
 
 pytestmark = pytest.mark.asyncio
 
@@ -33,8 +32,7 @@ async def test_forged_signature_is_403_and_nothing_stored(client, services) -> N
 
 
 async def test_forged_msg_signature_is_403(client, services) -> None:  # type: ignore[no-untyped-def]
-    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY,
-                                    TEST_APPID)
+    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY, TEST_APPID)
     query["msg_signature"] = "0" * 40
     assert (await _post(client, query, body)).status_code == 403
     assert await _stored(services) == 0
@@ -47,8 +45,16 @@ async def test_missing_parameters_are_400(client, missing) -> None:  # type: ign
     assert (await _post(client, query, body)).status_code == 400
 
 
-@pytest.mark.parametrize("body", [b"not xml at all", b"<xml><Content>unclosed", b"<root><a>1</a></root>",
-                                  b"   ", "<xml>\u0000</xml>".encode()])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not xml at all",
+        b"<xml><Content>unclosed",
+        b"<root><a>1</a></root>",
+        b"   ",
+        "<xml>\u0000</xml>".encode(),
+    ],
+)
 async def test_malformed_body_is_400_and_service_still_answers(client, services, wechat_user, body) -> None:  # type: ignore[no-untyped-def]
     query, _ = inbound.sign_post(inbound.text_message("o_x", "x"), "plain", TEST_TOKEN)
     response = await _post(client, query, body)
@@ -65,14 +71,18 @@ async def test_message_missing_fields_is_400(client) -> None:  # type: ignore[no
 
 
 async def test_doctype_and_entities_are_refused(client, services) -> None:  # type: ignore[no-untyped-def]
-    xml = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-           "<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>"
-           "<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>")
+    xml = (
+        '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        "<xml><ToUserName>gh</ToUserName><FromUserName>o_x</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"
+    )
     query, body = inbound.sign_post(xml, "plain", TEST_TOKEN, openid="o_x")
     response = await _post(client, query, body)
     assert response.status_code == 400 and "root:" not in response.text
-    bomb = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-            "<xml><Content>&b;</Content></xml>")
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        "<xml><Content>&b;</Content></xml>"
+    )
     query, body = inbound.sign_post(bomb, "plain", TEST_TOKEN, openid="o_x")
     assert (await _post(client, query, body)).status_code == 400
     assert await _stored(services) == 0
@@ -85,8 +95,9 @@ async def test_oversized_body_is_413(client) -> None:  # type: ignore[no-untyped
 
 
 async def test_wrong_appid_is_400_without_internals(client, services) -> None:  # type: ignore[no-untyped-def]
-    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY,
-                                    "wx_some_other_app")
+    query, body = inbound.sign_post(
+        inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY, "wx_some_other_app"
+    )
     response = await _post(client, query, body)
     assert response.status_code == 400
     assert "appid" not in response.text.lower() or response.text == "message is not for this account"
@@ -94,8 +105,7 @@ async def test_wrong_appid_is_400_without_internals(client, services) -> None:  
 
 
 async def test_undecryptable_payload_is_400(client) -> None:  # type: ignore[no-untyped-def]
-    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, OTHER_AES_KEY,
-                                    TEST_APPID)
+    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, OTHER_AES_KEY, TEST_APPID)
     response = await _post(client, query, body)
     assert response.status_code == 400
     assert "Traceback" not in response.text and "padding" not in response.text.lower()
@@ -109,8 +119,9 @@ async def test_encrypted_message_without_aes_key_configured_is_400(make_services
     services = await make_services(wechat_aes_key="")
     app = create_app(services=services, run_jobs=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY,
-                                        TEST_APPID)
+        query, body = inbound.sign_post(
+            inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY, TEST_APPID
+        )
         assert (await http.post("/wechat", params=query, content=body)).status_code == 400
 
 

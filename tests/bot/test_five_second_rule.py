@@ -12,9 +12,8 @@ from bot.app import create_app
 from handlers.context import HandlerContext, Reply
 from handlers.dispatcher import Router
 from storage.models import Delivery, MessageLog
-from wechat import inbound
-
 from tests.conftest import TEST_TOKEN
+from wechat import inbound
 
 pytestmark = pytest.mark.asyncio
 

@@ -29,8 +29,17 @@ def test_short_text_is_one_chunk() -> None:
 @pytest.mark.asyncio
 async def test_long_answer_is_cut_and_more_returns_the_rest(services, wechat_user) -> None:  # type: ignore[no-untyped-def]
     long_answer = "\n".join(f"第{i}点：办理华侨回国定居需要准备相应材料，具体以侨务部门要求为准。" for i in range(60))
-    services.knowledge.use_entries([FaqEntry(id="long-one", category="国籍与身份", question="华侨回国定居怎么办理",
-                                             similar=("回国定居手续",), answer=long_answer)])
+    services.knowledge.use_entries(
+        [
+            FaqEntry(
+                id="long-one",
+                category="国籍与身份",
+                question="华侨回国定居怎么办理",
+                similar=("回国定居手续",),
+                answer=long_answer,
+            )
+        ]
+    )
     user = wechat_user()
     first = await user.say("华侨回国定居怎么办理")
     assert first is not None and "更多" in first

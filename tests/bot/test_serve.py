@@ -16,8 +16,11 @@ import pytest
 from tests.conftest import TEST_AES_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-QIAOBOT = [sys.executable, "-m", "bot.cli"] if not (Path(sys.executable).parent / "qiaobot").exists() else [
-    str(Path(sys.executable).parent / "qiaobot")]
+QIAOBOT = (
+    [sys.executable, "-m", "bot.cli"]
+    if not (Path(sys.executable).parent / "qiaobot").exists()
+    else [str(Path(sys.executable).parent / "qiaobot")]
+)
 
 
 def _free_port() -> int:
@@ -32,8 +35,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     var = tmp_path_factory.mktemp("serve-var")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
     env.update(QIAOBOT_VAR_DIR=str(var), QIAOBOT_WECHAT_AES_KEY=TEST_AES_KEY, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([*QIAOBOT, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [*QIAOBOT, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,9 +70,15 @@ def test_serve_answers_a_question_from_the_shipped_faq(served: tuple[str, dict[s
     health = httpx.get(f"{url}/healthz").json()
     assert health["ok"] and health["kb_version"] >= 1
     assert httpx.get(f"{url}/simulator").status_code == 200
-    result = subprocess.run([*QIAOBOT, "chat", "--url", url, "--mode", "aes"], cwd=ROOT, env=env,
-                            input="在国外护照丢了怎么办\n/subscribe\n/quit\n", capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [*QIAOBOT, "chat", "--url", url, "--mode", "aes"],
+        cwd=ROOT,
+        env=env,
+        input="在国外护照丢了怎么办\n/subscribe\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "机器人>" in result.stdout
     assert "护照丢了" in result.stdout.split("机器人>", 1)[1]  # answered, or offered as choice 1
@@ -72,8 +87,10 @@ def test_serve_answers_a_question_from_the_shipped_faq(served: tuple[str, dict[s
 
 def test_simulator_api_round_trip(served: tuple[str, dict[str, str]]) -> None:
     url, _ = served
-    response = httpx.post(f"{url}/simulator/api/send",
-                          json={"openid": "osimtest01", "mode": "compat", "kind": "text", "text": "双重国籍"},
-                          timeout=30)
+    response = httpx.post(
+        f"{url}/simulator/api/send",
+        json={"openid": "osimtest01", "mode": "compat", "kind": "text", "text": "双重国籍"},
+        timeout=30,
+    )
     body = response.json()
     assert body["ok"] and body["reply"]

@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Follower, MessageLog
-from wechat import inbound
-
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
+from wechat import inbound
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,8 +56,9 @@ async def test_aes_reply_is_encrypted_with_its_own_signature(client, services) -
     assert response.status_code == 200
     assert "<Encrypt>" in response.text and "<MsgSignature>" in response.text and "<TimeStamp>" in response.text
     assert "双重国籍" not in response.text  # nothing in clear
-    reply = inbound.decode_reply(response.content, "aes", TEST_TOKEN, TEST_AES_KEY, TEST_APPID,
-                                 expect_nonce="1234567890")
+    reply = inbound.decode_reply(
+        response.content, "aes", TEST_TOKEN, TEST_AES_KEY, TEST_APPID, expect_nonce="1234567890"
+    )
     assert reply is not None and reply["ToUserName"] == "o_aes_user"
 
 
@@ -85,9 +85,20 @@ async def test_media_gets_a_short_explanation(wechat_user, kind) -> None:  # typ
 
 
 async def test_video_and_file_messages(client) -> None:  # type: ignore[no-untyped-def]
-    for xml in (inbound.video_message("o_media"), inbound.video_message("o_media", short=True),
-                inbound.render_xml({"ToUserName": "gh_x", "FromUserName": "o_media", "CreateTime": 1700000000,
-                                    "MsgType": "file", "Title": "a.pdf", "MsgId": 42})):
+    for xml in (
+        inbound.video_message("o_media"),
+        inbound.video_message("o_media", short=True),
+        inbound.render_xml(
+            {
+                "ToUserName": "gh_x",
+                "FromUserName": "o_media",
+                "CreateTime": 1700000000,
+                "MsgType": "file",
+                "Title": "a.pdf",
+                "MsgId": 42,
+            }
+        ),
+    ):
         query, body = inbound.sign_post(xml, "plain", TEST_TOKEN)
         response = await client.post("/wechat", params=query, content=body)
         assert response.status_code == 200
@@ -166,12 +177,15 @@ async def test_events_deduplicated_by_sender_and_create_time(client, services) -
     assert await _count_logs(services, direction="in") == 1
 
 
-@pytest.mark.parametrize("build", [
-    lambda: inbound.scan_event("o_ev", "overseas_paris"),
-    lambda: inbound.view_event("o_ev", "https://example.org/"),
-    lambda: inbound.location_report_event("o_ev", 48.85, 2.35),
-    lambda: inbound.template_send_job_finish_event("o_ev", 1234),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: inbound.scan_event("o_ev", "overseas_paris"),
+        lambda: inbound.view_event("o_ev", "https://example.org/"),
+        lambda: inbound.location_report_event("o_ev", 48.85, 2.35),
+        lambda: inbound.template_send_job_finish_event("o_ev", 1234),
+    ],
+)
 async def test_other_events_are_accepted(client, services, build) -> None:  # type: ignore[no-untyped-def]
     query, body = inbound.sign_post(build(), "plain", TEST_TOKEN)
     response = await client.post("/wechat", params=query, content=body)

@@ -36,24 +36,33 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
 
 
 def test_production_with_everything_uses_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"ENV": "production", "WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s",
-                        "DATABASE_URL": "postgresql://u@db/q", "REDIS_URL": "redis://r:6379/0",
-                        "SECRET_KEY": "k"}.items():
+    for name, value in {
+        "ENV": "production",
+        "WECHAT_TOKEN": "t",
+        "WECHAT_APPID": "wx1",
+        "WECHAT_SECRET": "s",
+        "DATABASE_URL": "postgresql://u@db/q",
+        "REDIS_URL": "redis://r:6379/0",
+        "SECRET_KEY": "k",
+    }.items():
         monkeypatch.setenv(f"QIAOBOT_{name}", value)
     settings = load_settings()
     assert settings.wechat_api_base == "https://api.weixin.qq.com"
     assert settings.database_url == "postgresql+psycopg://u@db/q"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("QIAOBOT_WECHAT_AES_KEY", "too-short"),
-    ("QIAOBOT_WECHAT_AES_KEY", "!" * 43),
-    ("QIAOBOT_TIMEZONE", "Mars/Olympus"),
-    ("QIAOBOT_DATABASE_URL", "mysql://x"),
-    ("QIAOBOT_REDIS_URL", "http://x"),
-    ("QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS", "6"),
-    ("QIAOBOT_CLOSE_OF_BUSINESS", "25:99"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("QIAOBOT_WECHAT_AES_KEY", "too-short"),
+        ("QIAOBOT_WECHAT_AES_KEY", "!" * 43),
+        ("QIAOBOT_TIMEZONE", "Mars/Olympus"),
+        ("QIAOBOT_DATABASE_URL", "mysql://x"),
+        ("QIAOBOT_REDIS_URL", "http://x"),
+        ("QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS", "6"),
+        ("QIAOBOT_CLOSE_OF_BUSINESS", "25:99"),
+    ],
+)
 def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as error:

@@ -41,9 +41,7 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import console.passwords
 
-    monkeypatch.setattr(
-        console.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    monkeypatch.setattr(console.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest_asyncio.fixture
@@ -102,9 +100,7 @@ async def login(app, staff) -> AsyncIterator[Callable[..., Any]]:
         await http.aclose()
 
 
-async def page_login(
-    http: httpx.AsyncClient, username: str, password: str, next_url: str = ""
-) -> httpx.Response:
+async def page_login(http: httpx.AsyncClient, username: str, password: str, next_url: str = "") -> httpx.Response:
     """Log in through the HTML form, as a browser does (login CSRF cookie + hidden field)."""
     form = await http.get("/console/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
@@ -176,9 +172,7 @@ async def make_ticket(services):
             session.add(ticket)
             await session.flush()
             session.add(
-                TicketMessage(
-                    ticket_id=ticket.id, kind="user", author=openid, body=question, created_at=created
-                )
+                TicketMessage(ticket_id=ticket.id, kind="user", author=openid, body=question, created_at=created)
             )
             await session.commit()
             return ticket

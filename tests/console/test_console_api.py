@@ -50,9 +50,7 @@ async def test_note_close_reopen_stats_and_notifications(login, make_ticket) -> 
     url = f"/api/tickets/{ticket.number}"
     note = await alice.http.post(f"{url}/notes", json={"body": "内部：等用户补材料"}, headers=alice.headers())
     assert note.status_code == 200 and note.json()["kind"] == "note"
-    assert (
-        await alice.http.post(f"{url}/notes", json={"body": " "}, headers=alice.headers())
-    ).status_code == 400
+    assert (await alice.http.post(f"{url}/notes", json={"body": " "}, headers=alice.headers())).status_code == 400
     closed = await alice.http.post(f"{url}/close", headers=alice.headers())
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     assert (await alice.http.post(f"{url}/close", headers=alice.headers())).status_code == 400

@@ -84,9 +84,7 @@ async def test_secure_cookie_when_served_over_https(make_services, staff) -> Non
 
     svc = await make_services(public_base_url="https://hotline.example.org")
     app = with_console(create_app(services=svc, run_jobs=False))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
-    ) as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         async with svc.sessions() as session:
             create_staff(session, "tess", PASSWORD, "staff")
             await session.commit()
@@ -95,9 +93,7 @@ async def test_secure_cookie_when_served_over_https(make_services, staff) -> Non
     assert "Secure" in response.headers["set-cookie"]
 
 
-async def test_lockout_after_five_failures_even_for_the_right_password(
-    client, staff, services, fake_clock
-) -> None:
+async def test_lockout_after_five_failures_even_for_the_right_password(client, staff, services, fake_clock) -> None:
     for _ in range(MAX_FAILED_LOGINS - 1):
         assert (await page_login(client, "bob", "guess")).status_code == 401
     fifth = await page_login(client, "bob", "guess")
@@ -128,9 +124,7 @@ async def test_form_post_without_or_with_wrong_csrf_is_403(client, staff, make_t
     token = csrf_of(page.text)
     missing = await client.post(f"/console/tickets/{ticket.number}/note", data={"body": "hi"})
     assert missing.status_code == 403
-    wrong = await client.post(
-        f"/console/tickets/{ticket.number}/note", data={"body": "hi", "csrf_token": "x" + token}
-    )
+    wrong = await client.post(f"/console/tickets/{ticket.number}/note", data={"body": "hi", "csrf_token": "x" + token})
     assert wrong.status_code == 403
     ok = await client.post(f"/console/tickets/{ticket.number}/note", data={"body": "hi", "csrf_token": token})
     assert ok.status_code == 303
@@ -141,9 +135,7 @@ async def test_api_write_needs_the_csrf_header(login, make_ticket) -> None:
     alice = await login("alice")
     url = f"/api/tickets/{ticket.number}/notes"
     assert (await alice.http.post(url, json={"body": "x"})).status_code == 403
-    assert (
-        await alice.http.post(url, json={"body": "x"}, headers={"X-CSRF-Token": "nope"})
-    ).status_code == 403
+    assert (await alice.http.post(url, json={"body": "x"}, headers={"X-CSRF-Token": "nope"})).status_code == 403
     assert (await alice.http.post(url, json={"body": "x"}, headers=alice.headers())).status_code == 200
 
 

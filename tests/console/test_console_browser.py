@@ -95,9 +95,7 @@ def _say(base: str, openid: str, text: str) -> str:
     with httpx.Client(base_url=base, timeout=15) as http:
         http.post("/fake-wechat/_fake/interactions", json={"openid": openid}).raise_for_status()
         xml = inbound.text_message(openid, text)
-        query, body = inbound.sign_post(
-            xml, "plain", TEST_TOKEN, None, "", nonce=str(secrets.randbelow(10**9))
-        )
+        query, body = inbound.sign_post(xml, "plain", TEST_TOKEN, None, "", nonce=str(secrets.randbelow(10**9)))
         response = http.post("/wechat", params=query, content=body, headers={"Content-Type": "text/xml"})
     response.raise_for_status()
     reply = inbound.decode_reply(response.content, "plain", TEST_TOKEN, None, "")

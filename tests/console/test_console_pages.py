@@ -46,9 +46,7 @@ async def test_user_text_is_escaped_everywhere(client, staff, make_ticket, servi
     assert "<script>alert" not in again.text and again.text.count("&lt;script&gt;") >= 2
 
 
-async def test_queue_page_marks_overdue_and_due_soon_and_filters(
-    client, staff, make_ticket, services
-) -> None:
+async def test_queue_page_marks_overdue_and_due_soon_and_filters(client, staff, make_ticket, services) -> None:
     now = services.clock.now()
     late = await make_ticket("迟了的问题", due=now - timedelta(hours=3), category="签证")
     soon = await make_ticket("快到期的问题", due=now + timedelta(hours=1), category="教育")
@@ -142,9 +140,7 @@ async def test_notifications_page_and_mark_read(client, staff, make_ticket, serv
     assert "提醒：快到期" in page.text and f"/console/tickets/{ticket.number}" in page.text
     assert '<span class="badge">1</span>' in page.text
     note_id = int(page.text.split("/console/notifications/")[1].split("/read")[0])
-    done = await client.post(
-        f"/console/notifications/{note_id}/read", data={"csrf_token": csrf_of(page.text)}
-    )
+    done = await client.post(f"/console/notifications/{note_id}/read", data={"csrf_token": csrf_of(page.text)})
     assert done.status_code == 303
     assert '<span class="badge">' not in (await client.get("/console/notifications")).text
 
@@ -169,9 +165,7 @@ async def test_deliveries_page_and_retry(client, staff, make_ticket, services) -
     await client.post("/console/logout", data={"csrf_token": csrf_of(as_staff.text)})
     await page_login(client, "sam", PASSWORD)
     page = await client.get("/console/deliveries")
-    retried = await client.post(
-        f"/console/deliveries/{delivery.id}/retry", data={"csrf_token": csrf_of(page.text)}
-    )
+    retried = await client.post(f"/console/deliveries/{delivery.id}/retry", data={"csrf_token": csrf_of(page.text)})
     assert retried.status_code == 303
     async with services.sessions() as session:
         row = await session.scalar(select(Delivery).where(Delivery.id == delivery.id))

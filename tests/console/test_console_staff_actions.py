@@ -75,15 +75,11 @@ def test_add_to_kb_new_entry_and_similar() -> None:
     )
     assert similar[0].similar == ("签证办理", "签证怎么弄") and similar[0].answer == "看使馆网站。"
     with pytest.raises(actions.StaffActionError, match="已经在"):
-        actions.add_to_kb(
-            KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x"
-        )
+        actions.add_to_kb(KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x")
     with pytest.raises(actions.StaffActionError, match="没有 id"):
         actions.add_to_kb(KB, "similar", question="q", answer="", category="", faq_id="nope", reviewed="x")
     with pytest.raises(actions.StaffActionError, match="重复"):
-        actions.add_to_kb(
-            KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11"
-        )
+        actions.add_to_kb(KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11")
 
 
 def _row(created: str, due: str, answered: str | None, state: str, category: str | None) -> actions.StatRow:
@@ -159,27 +155,19 @@ async def test_queue_sorted_by_due_with_filters_and_flags(services, make_ticket)
         assert await actions.ticket_categories(session) == ["教育", "签证"]
 
 
-async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(
-    services, make_ticket
-) -> None:
+async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(services, make_ticket) -> None:
     ticket = await make_ticket()
     async with services.sessions() as session:
         seen = (await actions.get_ticket(session, ticket.number)).version
     async with services.sessions() as session:
-        outcome = await actions.answer_ticket(
-            services, session, ticket.number, ALICE, "请带护照和出生证明。", seen
-        )
+        outcome = await actions.answer_ticket(services, session, ticket.number, ALICE, "请带护照和出生证明。", seen)
         await actions.commit_and_enqueue(services, session, outcome.delivery_ids)
     assert len(outcome.delivery_ids) == 1
     async with services.sessions() as session:
         with pytest.raises(actions.AnswerConflict) as caught:
             await actions.answer_ticket(services, session, ticket.number, BOB, "另一份答复", seen)
     conflict = caught.value
-    assert (
-        conflict.status == 409
-        and conflict.answer == "请带护照和出生证明。"
-        and conflict.answered_by == "alice"
-    )
+    assert conflict.status == 409 and conflict.answer == "请带护照和出生证明。" and conflict.answered_by == "alice"
     async with services.sessions() as session:
         stored = await actions.get_ticket(session, ticket.number)
         assert stored.answer == "请带护照和出生证明。" and stored.state == "answered"
@@ -326,9 +314,7 @@ async def test_retry_failed_and_uncertain_deliveries(services, make_ticket) -> N
         job = await services.queue.get(f"delivery:{delivery_id}")
         assert job is not None and job.state == "queued"
     async with services.sessions() as session:
-        rows = (
-            await session.scalars(select(Delivery).where(Delivery.id.in_((failed.id, uncertain.id))))
-        ).all()
+        rows = (await session.scalars(select(Delivery).where(Delivery.id.in_((failed.id, uncertain.id))))).all()
         assert {(r.state, r.attempts) for r in rows} == {("pending", 0)}
         assert await actions.problem_deliveries(session) == []
         retried = await session.scalar(select(TicketEvent).where(TicketEvent.action == "delivery_retried"))
@@ -346,9 +332,7 @@ async def test_notifications_reach_the_user_and_their_role(services, make_ticket
             ("bob", "reminder"),
         ):
             session.add(
-                StaffNotification(
-                    recipient=recipient, kind=kind, ticket_id=ticket.id, text=kind, created_at=now
-                )
+                StaffNotification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=kind, created_at=now)
             )
         await session.commit()
         assert len(await actions.list_notifications(session, ALICE)) == 2

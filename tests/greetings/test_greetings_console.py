@@ -40,9 +40,7 @@ async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wecha
         create_staff(session, "alice", PASSWORD, "staff", display_name="Alice")
         create_staff(session, "sam", PASSWORD, "supervisor", display_name="Sam")
         await session.commit()
-    campaign_id, _ = await greetings.create_draft(
-        "测试节", FESTIVAL_DAY, text_hans="快乐<b>", text_hant="快樂"
-    )
+    campaign_id, _ = await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐<b>", text_hant="快樂")
     app = create_app(services=services, run_jobs=False)
     app.include_router(console.router)
     app.include_router(router)
@@ -55,9 +53,7 @@ async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wecha
     assert refused.status_code == 403, refused.text
 
     sam, csrf = await _client(app, "sam")
-    assert (
-        await sam.post(f"/console/greetings/{campaign_id}/approve", data={})
-    ).status_code == 403  # no CSRF
+    assert (await sam.post(f"/console/greetings/{campaign_id}/approve", data={})).status_code == 403  # no CSRF
     edited = await sam.post(
         f"/console/greetings/{campaign_id}/edit",
         data={"csrf_token": csrf, "text_hans": "新春快乐", "text_hant": "新春快樂"},

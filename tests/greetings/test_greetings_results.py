@@ -32,9 +32,7 @@ async def test_job_finish_event_through_the_webhook_reconciles_counts(
     today = services.clock.now().astimezone(greeting_config.zone).date()
     campaign_id, _ = await greetings.create_draft("测试节", today, text_hans="快乐", text_hant="快樂")
     async with services.sessions() as session, session.begin():  # due a minute ago
-        await session.execute(
-            update(GreetingSend).values(send_at=services.clock.now() - timedelta(minutes=1))
-        )
+        await session.execute(update(GreetingSend).values(send_at=services.clock.now() - timedelta(minutes=1)))
     await greetings.approve(campaign_id, by="主管甲")
     await greetings.sweep()
     await drain(services)
@@ -51,9 +49,7 @@ async def test_job_finish_event_through_the_webhook_reconciles_counts(
     assert (await greetings.get(campaign_id)).summary == "done"
 
 
-async def test_rejected_job_finish_is_a_failed_state_with_the_reason(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_rejected_job_finish_is_a_failed_state_with_the_reason(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
@@ -68,9 +64,7 @@ async def test_rejected_job_finish_is_a_failed_state_with_the_reason(
     assert send.state == "failed" and "广告" in send.last_error
 
 
-async def test_mass_get_shows_admin_confirmation_wait_then_failure(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_mass_get_shows_admin_confirmation_wait_then_failure(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
@@ -78,9 +72,7 @@ async def test_mass_get_shows_admin_confirmation_wait_then_failure(
     await greetings.sweep()
     await drain(services)
     send = await _send(services)
-    fake_wechat.set_mass_status(
-        int(send.msg_id or 0), "SENDING"
-    )  # API mass-send protection: admin must confirm
+    fake_wechat.set_mass_status(int(send.msg_id or 0), "SENDING")  # API mass-send protection: admin must confirm
     assert await greetings.reconcile() == 0  # too early to ask
     fake_clock.advance(minutes=3)
     assert await greetings.reconcile() == 1
@@ -138,9 +130,7 @@ async def test_per_follower_mode_sends_to_recently_active_in_their_script(
 async def test_reminders_before_the_send_time_once_per_step(make_greetings, fake_clock) -> None:
     hosts = [await make_greetings() for _ in range(2)]
     greetings = hosts[0][1]
-    await greetings.create_draft(
-        "测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂"
-    )
+    await greetings.create_draft("测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂")
     send_at = SEND_AT + timedelta(days=3)
     set_time(fake_clock, send_at - timedelta(hours=49))
     assert await greetings.remind() == 0

@@ -67,9 +67,7 @@ async def test_restart_after_the_send_reached_wechat_does_not_send_again(
     (claim,) = report.claimed
     # The worker that held the claim got as far as WeChat, then died before recording the answer.
     view = await greetings.get(campaign_id)
-    first_msg_id = await services.api.mass_send_all(
-        message_body(view.campaign, "hans"), view.sends[0].clientmsgid
-    )
+    first_msg_id = await services.api.mass_send_all(message_body(view.campaign, "hans"), view.sends[0].clientmsgid)
     await services.redis.delete(services.queue.data_prefix + f"greeting-send:{claim.send_id}:{claim.token}")
     await services.redis.zrem(services.queue.due_key, f"greeting-send:{claim.send_id}:{claim.token}")
 
@@ -177,9 +175,7 @@ async def test_retries_stop_at_the_end_of_the_grace_window(make_greetings, fake_
     assert not fake_wechat.mass_jobs
 
 
-async def test_late_within_grace_sends_once_and_later_is_missed(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_late_within_grace_sends_once_and_later_is_missed(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
@@ -202,9 +198,7 @@ async def test_late_within_grace_sends_once_and_later_is_missed(
     assert [n.kind for n in await _notices(services)] == ["missed"]
 
 
-async def test_claimed_job_that_runs_after_the_grace_window_is_missed(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_claimed_job_that_runs_after_the_grace_window_is_missed(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
@@ -229,9 +223,7 @@ async def test_unapproved_campaign_never_goes_out(make_greetings, fake_wechat, f
     assert send.state == "missed" and "未审批" in send.last_error
 
 
-async def test_editing_an_approved_campaign_withdraws_the_approval(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_editing_an_approved_campaign_withdraws_the_approval(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     campaign_id = await approved_campaign(greetings)
@@ -245,9 +237,7 @@ async def test_editing_an_approved_campaign_withdraws_the_approval(
     assert job.payload["text"]["content"] == "改过的祝福"
 
 
-async def test_per_tag_times_send_each_tag_at_its_local_morning(
-    make_greetings, fake_wechat, fake_clock
-) -> None:
+async def test_per_tag_times_send_each_tag_at_its_local_morning(make_greetings, fake_wechat, fake_clock) -> None:
     fake_wechat.account_type, fake_wechat.mass_daily_quota = "service", 100
     europe = await _tag(fake_wechat, "欧洲", ["o_paris"])
     asia = await _tag(fake_wechat, "亚洲", ["o_tokyo"])
@@ -276,9 +266,7 @@ async def test_per_tag_times_send_each_tag_at_its_local_morning(
     }
 
 
-async def test_two_tags_on_one_day_are_refused_for_a_subscription_account(
-    make_greetings, fake_wechat
-) -> None:
+async def test_two_tags_on_one_day_are_refused_for_a_subscription_account(make_greetings, fake_wechat) -> None:
     from greetings.service import GreetingRefused
 
     _services, greetings = await make_greetings()
@@ -326,7 +314,5 @@ async def test_a_sweeper_that_read_a_candidate_late_cannot_claim_it_twice(make_g
         seen = await due_candidates(session_a, now)  # PostgreSQL: row locked until A commits
         async with host_b.sessions() as session_b, session_b.begin():
             claims_b = await claim_due(session_b, now, lease)
-        claims_a = [
-            claim for send_id, state in seen if (claim := await take(session_a, send_id, state, now, lease))
-        ]
+        claims_a = [claim for send_id, state in seen if (claim := await take(session_a, send_id, state, now, lease))]
     assert len(claims_a) + len(claims_b) == 1

@@ -144,9 +144,7 @@ def test_working_time_left_skips_non_working_days() -> None:
     # Over National Day only 10/8 and the first 17.5h of 10/9 count.
     left = working_time_left(bj(2026, 10, 1, 0, 0), bj(2026, 10, 9, 17, 30), CAL)
     assert left == timedelta(hours=41, minutes=30)
-    assert working_time_left(bj(2026, 3, 11, 9, 0), bj(2026, 3, 11, 17, 30), CAL) == timedelta(
-        hours=8, minutes=30
-    )
+    assert working_time_left(bj(2026, 3, 11, 9, 0), bj(2026, 3, 11, 17, 30), CAL) == timedelta(hours=8, minutes=30)
 
 
 def test_working_time_left_is_negative_once_overdue() -> None:

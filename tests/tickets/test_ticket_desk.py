@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Delivery, Follower
+from tests.conftest import TEST_TOKEN, SettableClock
 from tickets.answer_delivery import schedule_answer_delivery
 from tickets.models import StaffNotification, Ticket, TicketEvent, TicketMessage
 from tickets.reminders import recompute_due_times, sweep_reminders
 from wechat import inbound
-
-from tests.conftest import TEST_TOKEN, SettableClock
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,8 +51,14 @@ def user(desk_client, fake_wechat):  # type: ignore[no-untyped-def]
     from bot.simulated_user import SimulatedUser
     from tests.conftest import TEST_AES_KEY, TEST_APPID
 
-    return SimulatedUser(http=desk_client, token=TEST_TOKEN, appid=TEST_APPID, aes_key=TEST_AES_KEY,
-                         openid="o_ticket_user", interact=fake_wechat.interact)
+    return SimulatedUser(
+        http=desk_client,
+        token=TEST_TOKEN,
+        appid=TEST_APPID,
+        aes_key=TEST_AES_KEY,
+        openid="o_ticket_user",
+        interact=fake_wechat.interact,
+    )
 
 
 async def _tickets(services) -> list[Ticket]:  # type: ignore[no-untyped-def]
@@ -100,8 +105,9 @@ async def test_follow_up_messages_join_the_open_ticket(user, desk_services) -> N
     assert reply is not None and "已补充" in reply
     [ticket] = await _tickets(desk_services)
     async with desk_services.sessions() as session:
-        count = await session.scalar(select(func.count()).select_from(TicketMessage)
-                                     .where(TicketMessage.ticket_id == ticket.id))
+        count = await session.scalar(
+            select(func.count()).select_from(TicketMessage).where(TicketMessage.ticket_id == ticket.id)
+        )
     assert count == 2
     # but a question the FAQ answers is answered, not appended
     answer = await user.say("中国承认双重国籍吗")
@@ -156,7 +162,9 @@ async def test_answer_in_window_goes_as_customer_service_message(user, desk_serv
     assert ticket.answer_delivery == "sent"
 
 
-async def test_answer_out_of_window_sends_template_then_answer_on_return(user, desk_services, fake_wechat, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_answer_out_of_window_sends_template_then_answer_on_return(
+    user, desk_services, fake_wechat, clock
+) -> None:  # type: ignore[no-untyped-def]
     desk_services.settings.wechat_answer_template_id = "TPL_FAKE_NOTICE"
     await user.say(UNANSWERABLE)
     clock.at += timedelta(hours=49)  # the user went quiet; the window has closed
@@ -191,7 +199,9 @@ async def test_window_closing_between_answer_and_send_falls_back_to_template(use
     assert ticket.answer_delivery == "notified"
 
 
-async def test_transient_failure_is_retried_and_worker_restart_mid_send_never_sends_twice(user, desk_services, fake_wechat) -> None:  # type: ignore[no-untyped-def]
+async def test_transient_failure_is_retried_and_worker_restart_mid_send_never_sends_twice(
+    user, desk_services, fake_wechat
+) -> None:  # type: ignore[no-untyped-def]
     await user.say(UNANSWERABLE)
     [delivery_id] = await _answer(desk_services, "Q20261123-0001", "答复内容")
     fake_wechat.fail_next("message/custom/send", errcode=-1)  # system busy

@@ -103,9 +103,7 @@ async def test_rejected_token_is_replaced_once_without_stampede(
     assert len({c.query["access_token"] for c in calls}) == 2
 
 
-async def test_compare_and_delete_keeps_a_newer_token(
-    make_client: ClientFactory, state: FakeWeChatState
-) -> None:
+async def test_compare_and_delete_keeps_a_newer_token(make_client: ClientFactory, state: FakeWeChatState) -> None:
     client = make_client()
     current = await client.access_token()
     assert await client.invalidate_access_token("some-older-token") is False
@@ -126,9 +124,7 @@ async def test_force_refresh_only_when_wechat_hands_back_the_rejected_token(
     assert await client.access_token() != before
 
 
-async def test_token_error_twice_is_raised_not_looped(
-    make_client: ClientFactory, state: FakeWeChatState
-) -> None:
+async def test_token_error_twice_is_raised_not_looped(make_client: ClientFactory, state: FakeWeChatState) -> None:
     client = make_client()
     state.fail_next("tags/get", errcode=42001, count=2)
     with pytest.raises(WeChatApiError) as caught:

@@ -244,9 +244,7 @@ async def test_service_account_filters_followers_past_four_a_month(clock: Manual
         await post(http, "tags/members/batchtagging", access, {"openid_list": ["o1"], "tagid": tag})
         for i in range(4):
             assert (
-                await post(
-                    http, "message/mass/sendall", access, mass_text("n", f"t{i}", is_to_all=False, tag_id=tag)
-                )
+                await post(http, "message/mass/sendall", access, mass_text("n", f"t{i}", is_to_all=False, tag_id=tag))
             )["errcode"] == 0
         last = await post(http, "message/mass/sendall", access, mass_text("n", "all"))
     job = state.mass_jobs[last["msg_id"]]
@@ -296,9 +294,7 @@ async def test_tags(http: httpx.AsyncClient, state: FakeWeChatState) -> None:
     assert await post(http, "tags/members/batchtagging", access, tagging) == {"errcode": 0, "errmsg": "ok"}
     too_many = {"openid_list": [f"o{i}" for i in range(51)], "tagid": tag_id}
     assert (await post(http, "tags/members/batchtagging", access, too_many))["errcode"] == 40032
-    assert (await post(http, "tags/members/batchtagging", access, {**tagging, "tagid": 999}))[
-        "errcode"
-    ] == 45159
+    assert (await post(http, "tags/members/batchtagging", access, {**tagging, "tagid": 999}))["errcode"] == 45159
     members = await post(http, "user/tag/get", access, {"tagid": tag_id, "next_openid": ""})
     assert members["data"]["openid"] == ["o1", "o2"]
     assert await post(http, "tags/getidlist", access, {"openid": "o1"}) == {"tagid_list": [tag_id]}
@@ -323,9 +319,7 @@ async def test_fault_injection_and_call_recording(http: httpx.AsyncClient, state
     assert calls[0].query["access_token"] == access
 
 
-async def test_control_routes_for_out_of_process_simulator(
-    http: httpx.AsyncClient, state: FakeWeChatState
-) -> None:
+async def test_control_routes_for_out_of_process_simulator(http: httpx.AsyncClient, state: FakeWeChatState) -> None:
     assert (await http.post("/_fake/interactions", json={"openid": "oS"})).json()["ok"] is True
     access = await token(http, state)
     await post(http, "message/custom/send", access, text("oS", "第一条"))

@@ -191,9 +191,7 @@ def test_event_builders_parse_as_wechat_events() -> None:
     view = parse_message(inbound.view_event("oE", "https://example.org/", menu_id=3))
     assert (view.event, view.url) == ("view", "https://example.org/")
     mass = parse_message(
-        inbound.mass_send_job_finish_event(
-            1000001625, total_count=4, filter_count=3, sent_count=3, error_count=0
-        )
+        inbound.mass_send_job_finish_event(1000001625, total_count=4, filter_count=3, sent_count=3, error_count=0)
     )
     assert (mass.event, mass.id, mass.total_count, mass.filter_count, mass.status) == (
         "masssendjobfinish",

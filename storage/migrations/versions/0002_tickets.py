@@ -100,6 +100,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("staff_notifications", "ticket_events", "ticket_messages", "tickets", "ticket_counters",
-                  "staff_users"):
+    for table in (
+        "staff_notifications",
+        "ticket_events",
+        "ticket_messages",
+        "tickets",
+        "ticket_counters",
+        "staff_users",
+    ):
         op.drop_table(table)
