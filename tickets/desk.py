@@ -160,16 +160,7 @@ class TicketDesk:
             session.add(
                 TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier, created_at=ctx.now)
             )
-        session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                kind="user",
-                author=ctx.openid,
-                body=question,
-                source_key=ctx.dedupe_key,
-                created_at=ctx.now,
-            )
-        )
+        # The question itself is ``ticket.question``; messages hold what came before it and what follows.
         session.add(
             TicketEvent(
                 ticket_id=ticket.id,
