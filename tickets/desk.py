@@ -207,17 +207,7 @@ class TicketDesk:
     async def _append(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
         if await ctx.session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
             return Reply(f"已补充到您的留言（编号 {ticket.number}）中。")
-        ctx.session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                kind="user",
-                author=ctx.openid,
-                body=text,
-                source_key=ctx.dedupe_key,
-                created_at=ctx.now,
-            )
-        )
-        ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="appended", detail=None, at=ctx.now))
+        _add_user_message(ctx, ticket, text, "appended")
         return Reply(
             f"已补充到您的留言（编号 {ticket.number}）中，工作人员会一并答复。",
             meta={"decision": "appended", "ticket": ticket.number},
@@ -230,29 +220,28 @@ class TicketDesk:
         ticket.reopen_count += 1
         ticket.due_at, ticket.due_provisional = due.due, due.provisional
         ticket.reminded_at = ticket.escalated_at = None
-        ctx.session.add(
-            TicketMessage(
-                ticket_id=ticket.id,
-                kind="user",
-                author=ctx.openid,
-                body=text,
-                source_key=ctx.dedupe_key,
-                created_at=ctx.now,
-            )
-        )
-        ctx.session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor="user",
-                action="reopened",
-                detail={"due": due.due.isoformat()},
-                at=ctx.now,
-            )
-        )
+        _add_user_message(ctx, ticket, text, "reopened", {"due": due.due.isoformat()})
         return Reply(
             f"已收到您对留言 {ticket.number} 的追问，我们将在{format_due_zh(due.due, _today(ctx.now))}前答复。",
             meta={"decision": "reopened", "ticket": ticket.number},
         )
+
+
+def _add_user_message(
+    ctx: HandlerContext, ticket: Ticket, text: str, action: str, detail: dict[str, str] | None = None
+) -> None:
+    """A user's message joins the ticket, keyed by the WeChat message so a redelivery cannot add it twice."""
+    ctx.session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            kind="user",
+            author=ctx.openid,
+            body=text,
+            source_key=ctx.dedupe_key,
+            created_at=ctx.now,
+        )
+    )
+    ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action=action, detail=detail, at=ctx.now))
 
 
 def _today(now: datetime) -> date:

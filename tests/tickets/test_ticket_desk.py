@@ -255,3 +255,18 @@ async def test_unsubscribed_follower_keeps_window_closed(user, desk_services) ->
     async with desk_services.sessions() as session:
         follower = await session.get(Follower, user.openid)
     assert follower is not None and follower.last_interaction_at is not None
+
+
+async def test_writing_back_after_an_answer_reopens_the_ticket(user, desk_services, clock) -> None:  # type: ignore[no-untyped-def]
+    await user.say(UNANSWERABLE)
+    await _answer(desk_services, "Q20261123-0001", "请联系当地县级侨务部门。")
+    await desk_services.worker().run_once()
+    clock.at += timedelta(days=1)
+    reply = await user.say("侨务部门说要先找学校开证明，学校的证明怎么开")
+    assert reply is not None and "追问" in reply
+    [ticket] = await _tickets(desk_services)
+    assert ticket.state == "open" and ticket.reopen_count == 1
+    assert ticket.due_at == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # Tuesday's follow-up → Thursday
+    async with desk_services.sessions() as session:
+        actions = (await session.scalars(select(TicketEvent.action).order_by(TicketEvent.id))).all()
+    assert "reopened" in actions
