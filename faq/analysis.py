@@ -52,8 +52,21 @@ _LOCATION_MARKERS = frozenset(
         "living",
         "live",
         "住",
+        "喺",
+        "系",
+        "去过",
+        "移民",
+        "移民到",
+        "定居",
+        "留学",
     }
 )
+# A country followed by these names a person's nationality or origin, not a foreign system.
+_PERSON_MARKERS = frozenset(
+    {"籍", "人", "国籍", "公民", "华人", "华裔", "华侨", "侨胞", "老公", "老婆", "朋友", "男朋友", "女朋友"}
+)
+# Any of these in the message means it is about China after all ("拿了加拿大护照，中国护照还能用吗").
+_DOMESTIC_CONCEPTS = frozenset({"#domestic", "#chinese_citizen"})
 
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
@@ -216,7 +229,13 @@ class Analyzer:
             if matched:
                 if "#abroad" in matched and token not in _GENERIC_ABROAD:
                     previous = tokens[i - 1] if i else ""
-                    if previous not in _LOCATION_MARKERS:
+                    following = [t for t in tokens[i + width : i + width + 2] if t != "的"]
+                    if (
+                        previous not in _LOCATION_MARKERS
+                        and following
+                        and following[0] not in _PERSON_MARKERS
+                        and following[0] not in STOPWORDS
+                    ):
                         foreign_attribute = True
                 flush()
                 units.extend(sorted(matched))
@@ -239,7 +258,7 @@ class Analyzer:
             units=tuple(units),
             pinyin=" ".join(syllables),
             pinyin_bigrams=bigrams,
-            foreign_attribute=foreign_attribute,
+            foreign_attribute=foreign_attribute and not _DOMESTIC_CONCEPTS & set(units),
         )
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from rapidfuzz import fuzz
 
 from faq.analysis import Analysis
-from faq.index import IndexedEntry, KbIndex
+from faq.index import IndexedEntry, KbIndex, text_ngrams
+from faq.semantic import SemanticScores
 
 FEATURE_NAMES: tuple[str, ...] = (
     "cov_query",  # share of the message's (IDF-weighted) units that the entry knows
@@ -25,7 +26,16 @@ FEATURE_NAMES: tuple[str, ...] = (
     "unknown",  # share of the message the whole KB has never seen (out-of-scope evidence)
     "foreign_attr",  # the message asks about a named foreign country's own system
     "keyword",  # IDF-weighted share of the entry's keywords present in the message
+    "char_ngram",  # IDF-weighted share of the message's character bigrams found in the entry
+    "latin",  # share of the message in Latin letters: pinyin and character signals are blind to it
     "lead",  # base score minus the best *other* candidate's: ambiguity
+)
+# With the optional sentence embedding (faq.embedding) three more, fitted separately.
+EMBEDDING_FEATURE_NAMES: tuple[str, ...] = (
+    *FEATURE_NAMES,
+    "emb_cos",  # cosine of the message and the entry's closest phrasing
+    "emb_lead",  # that cosine minus the best other entry's (over the whole KB)
+    "emb_top",  # 1 when the embedding ranks this entry first in the whole KB
 )
 
 
@@ -74,6 +84,9 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[fl
     keyword_units = frozenset().union(*item.keyword_units)
     keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0
     unknown = 1.0 - _weighted_share(query_units, index.vocabulary, index)
+    char_ngram = index.ngram_share(text_ngrams(query.normalized), item)
+    letters = [c for c in query.normalized if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii()) / len(letters) if letters else 0.0
     return [
         cov_query,
         cov_entry,
@@ -84,6 +97,8 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[fl
         unknown,
         1.0 if query.foreign_attribute else 0.0,
         keyword,
+        char_ngram,
+        latin,
     ]
 
 
@@ -92,12 +107,24 @@ def base_score(raw: Sequence[float]) -> float:
     return (raw[0] + raw[1] + raw[2]) / 3
 
 
-def candidate_features(query: Analysis, positions: Sequence[int], index: KbIndex) -> list[list[float]]:
+def candidate_features(
+    query: Analysis,
+    positions: Sequence[int],
+    index: KbIndex,
+    semantic: SemanticScores | None = None,
+) -> list[list[float]]:
+    """Rows in FEATURE_NAMES order, or EMBEDDING_FEATURE_NAMES when `semantic` is given."""
     rows = [raw_features(query, index.entries[p], index) for p in positions]
     bases = [base_score(r) for r in rows]
+    top_semantic = semantic.top(1)[0] if semantic is not None and len(semantic.by_entry) else -1
     out: list[list[float]] = []
-    for i, row in enumerate(rows):
+    for i, (position, row) in enumerate(zip(positions, rows, strict=True)):
         others = [b for j, b in enumerate(bases) if j != i]
         lead = bases[i] - max(others) if others else bases[i]
-        out.append([*row, lead])
+        if semantic is None:
+            out.append([*row, lead])
+            continue
+        cosine = float(semantic.by_entry[position])
+        emb_lead = cosine - semantic.best_other(position)
+        out.append([*row, lead, cosine, emb_lead, 1.0 if position == top_semantic else 0.0])
     return out

@@ -14,12 +14,36 @@ from dataclasses import dataclass
 
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
 from faq.kb import FaqEntry
+from faq.normalize import is_cjk_char
 
 # Pinyin bigrams only rescue homophones the lexicon missed; they must not outvote concepts.
 _BIGRAM_WEIGHT = 0.35
 # Postings longer than this share of the KB carry almost no information and dominate
 # latency at scale; such units still count during reranking.
 _MAX_POSTING_SHARE = 0.25
+
+
+def text_ngrams(normalized: str) -> frozenset[str]:
+    """Chinese character bigrams and whole ASCII words of normalised text.
+
+    Needs no lexicon, so it still works for KB wording nobody listed as a synonym (a new KB,
+    a new topic); the lexicon-based features cover what it misses (English vs Chinese)."""
+    grams: set[str] = set()
+    for chunk in normalized.split():
+        if chunk.isascii():
+            if len(chunk) > 1:
+                grams.add(chunk)
+            continue
+        run = ""
+        for char in chunk + " ":
+            if is_cjk_char(char):
+                run += char
+                continue
+            if len(run) == 1:
+                grams.add(run)
+            grams.update(run[i : i + 2] for i in range(len(run) - 1))
+            run = ""
+    return frozenset(grams)
 
 
 @dataclass(frozen=True)
@@ -29,6 +53,7 @@ class IndexedEntry:
     units: frozenset[str]  # union over phrasings and keywords
     keyword_units: tuple[frozenset[str], ...]
     pinyin_bigrams: frozenset[str]
+    ngrams: frozenset[str] = frozenset()  # character bigrams / words of all phrasings and keywords
 
 
 class KbIndex:
@@ -41,7 +66,11 @@ class KbIndex:
             keyword_units = tuple(k.unit_set for k in keywords if k.units)
             units = frozenset().union(*(p.unit_set for p in phrasings), *keyword_units)
             bigrams = frozenset().union(*(p.pinyin_bigrams for p in phrasings))
-            self.entries.append(IndexedEntry(entry, phrasings, units, keyword_units, bigrams))
+            ngrams = frozenset().union(
+                *(text_ngrams(p.normalized) for p in phrasings),
+                *(text_ngrams(k.normalized) for k in keywords),
+            )
+            self.entries.append(IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams))
         self.by_id = {e.entry.id: i for i, e in enumerate(self.entries)}
         count = len(self.entries)
         df: dict[str, int] = {}
@@ -54,6 +83,12 @@ class KbIndex:
                 key = "~" + bigram
                 df[key] = df.get(key, 0) + 1
                 postings.setdefault(key, []).append(position)
+        ngram_df: dict[str, int] = {}
+        for item in self.entries:
+            for gram in item.ngrams:
+                ngram_df[gram] = ngram_df.get(gram, 0) + 1
+        self._ngram_idf = {g: math.log((count + 1) / (n + 0.5)) for g, n in ngram_df.items()}
+        self._unseen_ngram_idf = math.log(count + 1) + 0.7
         self.size = count
         self._df = df
         self.vocabulary = frozenset(u for u in df if not u.startswith("~"))
@@ -74,6 +109,16 @@ class KbIndex:
         if len(unit) == 1:
             return self._unseen_idf * 0.3
         return self._unseen_idf * (0.5 if unit.isascii() else 0.9)
+
+    def ngram_share(self, grams: frozenset[str], item: IndexedEntry) -> float:
+        """IDF-weighted share of the message's n-grams that the entry's wording contains."""
+        total = hit = 0.0
+        for gram in grams:
+            weight = max(self._ngram_idf.get(gram, self._unseen_ngram_idf), 0.05)
+            total += weight
+            if gram in item.ngrams:
+                hit += weight
+        return hit / total if total else 0.0
 
     def is_specific(self, unit: str) -> bool:
         """A unit naming at most a couple of entries (台胞证, 负面清单), unlike 护照 or 签证."""

