@@ -53,7 +53,13 @@ def create_app(
             if own:
                 await app.state.services.close()
 
-    app = FastAPI(title="qiaobot", version="0.1.0", lifespan=lifespan)
+    # FastAPI's built-in OpenTelemetry hooks look up providers on every request; off unless wanted.
+    app = FastAPI(
+        title="qiaobot",
+        version="0.1.0",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     if services is not None:
         app.state.services = services
     app.router.routes.extend(webhook.routes)
