@@ -15,21 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
 PENDING = b"P"
 DONE_PREFIX = b"R"  # followed by the passive reply xml (empty = "success")
 
-# KEYS[1] the dedupe key, KEYS[2] an extra key to read. Returns {claimed (0/1), current value, extra value}.
+# KEYS[1] the dedupe key, KEYS[2..] keys the caller will read next (prefetched in the same round trip).
+# Returns {claimed (0/1), current value, value of KEYS[2], value of KEYS[3], ...}.
 _CLAIM = """
 local claimed = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-local current = false
-if not claimed then current = redis.call('GET', KEYS[1]) end
-local extra = false
-if KEYS[2] then extra = redis.call('GET', KEYS[2]) end
-return {claimed and 1 or 0, current, extra}
+local result = {claimed and 1 or 0, false}
+if not claimed then result[2] = redis.call('GET', KEYS[1]) end
+for i = 2, #KEYS do result[i + 1] = redis.call('GET', KEYS[i]) end
+return result
 """
 
 # Renew only leases still pending, so a lapsed owner cannot clobber a result or a new owner's claim.
@@ -45,7 +45,7 @@ return 0
 class Claim:
     owner: bool
     result: bytes | None = None  # reply for a finished duplicate; None while still pending
-    extra: bytes | None = None  # the value of the extra key asked for, if any
+    prefetched: dict[str, bytes | None] = field(default_factory=dict)  # values of the extra keys asked for
 
 
 class Deduplicator:
@@ -72,14 +72,15 @@ class Deduplicator:
     def full_key(self, key: str) -> str:
         return self.prefix + key
 
-    async def claim(self, key: str, extra_key: str | None = None) -> Claim:
-        keys = [self._key(key)] + ([extra_key] if extra_key else [])
-        claimed, current, extra = await self._claim(keys=keys, args=[PENDING, self.lease_ms])
+    async def claim(self, key: str, prefetch: list[str] | None = None) -> Claim:
+        prefetch = prefetch or []
+        claimed, current, *values = await self._claim(keys=[self._key(key), *prefetch], args=[PENDING, self.lease_ms])
+        prefetched = {name: value or None for name, value in zip(prefetch, values, strict=False)}
         if claimed:
-            return Claim(owner=True, extra=extra or None)
+            return Claim(owner=True, prefetched=prefetched)
         if current is None or current is False:  # lapsed between SET and GET: try once more
-            return await self.claim(key, extra_key)
-        return Claim(owner=False, result=_result(current), extra=extra or None)
+            return await self.claim(key, prefetch)
+        return Claim(owner=False, result=_result(current), prefetched=prefetched)
 
     @contextlib.asynccontextmanager
     async def lease(self, key: str) -> AsyncIterator[None]:

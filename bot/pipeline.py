@@ -53,7 +53,8 @@ async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
     """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``."""
     budget = services.settings.passive_reply_budget_seconds
     dedupe = services.dedupe
-    claim = await dedupe.claim(key, extra_key=services.activity.follower_key(str(message.source)))
+    openid = str(message.source)
+    claim = await dedupe.claim(key, [services.activity.follower_key(openid), *(f(openid) for f in services.prefetch)])
     if not claim.owner:
         if claim.result is not None:
             return claim.result
@@ -64,7 +65,7 @@ async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
             return waited.result or b""
         # The first owner died (its lease lapsed) and we hold the key now: handle it ourselves.
     route = ReplyRoute()
-    task = asyncio.create_task(_handle(services, message, key, route, claim.extra))
+    task = asyncio.create_task(_handle(services, message, key, route, claim.prefetched))
     done, _ = await asyncio.wait({task}, timeout=budget)
     if task not in done and route.choose("late") == "late":
         log.warning("reply to %s not ready in %.1fs; answering success and pushing it later", key, budget)
@@ -79,12 +80,12 @@ def _log_task_failure(task: asyncio.Task[Outcome]) -> None:
 
 
 async def _handle(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute, cached_follower: bytes | None
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute, prefetched: dict[str, bytes | None]
 ) -> Outcome:
     dedupe = services.dedupe
     try:
         async with dedupe.lease(key):
-            outcome, deliveries = await _run_handlers(services, message, key, route, cached_follower)
+            outcome, deliveries = await _run_handlers(services, message, key, route, prefetched)
     except BaseException:
         # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
         await asyncio.shield(dedupe.release(key))
@@ -95,12 +96,14 @@ async def _handle(
 
 
 async def _run_handlers(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute, cached_follower: bytes | None
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute, prefetched: dict[str, bytes | None]
 ) -> tuple[Outcome, list[int]]:
     now = services.clock.now()
     openid = str(message.source)
-    follower = await services.activity.follower(openid, cached_follower)
-    ctx = HandlerContext(message=message, follower=follower, now=now, services=services, dedupe_key=key)
+    follower = await services.activity.follower(openid, prefetched.get(ActivityLog.follower_key(openid)))
+    ctx = HandlerContext(
+        message=message, follower=follower, now=now, services=services, dedupe_key=key, prefetched=prefetched
+    )
     try:
         reply = await services.dispatcher.dispatch(ctx) or Reply("")
         main, extra = await _finish_texts(ctx, reply)

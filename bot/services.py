@@ -64,6 +64,8 @@ class Services:
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     periodic: list[tuple[float, PeriodicTask]] = field(default_factory=list)
+    # Keys (by openid) that components read for most messages: fetched with the dedupe claim, one round trip.
+    prefetch: list[Callable[[str], str]] = field(default_factory=list)
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _worker: Worker | None = None
 

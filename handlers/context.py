@@ -40,6 +40,8 @@ class HandlerContext:
     delete_after: list[str] = field(default_factory=list)
     # Per-message memo for components that read several Redis keys once (e.g. the desk's flags).
     scratch: dict[str, Any] = field(default_factory=dict)
+    # Redis values read with the dedupe claim (keys components registered in ``Services.prefetch``).
+    prefetched: dict[str, bytes | None] = field(default_factory=dict)
 
     @property
     def session(self) -> AsyncSession:

@@ -28,8 +28,22 @@ REOPEN_WITHIN = timedelta(days=7)
 AWAITING_TTL_S = 30 * 60
 # Openids that have (or had) a ticket. Most messages come from users without one; this set spares them a
 # database query per message. Membership only means "look in the database"; it is rebuilt if lost.
-USERS_KEY = "qiaobot:desk:ticket-users"
-USERS_READY_KEY = "qiaobot:desk:ticket-users:ready"
+HAS_TICKET_PREFIX = "qiaobot:desk:has-ticket:"
+USERS_READY_KEY = "qiaobot:desk:has-ticket-ready"
+
+
+def awaiting_key(openid: str) -> str:
+    return f"qiaobot:desk:awaiting:{openid}"
+
+
+def has_ticket_key(openid: str) -> str:
+    return HAS_TICKET_PREFIX + openid
+
+
+def ready_key(_openid: str) -> str:
+    return USERS_READY_KEY
+
+
 STATE_ZH = {"open": "处理中", "answered": "已答复", "closed": "已关闭"}
 
 
@@ -38,17 +52,18 @@ class TicketDesk:
         self.services = services
 
     def _awaiting_key(self, openid: str) -> str:
-        return f"qiaobot:desk:awaiting:{openid}"
+        return awaiting_key(openid)
 
     async def _flags(self, ctx: HandlerContext) -> tuple[bool, bool]:
-        """(awaiting a question after “人工”, may have tickets): read once per message in one round trip."""
+        """(awaiting a question after “人工”, may have tickets): prefetched with the claim, else one round trip."""
         if "desk" not in ctx.scratch:
-            redis = self.services.redis
-            async with redis.pipeline(transaction=False) as pipe:
-                pipe.get(self._awaiting_key(ctx.openid))
-                pipe.exists(USERS_READY_KEY)
-                pipe.sismember(USERS_KEY, ctx.openid)
-                awaiting, ready, member = await pipe.execute()
+            keys = [awaiting_key(ctx.openid), USERS_READY_KEY, has_ticket_key(ctx.openid)]
+            values: list[object] = (
+                [ctx.prefetched[key] for key in keys]
+                if all(key in ctx.prefetched for key in keys)
+                else list(await self.services.redis.mget(keys))
+            )
+            awaiting, ready, member = values
             has = bool(member) if ready else await self._rebuild_users(ctx.openid)
             ctx.scratch["desk"] = (bool(awaiting), has)
         flags: tuple[bool, bool] = ctx.scratch["desk"]
@@ -91,7 +106,7 @@ class TicketDesk:
         async with self.services.sessions() as session:
             openids = set((await session.scalars(select(Ticket.openid).distinct())).all())
         if openids:
-            await redis.sadd(USERS_KEY, *openids)
+            await redis.mset({has_ticket_key(user): b"1" for user in openids})
         await redis.set(USERS_READY_KEY, b"1")
         return openid in openids
 
@@ -154,7 +169,7 @@ class TicketDesk:
         )
         session.add(ticket)
         await session.flush()
-        await self.services.redis.sadd(USERS_KEY, ctx.openid)
+        await self.services.redis.set(has_ticket_key(ctx.openid), b"1")
         ctx.scratch.pop("desk", None)
         for earlier in await self._recent_conversation(ctx, question):
             session.add(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Delivery
-from tickets import answer_delivery
+from tickets import answer_delivery, desk
 from tickets.desk import TicketDesk
 from tickets.reminders import follow_calendar_changes, sweep_reminders
 from wechat.api_client import WeChatApiError
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def install(services: Services) -> None:
     services.desk = TicketDesk(services)
+    services.prefetch.extend([desk.awaiting_key, desk.ready_key, desk.has_ticket_key])
     deliveries = services.deliveries
 
     async def on_answer_failed(session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
