@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 import console
 from bot import simulator, webhook
+from bot.fast_path import WeChatFastPath
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
 from console import greetings_pages
@@ -24,7 +25,7 @@ def create_app(
     *,
     services: Services | None = None,
     run_jobs: bool | None = None,
-) -> FastAPI:
+) -> WeChatFastPath:
     settings = settings or (services.settings if services else get_settings())
     fake_app = None
     if settings.uses_fake_wechat:
@@ -77,4 +78,4 @@ def create_app(
         app.mount("/fake-wechat", fake_app)
         app.state.fake_wechat = fake_app.state.wechat
         app.include_router(simulator.router)
-    return app
+    return WeChatFastPath(app)

@@ -1,0 +1,47 @@
+"""Serve ``/wechat`` ahead of the framework's middleware stack.
+
+WeChat's callback is the one hot endpoint: thousands of small XML posts a second. Routed through FastAPI it
+pays for exception middleware, routing and telemetry on every message; here it is matched first and handled
+directly, and everything else (console, API, simulator, lifespan) goes to the FastAPI app unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
+from bot.webhook import wechat_endpoint
+
+log = logging.getLogger(__name__)
+
+
+class WeChatFastPath:
+    def __init__(self, app: Any, path: str = "/wechat") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "POST"):
+            await PlainTextResponse("method not allowed", status_code=405)(scope, receive, send)
+            return
+        scope["app"] = self.app
+        try:
+            response = await wechat_endpoint(Request(scope, receive))
+        except Exception:
+            # Nothing was stored or the message was released: answer 500 so WeChat redelivers it, and
+            # re-raise for the server's error log (as Starlette's ServerErrorMiddleware does).
+            log.exception("webhook failed")
+            await PlainTextResponse("internal error", status_code=500)(scope, receive, send)
+            raise
+        await response(scope, receive, send)
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else (state, routes, openapi, dependency overrides…) is the FastAPI app's.
+        return getattr(self.app, name)
