@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
+from storage.redis_batch import ScriptBatcher
+
 # KEYS: dedupe, activity queue, follower cache, recent texts, then keys to delete.
 # ARGV: done value, done ttl, follower json, follower ttl, recent text ("" = none), recent keep, recent ttl,
 #       number of records, records...
@@ -49,6 +51,7 @@ class Closing:
 class MessageCloser:
     def __init__(self, redis: aioredis.Redis) -> None:
         self._script = redis.register_script(_CLOSE)
+        self._batch = ScriptBatcher(redis)
 
     async def close(self, closing: Closing) -> None:
         keys = [
@@ -69,4 +72,4 @@ class MessageCloser:
             len(closing.records),
             *closing.records,
         ]
-        await self._script(keys=keys, args=args)
+        await self._batch.run(self._script, keys, args)

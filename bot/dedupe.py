@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
+from storage.redis_batch import ScriptBatcher
+
 PENDING = b"P"
 DONE_PREFIX = b"R"  # followed by the passive reply xml (empty = "success")
 
@@ -62,6 +64,7 @@ class Deduplicator:
         self.lease_ms = lease_ms
         self.done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
+        self._batch = ScriptBatcher(redis)
         self._renew = redis.register_script(_RENEW)
         self._live: dict[str, int] = {}
         self._renewer: asyncio.Task[None] | None = None
@@ -74,7 +77,9 @@ class Deduplicator:
 
     async def claim(self, key: str, prefetch: list[str] | None = None) -> Claim:
         prefetch = prefetch or []
-        claimed, current, *values = await self._claim(keys=[self._key(key), *prefetch], args=[PENDING, self.lease_ms])
+        claimed, current, *values = await self._batch.run(
+            self._claim, [self._key(key), *prefetch], [PENDING, self.lease_ms]
+        )
         prefetched = {name: value or None for name, value in zip(prefetch, values, strict=False)}
         if claimed:
             return Claim(owner=True, prefetched=prefetched)
