@@ -42,7 +42,7 @@ class ScriptBatcher:
                 for script, keys, args, _ in batch:
                     await script(keys=keys, args=args, client=pipe)
                 results = await pipe.execute(raise_on_error=False)
-        except Exception as exc:  # noqa: BLE001 - every waiter gets the failure
+        except Exception as exc:
             for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc)
