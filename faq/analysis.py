@@ -61,6 +61,9 @@ _LOCATION_MARKERS = frozenset(
         "留学",
     }
 )
+# Before a named country these make it where the user is going: "去泰国免签吗" asks about
+# Thailand's rules, not China's.
+_DESTINATION_MARKERS = frozenset({"去", "到", "飞", "飞去", "前往", "去到", "to"})
 # A country followed by these names a person's nationality or origin, not a foreign system.
 _PERSON_MARKERS = frozenset(
     {"籍", "人", "国籍", "公民", "华人", "华裔", "华侨", "侨胞", "老公", "老婆", "朋友", "男朋友", "女朋友"}
@@ -108,7 +111,9 @@ def english_variants(word: str) -> list[str]:
             out.extend((word[:-2], word[:-1]))
         if word.endswith("ing"):
             out.extend((word[:-3], word[:-3] + "e"))
-    return out
+    # "used" must not become the country "us", nor "sing" the letters "s" + …: stems under
+    # three letters are mostly other words.
+    return [out[0], *(v for v in out[1:] if len(v) >= 3)]
 
 
 def _lookup_english(forms: Mapping[str, frozenset[str]], phrase: str) -> frozenset[str] | None:
@@ -131,6 +136,10 @@ class Analysis:
     # A named foreign country used as an attribute ("美国商标", "US green card") rather than
     # as where the user lives ("在美国…"): typically a question about that country's system.
     foreign_attribute: bool = False
+    # A specific foreign country or city is named, in whatever role ("在美国…", "美国商标").
+    named_foreign: bool = False
+    # ... as the destination of a trip ("去泰国", "to Japan").
+    foreign_destination: bool = False
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -210,6 +219,8 @@ class Analyzer:
 
         i = 0
         foreign_attribute = False
+        named_foreign = False
+        foreign_destination = False
         forms = self.lexicon.forms
         while i < len(tokens):
             token = tokens[i]
@@ -228,6 +239,8 @@ class Analyzer:
                 matched = forms.get(token)
             if matched:
                 if "#abroad" in matched and token not in _GENERIC_ABROAD:
+                    named_foreign = True
+                    foreign_destination |= bool(i) and tokens[i - 1] in _DESTINATION_MARKERS
                     previous = tokens[i - 1] if i else ""
                     following = [t for t in tokens[i + width : i + width + 2] if t != "的"]
                     if (
@@ -259,6 +272,8 @@ class Analyzer:
             pinyin=" ".join(syllables),
             pinyin_bigrams=bigrams,
             foreign_attribute=foreign_attribute and not _DOMESTIC_CONCEPTS & set(units),
+            named_foreign=named_foreign,
+            foreign_destination=foreign_destination,
         )
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:

@@ -71,14 +71,10 @@ def faq() -> None:
 def ask(kb: str | None, as_json: bool, text: str) -> None:
     """Show what the matcher decides for TEXT (`-`: one message per stdin line)."""
     matcher = FaqMatcher.build(_entries_from(kb))
-    messages: Sequence[str] = (
-        [line.rstrip("\r\n") for line in sys.stdin if line.strip()] if text == "-" else [text]
-    )
+    messages: Sequence[str] = [line.rstrip("\r\n") for line in sys.stdin if line.strip()] if text == "-" else [text]
     for message in messages:
         decision = matcher.decide(message)
-        click.echo(
-            _decision_json(message, decision) if as_json else _decision_line(message, decision, matcher)
-        )
+        click.echo(_decision_json(message, decision) if as_json else _decision_line(message, decision, matcher))
 
 
 @faq.command(name="eval")

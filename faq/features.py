@@ -8,12 +8,14 @@ entries.  The calibration layer weighs them; this module only measures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from faq.analysis import Analysis
+from faq.analysis import CONCEPT_PREFIX, Analysis
 from faq.index import IndexedEntry, KbIndex, text_ngrams
+from faq.lexicon import CHINA_ANCHORS, OPINION_CUES
 from faq.semantic import SemanticScores
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -128,3 +130,57 @@ def candidate_features(
         emb_lead = cosine - semantic.best_other(position)
         out.append([*row, lead, cosine, emb_lead, 1.0 if position == top_semantic else 0.0])
     return out
+
+
+# Query-level signals for the "answer at all?" gate (faq.calibration.Gate).  The candidate
+# features say which entry fits best; these say whether the message is the kind of thing
+# the KB answers: near-miss out-of-scope messages (another country's system, an opinion, a
+# purchase) share words with an entry and score like real questions on the others.
+QUERY_FEATURE_NAMES: tuple[str, ...] = (
+    "units_log",  # log(1 + distinct units): one-word messages are ambiguous
+    "concept_share",  # share of the distinct units that are domain concepts
+    "unknown_words_log",  # log(1 + content words the KB never uses)
+    "foreign_unanchored",  # names a foreign place and nothing tying it to China or Chinese status
+    "opinion",  # asks for an opinion, forecast or recommendation
+    "length_log",  # log(1 + normalised characters)
+)
+
+
+_CHINA_BOUND = frozenset({"domestic", "return", "entry", "settle", "consulate", "consular_protection", "urgent"})
+
+
+def _has_cue(normalized: str, cues: Sequence[str]) -> bool:
+    return any(cue in normalized for cue in cues)
+
+
+def query_features(query: Analysis, index: KbIndex) -> list[float]:
+    """Rows in QUERY_FEATURE_NAMES order; they do not depend on any candidate."""
+    units = query.unit_set
+    concepts = {u[1:] for u in units if u.startswith(CONCEPT_PREFIX)}
+    unknown_words = [u for u in units if not u.startswith(CONCEPT_PREFIX) and u not in index.vocabulary]
+    unanchored = query.named_foreign and not concepts & CHINA_ANCHORS
+    # a trip to another country that never comes back to China: that country's entry rules
+    outbound = query.foreign_destination and not concepts & _CHINA_BOUND
+    return [
+        math.log1p(len(units)),
+        len(concepts) / len(units) if units else 0.0,
+        math.log1p(len(unknown_words)),
+        1.0 if unanchored or outbound else 0.0,
+        1.0 if _has_cue(query.normalized, OPINION_CUES) else 0.0,
+        math.log1p(len(query.normalized)),
+    ]
+
+
+def gate_feature_names(candidate_names: Sequence[str]) -> tuple[str, ...]:
+    """The gate sees the top two probabilities, the best candidate's own features and the query's."""
+    return ("p1_logit", "margin", "p2_logit", *(f"top_{n}" for n in candidate_names), *QUERY_FEATURE_NAMES)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def gate_features(p1: float, p2: float, top_row: Sequence[float], query_row: Sequence[float]) -> list[float]:
+    """One row in gate_feature_names order; shared by the matcher and the fitting code."""
+    return [_logit(p1), p1 - p2, _logit(p2), *top_row, *query_row]

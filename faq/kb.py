@@ -142,9 +142,7 @@ def parse_kb_rows(rows: Sequence[Any]) -> list[FaqEntry]:
         faq_id = values["id"]
         if faq_id and not _SLUG.match(faq_id):
             row_problems.append(
-                KbProblem(
-                    index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}"
-                )
+                KbProblem(index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}")
             )
         elif faq_id in first_row:
             row_problems.append(KbProblem(index, "id", f"id {faq_id!r} 与第{first_row[faq_id]}行重复"))
@@ -310,9 +308,7 @@ def dump_kb(entries: Sequence[FaqEntry], path: str | Path) -> None:
     path = Path(path)
     fmt = _format(path)
     if fmt == "yaml":
-        text = yaml.safe_dump(
-            [_entry_to_yaml(e) for e in entries], allow_unicode=True, sort_keys=False, width=1000
-        )
+        text = yaml.safe_dump([_entry_to_yaml(e) for e in entries], allow_unicode=True, sort_keys=False, width=1000)
         path.write_text(text, encoding="utf-8")
     elif fmt == "csv":
         with path.open("w", encoding="utf-8", newline="") as handle:

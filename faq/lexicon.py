@@ -493,6 +493,35 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 
+# Concepts that tie a message naming a foreign place back to what this hotline handles:
+# Chinese documents and status, China as a destination, consular help, the overseas-Chinese
+# community.  "在美国怎么开银行账户" names a country and none of these, so it is about that
+# country's own system; "在美国护照过期了" is not.
+CHINA_ANCHORS: frozenset[str] = frozenset(
+    {
+        "passport", "travel_doc", "visa", "family_visa", "business_visa", "talent_visa", "visa_free",
+        "transit", "consulate", "consular_app", "consular_protection", "domestic", "return", "entry",
+        "settle", "settle_hukou", "nationality", "chinese_citizen", "dual_nationality", "foreigner",
+        "renounce", "restore", "overseas_chinese", "returnee_family", "certify", "hukou", "id_card",
+        "hk_permit", "tw_permit", "prc_card", "urgent", "crime", "accident", "detained", "disaster",
+        "death", "federation", "qiaoban", "hotline", "human", "immigration", "customs", "visit",
+        "invest", "foreign_capital", "remit", "profit", "forex", "pension", "survival_cert",
+        "social_insurance", "notarize", "poa", "inherit", "homestead", "returnee_student",
+        "chinese_language", "camp", "returnee_law", "privacy", "talent", "startup",
+    }
+)  # fmt: skip
+
+# Asking for an opinion, a forecast or a recommendation: the hotline states rules and
+# channels, it does not judge, predict or advertise.  Matched as substrings of the
+# normalised (Simplified, lower-case) message.
+OPINION_CUES: tuple[str, ...] = (
+    "你觉得", "您觉得", "你认为", "您认为", "怎么看", "看法", "应不应该", "该不该", "值不值",
+    "值得", "划算", "哪个好", "哪家好", "哪个更好", "哪家公司好", "哪个牌子", "好不好用", "好用吗",
+    "推荐", "介绍一个", "介绍一家", "会涨", "会跌", "涨吗", "跌吗", "好吃", "好玩", "好看",
+    "难不难", "难吗", "容易吗", "靠谱吗", "recommend", "what do you think", "your opinion",
+    "is it worth", "which is better", "the best",
+)  # fmt: skip
+
 # Words that carry no topic: dropped after segmentation.
 STOPWORDS: frozenset[str] = frozenset(
     [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,7 +19,7 @@ from typing import Literal
 from faq.analysis import Analysis, Analyzer
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, LabelledCandidates, load_calibration
 from faq.embedding import Embedder, load_embedder
-from faq.features import EMBEDDING_FEATURE_NAMES, candidate_features
+from faq.features import EMBEDDING_FEATURE_NAMES, candidate_features, gate_features, query_features
 from faq.index import KbIndex
 from faq.kb import FaqEntry
 from faq.semantic import SemanticIndex, SemanticScores
@@ -36,6 +37,12 @@ MAX_ANALYSED_CHARS = 400
 RELATED_FLOOR = 0.05
 # Up to this many distinct units a message is "short": see FaqMatcher._undecided.
 SHORT_MESSAGE_UNITS = 2
+# Decisions kept per matcher, by exact message text: broadcasts and menu words ("护照",
+# "人工") arrive thousands of times.  The matcher is rebuilt on every KB change, so the
+# cache can never serve a decision made on an old KB.
+DECISION_CACHE_SIZE = 4096
+# Longer messages are not cached: they are unlikely to repeat and would crowd out those that do.
+MAX_CACHED_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,14 @@ def _handover(smalltalk: SmallTalk | None = None) -> Decision:
 class FaqMatcher:
     """Built once per KB version; `decide` is pure and safe to call from many threads."""
 
-    def __init__(
-        self, index: KbIndex, calibration: Calibration, semantic: SemanticIndex | None = None
-    ) -> None:
+    def __init__(self, index: KbIndex, calibration: Calibration, semantic: SemanticIndex | None = None) -> None:
         self._index = index
         self._calibration = calibration
         self._semantic = semantic
+        self._cache: OrderedDict[str, Decision] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     @classmethod
     def build(
@@ -128,35 +137,62 @@ class FaqMatcher:
             return [], []
         return positions, candidate_features(query, positions, self._index, semantic)
 
-    def _scored(self, text: str, query: Analysis) -> list[tuple[int, float]]:
-        """(entry position, probability), best first."""
+    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[float]]:
+        """(entry position, probability), best first, and the best candidate's feature row."""
         positions, rows = self._candidates(text, query)
         if not positions:
-            return []
-        scored = [(p, self._calibration.probability(f)) for p, f in zip(positions, rows, strict=True)]
-        scored.sort(key=lambda x: -x[1])
-        return scored
+            return [], []
+        probabilities = [self._calibration.probability(f) for f in rows]
+        order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
+        return [(positions[i], probabilities[i]) for i in order], rows[order[0]]
 
     def decide(self, text: str) -> Decision:
-        if not isinstance(text, str) or not text.strip() or _looks_binary(text[:2000]):
+        """Answer, suggest or hand over; repeated messages come from a bounded LRU cache."""
+        if not isinstance(text, str):
+            return _handover()
+        if len(text) > MAX_CACHED_CHARS:
+            return self._decide(text)
+        with self._cache_lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                self.cache_hits += 1
+                return cached
+            self.cache_misses += 1
+        decision = self._decide(text)
+        with self._cache_lock:
+            self._cache[text] = decision
+            if len(self._cache) > DECISION_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return decision
+
+    def _confident(self, query: Analysis, scored: Sequence[tuple[int, float]], top_row: Sequence[float]) -> bool:
+        """Whether the best candidate is safe to answer: the fitted gate when there is one."""
+        cal = self._calibration
+        p1 = scored[0][1]
+        p2 = scored[1][1] if len(scored) > 1 else 0.0
+        if not cal.has_gate:
+            return p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin
+        row = gate_features(p1, p2, top_row, query_features(query, self._index))
+        return cal.gate_probability(row) >= cal.gate_threshold
+
+    def _decide(self, text: str) -> Decision:
+        if not text.strip() or _looks_binary(text[:2000]):
             return _handover()
         smalltalk = classify_smalltalk(text[:200]) if len(text) <= 200 else None
         if smalltalk is not None:
             return _handover(smalltalk)
         query = self._analyze(text)
-        scored = self._scored(text, query)
+        scored, top_row = self._scored(text, query)
         if not scored:
             return _handover()
         cal = self._calibration
         p1 = scored[0][1]
-        p2 = scored[1][1] if len(scored) > 1 else 0.0
         ids = [self._index.entries[p].entry.id for p, _ in scored]
         distinct = set(query.units)
-        generic = len(distinct) == 0 or (
-            len(distinct) == 1 and not self._index.is_specific(next(iter(distinct)))
-        )
+        generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
         answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS and not self._undecided(query, scored)
-        if answerable and p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin:
+        if answerable and self._confident(query, scored, top_row):
             return Decision("answer", ids[0], (), round(p1, 4))
         if p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor):
             floor = cal.suggest_floor
@@ -183,7 +219,7 @@ class FaqMatcher:
         settled = not text.strip() or _looks_binary(text[:2000]) or classify_smalltalk(text[:200]) is not None
         positions, rows = self._candidates(text, query) if not settled else ([], [])
         labels = [1 if self._index.entries[p].entry.id == expect else 0 for p in positions]
-        return LabelledCandidates(rows, labels, expect is not None, style)
+        return LabelledCandidates(rows, labels, expect is not None, style, query_features(query, self._index))
 
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}

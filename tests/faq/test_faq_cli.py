@@ -60,9 +60,7 @@ def test_import_validates_everything_before_writing(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(storage.faq_store, "replace_entries", fake_replace)
     bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "id,category,question,answer\nok,出入境,问题,答案\nBAD ID,出入境,,答案\n", encoding="utf-8"
-    )
+    bad.write_text("id,category,question,answer\nok,出入境,问题,答案\nBAD ID,出入境,,答案\n", encoding="utf-8")
     result = CliRunner().invoke(faq, ["import", str(bad)])
     assert result.exit_code != 0
     assert "第2条" in result.output and "question" in result.output

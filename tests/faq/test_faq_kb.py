@@ -21,9 +21,7 @@ def _row(**overrides: object) -> dict[str, object]:
 
 
 def test_parse_accepts_lists_and_separated_strings() -> None:
-    entries = parse_kb_rows(
-        [_row(similar="护照被偷了|护照不见了\n遗失护照", keywords="丢护照", reviewed="2024-03")]
-    )
+    entries = parse_kb_rows([_row(similar="护照被偷了|护照不见了\n遗失护照", keywords="丢护照", reviewed="2024-03")])
     assert entries[0].similar == ("护照被偷了", "护照不见了", "遗失护照")
     assert entries[0].keywords == ("丢护照",)
     assert entries[0].reviewed == "2024-03"

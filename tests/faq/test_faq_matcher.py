@@ -98,9 +98,7 @@ def test_unrelated_question_is_handed_over(mini_matcher: FaqMatcher) -> None:
 
 
 def test_entry_lookup(mini_matcher: FaqMatcher, mini_entries: list[FaqEntry]) -> None:
-    assert mini_matcher.entry("dual-nationality") == next(
-        e for e in mini_entries if e.id == "dual-nationality"
-    )
+    assert mini_matcher.entry("dual-nationality") == next(e for e in mini_entries if e.id == "dual-nationality")
     with pytest.raises(KeyError):
         mini_matcher.entry("no-such-id")
 
