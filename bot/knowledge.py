@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
+from faq.script import is_traditional, to_traditional
 from storage.faq_store import kb_version, load_entries_async
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class KnowledgeBase:
 
     async def start(self) -> None:
         await self.refresh()
+        # Load OpenCC's dictionaries now rather than on the first Traditional-script message.
+        await asyncio.to_thread(lambda: (is_traditional("護照"), to_traditional("护照")))
         self._task = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,12 @@ class Services:
 
     async def start(self, *, run_jobs: bool) -> None:
         await self.knowledge.start()
+        # Everything loaded so far (the matcher's index, dictionaries) lives as long as the process: keep
+        # it out of the collector's scans, and collect young objects less often. At thousands of messages
+        # a second the default thresholds run a collection every few requests, which shows in p99.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
         if run_jobs:
             self._worker = self.worker()
             self._background.append(asyncio.create_task(self._worker.run_forever()))
