@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
-from wechatpy.crypto import PrpCrypto, WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException
+from bot.aes import AppIdMismatch, EnvelopeError, WeChatAes
 
 Mode = Literal["plain", "compat", "aes"]
 
@@ -84,7 +83,7 @@ class CallbackCodec:
         self.token = token
         self.appid = appid
         self.aes_key = aes_key or None
-        self._crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self._aes = WeChatAes(aes_key, appid) if aes_key else None
 
     def check_url_signature(self, signature: str | None, timestamp: str, nonce: str) -> bool:
         return signature_matches(sha1_signature(self.token, timestamp, nonce), signature)
@@ -106,7 +105,7 @@ class CallbackCodec:
             return Envelope("plain", outer, body)
         if encrypt_type != "aes":
             raise ProtocolError(400, "unsupported encrypt_type")
-        if self.aes_key is None:
+        if self._aes is None:
             raise ProtocolError(400, "encrypted message but no EncodingAESKey is configured")
         encrypted = outer.get("Encrypt")
         if not isinstance(encrypted, str) or not encrypted:
@@ -116,19 +115,25 @@ class CallbackCodec:
         if not signature_matches(sha1_signature(self.token, timestamp, nonce, encrypted), msg_signature):
             raise ProtocolError(403, "invalid msg_signature")
         try:
-            plaintext = PrpCrypto(self._crypto.key).decrypt(encrypted, self.appid)  # type: ignore[union-attr]
-        except InvalidAppIdException:
+            plaintext = self._aes.decrypt(encrypted)
+        except AppIdMismatch:
             raise ProtocolError(400, "message is not for this account", "appid mismatch") from None
-        except Exception as exc:
+        except EnvelopeError as exc:
             raise ProtocolError(400, "cannot decrypt message", repr(exc)) from None
         inner = parse_xml(plaintext)
         mode: Mode = "compat" if len(outer) > 2 else "aes"
-        return Envelope(mode, inner, plaintext if isinstance(plaintext, bytes) else plaintext.encode())
+        return Envelope(mode, inner, plaintext)
 
     def seal(self, reply_xml: str, mode: Mode, nonce: str | None = None) -> str:
         """Wrap a passive reply for the mode of the request it answers (encrypted modes get encrypted replies,
         carrying their own MsgSignature/TimeStamp/Nonce; like the official samples we echo the request's nonce)."""
-        if mode == "plain" or self._crypto is None:
+        if mode == "plain" or self._aes is None:
             return reply_xml
-        result: str = self._crypto.encrypt_message(reply_xml, nonce or secrets.token_hex(8), str(int(time.time())))
-        return result
+        nonce = nonce or secrets.token_hex(8)
+        timestamp = str(int(time.time()))
+        encrypted = self._aes.encrypt(reply_xml.encode("utf-8"))
+        signature = sha1_signature(self.token, timestamp, nonce, encrypted)
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt><MsgSignature><![CDATA[{signature}]]></MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+        )
