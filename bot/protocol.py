@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -76,6 +77,29 @@ class Envelope:
     plaintext: bytes
 
 
+_ENCRYPT = re.compile(r"<Encrypt>\s*(?:<!\[CDATA\[([A-Za-z0-9+/=]*)\]\]>|([A-Za-z0-9+/=]*))\s*</Encrypt>")
+
+
+def _outer_envelope(body: bytes) -> tuple[str, bool]:
+    """The ``Encrypt`` payload of an encrypted callback, and whether it is compatible mode.
+
+    Only the encrypted copy is trusted (its signature is checked next), so the outer document is not parsed in
+    full on the normal path; anything unusual goes through ``parse_xml`` for its refusals and error messages.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "malformed xml", "body is not UTF-8") from None
+    match = _ENCRYPT.search(text) if "<!" not in text.replace("<![CDATA[", "") else None
+    if match is not None:
+        return match.group(1) or match.group(2) or "", "<FromUserName>" in text
+    outer = parse_xml(text)
+    encrypted = outer.get("Encrypt")
+    if not isinstance(encrypted, str) or not encrypted:
+        raise ProtocolError(400, "missing Encrypt element")
+    return encrypted, len(outer) > 2
+
+
 class CallbackCodec:
     """Verifies and opens inbound callbacks and seals replies, for one account's token/key/appid."""
 
@@ -100,16 +124,13 @@ class CallbackCodec:
     ) -> Envelope:
         if not self.check_url_signature(signature, timestamp, nonce):
             raise ProtocolError(403, "invalid signature")
-        outer = parse_xml(body)
         if not encrypt_type or encrypt_type == "raw":
-            return Envelope("plain", outer, body)
+            return Envelope("plain", parse_xml(body), body)
         if encrypt_type != "aes":
             raise ProtocolError(400, "unsupported encrypt_type")
         if self._aes is None:
             raise ProtocolError(400, "encrypted message but no EncodingAESKey is configured")
-        encrypted = outer.get("Encrypt")
-        if not isinstance(encrypted, str) or not encrypted:
-            raise ProtocolError(400, "missing Encrypt element")
+        encrypted, compat = _outer_envelope(body)
         if not msg_signature:
             raise ProtocolError(400, "missing msg_signature")
         if not signature_matches(sha1_signature(self.token, timestamp, nonce, encrypted), msg_signature):
@@ -120,9 +141,7 @@ class CallbackCodec:
             raise ProtocolError(400, "message is not for this account", "appid mismatch") from None
         except EnvelopeError as exc:
             raise ProtocolError(400, "cannot decrypt message", repr(exc)) from None
-        inner = parse_xml(plaintext)
-        mode: Mode = "compat" if len(outer) > 2 else "aes"
-        return Envelope(mode, inner, plaintext)
+        return Envelope("compat" if compat else "aes", parse_xml(plaintext), plaintext)
 
     def seal(self, reply_xml: str, mode: Mode, nonce: str | None = None) -> str:
         """Wrap a passive reply for the mode of the request it answers (encrypted modes get encrypted replies,

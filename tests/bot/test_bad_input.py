@@ -135,3 +135,15 @@ async def test_empty_and_huge_text_messages_are_answered(wechat_user) -> None:  
     assert await user.say(" ") is not None
     assert await user.say("护照" * 5000) is not None
     assert await user.say("😀😀😀") is not None
+
+
+async def test_encrypted_callback_with_a_doctype_outside_the_envelope_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    query, body = inbound.sign_post(inbound.text_message("o_x", "护照"), "compat", TEST_TOKEN, TEST_AES_KEY, TEST_APPID)
+    poisoned = b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "b">]>' + body
+    assert (await _post(client, query, poisoned)).status_code == 400
+
+
+async def test_encrypted_callback_without_encrypt_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    query, _ = inbound.sign_post(inbound.text_message("o_x", "护照"), "aes", TEST_TOKEN, TEST_AES_KEY, TEST_APPID)
+    response = await _post(client, query, b"<xml><ToUserName>gh</ToUserName></xml>")
+    assert response.status_code == 400
