@@ -294,26 +294,12 @@ def evaluate_thresholds(
     floor: float,
 ) -> tuple[float, float, float, float]:
     """(correct %, wrong % of in-scope, out-of-scope answered %, hit-in-answer-or-suggestions %)."""
-    correct = wrong = oos = hits = 0
-    n_in = sum(1 for q in queries if q.in_scope) or 1
-    n_out = (len(queries) - n_in) or 1
-    for q, probs in zip(queries, probabilities, strict=True):
+    answered = set()
+    for position, probs in enumerate(probabilities):
         top, p1, p2 = _top_two(probs)
-        answered = top >= 0 and p1 >= answer_threshold and p1 - p2 >= margin
-        if answered:
-            if not q.in_scope:
-                oos += 1
-            elif q.labels[top] == 1:
-                correct += 1
-                hits += 1
-            else:
-                wrong += 1
-            continue
-        if q.in_scope and top >= 0 and p1 >= suggest_threshold:
-            order = sorted(range(len(probs)), key=lambda i: -probs[i])[:3]
-            if any(q.labels[i] == 1 and (i == top or probs[i] >= floor) for i in order):
-                hits += 1
-    return correct / n_in, wrong / n_in, oos / n_out, hits / n_in
+        if top >= 0 and p1 >= answer_threshold and p1 - p2 >= margin:
+            answered.add(position)
+    return evaluate_gate(queries, probabilities, answered, suggest_threshold, floor)
 
 
 def _fold_of(count: int, folds: int, seed: int) -> dict[int, int]:
