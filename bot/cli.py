@@ -38,7 +38,8 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command()
@@ -66,7 +67,8 @@ def serve(host: str, port: int, workers: int) -> None:
             )
         click.echo(
             f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
-            f"  终端聊天：qiaobot chat --url http://{host}:{port}"
+            f"  终端聊天：qiaobot chat --url http://{host}:{port}\n"
+            f"  工作人员工作台：http://{host}:{port}/console（先用 qiaobot staff create 创建账号）"
         )
     uvicorn.run(
         "bot.main:app",
