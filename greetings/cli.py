@@ -124,6 +124,8 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if not rows:
+        click.echo("暂无节日问候活动（节日前 7 天自动生成草稿，或运行 qiaobot greetings draft）。")
     for row in rows:
         click.echo(f"#{row['id']} {row['date']} {row['festival']}  [{row['state']}]")
         for send in row["sends"]:
