@@ -94,3 +94,58 @@ def test_simulator_api_round_trip(served: tuple[str, dict[str, str]]) -> None:
     )
     body = response.json()
     assert body["ok"] and body["reply"]
+
+
+def test_a_separate_worker_process_writes_the_conversation(tmp_path: Path) -> None:
+    """Web process without jobs + `qiaobot worker`, sharing the embedded database and Redis, as deployed."""
+    import sqlite3
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
+    env.update(
+        QIAOBOT_VAR_DIR=str(tmp_path),
+        QIAOBOT_RUN_JOBS_IN_PROCESS="false",
+        PYTHONUNBUFFERED="1",
+        QIAOBOT_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    web = subprocess.Popen(
+        [*QIAOBOT, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        reply = httpx.post(f"{url}/simulator/api/send", json={"openid": "oworker0001", "text": "双重国籍"}, timeout=30)
+        assert reply.json()["ok"]
+
+        def logged() -> int:
+            with sqlite3.connect(tmp_path / "qiaobot.db") as db:
+                return int(db.execute("select count(*) from message_log where openid='oworker0001'").fetchone()[0])
+
+        time.sleep(1)
+        assert logged() == 0  # queued behind the webhook; nobody has written it yet
+        worker = subprocess.Popen(
+            [*QIAOBOT, "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and logged() < 2:
+            time.sleep(0.3)
+        assert logged() == 2  # the question and the passive reply
+    finally:
+        for process in (worker, web):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
