@@ -124,6 +124,8 @@ class GreetingService:
         *,
         lease: timedelta = timedelta(minutes=2),
         poll_after: timedelta = timedelta(minutes=2),
+        staff_template_id: str = "",
+        console_url: str = "",
     ) -> None:
         self.sessions = sessions
         self.queue = queue
@@ -133,6 +135,8 @@ class GreetingService:
         self.config = config
         self.lease = lease
         self.poll_after = poll_after
+        self.staff_template_id = staff_template_id  # reminders also reach supervisors' WeChat when set
+        self.console_url = console_url
 
     # --- drafts -------------------------------------------------------------------------------------
 
@@ -429,6 +433,7 @@ class GreetingService:
         now = self.clock.now()
         offsets = self.config.reminders
         written = 0
+        pushes: list[int] = []
         async with self.sessions() as session, session.begin():
             rows = (
                 await session.execute(
@@ -472,8 +477,38 @@ class GreetingService:
                     now,
                 )
                 log.warning("greeting campaign %s (%s) unapproved, due %s", campaign.id, campaign.festival, local)
+                pushes += await self._push_to_supervisors(session, f"greeting-reminder:{campaign.id}:{step}", text)
                 written += 1
+        for delivery_id in pushes:
+            await self.deliveries.enqueue(delivery_id)
         return written
+
+    async def _push_to_supervisors(self, session: AsyncSession, key: str, text: str) -> list[int]:
+        """A template message to every supervisor with a WeChat openid, when a staff template is configured."""
+        if not self.staff_template_id:
+            return []
+        from tickets.models import StaffUser
+
+        users = (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))).all()
+        ids = []
+        for user in users:
+            if not user.wechat_openid or not user.can("supervisor"):
+                continue
+            delivery = await self.deliveries.add(
+                session,
+                key=f"{key}:{user.username}",
+                openid=user.wechat_openid,
+                channel="template",
+                purpose="greeting_reminder",
+                payload={
+                    "touser": user.wechat_openid,
+                    "template_id": self.staff_template_id,
+                    "url": f"{self.console_url.rstrip('/')}/console/greetings" if self.console_url else "",
+                    "data": {"first": {"value": text}},
+                },
+            )
+            ids.append(delivery.id)
+        return ids
 
     async def expire(self) -> int:
         """Pending sends whose time passed beyond the grace window are missed; supervisors are told."""

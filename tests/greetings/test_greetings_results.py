@@ -185,3 +185,36 @@ async def test_approval_is_refused_after_the_grace_window(make_greetings, fake_c
     set_time(fake_clock, SEND_AT + timedelta(hours=3))
     with pytest.raises(GreetingRefused, match="宽限期"):
         await greetings.approve(campaign_id, by="主管甲")
+
+
+async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_clock, fake_wechat) -> None:
+    from console.passwords import hash_password
+    from tickets.models import StaffUser
+
+    services, greetings = await make_greetings()
+    greetings.staff_template_id = "TPL_FAKE_NOTICE"
+    fake_wechat.add_followers(["o_lead", "o_clerk"])  # template messages only reach followers (43004)
+    async with services.sessions() as session, session.begin():
+        for username, role, openid in (
+            ("lead", "supervisor", "o_lead"),
+            ("clerk", "staff", "o_clerk"),
+            ("boss", "admin", None),
+        ):
+            session.add(
+                StaffUser(
+                    username=username,
+                    display_name=username,
+                    password_hash=hash_password("x" * 12),
+                    role=role,
+                    wechat_openid=openid,
+                    active=True,
+                    failed_logins=0,
+                )
+            )
+    await greetings.create_draft("测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂")
+    set_time(fake_clock, SEND_AT + timedelta(days=3) - timedelta(hours=3))
+    assert await greetings.remind() == 1
+    assert await greetings.remind() == 0
+    assert await services.worker().run_once() == 1
+    assert [t.openid for t in fake_wechat.templates_sent] == ["o_lead"]  # supervisors with an openid only
+    assert "尚未审批" in fake_wechat.templates_sent[0].data["first"]["value"]
