@@ -73,14 +73,12 @@ async def notify_answer_ready(
     )
     if not template_id:
         ticket.answer_delivery = "waiting"
-        session.add(
-            StaffNotification(
-                recipient=ticket.assignee or "role:supervisor",
-                kind="delivery_waiting",
-                ticket_id=ticket.id,
-                text=f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
-                created_at=services.clock.now(),
-            )
+        _tell_staff(
+            services,
+            session,
+            ticket,
+            "delivery_waiting",
+            f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
         )
         return []
     delivery = await services.deliveries.add(
@@ -123,16 +121,21 @@ async def on_answer_send_failed(
     if exc.errcode in WINDOW_ERRORS:
         return await notify_answer_ready(services, session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
     ticket.answer_delivery = "failed"
+    _tell_staff(services, session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
+    return []
+
+
+def _tell_staff(services: Services, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
+    """A console notification for the ticket's assignee (supervisors when nobody is assigned)."""
     session.add(
         StaffNotification(
             recipient=ticket.assignee or "role:supervisor",
-            kind="delivery_failed",
+            kind=kind,
             ticket_id=ticket.id,
-            text=f"{ticket.number} 的答复发送失败：{exc}",
+            text=text,
             created_at=services.clock.now(),
         )
     )
-    return []
 
 
 async def on_delivery_sent(session: AsyncSession, delivery: Delivery) -> None:
