@@ -138,7 +138,12 @@ def test_message_ticket_browser_answer_reaches_wechat(live_server, database_url:
             sent = fake.custom_messages(openid)
             assert len(sent) == 1 and ANSWER in (sent[0].text or "") and ticket.number in (sent[0].text or "")
 
+            # The worker records "sent" just after WeChat accepts the message: reload until it shows.
+            deadline = time.monotonic() + 15
             page.reload()
+            while page.inner_text("#answer-delivery") != "已送达" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                page.reload()
             assert page.inner_text("#answer-delivery") == "已送达"
             assert "已送达" in page.inner_text("#deliveries")
         finally:
