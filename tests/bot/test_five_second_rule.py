@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.dedupe import DONE_PREFIX
 from handlers.context import HandlerContext, Reply
 from handlers.dispatcher import Router
 from storage.models import Delivery, MessageLog
@@ -49,7 +50,13 @@ async def test_slow_answer_becomes_success_then_customer_service_message(make_se
         query, body = inbound.sign_post(xml, "plain", TEST_TOKEN)
         retry = await http.post("/wechat", params=query, content=body)
         assert retry.text == "success"
-        await asyncio.sleep(0.8)
+        # the first delivery finishes in the background: wait until it has recorded its outcome
+        done_key = services.dedupe.full_key("m:o_slow:31337")
+        for _ in range(200):
+            value = await services.redis.get(done_key)
+            if value is not None and value.startswith(DONE_PREFIX):
+                break
+            await asyncio.sleep(0.05)
     await services.activity.flush()
     async with services.sessions() as session:
         deliveries = (await session.scalars(select(Delivery))).all()
