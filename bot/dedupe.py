@@ -110,9 +110,6 @@ class Deduplicator:
                 with contextlib.suppress(Exception):  # a missed renewal only shortens a lease
                     await self._renew(keys=list(self._live), args=[PENDING, self.lease_ms])
 
-    async def complete(self, key: str, reply: bytes) -> None:
-        await self.redis.set(self._key(key), DONE_PREFIX + reply, ex=self.done_ttl_s)
-
     async def release(self, key: str) -> None:
         """Give the key up after a failure, so WeChat's redelivery is handled from scratch."""
         await self.redis.delete(self._key(key))

@@ -82,15 +82,6 @@ class DeliveryService:
     async def enqueue(self, delivery_id: int) -> None:
         await self.queue.enqueue(JOB_KIND, {"delivery_id": delivery_id}, job_id=f"delivery:{delivery_id}")
 
-    async def send_text_now(self, openid: str, text: str, *, key: str, purpose: str, ref: str | None = None) -> int:
-        """Store and enqueue in one go, for callers outside a request transaction."""
-        async with self.sessions() as session, session.begin():
-            delivery = await self.add(
-                session, key=key, openid=openid, payload=text_payload(openid, text), purpose=purpose, ref=ref
-            )
-        await self.enqueue(delivery.id)
-        return delivery.id
-
     async def run_job(self, payload: dict[str, Any]) -> None:
         delivery_id = int(payload["delivery_id"])
         async with self.sessions() as session, session.begin():

@@ -162,13 +162,6 @@ class JobQueue:
         jobs = [await self.get(_text(job_id)) for job_id in ids if isinstance(job_id, bytes | str)]
         return [job for job in jobs if job is not None]
 
-    async def counts(self) -> dict[str, int]:
-        return {
-            "due": int(await self.redis.zcard(self.due_key)),
-            "running": int(await self.redis.zcard(self.inflight_key)),
-            "failed": int(await self.redis.zcard(self.failed_key)),
-        }
-
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value

@@ -124,9 +124,6 @@ class ActivityLog:
         )
         return records, follower_json
 
-    async def pending(self) -> int:
-        return int(await self.redis.llen(QUEUE_KEY))
-
     async def flush(self, batch: int = 1000) -> int:
         """Move queued records into the database; returns how many. One flusher at a time (a Redis lock)."""
         lock = self.redis.lock("qiaobot:activity:flush", timeout=60, blocking_timeout=5)

@@ -249,7 +249,7 @@ async def test_calendar_change_recomputes_open_due_times(user, desk_services, tm
     assert "due_recomputed" in actions
 
 
-async def test_unsubscribed_follower_keeps_window_closed(user, desk_services) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_records_the_followers_last_interaction(user, desk_services) -> None:  # type: ignore[no-untyped-def]
     await user.say(UNANSWERABLE)
     await desk_services.activity.flush()
     async with desk_services.sessions() as session:
