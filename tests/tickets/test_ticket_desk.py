@@ -270,3 +270,19 @@ async def test_writing_back_after_an_answer_reopens_the_ticket(user, desk_servic
     async with desk_services.sessions() as session:
         actions = (await session.scalars(select(TicketEvent.action).order_by(TicketEvent.id))).all()
     assert "reopened" in actions
+
+
+async def test_the_periodic_check_recomputes_only_when_the_holiday_file_changes(user, desk_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tickets.reminders import follow_calendar_changes
+
+    holidays = tmp_path / "holidays.yaml"
+    holidays.write_text("years: {}\n", encoding="utf-8")
+    desk_services.settings.holidays_path = holidays
+    await user.say(UNANSWERABLE)
+    assert await follow_calendar_changes(desk_services) == 0  # first look: nothing moves, fingerprint kept
+    assert await follow_calendar_changes(desk_services) == 0
+    holidays.write_text("years:\n  2026:\n    holidays: [2026-11-24]\n", encoding="utf-8")
+    assert await follow_calendar_changes(desk_services) == 1
+    assert await follow_calendar_changes(desk_services) == 0
+    [ticket] = await _tickets(desk_services)
+    assert ticket.due_at == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
