@@ -20,6 +20,7 @@ from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
 from tickets.sla import BEIJING, due_time, format_due_zh
+from tickets.user_lock import lock_user
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -117,10 +118,17 @@ class TicketDesk:
         current = await _current_ticket(session, ctx.openid)
         if current is None:
             return None
+        if current.state == "answered" and current.answered_at and ctx.now - current.answered_at < REOPEN_WITHIN:
+            # Reopening must not race another message reopening (or opening) at the same time: decide again
+            # under the user's lock, on fresh rows.
+            await lock_user(session, ctx.openid, ctx.now)
+            current = await _current_ticket(session, ctx.openid)
+            if current is None:
+                return None
+            if current.state == "answered":
+                return await self._reopen(ctx, current, text)
         if current.state == "open":
             return await self._append(ctx, current, text)
-        if current.state == "answered" and current.answered_at and ctx.now - current.answered_at < REOPEN_WITHIN:
-            return await self._reopen(ctx, current, text)
         return None
 
     async def status(self, ctx: HandlerContext) -> Reply:
@@ -151,6 +159,12 @@ class TicketDesk:
         existing = await _ticket_by_source(session, ctx.dedupe_key)
         if existing is not None:
             return self._created_reply(existing, ctx.now)
+        # Messages written in a burst race here: the first to take the lock opens the ticket, the others
+        # wait for its commit and join it (the database allows one open ticket per user in any case).
+        await lock_user(session, ctx.openid, ctx.now)
+        current = await _current_ticket(session, ctx.openid)
+        if current is not None and current.state == "open":
+            return await self._append(ctx, current, question)
         settings = self.services.settings
         due = due_time(ctx.now, current_calendar(settings), settings.close_of_business, settings.tz)
         ticket = Ticket(
@@ -281,4 +295,5 @@ async def _current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
         .where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
         .order_by(Ticket.created_at.desc())
         .limit(1)
+        .execution_options(populate_existing=True)  # after taking the lock, not what this session read before
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, BigId, utcnow
@@ -50,6 +50,14 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_state_due", "state", "due_at"),
         Index("ix_tickets_openid_state", "openid", "state"),
+        # One open ticket per user, whatever writes the rows: racing messages must join it, not open more.
+        Index(
+            "uq_tickets_one_open_per_user",
+            "openid",
+            unique=True,
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -81,6 +89,17 @@ class Ticket(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
+
+
+class TicketUserLock(Base):
+    """One row per user who ever handed a question over. Taking it (an upsert, which row-locks on PostgreSQL
+    and takes the write lock on SQLite) serialises that user's ticket writes, so the second of two racing
+    messages sees the ticket the first opened and joins it."""
+
+    __tablename__ = "ticket_user_locks"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_at: Mapped[datetime]
 
 
 class TicketMessage(Base):

@@ -493,6 +493,11 @@ async def reopen_ticket(session: AsyncSession, number: str, actor: Actor, now: d
     ticket = await get_ticket(session, number)
     if ticket.state == "open":
         raise StaffActionError("工单已经是待处理状态")
+    other = await session.scalar(
+        select(Ticket.number).where(Ticket.openid == ticket.openid, Ticket.state == "open", Ticket.id != ticket.id)
+    )
+    if other is not None:  # one open ticket per user (a unique index): continue in that one instead
+        raise StaffActionError(f"该用户已有待处理的工单 {other}，请在该工单中继续处理")
     previous = ticket.state
     ticket.state = "open"
     ticket.closed_at = None
