@@ -123,13 +123,15 @@ def build_services(
     redis = create_redis(redis_url or resolve_redis_url(settings.redis_url, settings.var_dir))
     engine = create_db_engine(settings.database_url)
     sessions = async_session_factory(engine)
-    http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    api_timeout = settings.wechat_api_timeout_seconds
+    http = http or httpx.AsyncClient(timeout=httpx.Timeout(api_timeout, connect=min(5.0, api_timeout)))
     api = WeChatApiClient(
         base_url=settings.wechat_api_base,
         appid=settings.wechat_appid,
         secret=settings.wechat_secret,
         redis=redis,
         http=http,
+        request_timeout=api_timeout,
     )
     queue = JobQueue(redis)
     deliveries = DeliveryService(sessions, queue, api, clock)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     wechat_api_base: str = ""
     wechat_answer_template_id: str = ""  # template message "your answer is ready" (out-of-window answers)
     wechat_staff_template_id: str = ""  # template message to staff openids for reminders and escalations
+    # A call not answered in this time has an unknown outcome: the delivery is marked uncertain, not resent.
+    wechat_api_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # Storage
     database_url: str = ""

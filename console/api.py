@@ -322,8 +322,21 @@ async def api_notification_read(request: Request, db: Db, staff: ApiWrite, notif
 
 @router.get("/deliveries/problems", response_model=list[DeliveryOut], responses={401: ERRORS[401]})
 async def api_problem_deliveries(db: Db, staff: ApiStaff) -> list[DeliveryOut]:
-    """Failed deliveries, and uncertain ones (a worker stopped mid-send; a person decides on a resend)."""
+    """Failed deliveries, and uncertain ones (WeChat may or may not have delivered them: a worker stopped
+    mid-send or the API did not answer in time); a person confirms them or decides on a resend."""
     return [DeliveryOut.model_validate(x, from_attributes=True) for x in await actions.problem_deliveries(db)]
+
+
+@router.post("/deliveries/{delivery_id}/confirm", response_model=OkOut, responses=ERRORS)
+async def api_confirm_delivery(request: Request, db: Db, staff: ApiWrite, delivery_id: int) -> Response | OkOut:
+    """Record an uncertain delivery as received (staff checked with the user); nothing is sent."""
+    try:
+        await actions.confirm_delivery(services_of(request), db, staff.user, delivery_id)
+    except actions.StaffActionError as exc:
+        await db.rollback()
+        return _error(exc)
+    await db.commit()
+    return OkOut()
 
 
 @router.post("/deliveries/{delivery_id}/retry", response_model=OkOut, responses=ERRORS)

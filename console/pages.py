@@ -41,6 +41,7 @@ DONE_MESSAGES = {
     "reopened": "工单已重新打开。",
     "faq": "已加入知识库，几秒后生效。",
     "retried": "已重新排队发送。",
+    "confirmed": "已确认送达，不再重发。",
     "read": "已标为已读。",
 }
 KB_CHOICES_LIMIT = 300
@@ -457,6 +458,17 @@ async def delivery_retry(request: Request, db: Db, staff: PageWrite, delivery_id
     await db.commit()
     await actions.requeue_delivery(services, delivery_id)
     return _redirect("/console/deliveries?done=retried")
+
+
+@router.post("/deliveries/{delivery_id}/confirm")
+async def delivery_confirm(request: Request, db: Db, staff: PageWrite, delivery_id: int) -> Response:
+    try:
+        await actions.confirm_delivery(services_of(request), db, staff.user, delivery_id)
+    except actions.StaffActionError as exc:
+        await db.rollback()
+        return _error_page(await _base_context(request, db, staff, "deliveries"), exc, "/console/deliveries")
+    await db.commit()
+    return _redirect("/console/deliveries?done=confirmed")
 
 
 @router.post("/jobs/retry")

@@ -107,30 +107,47 @@ class DeliveryService:
                 await self.api.send_custom(body)
         except WeChatApiError as exc:
             await self._failed(delivery_id, exc)
-            if exc.transient:
+            if exc.transient and not exc.outcome_unknown:
                 raise RetryLater(str(exc)) from exc
             return
-        except Exception as exc:  # network errors and the like: retry, it never reached a verdict
+        except Exception as exc:
+            # Not an answer about the call (the client turns every network outcome into WeChatApiError):
+            # a Redis error while getting the token, and the like, before anything was sent. Retry.
             await self._failed(delivery_id, exc)
             raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id)
             assert delivery is not None
-            delivery.state = "sent"
-            delivery.sent_at = delivery.updated_at = self.clock.now()
-            session.add(
-                MessageLog(
-                    openid=delivery.openid,
-                    direction="out",
-                    channel=channel,
-                    msg_type=str(body.get("msgtype", "")),
-                    content=_summary(body),
-                    meta={"delivery": delivery.id, "purpose": delivery.purpose, "ref": delivery.ref},
-                    created_at=self.clock.now(),
-                )
+            await self._record_sent(session, delivery)
+
+    async def confirm_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str) -> None:
+        """A person checked that an uncertain delivery did reach the user: record it as sent (in the
+        caller's transaction), with the same effects as a send the worker saw succeed."""
+        if delivery.state != "uncertain":
+            raise ValueError(f"delivery {delivery.id} is {delivery.state}, not uncertain")
+        delivery.last_error = f"{delivery.last_error}; confirmed delivered by {confirmed_by}"[:2000]
+        await self._record_sent(session, delivery, confirmed_by=confirmed_by)
+
+    async def _record_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str | None = None) -> None:
+        body = dict(delivery.payload)
+        delivery.state = "sent"
+        delivery.sent_at = delivery.updated_at = self.clock.now()
+        meta: dict[str, Any] = {"delivery": delivery.id, "purpose": delivery.purpose, "ref": delivery.ref}
+        if confirmed_by:
+            meta["confirmed_by"] = confirmed_by
+        session.add(
+            MessageLog(
+                openid=delivery.openid,
+                direction="out",
+                channel=delivery.channel,
+                msg_type=str(body.get("msgtype", "")),
+                content=_summary(body),
+                meta=meta,
+                created_at=self.clock.now(),
             )
-            for hook in self.on_sent:
-                await hook(session, delivery)
+        )
+        for hook in self.on_sent:
+            await hook(session, delivery)
 
     async def _failed(self, delivery_id: int, exc: Exception) -> None:
         follow_ups: list[int] = []
@@ -139,6 +156,13 @@ class DeliveryService:
             assert delivery is not None
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             delivery.updated_at = self.clock.now()
+            if isinstance(exc, WeChatApiError) and exc.outcome_unknown:
+                # WeChat may have delivered it (a timeout after the request went out): sending again could
+                # say it twice, so a person checks with the user and confirms or resends in the console.
+                delivery.state = "uncertain"
+                delivery.last_error = f"outcome unknown, not resent automatically: {delivery.last_error}"[:2000]
+                log.error("delivery %s uncertain (%s); needs a person", delivery.id, exc)
+                return
             transient = not isinstance(exc, WeChatApiError) or exc.transient
             delivery.state = "pending" if transient and delivery.attempts < MAX_ATTEMPTS else "failed"
             if isinstance(exc, WeChatApiError) and not exc.transient:

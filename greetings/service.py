@@ -643,6 +643,10 @@ class GreetingService:
         log.info("greeting send %s submitted as mass msg_id %s", send_id, msg_id)
 
     async def _send_failed(self, send_id: int, token: str, exc: BaseException) -> None:
+        """Retry within the grace window, including after a timeout whose outcome is unknown: unlike a
+        customer-service or template send, ``mass/sendall`` carries our ``clientmsgid`` and WeChat refuses
+        a repeat within 24 hours with 45065 and the existing msg_id (official "群发接口和原创校验", 使用
+        clientmsgid 参数，避免重复推送), so a repeat cannot greet twice. Past the window it ends uncertain."""
         now = self.clock.now()
         reason = explain_error(exc)
         transient = (

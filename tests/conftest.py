@@ -152,9 +152,9 @@ async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[n
 
     built = []
 
-    async def make(clock=None, **overrides):  # type: ignore[no-untyped-def]
+    async def make(clock=None, http=None, **overrides):  # type: ignore[no-untyped-def]
         cfg = settings.model_copy(update=overrides) if overrides else settings
-        http = httpx.AsyncClient(
+        http = http or httpx.AsyncClient(
             transport=httpx.ASGITransport(app=create_fake_wechat_app(fake_wechat)),
             base_url="https://api.weixin.qq.com",
         )

@@ -702,6 +702,23 @@ async def retry_delivery(services: Services, session: AsyncSession, actor: Actor
     return delivery.id
 
 
+async def confirm_delivery(services: Services, session: AsyncSession, actor: Actor, delivery_id: int) -> None:
+    """Staff checked (with the user, or in the admin console's message records) that an uncertain delivery
+    did arrive: record it as sent instead of sending it again."""
+    now = services.clock.now()
+    delivery = await session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        raise StaffActionError("没有这条发送记录")
+    if delivery.state != "uncertain":
+        raise StaffActionError("只有状态不明的消息可以确认为已送达")
+    await services.deliveries.confirm_sent(session, delivery, actor.username)
+    if delivery.ref:
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        if ticket is not None:
+            session.add(_event(ticket, actor, "delivery_confirmed", now, {"delivery": delivery.id}))
+    await session.flush()
+
+
 async def requeue_delivery(services: Services, delivery_id: int) -> None:
     """Put a delivery's job back on the queue, whatever became of its previous job."""
     queue = services.queue

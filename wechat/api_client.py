@@ -10,7 +10,13 @@ while it is valid (official "获取稳定版接口调用凭据"); the client for
 returning a token it has just rejected, and then only from the lock holder.
 
 The client retries token errors once and nothing else: durable retries belong to the job queue, which
-reads :attr:`WeChatApiError.transient`.
+reads :attr:`WeChatApiError.transient` (a later try may succeed) and :attr:`WeChatApiError.outcome_unknown`
+(the call may already have taken effect). Customer-service and template sends carry no idempotency key on
+WeChat's side, so a call whose outcome is unknown must never be repeated blindly: a timeout after the
+request went out is not "transient", it is "maybe delivered". Only what provably did not reach the API is
+safe to send again: no connection, no request bytes written (seen through httpcore's ``trace`` hook),
+a front-end refusal (HTTP 429/5xx other than 504) or WeChat's own refusals such as -1 "系统繁忙，此时请开发者稍候再试"
+(official 全局返回码说明, developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html).
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ return 0
 
 
 class WeChatApiError(Exception):
-    """WeChat answered with a non-zero ``errcode``."""
+    """WeChat answered with a non-zero ``errcode``: it refused the call, so nothing was done."""
 
     def __init__(self, errcode: int, errmsg: str, *, path: str = "") -> None:
         super().__init__(f"WeChat {path or 'API'} error {errcode}: {errmsg}")
@@ -67,17 +73,63 @@ class WeChatApiError(Exception):
         mass quota, 40037 bad template, …)."""
         return self.errcode in TRANSIENT_ERRCODES
 
+    @property
+    def outcome_unknown(self) -> bool:
+        """True when the call may have taken effect although no success was seen; WeChat's own error answer
+        means it did not."""
+        return False
+
 
 class WeChatTransportError(WeChatApiError):
-    """No usable answer: timeout, connection error, HTTP 5xx or a body that is not WeChat JSON."""
+    """No usable answer: timeout, connection error, HTTP 5xx or a body that is not WeChat JSON.
 
-    def __init__(self, errmsg: str, *, path: str = "", http_status: int | None = None) -> None:
+    ``reached`` is False only when the request provably never got to WeChat's API (no connection, no byte
+    of the request written, a front end's 429/5xx refusal); then repeating it cannot say anything twice."""
+
+    def __init__(
+        self, errmsg: str, *, path: str = "", http_status: int | None = None, reached: bool = True
+    ) -> None:
         super().__init__(-1, errmsg, path=path)
         self.http_status = http_status
+        self.reached = reached
 
     @property
     def transient(self) -> bool:
         return True
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.reached
+
+
+class _SendProgress:
+    """An httpcore ``trace`` hook: did any byte of the request leave for the server?
+
+    httpcore reports ``http11.send_request_headers.started`` (``http2.…`` likewise) just before it writes
+    the request; events before that (pool, TCP connect, TLS) cannot have delivered anything. A transport
+    that reports no events at all (an in-process ASGI transport) proves nothing, so it counts as sent.
+    """
+
+    __slots__ = ("events", "request_started")
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.request_started = False
+
+    async def __call__(self, event_name: str, info: Mapping[str, Any]) -> None:
+        self.events += 1
+        if event_name.endswith("send_request_headers.started"):
+            self.request_started = True
+
+    @property
+    def maybe_sent(self) -> bool:
+        return self.request_started or self.events == 0
+
+
+#: HTTP answers from WeChat's front end that mean the API never took the call. WeChat reports the API's own
+#: failures as JSON (errcode -1 "system busy") on HTTP 200, so a 5xx page is the front end refusing it;
+#: 504 is the exception: a gateway that forwarded the call and gave up waiting, so the API may have acted.
+_REFUSED_BEFORE_THE_API = frozenset({429, 500, 502, 503})
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -210,18 +262,35 @@ class WeChatApiClient:
             # WeChat needs UTF-8 Chinese as is: \u escapes reach users literally on some APIs.
             content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
+        progress = _SendProgress()
         try:
             # An overall deadline: httpx's own timeouts are per phase (connect, read, …), not per call.
             async with asyncio.timeout(self._timeout):
                 response = await self._http.request(
-                    method, url, params=params, content=content, headers=headers, timeout=self._timeout
+                    method,
+                    url,
+                    params=params,
+                    content=content,
+                    headers=headers,
+                    timeout=self._timeout,
+                    extensions={"trace": progress},
                 )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # Raised only while getting a connection: nothing of this request was written.
+            raise WeChatTransportError(f"cannot connect: {exc!r}", path=path, reached=False) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise WeChatTransportError(f"timeout: {exc!r}", path=path) from exc
-        except httpx.TransportError as exc:
-            raise WeChatTransportError(f"transport error: {exc!r}", path=path) from exc
+            raise WeChatTransportError(f"timeout: {exc!r}", path=path, reached=progress.maybe_sent) from exc
+        except httpx.HTTPError as exc:
+            raise WeChatTransportError(
+                f"transport error: {exc!r}", path=path, reached=progress.maybe_sent
+            ) from exc
         if response.status_code >= 500 or response.status_code == 429:
-            raise WeChatTransportError(f"HTTP {response.status_code}", path=path, http_status=response.status_code)
+            raise WeChatTransportError(
+                f"HTTP {response.status_code}",
+                path=path,
+                http_status=response.status_code,
+                reached=response.status_code not in _REFUSED_BEFORE_THE_API,
+            )
         try:
             data = response.json()
         except ValueError:
@@ -259,7 +328,11 @@ class WeChatApiClient:
         retry. ``accept`` lists errcodes returned to the caller instead of raised."""
         rejected: str | None = None
         for attempt in range(2):
-            token = await self.access_token(rejected=rejected)
+            try:
+                token = await self.access_token(rejected=rejected)
+            except WeChatTransportError as exc:
+                # The call itself has not been made yet, whatever happened to the token request.
+                raise WeChatTransportError(f"no access token: {exc.errmsg}", path=path, reached=False) from exc
             data = await self._request(
                 method, path, params={**(params or {}), "access_token": token}, json_body=json_body
             )
