@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 
 BACKEND = os.environ.get("QIAOBOT_TEST_BACKEND", "embedded")
 PG_ADMIN_URL = os.environ.get("QIAOBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -72,24 +72,35 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return embedded_redis_url(tmp_path_factory.mktemp("redis"))
 
 
+_TABLES_IN_DELETE_ORDER: dict[str, list[str]] = {}
+
+
+def _tables_in_delete_order(engine: Engine, database_url: str) -> list[str]:
+    """The migrated database's own tables, children first, read once per database.
+
+    Reflected from the database rather than taken from ``Base.metadata``: the metadata is only complete
+    once every domain package's models are imported, and the storage layer must not import them.
+    """
+    if database_url not in _TABLES_IN_DELETE_ORDER:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        _TABLES_IN_DELETE_ORDER[database_url] = [
+            table.name for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"
+        ]
+    return _TABLES_IN_DELETE_ORDER[database_url]
+
+
 def _truncate(database_url: str) -> None:
-    import storage.all_models  # noqa: F401 - fills Base.metadata
     from storage.db import create_sync_engine
-    from storage.models import Base
 
     engine = create_sync_engine(database_url)
+    names = _tables_in_delete_order(engine, database_url)
     with engine.begin() as conn:
-        names = [table.name for table in reversed(Base.metadata.sorted_tables)]
         if engine.dialect.name == "postgresql":
-            existing = set(conn.execute(text("select tablename from pg_tables where schemaname='public'")).scalars())
-            names = [name for name in names if name in existing]
-            if names:
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
         else:
-            existing = set(conn.execute(text("select name from sqlite_master where type='table'")).scalars())
             for name in names:
-                if name in existing:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
+                conn.execute(text(f'DELETE FROM "{name}"'))
     engine.dispose()
 
 
