@@ -22,7 +22,7 @@ from console.passwords import (
     verify_against_nothing,
     verify_password,
 )
-from tickets.models import ROLES, StaffUser
+from staff.models import ROLES, StaffUser
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)

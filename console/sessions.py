@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from config.settings import Settings
 from console.models import ConsoleSession
-from tickets.models import ROLES, StaffUser
+from staff.models import ROLES, StaffUser
 
 COOKIE_NAME = "qiaobot_console"
 IDLE_TIMEOUT = timedelta(hours=8)

@@ -487,7 +487,7 @@ class GreetingService:
         """A template message to every supervisor with a WeChat openid, when a staff template is configured."""
         if not self.staff_template_id:
             return []
-        from tickets.models import StaffUser
+        from staff.models import StaffUser
 
         users = (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))).all()
         ids = []

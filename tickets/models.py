@@ -1,4 +1,4 @@
-"""Tables of the help desk: tickets, their messages and audit trail, staff accounts and staff notifications.
+"""Tables of the help desk: tickets, their messages and audit trail, and staff notifications.
 
 Two staff answering at once must not overwrite each other silently: ``Ticket.version`` is an optimistic lock
 (SQLAlchemy's version counter), so the second save fails and the console shows the first answer.
@@ -15,25 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.models import Base, BigId, utcnow
 
 TICKET_STATES = ("open", "answered", "closed")
-ROLES = ("staff", "supervisor", "admin")
-
-
-class StaffUser(Base):
-    __tablename__ = "staff_users"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(64), default="")
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="staff")
-    wechat_openid: Mapped[str | None] = mapped_column(String(64))  # for reminder template messages
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    def can(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
 
 
 class TicketCounter(Base):

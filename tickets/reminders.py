@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delivery.service import DeliveryService
+from staff.models import StaffUser
 from tickets.calendar_source import load_calendar
-from tickets.models import StaffNotification, StaffUser, Ticket, TicketEvent
+from tickets.models import StaffNotification, Ticket, TicketEvent
 from tickets.sla import due_time, format_due_zh
 
 if TYPE_CHECKING:

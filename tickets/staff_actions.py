@@ -20,9 +20,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from faq.kb import FaqEntry, KbValidationError, parse_kb_rows
 from jobs.queue import Job
+from staff.models import StaffUser
 from storage.faq_store import load_entries_async, replace_entries_in
 from storage.models import Delivery, Follower, MessageLog
-from tickets.models import TICKET_STATES, StaffNotification, StaffUser, Ticket, TicketEvent, TicketMessage
+from tickets.models import TICKET_STATES, StaffNotification, Ticket, TicketEvent, TicketMessage
 from tickets.windows import WARN_BEFORE, window_closes_at
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from console.accounts import MAX_FAILED_LOGINS, create_staff, register_failure
 from console.passwords import WeakPasswordError, hash_password, verify_password
+from staff.models import StaffUser
 from tests.console.conftest import PASSWORD, csrf_of, page_login
-from tickets.models import StaffUser
 
 
 def test_password_hash_is_argon2_and_verifies() -> None:
