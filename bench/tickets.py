@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config.settings import load_settings
-from console.accounts import create_staff
+from staff.accounts import create_staff
 from storage.db import create_sync_engine
 from storage.migrate import upgrade
 from tickets.models import Ticket

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from console import accounts
 from console.deps import ApiStaff, ApiWrite, Db, services_of
 from console.schemas import (
     AnswerIn,
@@ -49,6 +48,7 @@ from console.sessions import (
     open_session,
     set_session_cookie,
 )
+from staff import accounts
 from tickets import staff_actions as actions
 from tickets.models import Ticket
 

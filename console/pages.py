@@ -13,7 +13,6 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from console import accounts
 from console.charts import bar_chart
 from console.deps import Db, PageStaff, PageWrite, services_of, tokens_match
 from console.rendering import STATIC_DIR, Times, render_html
@@ -26,6 +25,7 @@ from console.sessions import (
     set_session_cookie,
     uses_https,
 )
+from staff import accounts
 from tickets import staff_actions as actions
 from tickets.models import Ticket
 

@@ -74,7 +74,7 @@ def staff_create(username: str, role: str, display_name: str, openid: str | None
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
-    from console.accounts import create_staff
+    from staff.accounts import create_staff
     from storage.db import create_sync_engine
 
     if password_stdin:

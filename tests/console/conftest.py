@@ -14,8 +14,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from console.accounts import create_staff
 from faq.kb import load_kb
+from staff.accounts import create_staff
 from storage.faq_store import replace_entries
 from storage.models import Follower
 from tickets.models import Ticket, TicketMessage
@@ -39,9 +39,9 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same argon2id, lighter parameters: the suite logs in dozens of times and must stay fast."""
     from argon2 import PasswordHasher
 
-    import console.passwords
+    import staff.passwords
 
-    monkeypatch.setattr(console.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(staff.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest_asyncio.fixture

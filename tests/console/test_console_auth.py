@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from console.accounts import MAX_FAILED_LOGINS, create_staff, register_failure
-from console.passwords import WeakPasswordError, hash_password, verify_password
+from staff.accounts import MAX_FAILED_LOGINS, create_staff, register_failure
 from staff.models import StaffUser
+from staff.passwords import WeakPasswordError, hash_password, verify_password
 from tests.console.conftest import PASSWORD, csrf_of, page_login
 
 

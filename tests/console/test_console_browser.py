@@ -21,7 +21,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.accounts import create_staff
+from staff.accounts import create_staff
 from storage.db import create_sync_engine
 from tests.conftest import TEST_TOKEN, _truncate
 from tests.console.conftest import PASSWORD, with_console

@@ -31,8 +31,8 @@ async def _client(app, username: str) -> tuple[httpx.AsyncClient, str]:
 async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wechat) -> None:
     import console
     from bot.app import create_app
-    from console.accounts import create_staff
     from console.greetings_pages import router
+    from staff.accounts import create_staff
 
     services, greetings = await make_greetings()
     fake_wechat.add_follower("o_sam")

@@ -188,8 +188,8 @@ async def test_approval_is_refused_after_the_grace_window(make_greetings, fake_c
 
 
 async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_clock, fake_wechat) -> None:
-    from console.passwords import hash_password
     from staff.models import StaffUser
+    from staff.passwords import hash_password
 
     services, greetings = await make_greetings()
     greetings.staff_template_id = "TPL_FAKE_NOTICE"

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from console.passwords import (
+from staff.models import ROLES, StaffUser
+from staff.passwords import (
     check_password_strength,
     hash_password,
     needs_rehash,
     verify_against_nothing,
     verify_password,
 )
-from staff.models import ROLES, StaffUser
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
