@@ -152,7 +152,8 @@ def db_upgrade(revision: str) -> None:
 def _register_groups(group: click.Group) -> None:
     from faq.cli import faq
     from greetings.cli import greetings
-    from tickets.cli import sla, staff
+    from staff.cli import staff
+    from tickets.cli import sla
 
     for command in (faq, sla, staff, greetings):
         group.add_command(command)
