@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 from config.settings import Settings
 from console.models import ConsoleSession
-from staff.models import ROLES, StaffUser
+from staff.models import StaffUser
+from staff.roles import has_role
 
 COOKIE_NAME = "qiaobot_console"
 IDLE_TIMEOUT = timedelta(hours=8)
@@ -37,7 +38,7 @@ class StaffIdentity:
     role: str
 
     def can(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return has_role(self.role, role)
 
     @classmethod
     def of(cls, user: StaffUser) -> StaffIdentity:

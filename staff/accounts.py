@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from staff.models import ROLES, StaffUser
+from staff.models import StaffUser
 from staff.passwords import (
     check_password_strength,
     hash_password,
@@ -23,6 +23,7 @@ from staff.passwords import (
     verify_against_nothing,
     verify_password,
 )
+from staff.roles import ROLES
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)

@@ -1,7 +1,4 @@
-"""Staff accounts and their roles: who may log in to the console and what each role may do.
-
-Roles are ordered: a supervisor can do everything staff can, an admin everything a supervisor can.
-"""
+"""Staff accounts: who may log in to the console, with which role (``staff.roles``)."""
 
 from __future__ import annotations
 
@@ -10,9 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from staff.roles import has_role
 from storage.models import Base, BigId, utcnow
-
-ROLES = ("staff", "supervisor", "admin")
 
 
 class StaffUser(Base):
@@ -30,4 +26,4 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def can(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return has_role(self.role, role)

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from faq.kb import FaqEntry, KbValidationError, parse_kb_rows
 from jobs.queue import Job
+from staff.errors import NotAllowed, StaffActionError
 from staff.models import StaffUser
+from staff.roles import Actor
 from storage.faq_store import load_entries_async, replace_entries_in
 from storage.models import Delivery, Follower, MessageLog
 from tickets.models import TICKET_STATES, StaffNotification, Ticket, TicketEvent, TicketMessage
@@ -42,34 +44,11 @@ CONVERSATION_LIMIT = 200
 PROBLEM_DELIVERY_STATES = ("failed", "uncertain")
 
 
-class Actor(Protocol):
-    """Who acts: a ``StaffUser`` row, or the console's snapshot of one (which outlives a rollback)."""
-
-    @property
-    def username(self) -> str: ...
-
-    def can(self, role: str) -> bool: ...
-
-
 # --- errors -------------------------------------------------------------------------------------------
-
-
-class StaffActionError(Exception):
-    """A refusal with a message fit to show staff (Chinese); ``status`` is the HTTP status it maps to."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TicketNotFound(StaffActionError):
     status = 404
-
-
-class NotAllowed(StaffActionError):
-    status = 403
 
 
 class AnswerConflict(StaffActionError):
