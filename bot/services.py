@@ -32,6 +32,7 @@ from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
+from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine
 from storage.redis_client import create_redis, resolve_redis_url
@@ -61,6 +62,7 @@ class Services:
     deliveries: DeliveryService
     activity: ActivityLog
     closer: MessageCloser
+    notifier: StaffNotifier
     desk: HelpDesk = field(default_factory=NoDesk)
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
@@ -152,6 +154,11 @@ def build_services(
         deliveries=deliveries,
         activity=ActivityLog(redis, sessions),
         closer=MessageCloser(redis),
+        notifier=StaffNotifier(
+            deliveries,
+            template_id=settings.wechat_staff_template_id,
+            console_url=settings.public_base_url,
+        ),
     )
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))

@@ -48,7 +48,7 @@ from console.sessions import (
     open_session,
     set_session_cookie,
 )
-from staff import accounts
+from staff import accounts, notifications
 from tickets import staff_actions as actions
 from tickets.models import Ticket
 
@@ -306,14 +306,14 @@ async def api_stats(
 
 @router.get("/notifications", response_model=list[NotificationOut], responses={401: ERRORS[401]})
 async def api_notifications(db: Db, staff: ApiStaff, unread: bool = False) -> list[NotificationOut]:
-    notes = await actions.list_notifications(db, staff.user, unread_only=unread)
+    notes = await notifications.list_notifications(db, staff.user, unread_only=unread)
     return [NotificationOut.model_validate(n, from_attributes=True) for n in notes]
 
 
 @router.post("/notifications/{notification_id}/read", response_model=OkOut, responses=ERRORS)
 async def api_notification_read(request: Request, db: Db, staff: ApiWrite, notification_id: int) -> Response | OkOut:
     try:
-        await actions.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
+        await notifications.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
     except actions.StaffActionError as exc:
         return _error(exc)
     await db.commit()

@@ -18,7 +18,7 @@ from console.rendering import ROLE_LABELS, SECURITY_HEADERS, TEMPLATES_DIR, Time
 from console.sessions import StaffSession
 from greetings.plugin import build_greeting_service
 from greetings.service import GreetingRefused, GreetingService
-from tickets import staff_actions
+from staff import notifications
 
 router = APIRouter(prefix="/console/greetings", include_in_schema=False)
 
@@ -159,7 +159,7 @@ async def _page(request: Request, db: Any, staff: StaffSession, error: str | Non
         csrf=staff.csrf_token,
         active="greetings",
         t=Times(services.settings.tz, services.clock.now()),
-        unread=await staff_actions.unread_count(db, staff.user),
+        unread=await notifications.unread_count(db, staff.user),
         flash=DONE_MESSAGES.get(request.query_params.get("done") or ""),
         error=error,
         ROLE_LABELS=ROLE_LABELS,

@@ -25,7 +25,7 @@ from console.sessions import (
     set_session_cookie,
     uses_https,
 )
-from staff import accounts
+from staff import accounts, notifications
 from tickets import staff_actions as actions
 from tickets.models import Ticket
 
@@ -66,7 +66,7 @@ async def _base_context(request: Request, db: Db, staff: StaffSession, active: s
         "csrf": staff.csrf_token,
         "active": active,
         "t": Times(services.settings.tz, services.clock.now()),
-        "unread": await actions.unread_count(db, staff.user),
+        "unread": await notifications.unread_count(db, staff.user),
         "flash": DONE_MESSAGES.get(done or ""),
         "error": None,
     }
@@ -402,7 +402,7 @@ async def stats_page(
 
 @router.get("/notifications")
 async def notifications_page(request: Request, db: Db, staff: PageStaff) -> Response:
-    notes = await actions.list_notifications(db, staff.user)
+    notes = await notifications.list_notifications(db, staff.user)
     ids = {n.ticket_id for n in notes if n.ticket_id is not None}
     numbers: dict[int, str] = {}
     if ids:
@@ -426,7 +426,7 @@ async def notifications_page(request: Request, db: Db, staff: PageStaff) -> Resp
 @router.post("/notifications/{notification_id}/read")
 async def notification_read(request: Request, db: Db, staff: PageWrite, notification_id: int) -> Response:
     try:
-        await actions.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
+        await notifications.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
     except actions.StaffActionError as exc:
         raise HTTPException(exc.status, exc.message) from None
     await db.commit()

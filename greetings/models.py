@@ -1,4 +1,5 @@
-"""Tables of festival greetings: campaigns, their sends (the due work) and notices for supervisors.
+"""Tables of festival greetings: campaigns and their sends (the due work); supervisors' notices are
+``staff.models.Notification`` rows.
 
 A campaign is what supervisors edit and approve. Each of its ``GreetingSend`` rows is one mass send (all
 followers or one tag) and is the unit a sweeper claims; its ``state`` is written before WeChat is called so
@@ -99,23 +100,3 @@ class GreetingSend(Base):
     error_count: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class GreetingNotice(Base):
-    """Something supervisors must see: an approval reminder, a missed or failed send.
-
-    The console lists unread notices; ``key`` is unique so racing schedulers write each notice once.
-    """
-
-    __tablename__ = "greeting_notices"
-    __table_args__ = (Index("ix_greeting_notices_unread", "read_at", "created_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(160), unique=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("greeting_campaigns.id", ondelete="CASCADE"), index=True)
-    send_id: Mapped[int | None] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(32))  # reminder | missed | failed | awaiting_admin | ...
-    level: Mapped[str] = mapped_column(String(8), default="info")  # info | warning | error
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]

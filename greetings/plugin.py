@@ -29,8 +29,7 @@ def build_greeting_service(services: Services, config: GreetingConfig | None = N
         services.deliveries,
         services.clock,
         config or _config(DEFAULT_PATH),
-        staff_template_id=services.settings.wechat_staff_template_id,
-        console_url=services.settings.public_base_url,
+        services.notifier,
     )
 
 

@@ -25,11 +25,7 @@ from calendars.festivals import festivals_in_year
 from delivery.service import DeliveryService, text_payload
 from greetings.claims import Claim, claim_due, transition
 from greetings.config import Audience, GreetingConfig, Mode
-from greetings.models import (
-    GreetingCampaign,
-    GreetingNotice,
-    GreetingSend,
-)
+from greetings.models import GreetingCampaign, GreetingSend
 from greetings.reasons import explain_error, explain_job_status, job_succeeded
 from greetings.schedule import (
     AudienceError,
@@ -44,6 +40,13 @@ from greetings.schedule import (
     render,
 )
 from jobs.queue import JobQueue
+from staff.models import Notification
+from staff.notifications import (
+    StaffNotifier,
+    WeChatPush,
+    campaign_notifications,
+    mark_campaign_notification_read,
+)
 from storage.models import Delivery, Follower
 from wechat.api_client import WeChatApiClient, WeChatApiError, WeChatTransportError
 
@@ -121,11 +124,10 @@ class GreetingService:
         deliveries: DeliveryService,
         clock: Clock,
         config: GreetingConfig,
+        notifier: StaffNotifier,
         *,
         lease: timedelta = timedelta(minutes=2),
         poll_after: timedelta = timedelta(minutes=2),
-        staff_template_id: str = "",
-        console_url: str = "",
     ) -> None:
         self.sessions = sessions
         self.queue = queue
@@ -135,8 +137,7 @@ class GreetingService:
         self.config = config
         self.lease = lease
         self.poll_after = poll_after
-        self.staff_template_id = staff_template_id  # reminders also reach supervisors' WeChat when set
-        self.console_url = console_url
+        self.notifier = notifier  # supervisors' notifications; reminders also reach their WeChat when configured
 
     # --- drafts -------------------------------------------------------------------------------------
 
@@ -466,7 +467,7 @@ class GreetingService:
                     f"「{campaign.festival}」节日问候尚未审批，计划于 {local:%m月%d日 %H:%M} 发送；"
                     "未审批的问候不会发出，请预览并审批"
                 )
-                self._notice(
+                pushes += await self._notice(
                     session,
                     campaign.id,
                     None,
@@ -475,40 +476,17 @@ class GreetingService:
                     text,
                     "warning",
                     now,
+                    push=WeChatPush(
+                        key=f"greeting-reminder:{campaign.id}:{step}",
+                        purpose="greeting_reminder",
+                        path="/console/greetings",
+                    ),
                 )
                 log.warning("greeting campaign %s (%s) unapproved, due %s", campaign.id, campaign.festival, local)
-                pushes += await self._push_to_supervisors(session, f"greeting-reminder:{campaign.id}:{step}", text)
                 written += 1
         for delivery_id in pushes:
             await self.deliveries.enqueue(delivery_id)
         return written
-
-    async def _push_to_supervisors(self, session: AsyncSession, key: str, text: str) -> list[int]:
-        """A template message to every supervisor with a WeChat openid, when a staff template is configured."""
-        if not self.staff_template_id:
-            return []
-        from staff.models import StaffUser
-
-        users = (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))).all()
-        ids = []
-        for user in users:
-            if not user.wechat_openid or not user.can("supervisor"):
-                continue
-            delivery = await self.deliveries.add(
-                session,
-                key=f"{key}:{user.username}",
-                openid=user.wechat_openid,
-                channel="template",
-                purpose="greeting_reminder",
-                payload={
-                    "touser": user.wechat_openid,
-                    "template_id": self.staff_template_id,
-                    "url": f"{self.console_url.rstrip('/')}/console/greetings" if self.console_url else "",
-                    "data": {"first": {"value": text}},
-                },
-            )
-            ids.append(delivery.id)
-        return ids
 
     async def expire(self) -> int:
         """Pending sends whose time passed beyond the grace window are missed; supervisors are told."""
@@ -530,7 +508,7 @@ class GreetingService:
                     count += 1
         return count
 
-    def _notice(
+    async def _notice(
         self,
         session: AsyncSession,
         campaign_id: int,
@@ -540,17 +518,20 @@ class GreetingService:
         text: str,
         level: str,
         now: datetime,
-    ) -> None:
-        session.add(
-            GreetingNotice(
-                key=key,
-                campaign_id=campaign_id,
-                send_id=send_id,
-                kind=kind,
-                level=level,
-                text=text,
-                created_at=now,
-            )
+        push: WeChatPush | None = None,
+    ) -> list[int]:
+        """A notification for supervisors (written once per ``key``); with ``push``, also on their WeChat."""
+        return await self.notifier.tell(
+            session,
+            recipient="role:supervisor",
+            kind=kind,
+            text=text,
+            now=now,
+            key=key,
+            level=level,
+            campaign_id=campaign_id,
+            send_id=send_id,
+            push=push,
         )
 
     async def _finish(
@@ -573,7 +554,9 @@ class GreetingService:
         if won:
             label = {"missed": "错过", "failed": "失败", "uncertain": "结果不确定"}.get(state, state)
             text = f"「{campaign.festival}」问候（{send.tag_name}）{label}：{reason}"
-            self._notice(session, campaign.id, send.id, state, f"{state}:{send.id}:{send.attempts}", text, "error", now)
+            await self._notice(
+                session, campaign.id, send.id, state, f"{state}:{send.id}:{send.attempts}", text, "error", now
+            )
             log.error("greeting send %s %s: %s", send.id, state, reason)
         return won
 
@@ -903,18 +886,13 @@ class GreetingService:
             campaign = await self._campaign(session, campaign_id)
             return CampaignView(campaign, list(await self._sends(session, campaign_id)))
 
-    async def notices(self, *, unread_only: bool = True, limit: int = 100) -> list[GreetingNotice]:
+    async def notices(self, *, unread_only: bool = True, limit: int = 100) -> list[Notification]:
         async with self.sessions() as session:
-            query = select(GreetingNotice).order_by(GreetingNotice.created_at.desc()).limit(limit)
-            if unread_only:
-                query = query.where(GreetingNotice.read_at.is_(None))
-            return list((await session.scalars(query)).all())
+            return await campaign_notifications(session, unread_only=unread_only, limit=limit)
 
     async def mark_read(self, notice_id: int) -> None:
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(GreetingNotice).where(GreetingNotice.id == notice_id).values(read_at=self.clock.now())
-            )
+            await mark_campaign_notification_read(session, notice_id, self.clock.now())
 
     @staticmethod
     async def _campaign(session: AsyncSession, campaign_id: int) -> GreetingCampaign:

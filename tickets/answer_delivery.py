@@ -20,7 +20,7 @@ from delivery.service import text_payload
 from faq.script import to_traditional
 from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
-from tickets.models import StaffNotification, Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent
 from tickets.sla import format_due_zh
 from tickets.windows import window_open
 from wechat.api_client import WeChatApiError
@@ -73,7 +73,7 @@ async def notify_answer_ready(
     )
     if not template_id:
         ticket.answer_delivery = "waiting"
-        _tell_staff(
+        await _tell_staff(
             services,
             session,
             ticket,
@@ -121,20 +121,19 @@ async def on_answer_send_failed(
     if exc.errcode in WINDOW_ERRORS:
         return await notify_answer_ready(services, session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
     ticket.answer_delivery = "failed"
-    _tell_staff(services, session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
+    await _tell_staff(services, session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
     return []
 
 
-def _tell_staff(services: Services, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
+async def _tell_staff(services: Services, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
     """A console notification for the ticket's assignee (supervisors when nobody is assigned)."""
-    session.add(
-        StaffNotification(
-            recipient=ticket.assignee or "role:supervisor",
-            kind=kind,
-            ticket_id=ticket.id,
-            text=text,
-            created_at=services.clock.now(),
-        )
+    await services.notifier.tell(
+        session,
+        recipient=ticket.assignee or "role:supervisor",
+        kind=kind,
+        text=text,
+        now=services.clock.now(),
+        ticket_id=ticket.id,
     )
 
 

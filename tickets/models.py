@@ -1,4 +1,4 @@
-"""Tables of the help desk: tickets, their messages and audit trail, and staff notifications.
+"""Tables of the help desk: tickets, their messages and audit trail.
 
 Two staff answering at once must not overwrite each other silently: ``Ticket.version`` is an optimistic lock
 (SQLAlchemy's version counter), so the second save fails and the console shows the first answer.
@@ -110,18 +110,3 @@ class TicketEvent(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any] | None]
     at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class StaffNotification(Base):
-    """What the console shows staff: reminders before a due time, escalations when overdue, missed sends."""
-
-    __tablename__ = "staff_notifications"
-    __table_args__ = (Index("ix_staff_notifications_recipient", "recipient", "read_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    recipient: Mapped[str] = mapped_column(String(64))  # a username, or "role:supervisor"
-    kind: Mapped[str] = mapped_column(String(32))  # reminder | escalation | delivery_failed | greeting ...
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]

@@ -11,12 +11,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from delivery.service import DeliveryService
-from staff.models import StaffUser
+from staff.notifications import WeChatPush
 from tickets.calendar_source import load_calendar
-from tickets.models import StaffNotification, Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent
 from tickets.sla import due_time, format_due_zh
 
 if TYPE_CHECKING:
@@ -72,53 +70,25 @@ async def sweep_reminders(services: Services) -> tuple[int, int]:
                 recipient = "role:supervisor"
                 owner = ticket.assignee or "未分配"
                 text = f"超时：留言 {ticket.number} 已于{due_text}到期仍未答复（负责人：{owner}）。"
-            session.add(
-                StaffNotification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=text, created_at=now)
-            )
             session.add(TicketEvent(ticket_id=ticket.id, actor="system", action=kind, detail=None, at=now))
-            delivery_ids += await _notify_staff_on_wechat(services, session, recipient, ticket, kind, text)
+            delivery_ids += await services.notifier.tell(
+                session,
+                recipient=recipient,
+                kind=kind,
+                text=text,
+                now=now,
+                ticket_id=ticket.id,
+                push=WeChatPush(
+                    key=f"staff-{kind}:{ticket.number}:{ticket.reopen_count}",
+                    purpose=f"staff_{kind}",
+                    path=f"/console/tickets/{ticket.number}",
+                    ref=ticket.number,
+                    data={"keyword1": {"value": ticket.number}, "keyword2": {"value": due_text}},
+                ),
+            )
     for delivery_id in delivery_ids:
         await services.deliveries.enqueue(delivery_id)
     return len(reminded), len(escalated)
-
-
-async def _notify_staff_on_wechat(
-    services: Services, session: AsyncSession, recipient: str, ticket: Ticket, kind: str, text: str
-) -> list[int]:
-    template_id = services.settings.wechat_staff_template_id
-    if not template_id:
-        return []
-    if recipient.startswith("role:"):
-        role = recipient.split(":", 1)[1]
-        staff = (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))).all()
-        targets = [user for user in staff if user.can(role)]
-    else:
-        targets = list((await session.scalars(select(StaffUser).where(StaffUser.username == recipient))).all())
-    deliveries: DeliveryService = services.deliveries
-    ids = []
-    for user in targets:
-        if not user.wechat_openid:
-            continue
-        delivery = await deliveries.add(
-            session,
-            key=f"staff-{kind}:{ticket.number}:{ticket.reopen_count}:{user.username}",
-            openid=user.wechat_openid,
-            channel="template",
-            purpose=f"staff_{kind}",
-            ref=ticket.number,
-            payload={
-                "touser": user.wechat_openid,
-                "template_id": template_id,
-                "url": f"{services.settings.public_base_url.rstrip('/')}/console/tickets/{ticket.number}",
-                "data": {
-                    "first": {"value": text},
-                    "keyword1": {"value": ticket.number},
-                    "keyword2": {"value": format_due_zh(ticket.due_at)},
-                },
-            },
-        )
-        ids.append(delivery.id)
-    return ids
 
 
 async def recompute_due_times(services: Services, actor: str = "system") -> int:

@@ -25,7 +25,7 @@ from staff.models import StaffUser
 from staff.roles import Actor
 from storage.faq_store import load_entries_async, replace_entries_in
 from storage.models import Delivery, Follower, MessageLog
-from tickets.models import TICKET_STATES, StaffNotification, Ticket, TicketEvent, TicketMessage
+from tickets.models import TICKET_STATES, Ticket, TicketEvent, TicketMessage
 from tickets.windows import WARN_BEFORE, window_closes_at
 
 if TYPE_CHECKING:
@@ -598,48 +598,6 @@ async def answer_to_faq(
     session.add(_event(ticket, actor, "faq_created" if mode == "new" else "faq_similar_added", now, {"faq_id": target}))
     await session.flush()
     return target
-
-
-# --- notifications ------------------------------------------------------------------------------------
-
-
-def recipients_of(user: Actor) -> list[str]:
-    names = [user.username, "role:staff"]
-    if user.can("supervisor"):
-        names.append("role:supervisor")
-    if user.can("admin"):
-        names.append("role:admin")
-    return names
-
-
-async def list_notifications(
-    session: AsyncSession, user: Actor, *, unread_only: bool = False, limit: int = 100
-) -> list[StaffNotification]:
-    query = select(StaffNotification).where(StaffNotification.recipient.in_(recipients_of(user)))
-    if unread_only:
-        query = query.where(StaffNotification.read_at.is_(None))
-    query = query.order_by(StaffNotification.created_at.desc(), StaffNotification.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
-
-
-async def unread_count(session: AsyncSession, user: Actor) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(StaffNotification)
-            .where(StaffNotification.recipient.in_(recipients_of(user)), StaffNotification.read_at.is_(None))
-        )
-        or 0
-    )
-
-
-async def mark_notification_read(session: AsyncSession, user: Actor, notification_id: int, now: datetime) -> None:
-    note = await session.get(StaffNotification, notification_id)
-    if note is None or note.recipient not in recipients_of(user):
-        raise StaffActionError("没有这条通知")
-    if note.read_at is None:
-        note.read_at = now
-    await session.flush()
 
 
 # --- deliveries that need a person --------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from storage.db import create_sync_engine
 from storage.models import Base
@@ -19,8 +18,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    # The engine's own pool (not a swapped-in NullPool): its first connection initialises the dialect
+    # (server version), which reflection in batch migrations on SQLite needs. dispose() closes it after.
     engine = create_sync_engine(config.get_main_option("sqlalchemy.url") or "")
-    engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from staff.models import Notification
 from storage.models import Delivery
 from tests.console.conftest import PASSWORD, csrf_of, page_login
-from tickets.models import StaffNotification
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -18,7 +18,7 @@ async def test_user_text_is_escaped_everywhere(client, staff, make_ticket, servi
     ticket = await make_ticket(XSS, category='<b onmouseover="x">教育</b>')
     async with services.sessions() as session:
         session.add(
-            StaffNotification(
+            Notification(
                 recipient="role:staff",
                 kind="reminder",
                 ticket_id=ticket.id,
@@ -126,7 +126,7 @@ async def test_notifications_page_and_mark_read(client, staff, make_ticket, serv
     ticket = await make_ticket()
     async with services.sessions() as session:
         session.add(
-            StaffNotification(
+            Notification(
                 recipient="alice",
                 kind="reminder",
                 ticket_id=ticket.id,

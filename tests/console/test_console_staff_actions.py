@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from console.sessions import StaffIdentity
 from faq.kb import FaqEntry
+from staff import notifications
+from staff.models import Notification
 from storage.faq_store import load_entries_async
 from storage.models import Delivery, Follower
 from tickets import staff_actions as actions
-from tickets.models import StaffNotification, TicketEvent
+from tickets.models import TicketEvent
 
 ALICE = StaffIdentity(1, "alice", "Alice", "staff")
 BOB = StaffIdentity(2, "bob", "Bob", "staff")
@@ -332,18 +334,18 @@ async def test_notifications_reach_the_user_and_their_role(services, make_ticket
             ("bob", "reminder"),
         ):
             session.add(
-                StaffNotification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=kind, created_at=now)
+                Notification(recipient=recipient, kind=kind, ticket_id=ticket.id, text=kind, created_at=now)
             )
         await session.commit()
-        assert len(await actions.list_notifications(session, ALICE)) == 2
-        assert len(await actions.list_notifications(session, SAM)) == 2
-        mine = await actions.list_notifications(session, ALICE)
-        bobs = next(n for n in await actions.list_notifications(session, BOB) if n.recipient == "bob")
+        assert len(await notifications.list_notifications(session, ALICE)) == 2
+        assert len(await notifications.list_notifications(session, SAM)) == 2
+        mine = await notifications.list_notifications(session, ALICE)
+        bobs = next(n for n in await notifications.list_notifications(session, BOB) if n.recipient == "bob")
         with pytest.raises(actions.StaffActionError):
-            await actions.mark_notification_read(session, ALICE, bobs.id, now)
-        await actions.mark_notification_read(session, ALICE, mine[0].id, now)
+            await notifications.mark_notification_read(session, ALICE, bobs.id, now)
+        await notifications.mark_notification_read(session, ALICE, mine[0].id, now)
         await session.commit()
-        assert await actions.unread_count(session, ALICE) == 1
+        assert await notifications.unread_count(session, ALICE) == 1
 
 
 async def test_ticket_stats_from_the_database(services, make_ticket) -> None:

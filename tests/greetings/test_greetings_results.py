@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from greetings.models import GreetingNotice, GreetingSend
+from greetings.models import GreetingSend
 from greetings.plugin import install
 from greetings.service import GreetingRefused
+from staff.models import Notification
 from storage.models import Follower
 from tests.conftest import TEST_TOKEN
 from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain, set_time
@@ -84,7 +85,7 @@ async def test_mass_get_shows_admin_confirmation_wait_then_failure(make_greeting
     send = await _send(services)
     assert send.state == "failed" and "群发保护" in send.last_error
     async with services.sessions() as session:
-        kinds = (await session.scalars(select(GreetingNotice.kind))).all()
+        kinds = (await session.scalars(select(Notification.kind))).all()
     assert kinds == ["failed"]
 
 
@@ -192,7 +193,7 @@ async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_c
     from staff.passwords import hash_password
 
     services, greetings = await make_greetings()
-    greetings.staff_template_id = "TPL_FAKE_NOTICE"
+    greetings.notifier.template_id = "TPL_FAKE_NOTICE"
     fake_wechat.add_followers(["o_lead", "o_clerk"])  # template messages only reach followers (43004)
     async with services.sessions() as session, session.begin():
         for username, role, openid in (

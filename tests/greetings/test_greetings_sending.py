@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from greetings.config import GreetingConfig, TagTarget
-from greetings.models import GreetingNotice, GreetingSend
+from greetings.models import GreetingSend
 from greetings.schedule import clientmsgid
 from greetings.service import JOB_KIND, message_body
+from staff.models import Notification
 from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain, set_time
 
 pytestmark = pytest.mark.asyncio
@@ -22,9 +23,9 @@ async def _sends(services) -> list[GreetingSend]:
         return list((await session.scalars(select(GreetingSend).order_by(GreetingSend.send_at))).all())
 
 
-async def _notices(services) -> list[GreetingNotice]:
+async def _notices(services) -> list[Notification]:
     async with services.sessions() as session:
-        return list((await session.scalars(select(GreetingNotice).order_by(GreetingNotice.id))).all())
+        return list((await session.scalars(select(Notification).order_by(Notification.id))).all())
 
 
 async def test_two_schedulers_and_two_workers_send_once(make_greetings, fake_wechat, fake_clock) -> None:

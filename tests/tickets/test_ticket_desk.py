@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from staff.models import Notification
 from storage.models import Delivery, Follower
 from tests.conftest import TEST_TOKEN, SettableClock
 from tickets.answer_delivery import schedule_answer_delivery
-from tickets.models import StaffNotification, Ticket, TicketEvent, TicketMessage
+from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.reminders import recompute_due_times, sweep_reminders
 from wechat import inbound
 
@@ -232,7 +233,7 @@ async def test_reminder_then_escalation_once_each(user, desk_services, clock) ->
     assert await sweep_reminders(desk_services) == (0, 1)
     assert await sweep_reminders(desk_services) == (0, 0)
     async with desk_services.sessions() as session:
-        kinds = sorted((await session.scalars(select(StaffNotification.kind))).all())
+        kinds = sorted((await session.scalars(select(Notification.kind))).all())
     assert kinds == ["escalation", "reminder"]
 
 

@@ -1,0 +1,188 @@
+"""Telling staff: one path for every package (tickets, greetings) and what the console reads back.
+
+``StaffNotifier.tell`` writes the console notification and, when a staff template message is configured
+and the caller asks for it, records a template message to each addressed staff member who has a WeChat
+openid. The messages are stored deliveries (``delivery/``) with a key per person, so a retried sweep never
+sends one twice; the caller enqueues the returned ids after its commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from staff.errors import StaffActionError
+from staff.models import Notification, StaffUser
+from staff.roles import Actor
+
+
+class StoredDelivery(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+class DeliveryRecorder(Protocol):
+    """What the notifier needs of ``delivery.service.DeliveryService``: store a send before it leaves."""
+
+    async def add(
+        self,
+        session: AsyncSession,
+        *,
+        key: str,
+        openid: str,
+        payload: dict[str, Any],
+        purpose: str,
+        channel: str = ...,
+        ref: str | None = ...,
+    ) -> StoredDelivery: ...
+
+
+@dataclass(frozen=True)
+class WeChatPush:
+    """The template message that goes with a notification: ``key`` is the idempotency key's stem (the
+    username is appended), ``path`` the console page the message links to, ``data`` the template's fields
+    besides ``first`` (the notification's text)."""
+
+    key: str
+    purpose: str
+    path: str
+    ref: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class StaffNotifier:
+    def __init__(self, deliveries: DeliveryRecorder, *, template_id: str = "", console_url: str = "") -> None:
+        self.deliveries = deliveries
+        self.template_id = template_id  # empty: console notifications only
+        self.console_url = console_url.rstrip("/")
+
+    async def tell(
+        self,
+        session: AsyncSession,
+        *,
+        recipient: str,
+        kind: str,
+        text: str,
+        now: datetime,
+        key: str | None = None,
+        level: str = "info",
+        ticket_id: int | None = None,
+        campaign_id: int | None = None,
+        send_id: int | None = None,
+        push: WeChatPush | None = None,
+    ) -> list[int]:
+        """Write the notification (in the caller's transaction); returns delivery ids to enqueue after commit."""
+        session.add(
+            Notification(
+                key=key,
+                recipient=recipient,
+                kind=kind,
+                level=level,
+                ticket_id=ticket_id,
+                campaign_id=campaign_id,
+                send_id=send_id,
+                text=text,
+                created_at=now,
+            )
+        )
+        if push is None or not self.template_id:
+            return []
+        ids = []
+        for user in await addressed_staff(session, recipient):
+            if not user.wechat_openid:
+                continue
+            delivery = await self.deliveries.add(
+                session,
+                key=f"{push.key}:{user.username}",
+                openid=user.wechat_openid,
+                channel="template",
+                purpose=push.purpose,
+                ref=push.ref,
+                payload={
+                    "touser": user.wechat_openid,
+                    "template_id": self.template_id,
+                    "url": f"{self.console_url}{push.path}" if self.console_url else "",
+                    "data": {"first": {"value": text}, **push.data},
+                },
+            )
+            ids.append(delivery.id)
+        return ids
+
+
+async def addressed_staff(session: AsyncSession, recipient: str) -> Sequence[StaffUser]:
+    """``role:<role>``: every active account with at least that role; otherwise the account of that name."""
+    if recipient.startswith("role:"):
+        role = recipient.split(":", 1)[1]
+        active = (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)))).all()
+        return [user for user in active if user.can(role)]
+    return (await session.scalars(select(StaffUser).where(StaffUser.username == recipient))).all()
+
+
+# --- what the console reads ---------------------------------------------------------------------------
+
+
+def recipients_of(user: Actor) -> list[str]:
+    names = [user.username, "role:staff"]
+    if user.can("supervisor"):
+        names.append("role:supervisor")
+    if user.can("admin"):
+        names.append("role:admin")
+    return names
+
+
+async def list_notifications(
+    session: AsyncSession, user: Actor, *, unread_only: bool = False, limit: int = 100
+) -> list[Notification]:
+    query = select(Notification).where(Notification.recipient.in_(recipients_of(user)))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def unread_count(session: AsyncSession, user: Actor) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.recipient.in_(recipients_of(user)), Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+async def mark_notification_read(session: AsyncSession, user: Actor, notification_id: int, now: datetime) -> None:
+    note = await session.get(Notification, notification_id)
+    if note is None or note.recipient not in recipients_of(user):
+        raise StaffActionError("没有这条通知")
+    if note.read_at is None:
+        note.read_at = now
+    await session.flush()
+
+
+async def campaign_notifications(
+    session: AsyncSession, *, unread_only: bool = True, limit: int = 100
+) -> list[Notification]:
+    """The greetings page's list: notifications about any campaign, newest first."""
+    query = (
+        select(Notification)
+        .where(Notification.campaign_id.is_not(None))
+        .order_by(Notification.created_at.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list((await session.scalars(query)).all())
+
+
+async def mark_campaign_notification_read(session: AsyncSession, notification_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.campaign_id.is_not(None))
+        .values(read_at=now)
+    )
