@@ -70,9 +70,19 @@ def create_app(
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
+        # 200 while degraded: this process still answers WeChat (bot.outage); the body says what is out.
         svc: Services = app.state.services
-        await svc.redis.ping()
-        return JSONResponse({"ok": True, "kb_version": svc.knowledge.version})
+        health = svc.health
+        return JSONResponse(
+            {
+                "ok": True,
+                "degraded": health.redis_down or health.database_down,
+                "redis": "down" if health.redis_down else "up",
+                "database": "down" if health.database_down else "up",
+                "spooled": svc.spool.pending(),
+                "kb_version": svc.knowledge.version,
+            }
+        )
 
     if fake_app is not None:
         app.mount("/fake-wechat", fake_app)

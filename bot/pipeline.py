@@ -9,48 +9,43 @@ first (``ReplyRoute``), so a reply is never both returned and pushed, nor neithe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
 
 from wechatpy.messages import BaseMessage
 
-from bot.closing import Closing
 from bot.dedupe import DONE_PREFIX
-from bot.replies import text_reply_xml
+from bot.outage import answer_without_redis, deferred_writes, finish_without_storage
+from bot.records import build_closing
+from bot.reply_route import Outcome, ReplyRoute
 from bot.services import Services
 from faq.script import to_traditional
 from handlers import texts
 from handlers.context import HandlerContext, Reply
 from handlers.long_text import REPLY_LIMIT_BYTES, split_for_wechat
-from storage.activity import FOLLOWER_TTL_S, QUEUE_KEY, RECENT_KEEP, RECENT_PREFIX, RECENT_TTL_S, ActivityLog
+from handlers.outage import reply_without_storage
+from storage.activity import ActivityLog, FollowerState
+from storage.health import DatabaseUnavailable, is_database_outage, is_redis_outage
 
 log = logging.getLogger(__name__)
 
-Route = Literal["passive", "late"]
 _MORE_RESERVE = len(("\n" + texts.MORE_HINT).encode("utf-8"))
-
-
-class ReplyRoute:
-    """Decided once: the first caller of ``choose`` fixes the route for both sides."""
-
-    def __init__(self) -> None:
-        self.route: Route | None = None
-
-    def choose(self, route: Route) -> Route:
-        if self.route is None:
-            self.route = route
-        return self.route
-
-
-@dataclass
-class Outcome:
-    reply_xml: bytes  # passive reply, b"" for "success"
 
 
 async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
     """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``."""
+    if services.health.redis_down:
+        return (await answer_without_redis(services, message, key)).reply_xml
+    try:
+        return await _respond(services, message, key)
+    except Exception as exc:
+        if not is_redis_outage(exc):
+            raise
+        services.health.mark_down("redis", exc)
+        return (await answer_without_redis(services, message, key)).reply_xml
+
+
+async def _respond(services: Services, message: BaseMessage, key: str) -> bytes:
     budget = services.settings.passive_reply_budget_seconds
     dedupe = services.dedupe
     openid = str(message.source)
@@ -86,12 +81,21 @@ async def _handle(
     try:
         async with dedupe.lease(key):
             outcome, deliveries = await _run_handlers(services, message, key, route, prefetched)
-    except BaseException:
+    except Exception as exc:
+        if is_redis_outage(exc):
+            # Redis went away mid-message (nothing of it was closed there): finish it from the spool.
+            services.health.mark_down("redis", exc)
+            return await answer_without_redis(services, message, key, route)
         # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
-        await asyncio.shield(dedupe.release(key))
+        with contextlib.suppress(Exception):
+            await asyncio.shield(dedupe.release(key))
         raise
-    for delivery_id in deliveries:
-        await services.deliveries.enqueue(delivery_id)
+    try:
+        for delivery_id in deliveries:
+            await services.deliveries.enqueue(delivery_id)
+    except Exception as exc:  # the rows are stored as pending: the delivery sweeper enqueues them later
+        if not services.health.observe(exc):
+            raise
     return outcome
 
 
@@ -100,17 +104,33 @@ async def _run_handlers(
 ) -> tuple[Outcome, list[int]]:
     now = services.clock.now()
     openid = str(message.source)
-    follower = await services.activity.follower(openid, prefetched.get(ActivityLog.follower_key(openid)))
+    follower: FollowerState | None
+    cached = prefetched.get(ActivityLog.follower_key(openid))
+    try:
+        if cached is None and services.health.database_down:
+            raise DatabaseUnavailable("follower not cached")
+        follower = await services.activity.follower(openid, cached)
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        services.health.mark_down("database", exc)
+        follower = None  # unknown: answer with defaults, write nothing about the follower
     ctx = HandlerContext(
-        message=message, follower=follower, now=now, services=services, dedupe_key=key, prefetched=prefetched
+        message=message,
+        follower=follower or FollowerState(openid=openid),
+        now=now,
+        services=services,
+        dedupe_key=key,
+        prefetched=prefetched,
     )
+    deferred: list[str] = []
+    delivery_ids: list[int] = []
     try:
         reply = await services.dispatcher.dispatch(ctx) or Reply("")
         main, extra = await _finish_texts(ctx, reply)
         chosen = route.choose("passive")
         if main and chosen == "late":
             extra, main = [main, *extra], ""
-        delivery_ids: list[int] = []
         for index, text in enumerate(extra):
             delivery = await services.deliveries.add(
                 ctx.session,
@@ -122,53 +142,24 @@ async def _run_handlers(
             delivery_ids.append(delivery.id)
         if ctx._session is not None:
             await ctx._session.commit()
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        # The database is out: answer from the matcher and keep what needs the database for the worker.
+        services.health.mark_down("database", exc)
+        delivery_ids = []
+        reply, note = reply_without_storage(services.knowledge.matcher, message, ctx.follower, services.memory, now)
+        main, extra = finish_without_storage(reply, ctx.follower)
+        if route.choose("passive") == "late":
+            extra, main = ([main] if main else []) + extra, ""
+        deferred = deferred_writes(message, key, now, ctx.follower, note, extra)
     finally:
         if ctx._session is not None:
-            await ctx._session.close()
-    xml = text_reply_xml(openid, str(message.target), main, now.timestamp()) if main else ""
-    outcome = Outcome(xml.encode("utf-8"))
-    records = [_inbound_record(message, key, now)]
-    if main:
-        records.append(
-            {
-                "key": f"{key}:out",
-                "openid": openid,
-                "direction": "out",
-                "channel": "passive",
-                "msg_type": "text",
-                "content": main,
-                "meta": reply.meta or None,
-                "at": now.isoformat(),
-            }
-        )
-    unsubscribing = getattr(message, "event", None) == "unsubscribe"
-    serialized, follower_json = ActivityLog.records(records, follower, None if unsubscribing else now)
-    await services.closer.close(
-        Closing(
-            dedupe_key=services.dedupe.full_key(key),
-            done_value=DONE_PREFIX + outcome.reply_xml,
-            done_ttl_s=services.dedupe.done_ttl_s,
-            queue_key=QUEUE_KEY,
-            follower_key=ActivityLog.follower_key(openid),
-            follower_json=follower_json,
-            follower_ttl_s=FOLLOWER_TTL_S,
-            recent_key=RECENT_PREFIX + openid,
-            recent_text=(_user_text(message) or "")[:1000],
-            recent_keep=RECENT_KEEP,
-            recent_ttl_s=RECENT_TTL_S,
-            records=serialized,
-            delete_keys=ctx.delete_after,
-        )
-    )
-    return outcome, delivery_ids
-
-
-def _user_text(message: BaseMessage) -> str | None:
-    if message.type == "text":
-        return str(message.content or "") or None
-    if message.type == "voice":
-        return str(getattr(message, "recognition", "") or "") or None
-    return None
+            with contextlib.suppress(Exception):
+                await ctx._session.close()
+    closing = build_closing(services, message, key, now, follower, main, reply.meta, deferred, ctx.delete_after)
+    await services.closer.close(closing)
+    return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids
 
 
 async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:
@@ -186,25 +177,3 @@ async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[st
     for text in reply.extra:
         extra.extend(split_for_wechat(convert(text)))
     return main, extra
-
-
-def _inbound_record(message: BaseMessage, key: str, now: datetime) -> dict[str, object]:
-    data = message._data
-    msg_type = str(data.get("MsgType", "")).lower()
-    if msg_type == "event":
-        content = f"{data.get('Event', '')} {data.get('EventKey') or ''}".strip()
-    elif msg_type == "voice":
-        content = str(data.get("Recognition") or "")
-    else:
-        content = str(data.get("Content") or data.get("Url") or data.get("PicUrl") or data.get("Label") or "")
-    return {
-        "key": f"{key}:in",
-        "openid": str(message.source),
-        "direction": "in",
-        "channel": "webhook",
-        "msg_type": msg_type[:32],
-        "wechat_msg_id": str(data.get("MsgId") or "")[:64] or None,
-        "content": content,
-        "meta": {"dedupe": key},
-        "at": now.isoformat(),
-    }

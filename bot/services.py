@@ -12,15 +12,20 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.closing import MessageCloser
+from bot.closing import Closing, MessageCloser
 from bot.dedupe import Deduplicator
+from bot.deferred import drain_deferred
 from bot.knowledge import KnowledgeBase
+from bot.local_dedupe import LocalDedupe
 from bot.protocol import CallbackCodec
+from bot.spool import Spool
 from calendars.clock import Clock, SystemClock
 from config.settings import Settings
 from delivery.service import JOB_KIND as DELIVERY_JOB
@@ -30,11 +35,13 @@ from handlers.context import HandlerContext
 from handlers.conversation_state import ConversationState
 from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
+from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
 from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine
+from storage.health import DependencyHealth
 from storage.redis_client import create_redis, resolve_redis_url
 from wechat.api_client import WeChatApiClient
 
@@ -63,7 +70,12 @@ class Services:
     activity: ActivityLog
     closer: MessageCloser
     notifier: StaffNotifier
+    spool: Spool
     desk: HelpDesk = field(default_factory=NoDesk)
+    # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
+    health: DependencyHealth = field(default_factory=DependencyHealth)
+    local_dedupe: LocalDedupe = field(default_factory=LocalDedupe)
+    memory: OutageMemory = field(default_factory=OutageMemory)
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
     job_handlers: dict[str, JobHandler] = field(default_factory=dict)
     periodic: list[tuple[float, PeriodicTask]] = field(default_factory=list)
@@ -73,10 +85,12 @@ class Services:
     _worker: Worker | None = None
 
     def worker(self, **options: float | int) -> Worker:
-        return Worker(self.queue, self.job_handlers, **options)  # type: ignore[arg-type]
+        return Worker(self.queue, self.job_handlers, on_error=self.health.observe, **options)  # type: ignore[arg-type]
 
     async def start(self, *, run_jobs: bool) -> None:
         await self.knowledge.start()
+        self.health.start()
+        await self.replay_spool()  # what a process that died during a Redis outage left behind
         # Everything loaded so far (the matcher's index, dictionaries) lives as long as the process: keep
         # it out of the collector's scans, and collect young objects less often. At thousands of messages
         # a second the default thresholds run a collection every few requests, which shows in p99.
@@ -87,9 +101,23 @@ class Services:
             self._worker = self.worker()
             self._background.append(asyncio.create_task(self._worker.run_forever()))
             for interval, task in self.periodic:
-                self._background.append(asyncio.create_task(_every(interval, task)))
+                self._background.append(asyncio.create_task(_every(interval, task, self.health)))
+
+    async def replay_spool(self) -> int:
+        """Move what was spooled while Redis was out into Redis (each entry once)."""
+
+        async def apply(closing: dict[str, Any]) -> bool:
+            return await self.closer.close(Closing.from_json(closing))
+
+        try:
+            return await self.spool.replay(apply)
+        except Exception as exc:
+            if not self.health.observe(exc):
+                raise
+            return 0
 
     async def close(self) -> None:
+        await self.health.stop()
         if self._worker is not None:
             self._worker.stop()
         for task in self._background:
@@ -105,12 +133,14 @@ class Services:
         await self.engine.dispose()
 
 
-async def _every(seconds: float, task: PeriodicTask) -> None:
+async def _every(seconds: float, task: PeriodicTask, health: DependencyHealth) -> None:
     while True:
         try:
-            await task()
-        except Exception:
-            log.exception("periodic task %s failed", getattr(task, "__qualname__", task))
+            if not (health.redis_down or health.database_down):
+                await task()
+        except Exception as exc:
+            if not health.observe(exc):  # an outage is logged once, by the health monitor
+                log.exception("periodic task %s failed", getattr(task, "__qualname__", task))
         await asyncio.sleep(seconds)
 
 
@@ -159,13 +189,23 @@ def build_services(
             template_id=settings.wechat_staff_template_id,
             console_url=settings.public_base_url,
         ),
+        spool=Spool(settings.var_dir / "spool"),
     )
+    services.health.probes["redis"] = redis.ping
+    services.health.probes["database"] = lambda: _ping_database(engine)
+    services.health.on_up["redis"].append(services.replay_spool)
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))
     services.periodic.append((0.25, services.activity.flush))
+    services.periodic.append((1.0, lambda: drain_deferred(services)))
     for plugin in _plugins():
         plugin(services)
     return services
+
+
+async def _ping_database(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def _plugins() -> list[Callable[[Services], object]]:

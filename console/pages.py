@@ -69,6 +69,7 @@ async def _base_context(request: Request, db: Db, staff: StaffSession, active: s
         "unread": await notifications.unread_count(db, staff.user),
         "flash": DONE_MESSAGES.get(done or ""),
         "error": None,
+        "health": services.health,  # the banner on every page while Redis or the database is out
     }
 
 

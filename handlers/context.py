@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from wechatpy.messages import BaseMessage
 
+from storage.health import DatabaseUnavailable
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +49,8 @@ class HandlerContext:
     def session(self) -> AsyncSession:
         """The request's unit of work, opened on first use: most messages never touch the database."""
         if self._session is None:
+            if self.services.health.database_down:  # fail fast: the caller answers without the database
+                raise DatabaseUnavailable("the database is out")
             self._session = self.services.sessions()
         return self._session
 

@@ -30,6 +30,10 @@ class HelpDesk(Protocol):
 
     async def status(self, ctx: HandlerContext) -> Reply: ...
 
+    async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
+        """A hand-over kept while storage was out: join the user's ticket or open one; once per message."""
+        ...
+
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         """Staff answers that could not be pushed (48-hour window closed), delivered now the user wrote."""
         ...
@@ -49,6 +53,9 @@ class NoDesk:
 
     async def status(self, ctx: HandlerContext) -> Reply:
         return Reply("目前没有进行中的留言。")
+
+    async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
+        return Reply(texts.FALLBACK_NO_DESK)
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         return []

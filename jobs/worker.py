@@ -39,6 +39,7 @@ class Worker:
         lease_seconds: float = 30.0,
         max_attempts: int = 8,
         poll_seconds: float = 0.2,
+        on_error: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -46,6 +47,8 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
+        # Returns True for an error it has reported itself (an outage, logged once per change).
+        self.on_error = on_error or (lambda exc: False)
         self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
@@ -60,9 +63,11 @@ class Worker:
         while not self._stopping.is_set():
             try:
                 ran = await self.run_once()
-            except Exception:
-                log.exception("job worker loop error")
+            except Exception as exc:
+                if not self.on_error(exc):
+                    log.exception("job worker loop error")
                 ran = 0
+                await asyncio.sleep(self.poll_seconds * 5)
             if not ran:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)

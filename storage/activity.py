@@ -82,6 +82,13 @@ class FollowerState:
         )
 
 
+async def stored_follower(sessions: async_sessionmaker[AsyncSession], openid: str) -> FollowerState:
+    """The database's copy of a follower's state (defaults for one never stored)."""
+    async with sessions() as session:
+        row = await session.get(Follower, openid)
+    return FollowerState.from_row(row) if row is not None else FollowerState(openid=openid)
+
+
 class ActivityLog:
     def __init__(self, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.redis = redis
@@ -110,11 +117,15 @@ class ActivityLog:
 
     @staticmethod
     def records(
-        messages: list[dict[str, Any]], follower: FollowerState, interacted_at: datetime | None
+        messages: list[dict[str, Any]], follower: FollowerState | None, interacted_at: datetime | None
     ) -> tuple[list[str], str]:
-        """Serialised queue records for one handled message, and the follower's state JSON."""
-        follower_json = follower.to_json()
+        """Serialised queue records for one handled message, and the follower's state JSON. ``follower`` is
+        None when its state could not be read (an outage): then nothing about the follower is written, rather
+        than defaults over what is stored."""
         records = [json.dumps({"t": "msg", **message}, ensure_ascii=False, default=str) for message in messages]
+        if follower is None:
+            return records, ""
+        follower_json = follower.to_json()
         records.append(
             '{"t": "follower", "state": '
             + follower_json

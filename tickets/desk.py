@@ -102,6 +102,17 @@ class TicketDesk:
             return await self._open(ctx, question, related=())
         return await self._open(ctx, text, related=related)
 
+    async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
+        """A hand-over kept while storage was out (``bot.deferred``): the user was told it was recorded, so it
+        joins their ticket or opens one, whatever the reason; a second copy of the item finds the first."""
+        existing = await _ticket_by_source(ctx.session, ctx.dedupe_key)
+        if existing is not None:
+            return self._created_reply(existing, ctx.now)
+        joined = await self.follow_up(ctx, text)
+        if joined is not None:
+            return joined
+        return await self._open(ctx, text, related=related)
+
     async def _rebuild_users(self, openid: str) -> bool:
         redis = self.services.redis
         async with self.services.sessions() as session:

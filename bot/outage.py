@@ -1,0 +1,108 @@
+"""Answering through an outage: the message is handled without Redis (in-process dedupe, the local spool) or
+without the database (hand-overs and late replies queued in Redis), and the webhook still answers 200.
+
+Either way the reply comes from ``handlers.outage`` (the in-process matcher), and what must be written is
+kept as a ``Closing`` whose deferred writes the worker makes once the database is back (``bot.deferred``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from wechatpy.messages import BaseMessage
+
+from bot.dedupe import DONE_PREFIX
+from bot.records import build_closing
+from bot.reply_route import Outcome, ReplyRoute
+from faq.script import to_traditional
+from handlers.context import Reply
+from handlers.long_text import split_for_wechat
+from handlers.outage import HandoverNote, reply_without_storage
+from storage.activity import FollowerState, stored_follower
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def answer_without_redis(
+    services: Services, message: BaseMessage, key: str, route: ReplyRoute | None = None
+) -> Outcome:
+    """Handle ``message`` with Redis out: deduped in this process, its writes spooled to disk (fsynced)
+    before the reply goes back, replayed into Redis once it answers again."""
+    owner, earlier = services.local_dedupe.claim(key)
+    if not owner:
+        return Outcome(earlier or b"")
+    try:
+        now = services.clock.now()
+        openid = str(message.source)
+        follower = None if services.health.database_down else await _stored_follower(services, openid)
+        state = follower or FollowerState(openid=openid)
+        reply, note = reply_without_storage(services.knowledge.matcher, message, state, services.memory, now)
+        main, extra = finish_without_storage(reply, state)
+        if route is not None and route.choose("passive") == "late":
+            extra, main = ([main] if main else []) + extra, ""
+        deferred = deferred_writes(message, key, now, state, note, extra)
+        closing = build_closing(services, message, key, now, follower, main, reply.meta, deferred)
+        await services.spool.append(closing.to_json())
+    except BaseException:
+        services.local_dedupe.release(key)
+        raise
+    outcome = Outcome(closing.done_value[len(DONE_PREFIX) :])
+    services.local_dedupe.finish(key, outcome.reply_xml)
+    return outcome
+
+
+async def _stored_follower(services: Services, openid: str) -> FollowerState | None:
+    """The database's copy (Redis holds the cached one); None if the database fails too."""
+    try:
+        return await stored_follower(services.sessions, openid)
+    except Exception as exc:
+        if not services.health.observe(exc):
+            raise
+        return None
+
+
+def finish_without_storage(reply: Reply, follower: FollowerState) -> tuple[str, list[str]]:
+    """The user's script and WeChat's size limit; without Redis there is no “更多”, so a long answer's
+    remainder follows as customer-service messages."""
+    convert = to_traditional if follower.script == "hant" else (lambda text: text)
+    chunks = split_for_wechat(convert(reply.text)) if reply.text else [""]
+    extra = chunks[1:]
+    for text in reply.extra:
+        extra.extend(split_for_wechat(convert(text)))
+    return chunks[0], extra
+
+
+def deferred_writes(
+    message: BaseMessage,
+    key: str,
+    now: datetime,
+    follower: FollowerState,
+    note: HandoverNote | None,
+    extra: list[str],
+) -> list[str]:
+    """JSON items the worker writes once the database answers: the hand-over, and texts to push."""
+    items: list[dict[str, object]] = []
+    openid = str(message.source)
+    if note is not None:
+        items.append(
+            {
+                "kind": "handover",
+                "key": key,
+                "openid": openid,
+                "text": note.text,
+                "reason": note.reason,
+                "related": list(note.related[:3]),
+                "script": follower.script,
+                "at": now.isoformat(),
+                "message": message._data,
+            }
+        )
+    if extra:
+        items.append({"kind": "reply", "key": key, "openid": openid, "texts": extra, "at": now.isoformat()})
+    return [json.dumps(item, ensure_ascii=False, default=str) for item in items]

@@ -1,0 +1,74 @@
+"""Real faults for the outage tests: a redis-server the test starts and stops, and a port nothing answers on.
+
+Ports come from a small range (``QIAOBOT_TEST_FAULT_PORTS``, default 6390-6399), the first one free, so two
+test runs on one machine do not share a server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+_RANGE = os.environ.get("QIAOBOT_TEST_FAULT_PORTS", "6390-6399")
+
+
+def free_port() -> int:
+    first, last = (int(part) for part in _RANGE.split("-"))
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_RANGE}")
+
+
+class RedisServer:
+    """A redis-server of the test's own, without persistence: stopping it is a real Redis outage."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on {self.port} did not start in 10 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def closed_port() -> int:
+    """A port nothing listens on (a stopped database server)."""
+    return free_port()

@@ -1,0 +1,84 @@
+"""The database unreachable (a PostgreSQL URL on a port nothing listens on): the webhook still answers every
+message with a 200, FAQ questions from the matcher, and keeps hand-overs in Redis; a worker connected to the
+database writes them as tickets, and the message log, once it can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.closing import DEFERRED_KEY
+from bot.deferred import drain_deferred
+from storage.models import Delivery, MessageLog
+from tests.conftest import TEST_TOKEN
+from tests.outage.faults import closed_port
+from tickets.models import Ticket, TicketMessage
+from wechat import inbound
+
+pytestmark = pytest.mark.asyncio
+
+UNANSWERABLE = "想给家乡小学捐一批图书，找谁联系"
+
+
+async def _post(http: httpx.AsyncClient, xml: str) -> httpx.Response:
+    query, body = inbound.sign_post(xml, "plain", TEST_TOKEN)
+    return await http.post("/wechat", params=query, content=body)
+
+
+def _content(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    reply = inbound.decode_reply(response.content, "plain", TEST_TOKEN)
+    assert reply is not None, response.text
+    return str(reply["Content"])
+
+
+async def test_database_outage_answers_and_queues_handovers_for_the_worker(make_services, caplog) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+    from faq.kb import load_kb
+
+    caplog.set_level(logging.INFO)
+    unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/qiaobot"
+    web = await make_services(database_url=unreachable)
+    web.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+    app = create_app(services=web, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        questions = [inbound.text_message(f"o_db_{i}", "在国外护照丢了怎么办") for i in range(10)]
+        answers = await asyncio.gather(*(_post(http, xml) for xml in questions))
+        assert all("报案" in _content(r) for r in answers)
+        assert "已记录" in _content(await _post(http, inbound.text_message("o_db_other", UNANSWERABLE)))
+        assert "请直接描述" in _content(await _post(http, inbound.text_message("o_db_human", "人工")))
+        question = "我父亲的侨房在老家被占用了，怎么办"
+        assert "已记录" in _content(await _post(http, inbound.text_message("o_db_human", question)))
+        assert "请直接描述" in _content(await _post(http, inbound.click_event("o_db_click", "HUMAN")))
+        redelivered = inbound.text_message("o_db_other", UNANSWERABLE, msg_id=88001)
+        first = _content(await _post(http, redelivered))
+        assert _content(await _post(http, redelivered)) == first  # handled once: one hand-over for it
+    downs = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(downs) == 1, [r.getMessage() for r in downs]
+    assert await web.redis.llen(DEFERRED_KEY) == 3
+
+    # The worker, connected to the database (back, or never lost from its side), writes what was kept.
+    worker = await make_services()
+    assert await drain_deferred(worker) == 3
+    assert await drain_deferred(worker) == 0
+    await worker.activity.flush()
+    async with worker.sessions() as session:
+        tickets = {t.openid: t for t in (await session.scalars(select(Ticket))).all()}
+        logged = await session.scalar(select(func.count()).select_from(MessageLog).where(MessageLog.direction == "in"))
+        pushes = (await session.scalars(select(Delivery).where(Delivery.purpose == "deferred_handover"))).all()
+    assert set(tickets) == {"o_db_other", "o_db_human"}
+    assert tickets["o_db_human"].question == question
+    other = tickets["o_db_other"]
+    assert other.question == UNANSWERABLE
+    async with worker.sessions() as session:  # the user's second message joined the ticket the first opened
+        joined = await session.scalar(
+            select(func.count()).select_from(TicketMessage).where(TicketMessage.ticket_id == other.id)
+        )
+    assert joined == 1
+    assert len(pushes) == 3 and all(p.payload["text"]["content"] for p in pushes)
+    assert logged == 10 + 1 + 2 + 1 + 1  # every message once (the redelivery not again)
