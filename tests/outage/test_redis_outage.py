@@ -41,9 +41,8 @@ def redis_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def service(make_services, redis_server):  # type: ignore[no-untyped-def]
     from bot.app import create_app
-    from faq.kb import load_kb
-
     from console.accounts import create_staff
+    from faq.kb import load_kb
 
     services = await make_services(redis_url=redis_server.url)
     await services.start(run_jobs=False)
