@@ -31,7 +31,7 @@ async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
         }
         for name, state in services.health.snapshot().items()
     ]
-    counts = {"deferred": None, "failed": None}
+    counts: dict[str, int | None] = {"deferred": None, "failed": None}
     if not services.health.redis_down:
         try:
             counts.update(await pending_counts(services))

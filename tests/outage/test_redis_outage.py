@@ -41,8 +41,8 @@ def redis_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 async def service(make_services, redis_server):  # type: ignore[no-untyped-def]
     from bot.app import create_app
-    from console.accounts import create_staff
     from faq.kb import load_kb
+    from staff.accounts import create_staff
 
     services = await make_services(redis_url=redis_server.url)
     await services.start(run_jobs=False)
