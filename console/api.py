@@ -48,9 +48,16 @@ from console.sessions import (
     open_session,
     set_session_cookie,
 )
+from delivery.admin import confirm_delivery, problem_deliveries, requeue_delivery, retry_delivery
 from staff import accounts, notifications
-from tickets import staff_actions as actions
+from staff.errors import StaffActionError
+from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.detail import ticket_detail
+from tickets.errors import AnswerConflict
 from tickets.models import Ticket
+from tickets.queue import MAX_PER_PAGE, QueueFilter, list_queue
+from tickets.stats import StatGroup, ticket_stats
+from tickets.to_faq import answer_to_faq
 
 router = APIRouter(prefix="/api", tags=["console"])
 
@@ -63,8 +70,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 WRITE_ERRORS = {**ERRORS, 409: {"model": ConflictOut, "description": "The ticket changed since it was read"}}
 
 
-def _error(exc: actions.StaffActionError) -> JSONResponse:
-    if isinstance(exc, actions.AnswerConflict):
+def _error(exc: StaffActionError) -> JSONResponse:
+    if isinstance(exc, AnswerConflict):
         body = ConflictOut(
             detail=exc.message,
             number=exc.number,
@@ -139,10 +146,10 @@ async def api_queue(
     assignee: Annotated[str | None, Query(description='A username, or "-" for unassigned')] = None,
     overdue: bool = False,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=actions.MAX_PER_PAGE)] = 50,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> QueueOut:
     """The queue, earliest due first; ``overdue`` and ``due_soon`` flag open tickets."""
-    filters = actions.QueueFilter(
+    filters = QueueFilter(
         state=None if state == "all" else state,
         category=category,
         assignee=assignee,
@@ -150,7 +157,7 @@ async def api_queue(
         page=page,
         per_page=per_page,
     )
-    result = await actions.list_queue(db, filters, services_of(request).clock.now())
+    result = await list_queue(db, filters, services_of(request).clock.now())
     return QueueOut(
         items=[QueueItemOut.model_validate(item, from_attributes=True) for item in result.items],
         total=result.total,
@@ -165,8 +172,8 @@ async def api_queue(
 @router.get("/tickets/{number}", response_model=TicketDetailOut, responses=ERRORS)
 async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> Response | TicketDetailOut:
     try:
-        d = await actions.ticket_detail(services_of(request), db, number)
-    except actions.StaffActionError as exc:
+        d = await ticket_detail(services_of(request), db, number)
+    except StaffActionError as exc:
         return _error(exc)
 
     def messages(items: list[Any]) -> list[MessageOut]:
@@ -194,20 +201,20 @@ async def api_answer(request: Request, db: Db, staff: ApiWrite, number: str, bod
     changed since (someone else answered), the answer is refused with 409 and the current answer."""
     services = services_of(request)
     try:
-        outcome = await actions.answer_ticket(services, db, number, staff.user, body.answer, body.version)
-    except actions.StaffActionError as exc:
+        outcome = await answer_ticket(services, db, number, staff.user, body.answer, body.version)
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     ticket = _ticket_out(outcome.ticket)
-    await actions.commit_and_enqueue(services, db, outcome.delivery_ids)
+    await commit_and_enqueue(services, db, outcome.delivery_ids)
     return AnswerOut(ticket=ticket, deliveries=outcome.delivery_ids)
 
 
 @router.post("/tickets/{number}/notes", response_model=MessageOut, responses=ERRORS)
 async def api_note(request: Request, db: Db, staff: ApiWrite, number: str, body: NoteIn) -> Response | MessageOut:
     try:
-        note = await actions.add_note(db, number, staff.user, body.body, services_of(request).clock.now())
-    except actions.StaffActionError as exc:
+        note = await add_note(db, number, staff.user, body.body, services_of(request).clock.now())
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     out = MessageOut.model_validate(note, from_attributes=True)
@@ -218,7 +225,7 @@ async def api_note(request: Request, db: Db, staff: ApiWrite, number: str, body:
 async def _ticket_change(db: Db, change: Any) -> Response | TicketOut:
     try:
         ticket = await change()
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     out = _ticket_out(ticket)
@@ -230,19 +237,19 @@ async def _ticket_change(db: Db, change: Any) -> Response | TicketOut:
 async def api_assign(request: Request, db: Db, staff: ApiWrite, number: str, body: AssignIn) -> Response | TicketOut:
     """Staff may take a ticket or give it up; supervisors may assign anyone."""
     now = services_of(request).clock.now()
-    return await _ticket_change(db, lambda: actions.assign_ticket(db, number, staff.user, body.assignee, now))
+    return await _ticket_change(db, lambda: assign_ticket(db, number, staff.user, body.assignee, now))
 
 
 @router.post("/tickets/{number}/close", response_model=TicketOut, responses=WRITE_ERRORS)
 async def api_close(request: Request, db: Db, staff: ApiWrite, number: str) -> Response | TicketOut:
     now = services_of(request).clock.now()
-    return await _ticket_change(db, lambda: actions.close_ticket(db, number, staff.user, now))
+    return await _ticket_change(db, lambda: close_ticket(db, number, staff.user, now))
 
 
 @router.post("/tickets/{number}/reopen", response_model=TicketOut, responses=WRITE_ERRORS)
 async def api_reopen(request: Request, db: Db, staff: ApiWrite, number: str) -> Response | TicketOut:
     now = services_of(request).clock.now()
-    return await _ticket_change(db, lambda: actions.reopen_ticket(db, number, staff.user, now))
+    return await _ticket_change(db, lambda: reopen_ticket(db, number, staff.user, now))
 
 
 @router.post("/tickets/{number}/faq", response_model=FaqOut, responses=ERRORS)
@@ -250,7 +257,7 @@ async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: 
     """Supervisors: turn the ticket's answer into a new FAQ entry, or add its question as a 相似问."""
     services = services_of(request)
     try:
-        faq_id = await actions.answer_to_faq(
+        faq_id = await answer_to_faq(
             services,
             db,
             number,
@@ -261,7 +268,7 @@ async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: 
             answer=body.answer,
             category=body.category,
         )
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     await db.commit()
@@ -272,7 +279,7 @@ async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: 
 # --- statistics, notifications, deliveries ------------------------------------------------------------
 
 
-def _group_out(group: actions.StatGroup) -> StatGroupOut:
+def _group_out(group: StatGroup) -> StatGroupOut:
     return StatGroupOut(
         label=group.label,
         tickets=group.tickets,
@@ -292,7 +299,7 @@ async def api_stats(
 ) -> StatsOut:
     """按时答复率, median time to answer, open and overdue counts; by week (Monday start) and by category."""
     services = services_of(request)
-    stats = await actions.ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
+    stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
     return StatsOut(
         since=stats.since,
         weeks=weeks,
@@ -314,7 +321,7 @@ async def api_notifications(db: Db, staff: ApiStaff, unread: bool = False) -> li
 async def api_notification_read(request: Request, db: Db, staff: ApiWrite, notification_id: int) -> Response | OkOut:
     try:
         await notifications.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         return _error(exc)
     await db.commit()
     return OkOut()
@@ -324,15 +331,16 @@ async def api_notification_read(request: Request, db: Db, staff: ApiWrite, notif
 async def api_problem_deliveries(db: Db, staff: ApiStaff) -> list[DeliveryOut]:
     """Failed deliveries, and uncertain ones (WeChat may or may not have delivered them: a worker stopped
     mid-send or the API did not answer in time); a person confirms them or decides on a resend."""
-    return [DeliveryOut.model_validate(x, from_attributes=True) for x in await actions.problem_deliveries(db)]
+    return [DeliveryOut.model_validate(x, from_attributes=True) for x in await problem_deliveries(db)]
 
 
 @router.post("/deliveries/{delivery_id}/confirm", response_model=OkOut, responses=ERRORS)
 async def api_confirm_delivery(request: Request, db: Db, staff: ApiWrite, delivery_id: int) -> Response | OkOut:
     """Record an uncertain delivery as received (staff checked with the user); nothing is sent."""
+    services = services_of(request)
     try:
-        await actions.confirm_delivery(services_of(request), db, staff.user, delivery_id)
-    except actions.StaffActionError as exc:
+        await confirm_delivery(services.deliveries, db, staff.user, delivery_id, services.clock.now())
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     await db.commit()
@@ -344,10 +352,10 @@ async def api_retry_delivery(request: Request, db: Db, staff: ApiWrite, delivery
     """Supervisors: send a failed or uncertain delivery again."""
     services = services_of(request)
     try:
-        await actions.retry_delivery(services, db, staff.user, delivery_id)
-    except actions.StaffActionError as exc:
+        await retry_delivery(services.deliveries, db, staff.user, delivery_id, services.clock.now())
+    except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     await db.commit()
-    await actions.requeue_delivery(services, delivery_id)
+    await requeue_delivery(services.deliveries, services.queue, delivery_id)
     return OkOut()

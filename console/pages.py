@@ -25,9 +25,24 @@ from console.sessions import (
     set_session_cookie,
     uses_https,
 )
+from delivery.admin import (
+    confirm_delivery,
+    failed_jobs,
+    problem_deliveries,
+    requeue_delivery,
+    retry_delivery,
+    retry_job,
+)
 from staff import accounts, notifications
-from tickets import staff_actions as actions
+from staff.accounts import active_staff
+from staff.errors import StaffActionError
+from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.detail import ticket_detail
+from tickets.errors import AnswerConflict
 from tickets.models import Ticket
+from tickets.queue import QueueFilter, list_queue, ticket_categories
+from tickets.stats import ticket_stats
+from tickets.to_faq import answer_to_faq
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -73,7 +88,7 @@ async def _base_context(request: Request, db: Db, staff: StaffSession, active: s
     }
 
 
-def _error_page(context: dict[str, Any], error: actions.StaffActionError, back: str) -> Response:
+def _error_page(context: dict[str, Any], error: StaffActionError, back: str) -> Response:
     return render_html("error.html", {**context, "message": error.message, "back": back}, status_code=error.status)
 
 
@@ -189,14 +204,14 @@ async def queue_page(
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     services = services_of(request)
-    filters = actions.QueueFilter(
+    filters = QueueFilter(
         state=None if state == "all" else state,
         category=category or None,
         assignee=assignee or None,
         overdue_only=overdue == "1",
         page=page,
     ).normalized()
-    result = await actions.list_queue(db, filters, services.clock.now())
+    result = await list_queue(db, filters, services.clock.now())
     query = {"state": state, "category": category, "assignee": assignee, "overdue": overdue}
 
     def page_url(number: int) -> str:
@@ -209,8 +224,8 @@ async def queue_page(
             **context,
             "page": result,
             "f": filters,
-            "categories": await actions.ticket_categories(db),
-            "staff": await actions.active_staff(db),
+            "categories": await ticket_categories(db),
+            "staff": await active_staff(db),
             "page_url": page_url,
         },
     )
@@ -226,15 +241,15 @@ async def _ticket_page(
     number: str,
     *,
     draft: str | None = None,
-    conflict: actions.AnswerConflict | None = None,
+    conflict: AnswerConflict | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
     context = await _base_context(request, db, staff, "queue")
     try:
-        detail = await actions.ticket_detail(services, db, number)
-    except actions.StaffActionError as exc:
+        detail = await ticket_detail(services, db, number)
+    except StaffActionError as exc:
         return _error_page(context, exc, "/console/tickets")
     kb_entries = []
     if staff.user.can("supervisor") and detail.ticket.answer:
@@ -251,7 +266,7 @@ async def _ticket_page(
             "d": detail,
             "draft": draft,
             "conflict": conflict,
-            "staff": await actions.active_staff(db),
+            "staff": await active_staff(db),
             "kb_entries": kb_entries,
         },
         status_code=status_code,
@@ -274,14 +289,14 @@ async def answer_form(
 ) -> Response:
     services = services_of(request)
     try:
-        outcome = await actions.answer_ticket(services, db, number, staff.user, answer, version)
-    except actions.AnswerConflict as conflict:
+        outcome = await answer_ticket(services, db, number, staff.user, answer, version)
+    except AnswerConflict as conflict:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status)
-    await actions.commit_and_enqueue(services, db, outcome.delivery_ids)
+    await commit_and_enqueue(services, db, outcome.delivery_ids)
     return _redirect(f"/console/tickets/{number}?done=answered")
 
 
@@ -290,7 +305,7 @@ async def _simple_action(
 ) -> Response:
     try:
         await action()
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
     await db.commit()
@@ -303,7 +318,7 @@ async def note_form(
 ) -> Response:
     now = services_of(request).clock.now()
     return await _simple_action(
-        request, db, staff, number, "note", lambda: actions.add_note(db, number, staff.user, body, now)
+        request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now)
     )
 
 
@@ -322,7 +337,7 @@ async def assign_form(
         staff,
         number,
         "assigned",
-        lambda: actions.assign_ticket(db, number, staff.user, assignee or None, now),
+        lambda: assign_ticket(db, number, staff.user, assignee or None, now),
     )
 
 
@@ -330,7 +345,7 @@ async def assign_form(
 async def close_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
     now = services_of(request).clock.now()
     return await _simple_action(
-        request, db, staff, number, "closed", lambda: actions.close_ticket(db, number, staff.user, now)
+        request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now)
     )
 
 
@@ -338,7 +353,7 @@ async def close_form(request: Request, db: Db, staff: PageWrite, number: str) ->
 async def reopen_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
     now = services_of(request).clock.now()
     return await _simple_action(
-        request, db, staff, number, "reopened", lambda: actions.reopen_ticket(db, number, staff.user, now)
+        request, db, staff, number, "reopened", lambda: reopen_ticket(db, number, staff.user, now)
     )
 
 
@@ -361,7 +376,7 @@ async def faq_form(
         staff,
         number,
         "faq",
-        lambda: actions.answer_to_faq(
+        lambda: answer_to_faq(
             services,
             db,
             number,
@@ -386,7 +401,7 @@ async def stats_page(
     request: Request, db: Db, staff: PageStaff, weeks: Annotated[int, Query(ge=1, le=104)] = 12
 ) -> Response:
     services = services_of(request)
-    stats = await actions.ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
+    stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
     labels = [g.label for g in stats.by_week]
     context = await _base_context(request, db, staff, "stats")
     return render_html(
@@ -428,7 +443,7 @@ async def notifications_page(request: Request, db: Db, staff: PageStaff) -> Resp
 async def notification_read(request: Request, db: Db, staff: PageWrite, notification_id: int) -> Response:
     try:
         await notifications.mark_notification_read(db, staff.user, notification_id, services_of(request).clock.now())
-    except actions.StaffActionError as exc:
+    except StaffActionError as exc:
         raise HTTPException(exc.status, exc.message) from None
     await db.commit()
     return _redirect("/console/notifications?done=read")
@@ -442,8 +457,8 @@ async def deliveries_page(request: Request, db: Db, staff: PageStaff) -> Respons
         "deliveries.html",
         {
             **context,
-            "deliveries": await actions.problem_deliveries(db),
-            "jobs": await actions.failed_jobs(services),
+            "deliveries": await problem_deliveries(db),
+            "jobs": await failed_jobs(services.queue),
         },
     )
 
@@ -452,20 +467,21 @@ async def deliveries_page(request: Request, db: Db, staff: PageStaff) -> Respons
 async def delivery_retry(request: Request, db: Db, staff: PageWrite, delivery_id: int) -> Response:
     services = services_of(request)
     try:
-        await actions.retry_delivery(services, db, staff.user, delivery_id)
-    except actions.StaffActionError as exc:
+        await retry_delivery(services.deliveries, db, staff.user, delivery_id, services.clock.now())
+    except StaffActionError as exc:
         await db.rollback()
         return _error_page(await _base_context(request, db, staff, "deliveries"), exc, "/console/deliveries")
     await db.commit()
-    await actions.requeue_delivery(services, delivery_id)
+    await requeue_delivery(services.deliveries, services.queue, delivery_id)
     return _redirect("/console/deliveries?done=retried")
 
 
 @router.post("/deliveries/{delivery_id}/confirm")
 async def delivery_confirm(request: Request, db: Db, staff: PageWrite, delivery_id: int) -> Response:
+    services = services_of(request)
     try:
-        await actions.confirm_delivery(services_of(request), db, staff.user, delivery_id)
-    except actions.StaffActionError as exc:
+        await confirm_delivery(services.deliveries, db, staff.user, delivery_id, services.clock.now())
+    except StaffActionError as exc:
         await db.rollback()
         return _error_page(await _base_context(request, db, staff, "deliveries"), exc, "/console/deliveries")
     await db.commit()
@@ -477,8 +493,8 @@ async def job_retry(
     request: Request, db: Db, staff: PageWrite, job_id: Annotated[str, Form(max_length=200)]
 ) -> Response:
     try:
-        await actions.retry_job(services_of(request), staff.user, job_id)
-    except actions.StaffActionError as exc:
+        await retry_job(services_of(request).queue, staff.user, job_id)
+    except StaffActionError as exc:
         return _error_page(await _base_context(request, db, staff, "deliveries"), exc, "/console/deliveries")
     return _redirect("/console/deliveries?done=retried")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ MAX_ATTEMPTS = 8  # then the delivery is failed and shown to staff (the worker g
 # A failed send that is the user's doing (window closed, unfollowed) is handed to whoever owns the purpose.
 # It returns ids of deliveries it added (a fallback), which are enqueued after the commit.
 PermanentFailureHook = Callable[[AsyncSession, Delivery, WeChatApiError], Awaitable[list[int]]]
+# A person retried or confirmed a delivery (``delivery.admin``): (session, delivery, username, action, detail, at).
+StaffActionHook = Callable[[AsyncSession, Delivery, str, str, dict[str, Any], datetime], Awaitable[None]]
 
 
 class DeliveryService:
@@ -44,6 +46,7 @@ class DeliveryService:
         self.clock = clock
         self.on_permanent_failure: dict[str, PermanentFailureHook] = {}
         self.on_sent: list[Callable[[AsyncSession, Delivery], Awaitable[None]]] = []
+        self.on_staff_action: list[StaffActionHook] = []
 
     async def add(
         self,
@@ -119,6 +122,19 @@ class DeliveryService:
             delivery = await session.get(Delivery, delivery_id)
             assert delivery is not None
             await self._record_sent(session, delivery)
+
+    async def staff_acted(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        username: str,
+        action: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        """Tell whoever owns the delivery's subject (a ticket) that a person acted on it, in this transaction."""
+        for hook in self.on_staff_action:
+            await hook(session, delivery, username, action, detail, at)
 
     async def confirm_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str) -> None:
         """A person checked that an uncertain delivery did reach the user: record it as sent (in the

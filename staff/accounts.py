@@ -98,3 +98,9 @@ async def authenticate(session: AsyncSession, username: str, password: str, now:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return LoginResult("ok", user=user)
+
+
+async def active_staff(session: AsyncSession) -> list[StaffUser]:
+    return list(
+        (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username))).all()
+    )

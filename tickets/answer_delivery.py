@@ -11,6 +11,7 @@ worker restart never sends it twice.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -135,6 +136,16 @@ async def _tell_staff(services: Services, session: AsyncSession, ticket: Ticket,
         now=services.clock.now(),
         ticket_id=ticket.id,
     )
+
+
+async def on_delivery_staff_action(
+    session: AsyncSession, delivery: Delivery, username: str, action: str, detail: dict[str, Any], at: datetime
+) -> None:
+    """A person retried or confirmed one of a ticket's deliveries: the ticket's audit trail says so."""
+    if delivery.ref:
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        if ticket is not None:
+            session.add(TicketEvent(ticket_id=ticket.id, actor=username, action=action, detail=detail, at=at))
 
 
 async def on_delivery_sent(session: AsyncSession, delivery: Delivery) -> None:

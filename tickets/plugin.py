@@ -26,5 +26,6 @@ def install(services: Services) -> None:
 
     deliveries.on_permanent_failure["ticket_answer"] = on_answer_failed
     deliveries.on_sent.append(answer_delivery.on_delivery_sent)
+    deliveries.on_staff_action.append(answer_delivery.on_delivery_staff_action)
     services.periodic.append((60.0, lambda: sweep_reminders(services)))
     services.periodic.append((300.0, lambda: follow_calendar_changes(services)))

@@ -10,13 +10,29 @@ import pytest
 from sqlalchemy import select
 
 from console.sessions import StaffIdentity
+from delivery.admin import problem_deliveries, requeue_delivery, retry_delivery
 from faq.kb import FaqEntry
 from staff import notifications
+from staff.errors import NotAllowed, StaffActionError
 from staff.models import Notification
 from storage.faq_store import load_entries_async
 from storage.models import Delivery, Follower
-from tickets import staff_actions as actions
+from tickets.actions import (
+    _flush_or_conflict,
+    add_note,
+    answer_ticket,
+    assign_ticket,
+    check_answer_text,
+    close_ticket,
+    commit_and_enqueue,
+    reopen_ticket,
+)
+from tickets.detail import ReplyWindow, get_ticket, reply_window
+from tickets.errors import AnswerConflict
 from tickets.models import TicketEvent
+from tickets.queue import UNASSIGNED, QueueFilter, due_flags, list_queue, ticket_categories
+from tickets.stats import StatRow, compute_stats, ticket_stats
+from tickets.to_faq import add_to_kb, answer_to_faq
 
 ALICE = StaffIdentity(1, "alice", "Alice", "staff")
 BOB = StaffIdentity(2, "bob", "Bob", "staff")
@@ -29,10 +45,10 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 def test_due_flags() -> None:
     now = datetime(2026, 11, 23, 8, tzinfo=UTC)
-    assert actions.due_flags("open", now - timedelta(minutes=1), now) == (True, False)
-    assert actions.due_flags("open", now + timedelta(hours=3), now) == (False, True)
-    assert actions.due_flags("open", now + timedelta(hours=5), now) == (False, False)
-    assert actions.due_flags("answered", now - timedelta(days=1), now) == (False, False)
+    assert due_flags("open", now - timedelta(minutes=1), now) == (True, False)
+    assert due_flags("open", now + timedelta(hours=3), now) == (False, True)
+    assert due_flags("open", now + timedelta(hours=5), now) == (False, False)
+    assert due_flags("answered", now - timedelta(days=1), now) == (False, False)
 
 
 def test_reply_window_states() -> None:
@@ -42,26 +58,26 @@ def test_reply_window_states() -> None:
         last = None if hours_ago is None else now - timedelta(hours=hours_ago)
         return Follower(openid="o", last_interaction_at=last)
 
-    assert actions.reply_window(follower(1), now).state == "open"
-    assert actions.reply_window(follower(43), now).state == "closing"
-    assert actions.reply_window(follower(49), now).state == "closed"
-    assert actions.reply_window(follower(None), now).state == "unknown"
-    assert actions.reply_window(None, now) == actions.ReplyWindow("unknown", None)
+    assert reply_window(follower(1), now).state == "open"
+    assert reply_window(follower(43), now).state == "closing"
+    assert reply_window(follower(49), now).state == "closed"
+    assert reply_window(follower(None), now).state == "unknown"
+    assert reply_window(None, now) == ReplyWindow("unknown", None)
 
 
 def test_answer_text_limits() -> None:
-    assert actions.check_answer_text("  答复\r\n第二行 ") == "答复\n第二行"
-    with pytest.raises(actions.StaffActionError, match="不能为空"):
-        actions.check_answer_text("   ")
-    with pytest.raises(actions.StaffActionError, match="过长"):
-        actions.check_answer_text("长" * 700)
+    assert check_answer_text("  答复\r\n第二行 ") == "答复\n第二行"
+    with pytest.raises(StaffActionError, match="不能为空"):
+        check_answer_text("   ")
+    with pytest.raises(StaffActionError, match="过长"):
+        check_answer_text("长" * 700)
 
 
 KB = [FaqEntry("visa", "出入境", "怎么办签证？", ("签证办理",), "看使馆网站。")]
 
 
 def test_add_to_kb_new_entry_and_similar() -> None:
-    added = actions.add_to_kb(
+    added = add_to_kb(
         KB,
         "new",
         question="  孩子 回国 上学？ ",
@@ -72,23 +88,23 @@ def test_add_to_kb_new_entry_and_similar() -> None:
     )
     assert [e.id for e in added] == ["visa", "ticket-q20261123-0001"]
     assert added[1].question == "孩子 回国 上学？" and added[1].reviewed == "2026-11"
-    similar = actions.add_to_kb(
+    similar = add_to_kb(
         KB, "similar", question="签证怎么弄", answer="", category="", faq_id="visa", reviewed="2026-11"
     )
     assert similar[0].similar == ("签证办理", "签证怎么弄") and similar[0].answer == "看使馆网站。"
-    with pytest.raises(actions.StaffActionError, match="已经在"):
-        actions.add_to_kb(KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x")
-    with pytest.raises(actions.StaffActionError, match="没有 id"):
-        actions.add_to_kb(KB, "similar", question="q", answer="", category="", faq_id="nope", reviewed="x")
-    with pytest.raises(actions.StaffActionError, match="重复"):
-        actions.add_to_kb(KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11")
+    with pytest.raises(StaffActionError, match="已经在"):
+        add_to_kb(KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x")
+    with pytest.raises(StaffActionError, match="没有 id"):
+        add_to_kb(KB, "similar", question="q", answer="", category="", faq_id="nope", reviewed="x")
+    with pytest.raises(StaffActionError, match="重复"):
+        add_to_kb(KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11")
 
 
-def _row(created: str, due: str, answered: str | None, state: str, category: str | None) -> actions.StatRow:
+def _row(created: str, due: str, answered: str | None, state: str, category: str | None) -> StatRow:
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
 
-    return actions.StatRow(at(created), at(due), at(answered) if answered else None, state, category)
+    return StatRow(at(created), at(due), at(answered) if answered else None, state, category)
 
 
 # Now: Monday 2026-11-23 12:00 Beijing. Weeks start Mondays: 11-09, 11-16, 11-23.
@@ -109,7 +125,7 @@ STATS_ROWS = [
 
 
 def test_compute_stats_on_a_fixed_dataset() -> None:
-    stats = actions.compute_stats(STATS_ROWS, STATS_NOW, BEIJING, weeks=3)
+    stats = compute_stats(STATS_ROWS, STATS_NOW, BEIJING, weeks=3)
     total = stats.total
     assert (total.tickets, total.answered, total.on_time, total.counted) == (6, 3, 2, 4)
     assert total.on_time_rate == pytest.approx(0.5)
@@ -137,41 +153,41 @@ async def test_queue_sorted_by_due_with_filters_and_flags(services, make_ticket)
     later = await make_ticket("不急", due=now + timedelta(days=2), category="签证", assignee="bob")
     await make_ticket("答过了", state="answered", due=now - timedelta(days=1), category="签证")
     async with services.sessions() as session:
-        page = await actions.list_queue(session, actions.QueueFilter(), now)
+        page = await list_queue(session, QueueFilter(), now)
         assert [i.number for i in page.items] == [late.number, soon.number, later.number]
         assert [(i.overdue, i.due_soon) for i in page.items] == [(True, False), (False, True), (False, False)]
         assert (page.total, page.open_count, page.overdue_count) == (3, 3, 1)
 
         async def numbers(**kw: object) -> list[str]:
-            result = await actions.list_queue(session, actions.QueueFilter(**kw), now)  # type: ignore[arg-type]
+            result = await list_queue(session, QueueFilter(**kw), now)  # type: ignore[arg-type]
             return [i.number for i in result.items]
 
         assert await numbers(category="签证") == [late.number, later.number]
         assert await numbers(assignee="bob") == [later.number]
-        assert await numbers(assignee=actions.UNASSIGNED) == [soon.number]
+        assert await numbers(assignee=UNASSIGNED) == [soon.number]
         assert await numbers(overdue_only=True) == [late.number]
         assert len(await numbers(state=None)) == 4
         assert await numbers(state="answered", category="签证") != []
-        second = await actions.list_queue(session, actions.QueueFilter(per_page=2, page=2), now)
+        second = await list_queue(session, QueueFilter(per_page=2, page=2), now)
         assert [i.number for i in second.items] == [later.number] and second.pages == 2
-        assert await actions.ticket_categories(session) == ["教育", "签证"]
+        assert await ticket_categories(session) == ["教育", "签证"]
 
 
 async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(services, make_ticket) -> None:
     ticket = await make_ticket()
     async with services.sessions() as session:
-        seen = (await actions.get_ticket(session, ticket.number)).version
+        seen = (await get_ticket(session, ticket.number)).version
     async with services.sessions() as session:
-        outcome = await actions.answer_ticket(services, session, ticket.number, ALICE, "请带护照和出生证明。", seen)
-        await actions.commit_and_enqueue(services, session, outcome.delivery_ids)
+        outcome = await answer_ticket(services, session, ticket.number, ALICE, "请带护照和出生证明。", seen)
+        await commit_and_enqueue(services, session, outcome.delivery_ids)
     assert len(outcome.delivery_ids) == 1
     async with services.sessions() as session:
-        with pytest.raises(actions.AnswerConflict) as caught:
-            await actions.answer_ticket(services, session, ticket.number, BOB, "另一份答复", seen)
+        with pytest.raises(AnswerConflict) as caught:
+            await answer_ticket(services, session, ticket.number, BOB, "另一份答复", seen)
     conflict = caught.value
     assert conflict.status == 409 and conflict.answer == "请带护照和出生证明。" and conflict.answered_by == "alice"
     async with services.sessions() as session:
-        stored = await actions.get_ticket(session, ticket.number)
+        stored = await get_ticket(session, ticket.number)
         assert stored.answer == "请带护照和出生证明。" and stored.state == "answered"
         assert stored.first_answered_at == services.clock.now() and stored.assignee == "alice"
         events = (await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == stored.id))).all()
@@ -181,7 +197,7 @@ async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(
         job = await services.queue.get(f"delivery:{delivery.id}")
         assert job is not None and job.state == "queued"
         # A deliberate correction against the current version is allowed, and audited as such.
-        again = await actions.answer_ticket(
+        again = await answer_ticket(
             services, session, ticket.number, BOB, "更正：还需要户口本。", stored.version
         )
         await session.commit()
@@ -193,13 +209,13 @@ async def test_concurrent_write_between_read_and_flush_is_a_conflict(services, m
     """The version check in SQL, not only the form's number: a change committed after our read is kept."""
     ticket = await make_ticket()
     async with services.sessions() as mine, services.sessions() as theirs:
-        loaded = await actions.get_ticket(mine, ticket.number)
-        other = await actions.get_ticket(theirs, ticket.number)
+        loaded = await get_ticket(mine, ticket.number)
+        other = await get_ticket(theirs, ticket.number)
         other.answer = "他们的答复"
         await theirs.commit()
         loaded.answer = "我的答复"
-        with pytest.raises(actions.AnswerConflict) as caught:
-            await actions._flush_or_conflict(mine, loaded)
+        with pytest.raises(AnswerConflict) as caught:
+            await _flush_or_conflict(mine, loaded)
         assert caught.value.answer == "他们的答复"
 
 
@@ -207,26 +223,26 @@ async def test_note_assign_close_reopen_are_audited(services, make_ticket) -> No
     ticket = await make_ticket()
     now = services.clock.now()
     async with services.sessions() as session:
-        before = (await actions.get_ticket(session, ticket.number)).version
-        await actions.add_note(session, ticket.number, ALICE, "已电话联系用户", now)
-        assert (await actions.get_ticket(session, ticket.number)).version == before  # notes never conflict
-        with pytest.raises(actions.NotAllowed):
-            await actions.assign_ticket(session, ticket.number, ALICE, "bob", now)
-        with pytest.raises(actions.StaffActionError, match="没有可用"):
-            await actions.assign_ticket(session, ticket.number, SAM, "ghost", now)
-        await actions.close_ticket(session, ticket.number, SAM, now)
-        with pytest.raises(actions.StaffActionError):
-            await actions.close_ticket(session, ticket.number, SAM, now)
-        with pytest.raises(actions.StaffActionError, match="先重新打开"):
-            await actions.answer_ticket(
+        before = (await get_ticket(session, ticket.number)).version
+        await add_note(session, ticket.number, ALICE, "已电话联系用户", now)
+        assert (await get_ticket(session, ticket.number)).version == before  # notes never conflict
+        with pytest.raises(NotAllowed):
+            await assign_ticket(session, ticket.number, ALICE, "bob", now)
+        with pytest.raises(StaffActionError, match="没有可用"):
+            await assign_ticket(session, ticket.number, SAM, "ghost", now)
+        await close_ticket(session, ticket.number, SAM, now)
+        with pytest.raises(StaffActionError):
+            await close_ticket(session, ticket.number, SAM, now)
+        with pytest.raises(StaffActionError, match="先重新打开"):
+            await answer_ticket(
                 services,
                 session,
                 ticket.number,
                 ALICE,
                 "x",
-                (await actions.get_ticket(session, ticket.number)).version,
+                (await get_ticket(session, ticket.number)).version,
             )
-        reopened = await actions.reopen_ticket(session, ticket.number, BOB, now)
+        reopened = await reopen_ticket(session, ticket.number, BOB, now)
         await session.commit()
         assert reopened.state == "open" and reopened.closed_at is None and reopened.reopen_count == 1
         events = (
@@ -250,16 +266,16 @@ async def test_supervisor_turns_an_answer_into_faq(services, make_ticket) -> Non
         first_answered=services.clock.now(),
     )
     async with services.sessions() as session:
-        with pytest.raises(actions.NotAllowed):
-            await actions.answer_to_faq(services, session, ticket.number, ALICE, "new")
-        faq_id = await actions.answer_to_faq(services, session, ticket.number, SAM, "new")
+        with pytest.raises(NotAllowed):
+            await answer_to_faq(services, session, ticket.number, ALICE, "new")
+        faq_id = await answer_to_faq(services, session, ticket.number, SAM, "new")
         await session.commit()
     await services.knowledge.refresh()
     assert faq_id == "ticket-" + ticket.number.lower()
     entry = services.knowledge.matcher.entry(faq_id)
     assert entry.answer.startswith("向驻德使馆申请旅行证") and entry.category == "教育"
     async with services.sessions() as session:
-        await actions.answer_to_faq(
+        await answer_to_faq(
             services,
             session,
             ticket.number,
@@ -302,23 +318,23 @@ async def test_retry_failed_and_uncertain_deliveries(services, make_ticket) -> N
     await services.queue.complete(f"delivery:{uncertain.id}")
     assert len(claimed) == 2
     async with services.sessions() as session:
-        problems = await actions.problem_deliveries(session)
+        problems = await problem_deliveries(session)
         assert {d.id for d in problems} == {failed.id, uncertain.id}
-        with pytest.raises(actions.NotAllowed):
-            await actions.retry_delivery(services, session, ALICE, failed.id)
-        with pytest.raises(actions.StaffActionError, match="只有发送失败"):
-            await actions.retry_delivery(services, session, SAM, sent.id)
+        with pytest.raises(NotAllowed):
+            await retry_delivery(services.deliveries, session, ALICE, failed.id, services.clock.now())
+        with pytest.raises(StaffActionError, match="只有发送失败"):
+            await retry_delivery(services.deliveries, session, SAM, sent.id, services.clock.now())
         for delivery_id in (failed.id, uncertain.id):
-            await actions.retry_delivery(services, session, SAM, delivery_id)
+            await retry_delivery(services.deliveries, session, SAM, delivery_id, services.clock.now())
         await session.commit()
     for delivery_id in (failed.id, uncertain.id):
-        await actions.requeue_delivery(services, delivery_id)
+        await requeue_delivery(services.deliveries, services.queue, delivery_id)
         job = await services.queue.get(f"delivery:{delivery_id}")
         assert job is not None and job.state == "queued"
     async with services.sessions() as session:
         rows = (await session.scalars(select(Delivery).where(Delivery.id.in_((failed.id, uncertain.id))))).all()
         assert {(r.state, r.attempts) for r in rows} == {("pending", 0)}
-        assert await actions.problem_deliveries(session) == []
+        assert await problem_deliveries(session) == []
         retried = await session.scalar(select(TicketEvent).where(TicketEvent.action == "delivery_retried"))
         assert retried is not None and retried.actor == "sam"
 
@@ -341,7 +357,7 @@ async def test_notifications_reach_the_user_and_their_role(services, make_ticket
         assert len(await notifications.list_notifications(session, SAM)) == 2
         mine = await notifications.list_notifications(session, ALICE)
         bobs = next(n for n in await notifications.list_notifications(session, BOB) if n.recipient == "bob")
-        with pytest.raises(actions.StaffActionError):
+        with pytest.raises(StaffActionError):
             await notifications.mark_notification_read(session, ALICE, bobs.id, now)
         await notifications.mark_notification_read(session, ALICE, mine[0].id, now)
         await session.commit()
@@ -359,7 +375,7 @@ async def test_ticket_stats_from_the_database(services, make_ticket) -> None:
     )
     await make_ticket(created=now - timedelta(days=3), due=now - timedelta(days=1), category="签证")
     async with services.sessions() as session:
-        stats = await actions.ticket_stats(session, now, BEIJING, weeks=2)
+        stats = await ticket_stats(session, now, BEIJING, weeks=2)
     assert (stats.total.tickets, stats.total.on_time, stats.total.counted) == (2, 1, 2)
     assert stats.total.median_answer_hours == 4.0
     assert (stats.open_now, stats.overdue_now) == (1, 1)

@@ -20,11 +20,11 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.services import Services
+from delivery.admin import confirm_delivery, requeue_delivery, retry_delivery
 from delivery.service import text_payload
 from jobs.worker import backoff
 from storage.models import Delivery, MessageLog
 from tests.net_faults import DelayingProxy, serve_asgi
-from tickets import staff_actions
 from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 
 CLIENT_TIMEOUT = 1.0
@@ -122,9 +122,9 @@ async def test_answer_late_past_the_timeout_is_sent_once_and_left_uncertain(
     proxy.delay = 0
     confirmed, resent = rows[f"{USERS[0]}:custom"].id, rows[f"{USERS[1]}:custom"].id
     async with services.sessions() as session, session.begin():
-        await staff_actions.confirm_delivery(services, session, Supervisor(), confirmed)  # type: ignore[arg-type]
-        await staff_actions.retry_delivery(services, session, Supervisor(), resent)  # type: ignore[arg-type]
-    await staff_actions.requeue_delivery(services, resent)
+        await confirm_delivery(services.deliveries, session, Supervisor(), confirmed, services.clock.now())  # type: ignore[arg-type]
+        await retry_delivery(services.deliveries, session, Supervisor(), resent, services.clock.now())  # type: ignore[arg-type]
+    await requeue_delivery(services.deliveries, services.queue, resent)
     await _run_jobs_until(services, 1.0)
 
     assert _received(fake_wechat, USERS[0]) == ["您的问题已有答复"]

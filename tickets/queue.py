@@ -1,0 +1,158 @@
+"""The queue staff work from: which tickets, in what order, with which marks (overdue, due soon)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tickets.models import TICKET_STATES, Ticket
+
+# A ticket whose due time is this close is flagged "due soon" in the queue (reminders go out at 2 hours).
+DUE_SOON = timedelta(hours=4)
+MAX_PER_PAGE = 200
+PREVIEW_CHARS = 80
+UNASSIGNED = "-"  # the assignee filter value meaning "nobody"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = "open"  # None = every state
+    category: str | None = None
+    assignee: str | None = None  # a username, or UNASSIGNED
+    overdue_only: bool = False
+    page: int = 1
+    per_page: int = 50
+
+    def normalized(self) -> QueueFilter:
+        state = self.state if self.state in TICKET_STATES else None
+        return QueueFilter(
+            state=state,
+            category=self.category or None,
+            assignee=self.assignee or None,
+            overdue_only=self.overdue_only,
+            page=max(1, self.page),
+            per_page=min(max(1, self.per_page), MAX_PER_PAGE),
+        )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    number: str
+    state: str
+    category: str | None
+    preview: str
+    assignee: str | None
+    created_at: datetime
+    due_at: datetime
+    due_provisional: bool
+    answer_delivery: str
+    overdue: bool
+    due_soon: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int
+    page: int
+    per_page: int
+    open_count: int
+    overdue_count: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def due_flags(state: str, due_at: datetime, now: datetime) -> tuple[bool, bool]:
+    """(overdue, due soon): only an open ticket can be late; an answered one kept or missed its promise."""
+    if state != "open":
+        return False, False
+    return due_at < now, now <= due_at < now + DUE_SOON
+
+
+def _preview(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+
+
+async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime) -> QueuePage:
+    """One page of tickets, earliest due first for the working states (most recent first for closed).
+
+    The columns are chosen so PostgreSQL answers from the (state, due_at) indexes without reading whole
+    questions: the preview is cut in SQL.
+    """
+    f = filters.normalized()
+    where: list[Any] = []
+    if f.state:
+        where.append(Ticket.state == f.state)
+    if f.category:
+        where.append(Ticket.category == f.category)
+    if f.assignee == UNASSIGNED:
+        where.append(Ticket.assignee.is_(None))
+    elif f.assignee:
+        where.append(Ticket.assignee == f.assignee)
+    if f.overdue_only:
+        where.extend([Ticket.state == "open", Ticket.due_at < now])
+    newest_first = f.state == "closed"
+    order = (Ticket.due_at.desc(), Ticket.id.desc()) if newest_first else (Ticket.due_at, Ticket.id)
+    rows = (
+        await session.execute(
+            select(
+                Ticket.number,
+                Ticket.state,
+                Ticket.category,
+                func.substr(Ticket.question, 1, PREVIEW_CHARS * 2),
+                Ticket.assignee,
+                Ticket.created_at,
+                Ticket.due_at,
+                Ticket.due_provisional,
+                Ticket.answer_delivery,
+            )
+            .where(*where)
+            .order_by(*order)
+            .limit(f.per_page)
+            .offset((f.page - 1) * f.per_page)
+        )
+    ).all()
+    total = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
+    open_count, overdue_count = await open_and_overdue(session, now)
+    items = []
+    for number, state, category, question, assignee, created_at, due_at, provisional, delivery in rows:
+        overdue, soon = due_flags(state, due_at, now)
+        items.append(
+            QueueItem(
+                number,
+                state,
+                category,
+                _preview(question or ""),
+                assignee,
+                created_at,
+                due_at,
+                provisional,
+                delivery,
+                overdue,
+                soon,
+            )
+        )
+    return QueuePage(items, total, f.page, f.per_page, open_count, overdue_count)
+
+
+async def open_and_overdue(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(Ticket.due_at < now))
+            .select_from(Ticket)
+            .where(Ticket.state == "open")
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def ticket_categories(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(select(Ticket.category).where(Ticket.category.is_not(None)).distinct())
+    return sorted(str(c) for c in rows)

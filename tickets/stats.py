@@ -1,0 +1,110 @@
+"""The reply tracker's statistics: 按时答复率, time to answer, open and overdue; by week and by category."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tickets.models import Ticket
+from tickets.queue import open_and_overdue
+
+
+@dataclass(frozen=True)
+class StatRow:
+    created_at: datetime
+    due_at: datetime
+    first_answered_at: datetime | None
+    state: str
+    category: str | None
+
+
+@dataclass(frozen=True)
+class StatGroup:
+    label: str
+    tickets: int  # received in the period
+    answered: int
+    on_time: int
+    counted: int  # answered, or open past the due time: the tickets whose promise was kept or broken
+    open: int
+    overdue: int
+    median_answer_hours: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.counted if self.counted else None
+
+
+def summarize(label: str, rows: Sequence[StatRow], now: datetime) -> StatGroup:
+    """按时答复率 = first answer by the due time ÷ tickets whose due time has come or that were answered.
+
+    A ticket closed without any answer (spam, a duplicate) made no promise worth counting; reopening does
+    not reset ``first_answered_at``, so a kept promise stays kept.
+    """
+    answered = [r for r in rows if r.first_answered_at is not None]
+    on_time = sum(1 for r in answered if r.first_answered_at is not None and r.first_answered_at <= r.due_at)
+    late_open = sum(1 for r in rows if r.first_answered_at is None and r.state == "open" and r.due_at < now)
+    hours = [
+        (r.first_answered_at - r.created_at).total_seconds() / 3600 for r in answered if r.first_answered_at is not None
+    ]
+    return StatGroup(
+        label=label,
+        tickets=len(rows),
+        answered=len(answered),
+        on_time=on_time,
+        counted=len(answered) + late_open,
+        open=sum(1 for r in rows if r.state == "open"),
+        overdue=sum(1 for r in rows if r.state == "open" and r.due_at < now),
+        median_answer_hours=round(statistics.median(hours), 2) if hours else None,
+    )
+
+
+def week_start(at: datetime, tz: tzinfo) -> date:
+    day = at.astimezone(tz).date()
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class TicketStats:
+    since: date
+    total: StatGroup
+    by_week: list[StatGroup]
+    by_category: list[StatGroup]
+    open_now: int
+    overdue_now: int
+
+
+def compute_stats(rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int) -> TicketStats:
+    """Group tickets received in the last ``weeks`` weeks (Monday-Sunday, local time) by week and category."""
+    first = week_start(now, tz) - timedelta(weeks=weeks - 1)
+    rows = [r for r in rows if r.created_at.astimezone(tz).date() >= first]
+    week_rows: dict[date, list[StatRow]] = {first + timedelta(weeks=i): [] for i in range(weeks)}
+    category_rows: dict[str, list[StatRow]] = {}
+    for row in rows:
+        week_rows.setdefault(week_start(row.created_at, tz), []).append(row)
+        category_rows.setdefault(row.category or "未分类", []).append(row)
+    by_week = [summarize(f"{start.month}/{start.day}", week_rows[start], now) for start in sorted(week_rows)]
+    by_category = sorted(
+        (summarize(name, items, now) for name, items in category_rows.items()),
+        key=lambda g: (-g.tickets, g.label),
+    )
+    total = summarize("合计", rows, now)
+    return TicketStats(first, total, by_week, by_category, 0, 0)
+
+
+async def ticket_stats(session: AsyncSession, now: datetime, tz: tzinfo, weeks: int = 12) -> TicketStats:
+    weeks = min(max(1, weeks), 104)
+    since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
+    result = await session.execute(
+        select(Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category).where(
+            Ticket.created_at >= since
+        )
+    )
+    rows = [StatRow(*row) for row in result.all()]
+    stats = compute_stats(rows, now, tz, weeks)
+    open_now, overdue_now = await open_and_overdue(session, now)
+    return TicketStats(stats.since, stats.total, stats.by_week, stats.by_category, open_now, overdue_now)
