@@ -1,0 +1,183 @@
+"""``/api/tickets``: the queue, one ticket, and what staff do to it (answer, note, assign, close, reopen,
+into the FAQ)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from console.api.errors import ERRORS, WRITE_ERRORS
+from console.api.errors import error_response as _error
+from console.deps import ApiStaff, ApiWrite, Db, services_of
+from console.schemas import (
+    AnswerIn,
+    AnswerOut,
+    AssignIn,
+    ConversationOut,
+    DeliveryOut,
+    EventOut,
+    FaqIn,
+    FaqOut,
+    FaqSuggestionOut,
+    MessageOut,
+    NoteIn,
+    QueueItemOut,
+    QueueOut,
+    TicketDetailOut,
+    TicketOut,
+    WindowOut,
+)
+from staff.errors import StaffActionError
+from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.detail import ticket_detail
+from tickets.models import Ticket
+from tickets.queue import MAX_PER_PAGE, QueueFilter, list_queue
+from tickets.to_faq import answer_to_faq
+
+router = APIRouter(prefix="/api", tags=["console"])
+
+
+def _ticket_out(ticket: Ticket) -> TicketOut:
+    return TicketOut.model_validate(ticket, from_attributes=True)
+
+
+@router.get("/tickets", response_model=QueueOut, responses={401: ERRORS[401]})
+async def api_queue(
+    request: Request,
+    db: Db,
+    staff: ApiStaff,
+    state: Annotated[str, Query(pattern="^(open|answered|closed|all)$")] = "open",
+    category: str | None = None,
+    assignee: Annotated[str | None, Query(description='A username, or "-" for unassigned')] = None,
+    overdue: bool = False,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> QueueOut:
+    """The queue, earliest due first; ``overdue`` and ``due_soon`` flag open tickets."""
+    filters = QueueFilter(
+        state=None if state == "all" else state,
+        category=category,
+        assignee=assignee,
+        overdue_only=overdue,
+        page=page,
+        per_page=per_page,
+    )
+    result = await list_queue(db, filters, services_of(request).clock.now())
+    return QueueOut(
+        items=[QueueItemOut.model_validate(item, from_attributes=True) for item in result.items],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+        open_count=result.open_count,
+        overdue_count=result.overdue_count,
+    )
+
+
+@router.get("/tickets/{number}", response_model=TicketDetailOut, responses=ERRORS)
+async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> Response | TicketDetailOut:
+    try:
+        d = await ticket_detail(services_of(request), db, number)
+    except StaffActionError as exc:
+        return _error(exc)
+
+    def messages(items: list[Any]) -> list[MessageOut]:
+        return [MessageOut.model_validate(m, from_attributes=True) for m in items]
+
+    return TicketDetailOut(
+        ticket=_ticket_out(d.ticket),
+        messages=messages(d.messages),
+        notes=messages(d.notes),
+        conversation=[ConversationOut.model_validate(m, from_attributes=True) for m in d.conversation],
+        events=[EventOut.model_validate(e, from_attributes=True) for e in d.events],
+        deliveries=[DeliveryOut.model_validate(x, from_attributes=True) for x in d.deliveries],
+        window=WindowOut(state=d.window.state, closes_at=d.window.closes_at),
+        suggestions=[
+            FaqSuggestionOut(id=e.id, category=e.category, question=e.question, answer=e.answer) for e in d.suggestions
+        ],
+        overdue=d.overdue,
+        due_soon=d.due_soon,
+    )
+
+
+@router.post("/tickets/{number}/answer", response_model=AnswerOut, responses=WRITE_ERRORS)
+async def api_answer(request: Request, db: Db, staff: ApiWrite, number: str, body: AnswerIn) -> Response | AnswerOut:
+    """Answer the user. ``version`` is the ticket version the answer was written against; if the ticket
+    changed since (someone else answered), the answer is refused with 409 and the current answer."""
+    services = services_of(request)
+    try:
+        outcome = await answer_ticket(services, db, number, staff.user, body.answer, body.version)
+    except StaffActionError as exc:
+        await db.rollback()
+        return _error(exc)
+    ticket = _ticket_out(outcome.ticket)
+    await commit_and_enqueue(services, db, outcome.delivery_ids)
+    return AnswerOut(ticket=ticket, deliveries=outcome.delivery_ids)
+
+
+@router.post("/tickets/{number}/notes", response_model=MessageOut, responses=ERRORS)
+async def api_note(request: Request, db: Db, staff: ApiWrite, number: str, body: NoteIn) -> Response | MessageOut:
+    try:
+        note = await add_note(db, number, staff.user, body.body, services_of(request).clock.now())
+    except StaffActionError as exc:
+        await db.rollback()
+        return _error(exc)
+    out = MessageOut.model_validate(note, from_attributes=True)
+    await db.commit()
+    return out
+
+
+async def _ticket_change(db: Db, change: Any) -> Response | TicketOut:
+    try:
+        ticket = await change()
+    except StaffActionError as exc:
+        await db.rollback()
+        return _error(exc)
+    out = _ticket_out(ticket)
+    await db.commit()
+    return out
+
+
+@router.post("/tickets/{number}/assign", response_model=TicketOut, responses=WRITE_ERRORS)
+async def api_assign(request: Request, db: Db, staff: ApiWrite, number: str, body: AssignIn) -> Response | TicketOut:
+    """Staff may take a ticket or give it up; supervisors may assign anyone."""
+    now = services_of(request).clock.now()
+    return await _ticket_change(db, lambda: assign_ticket(db, number, staff.user, body.assignee, now))
+
+
+@router.post("/tickets/{number}/close", response_model=TicketOut, responses=WRITE_ERRORS)
+async def api_close(request: Request, db: Db, staff: ApiWrite, number: str) -> Response | TicketOut:
+    now = services_of(request).clock.now()
+    return await _ticket_change(db, lambda: close_ticket(db, number, staff.user, now))
+
+
+@router.post("/tickets/{number}/reopen", response_model=TicketOut, responses=WRITE_ERRORS)
+async def api_reopen(request: Request, db: Db, staff: ApiWrite, number: str) -> Response | TicketOut:
+    now = services_of(request).clock.now()
+    return await _ticket_change(db, lambda: reopen_ticket(db, number, staff.user, now))
+
+
+@router.post("/tickets/{number}/faq", response_model=FaqOut, responses=ERRORS)
+async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: FaqIn) -> Response | FaqOut:
+    """Supervisors: turn the ticket's answer into a new FAQ entry, or add its question as a 相似问."""
+    services = services_of(request)
+    try:
+        faq_id = await answer_to_faq(
+            services,
+            db,
+            number,
+            staff.user,
+            body.mode,
+            faq_id=body.faq_id,
+            question=body.question,
+            answer=body.answer,
+            category=body.category,
+        )
+    except StaffActionError as exc:
+        await db.rollback()
+        return _error(exc)
+    await db.commit()
+    await services.knowledge.refresh()
+    return FaqOut(faq_id=faq_id)
