@@ -1,0 +1,14 @@
+"""The console's HTML pages under ``/console``: login, the queue, a ticket, statistics, notifications and the
+deliveries that need a person. Every write is a form post with the session's CSRF token that redirects
+back (post/redirect/get), except a conflicting answer, which is shown at once with the draft kept.
+"""
+
+from fastapi import APIRouter
+
+from console.pages import deliveries, login, notifications, static, stats, tickets
+
+router = APIRouter()
+for module in (login, tickets, stats, notifications, deliveries, static):
+    router.include_router(module.router)
+
+__all__ = ["router"]

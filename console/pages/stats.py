@@ -1,0 +1,36 @@
+"""The statistics page: 按时答复率 and counts by week, with bar charts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from console.charts import bar_chart
+from console.deps import Db, PageStaff, services_of
+from console.pages.common import base_context
+from console.rendering import render_html
+from tickets.stats import ticket_stats
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/stats")
+async def stats_page(
+    request: Request, db: Db, staff: PageStaff, weeks: Annotated[int, Query(ge=1, le=104)] = 12
+) -> Response:
+    services = services_of(request)
+    stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
+    labels = [g.label for g in stats.by_week]
+    context = await base_context(request, db, staff, "stats")
+    return render_html(
+        "stats.html",
+        {
+            **context,
+            "stats": stats,
+            "weeks": weeks,
+            "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
+            "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
+        },
+    )

@@ -1,0 +1,231 @@
+"""The queue and one ticket, and the forms staff post on it (answer, note, assign, close, reopen, into the
+FAQ). A conflicting answer is shown at once with the draft kept."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from console.deps import Db, PageStaff, PageWrite, services_of
+from console.pages.common import base_context, error_page, redirect
+from console.rendering import render_html
+from console.sessions import StaffSession
+from staff.accounts import active_staff
+from staff.errors import StaffActionError
+from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.detail import ticket_detail
+from tickets.errors import AnswerConflict
+from tickets.queue import QueueFilter, list_queue, ticket_categories
+from tickets.to_faq import answer_to_faq
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+KB_CHOICES_LIMIT = 300
+
+
+@router.get("")
+@router.get("/")
+async def home() -> Response:
+    return redirect("/console/tickets")
+
+
+@router.get("/tickets")
+async def queue_page(
+    request: Request,
+    db: Db,
+    staff: PageStaff,
+    state: str = "open",
+    category: str = "",
+    assignee: str = "",
+    overdue: str = "",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    services = services_of(request)
+    filters = QueueFilter(
+        state=None if state == "all" else state,
+        category=category or None,
+        assignee=assignee or None,
+        overdue_only=overdue == "1",
+        page=page,
+    ).normalized()
+    result = await list_queue(db, filters, services.clock.now())
+    query = {"state": state, "category": category, "assignee": assignee, "overdue": overdue}
+
+    def page_url(number: int) -> str:
+        return "/console/tickets?" + urlencode({**{k: v for k, v in query.items() if v}, "page": number})
+
+    context = await base_context(request, db, staff, "queue")
+    return render_html(
+        "queue.html",
+        {
+            **context,
+            "page": result,
+            "f": filters,
+            "categories": await ticket_categories(db),
+            "staff": await active_staff(db),
+            "page_url": page_url,
+        },
+    )
+
+
+async def _ticket_page(
+    request: Request,
+    db: Db,
+    staff: StaffSession,
+    number: str,
+    *,
+    draft: str | None = None,
+    conflict: AnswerConflict | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    services = services_of(request)
+    context = await base_context(request, db, staff, "queue")
+    try:
+        detail = await ticket_detail(services, db, number)
+    except StaffActionError as exc:
+        return error_page(context, exc, "/console/tickets")
+    kb_entries = []
+    if staff.user.can("supervisor") and detail.ticket.answer:
+        shown = {entry.id for entry in detail.suggestions}
+        same_category = [e for e in services.knowledge.entries if e.id not in shown]
+        same_category.sort(key=lambda e: e.category != detail.ticket.category)
+        kb_entries = same_category[:KB_CHOICES_LIMIT]
+    if error:
+        context["error"] = error
+    return render_html(
+        "ticket.html",
+        {
+            **context,
+            "d": detail,
+            "draft": draft,
+            "conflict": conflict,
+            "staff": await active_staff(db),
+            "kb_entries": kb_entries,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/tickets/{number}")
+async def ticket_page(request: Request, db: Db, staff: PageStaff, number: str) -> Response:
+    return await _ticket_page(request, db, staff, number)
+
+
+@router.post("/tickets/{number}/answer")
+async def answer_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    answer: Annotated[str, Form(max_length=20000)],
+    version: Annotated[int, Form()],
+) -> Response:
+    services = services_of(request)
+    try:
+        outcome = await answer_ticket(services, db, number, staff.user, answer, version)
+    except AnswerConflict as conflict:
+        await db.rollback()
+        return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)
+    except StaffActionError as exc:
+        await db.rollback()
+        return await _ticket_page(request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status)
+    await commit_and_enqueue(services, db, outcome.delivery_ids)
+    return redirect(f"/console/tickets/{number}?done=answered")
+
+
+async def _simple_action(
+    request: Request, db: Db, staff: StaffSession, number: str, done: str, action: Any
+) -> Response:
+    try:
+        await action()
+    except StaffActionError as exc:
+        await db.rollback()
+        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
+    await db.commit()
+    return redirect(f"/console/tickets/{number}?done={done}")
+
+
+@router.post("/tickets/{number}/note")
+async def note_form(
+    request: Request, db: Db, staff: PageWrite, number: str, body: Annotated[str, Form(max_length=20000)]
+) -> Response:
+    now = services_of(request).clock.now()
+    return await _simple_action(
+        request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now)
+    )
+
+
+@router.post("/tickets/{number}/assign")
+async def assign_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    assignee: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    now = services_of(request).clock.now()
+    return await _simple_action(
+        request,
+        db,
+        staff,
+        number,
+        "assigned",
+        lambda: assign_ticket(db, number, staff.user, assignee or None, now),
+    )
+
+
+@router.post("/tickets/{number}/close")
+async def close_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
+    now = services_of(request).clock.now()
+    return await _simple_action(
+        request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now)
+    )
+
+
+@router.post("/tickets/{number}/reopen")
+async def reopen_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
+    now = services_of(request).clock.now()
+    return await _simple_action(
+        request, db, staff, number, "reopened", lambda: reopen_ticket(db, number, staff.user, now)
+    )
+
+
+@router.post("/tickets/{number}/faq")
+async def faq_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    mode: Annotated[str, Form(pattern="^(new|similar)$")],
+    faq_id: Annotated[str, Form(max_length=80)] = "",
+    question: Annotated[str, Form(max_length=400)] = "",
+    answer: Annotated[str, Form(max_length=20000)] = "",
+    category: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    services = services_of(request)
+    response = await _simple_action(
+        request,
+        db,
+        staff,
+        number,
+        "faq",
+        lambda: answer_to_faq(
+            services,
+            db,
+            number,
+            staff.user,
+            "new" if mode == "new" else "similar",
+            faq_id=faq_id or None,
+            question=question or None,
+            answer=answer or None,
+            category=category or None,
+        ),
+    )
+    if response.status_code == 303:
+        await services.knowledge.refresh()
+    return response
