@@ -14,7 +14,6 @@ from bot import simulator, webhook
 from bot.fast_path import WeChatFastPath
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
-from console import greetings_pages
 from tickets import answer_page
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,6 @@ def create_app(
     app.router.routes.extend(webhook.routes)
     app.include_router(answer_page.router)
     app.include_router(console.router)
-    app.include_router(greetings_pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -29,9 +29,7 @@ async def _client(app, username: str) -> tuple[httpx.AsyncClient, str]:
 
 
 async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wechat) -> None:
-    import console
     from bot.app import create_app
-    from console.greetings_pages import router
     from staff.accounts import create_staff
 
     services, greetings = await make_greetings()
@@ -41,9 +39,7 @@ async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wecha
         create_staff(session, "sam", PASSWORD, "supervisor", display_name="Sam")
         await session.commit()
     campaign_id, _ = await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐<b>", text_hant="快樂")
-    app = create_app(services=services, run_jobs=False)
-    app.include_router(console.router)
-    app.include_router(router)
+    app = create_app(services=services, run_jobs=False)  # the console, greetings pages included
 
     alice, alice_csrf = await _client(app, "alice")
     page = await alice.get("/console/greetings")
