@@ -7,12 +7,10 @@ from fastapi import APIRouter
 
 from console import models  # noqa: F401 - registers the sessions table on Base.metadata
 from console.api import router as api_router
-from console.health_page import router as health_router
 from console.pages import router as pages_router
 
 router = APIRouter()
 router.include_router(pages_router)
 router.include_router(api_router)
-router.include_router(health_router)
 
 __all__ = ["router"]

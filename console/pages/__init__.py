@@ -1,14 +1,14 @@
 """The console's HTML pages under ``/console``, one module per resource: login, tickets (the queue and one
-ticket), statistics, notifications, the deliveries that need a person, festival greetings. Every write is a
-form post with the session's CSRF token that redirects back (post/redirect/get), except a conflicting
-answer, which is shown at once with the draft kept."""
+ticket), statistics, notifications, the deliveries that need a person, festival greetings, and the health
+of Redis and the database. Every write is a form post with the session's CSRF token that redirects back
+(post/redirect/get), except a conflicting answer, which is shown at once with the draft kept."""
 
 from fastapi import APIRouter
 
-from console.pages import deliveries, greetings, login, notifications, static, stats, tickets
+from console.pages import deliveries, greetings, health, login, notifications, static, stats, tickets
 
 router = APIRouter()
-for module in (login, tickets, stats, notifications, deliveries, greetings, static):
+for module in (login, tickets, stats, notifications, deliveries, greetings, health, static):
     router.include_router(module.router)
 
 __all__ = ["router"]

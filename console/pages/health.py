@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from bot.deferred import pending_counts
 from console.deps import Db, PageStaff, services_of
-from console.pages import _base_context
+from console.pages.common import base_context
 from console.rendering import render_html
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -21,7 +21,7 @@ NAMES = {"redis": "Redis（去重、任务队列、会话状态）", "database":
 @router.get("/health")
 async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
     services = services_of(request)
-    context = await _base_context(request, db, staff, "health")
+    context = await base_context(request, db, staff, "health")
     rows = [
         {
             "name": NAMES[name],
