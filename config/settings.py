@@ -26,6 +26,13 @@ EMBEDDED_TOKEN = "qiaobot-dev-token"
 EMBEDDED_APPID = "wx0000000000000000"
 EMBEDDED_SECRET = "qiaobot-dev-secret"
 
+# Reviewed data files shipped with the code (not per deployment): the conversation's words and menu, and the
+# Simplified → Traditional phrase table. Validated when first loaded.
+TRADITIONAL_PHRASES_PATH = CONFIG_DIR / "traditional_phrases.yaml"
+COMMAND_WORDS_PATH = CONFIG_DIR / "command_words.yaml"
+TOPIC_MENU_PATH = CONFIG_DIR / "topic_menu.yaml"
+TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the setting so an operator can fix it."""

@@ -33,5 +33,5 @@ def test_to_traditional_round_trip_detects_as_traditional() -> None:
 def test_bie_is_not_turned_into_the_bie_of_awkward() -> None:
     from faq.script import to_traditional
 
-    assert to_traditional("别着急，别担心") == "別着急，別擔心"
+    assert to_traditional("别着急，别担心") == "別著急，別擔心"
     assert to_traditional("这样有点别扭") == "這樣有點彆扭"
