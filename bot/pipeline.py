@@ -157,7 +157,9 @@ async def _run_handlers(
         if ctx._session is not None:
             with contextlib.suppress(Exception):
                 await ctx._session.close()
-    closing = build_closing(services, message, key, now, follower, main, reply.meta, deferred, ctx.delete_after)
+    closing = build_closing(
+        services, message, key, now, follower, main, reply.meta, deferred, ctx.delete_after, sent=next(iter(extra), "")
+    )
     await services.closer.close(closing)
     return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids
 

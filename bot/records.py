@@ -19,6 +19,7 @@ from storage.activity import (
     RECENT_TTL_S,
     ActivityLog,
     FollowerState,
+    RecentMessage,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +36,10 @@ def build_closing(
     meta: dict[str, Any],
     deferred: list[str],
     delete_keys: list[str] | None = None,
+    sent: str | None = None,
 ) -> Closing:
+    """``sent``: what the bot replied when it was not the passive reply (a late or pushed reply), for the
+    user's recent list that a later ticket takes its context from."""
     openid = str(message.source)
     xml = text_reply_xml(openid, str(message.target), main, now.timestamp()) if main else ""
     records = [inbound_record(message, key, now)]
@@ -63,13 +67,19 @@ def build_closing(
         follower_json=follower_json,
         follower_ttl_s=FOLLOWER_TTL_S,
         recent_key=RECENT_PREFIX + openid,
-        recent_text=(user_text(message) or "")[:1000],
+        recent_text=recent_record(message, now, main or sent or ""),
         recent_keep=RECENT_KEEP,
         recent_ttl_s=RECENT_TTL_S,
         records=serialized,
         delete_keys=delete_keys or [],
         deferred=deferred,
     )
+
+
+def recent_record(message: BaseMessage, now: datetime, reply: str) -> str:
+    """The user's text as written, its time and the bot's reply ("" = nothing to remember)."""
+    text = user_text(message)
+    return RecentMessage(text[:1000], now, reply).to_json() if text else ""
 
 
 def user_text(message: BaseMessage) -> str | None:

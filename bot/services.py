@@ -194,6 +194,7 @@ def build_services(
     services.health.probes["redis"] = redis.ping
     services.health.probes["database"] = lambda: _ping_database(engine)
     services.health.on_up["redis"].append(services.replay_spool)
+    services.prefetch.append(services.conversation.confirm_key)  # read with the claim: no extra round trip
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))
     services.periodic.append((0.25, services.activity.flush))

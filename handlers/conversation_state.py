@@ -1,4 +1,5 @@
-"""Short-lived per-user state that spans two messages: a numbered choice list and the rest of a long answer.
+"""Short-lived per-user state that spans two messages: a numbered choice list, the rest of a long answer, and
+a question the bot asked back ("需要转给工作人员吗？回复 1 确认") with the message it is about.
 
 It lives in Redis with an expiry, so any worker can answer the follow-up and a stale “2” a day later is not
 taken as a choice.
@@ -7,11 +8,22 @@ taken as a choice.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
 CHOICE_TTL_S = 30 * 60
 MORE_TTL_S = 24 * 3600
+# A confirmation arriving later than this is not taken as an answer to the question back.
+CONFIRM_TTL_S = 30 * 60
+
+
+@dataclass(frozen=True)
+class PendingHandover:
+    """The message the bot asked about, and the KB entries related to it."""
+
+    text: str
+    related: tuple[str, ...]
 
 
 class ConversationState:
@@ -54,3 +66,23 @@ class ConversationState:
         head, rest = chunks[0], chunks[1:]
         await self.set_more(openid, rest)
         return head
+
+    def confirm_key(self, openid: str) -> str:
+        return f"{self.prefix}confirm:{openid}"
+
+    async def ask_handover(self, openid: str, text: str, related: tuple[str, ...]) -> None:
+        """Remember the message the bot asked about; a numbered list shown before is no longer current."""
+        value = json.dumps({"text": text, "related": list(related)}, ensure_ascii=False)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.confirm_key(openid), value, ex=CONFIRM_TTL_S)
+            pipe.delete(self.choices_key(openid))
+            await pipe.execute()
+
+    async def pending_handover(self, openid: str, prefetched: dict[str, bytes | None]) -> PendingHandover | None:
+        """The question back, if one is waiting; ``prefetched`` holds the key when it was read with the claim."""
+        key = self.confirm_key(openid)
+        raw = prefetched[key] if key in prefetched else await self.redis.get(key)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return PendingHandover(str(data["text"]), tuple(str(i) for i in data.get("related", ())))

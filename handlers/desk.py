@@ -12,7 +12,9 @@ from typing import Literal, Protocol
 from handlers import texts
 from handlers.context import HandlerContext, Reply
 
-HandoverReason = Literal["unanswered", "asked_for_human"]
+# unanswered: a plausible request the FAQ cannot answer; asked_for_human: a hand-over word; confirmed: "1" to
+# the bot's question back; specific_case: one particular case, person, office or earlier request.
+HandoverReason = Literal["unanswered", "asked_for_human", "confirmed", "specific_case"]
 
 
 class HelpDesk(Protocol):
@@ -34,6 +36,14 @@ class HelpDesk(Protocol):
         """A hand-over kept while storage was out: join the user's ticket or open one; once per message."""
         ...
 
+    async def has_tickets(self, ctx: HandlerContext) -> bool:
+        """Whether the user has ever had a ticket (a status request can be answered from them)."""
+        ...
+
+    async def note_context(self, ctx: HandlerContext, text: str, reply: str) -> None:
+        """A message the FAQ answered while a ticket is open: staff see it, and the answer, as context."""
+        ...
+
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         """Staff answers that could not be pushed (48-hour window closed), delivered now the user wrote."""
         ...
@@ -52,7 +62,13 @@ class NoDesk:
         return None
 
     async def status(self, ctx: HandlerContext) -> Reply:
-        return Reply("目前没有进行中的留言。")
+        return Reply(texts.NO_DESK_STATUS)
+
+    async def has_tickets(self, ctx: HandlerContext) -> bool:
+        return False
+
+    async def note_context(self, ctx: HandlerContext, text: str, reply: str) -> None:
+        return None
 
     async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
         return Reply(texts.FALLBACK_NO_DESK)

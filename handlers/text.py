@@ -1,14 +1,28 @@
-"""Text (and recognised voice): fixed commands, numbered choices, then the FAQ, then the help desk."""
+"""Text (and recognised voice): what the bot does with one message.
+
+In order (README, "How the bot decides"):
+1. an answer to the bot's question back ("需要转给工作人员吗？回复 1 确认");
+2. command words (``config/command_words.yaml``) and numbered choices;
+3. the question after "人工";
+4. a specific case, person, office or earlier request: to staff, or the user's tickets for a status request,
+   with the general FAQ entry offered as "您也可以先看看";
+5. the FAQ's answer (noted on an open ticket as context), small talk;
+6. junk and off-topic messages: a short help reply, never a ticket nor an addition to one;
+7. an open (or just answered) ticket: the message is added to it;
+8. the FAQ's choices; a plausible request becomes a ticket; anything else gets one question back.
+"""
 
 from __future__ import annotations
 
 from faq.kb import FaqEntry
-from faq.script import is_traditional
+from faq.script import detect_script
 from handlers import texts
-from handlers.commands import command_of
+from handlers.commands import choice_number, command_of, is_confirmation, is_decline
 from handlers.context import HandlerContext, Reply
 from handlers.dispatcher import Router
-from handlers.menu import TOPIC_GROUPS, entries_in_group, group_of_token, group_token
+from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
+from handlers.specific_case import specific_case
+from handlers.triage import classify, is_junk
 
 router = Router("text")
 
@@ -27,13 +41,11 @@ async def on_voice(ctx: HandlerContext) -> Reply:
     return await answer_text(ctx, recognition)
 
 
-def _has_han(text: str) -> bool:
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
 async def answer_text(ctx: HandlerContext, text: str) -> Reply:
-    if _has_han(text):
-        ctx.follower.script = "hant" if is_traditional(text) else "hans"
+    # Per message; a message with no script evidence ("人工", "1", English) keeps the follower's script.
+    script = detect_script(text)
+    if script is not None:
+        ctx.follower.script = script
     # Staff answers that could not be pushed go first, so a follow-up is read against the answer.
     waiting = await ctx.services.desk.answers_waiting(ctx)
     reply = await _respond(ctx, text)
@@ -45,6 +57,13 @@ async def answer_text(ctx: HandlerContext, text: str) -> Reply:
 async def _respond(ctx: HandlerContext, text: str) -> Reply:
     services = ctx.services
     state = services.conversation
+    pending = await state.pending_handover(ctx.openid, ctx.prefetched)
+    if pending is not None:
+        ctx.delete_after.append(state.confirm_key(ctx.openid))  # asked once: any reply settles it
+        if is_confirmation(text):
+            return await services.desk.hand_over(ctx, pending.text, "confirmed", pending.related)
+        if is_decline(text):
+            return Reply(texts.CONFIRM_DROPPED, meta={"decision": "declined"})
     command = command_of(text)
     if command == "more":
         chunk = await state.pop_more(ctx.openid)
@@ -55,33 +74,70 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         return await services.desk.hand_over(ctx, text, "asked_for_human", ())
     if command == "status":
         return await services.desk.status(ctx)
-    if command is not None and command.startswith("choice:"):
-        chosen = await state.choice(ctx.openid, int(command.split(":", 1)[1]))
+    number = choice_number(text)
+    if number is not None:
+        chosen = await state.choice(ctx.openid, number)
         if chosen is not None:
             return await _chosen(ctx, chosen)
         if await state.has_choices(ctx.openid):
             return Reply(texts.NO_CHOICE)
 
-    intercepted = await services.desk.intercept(ctx, text)
-    if intercepted is not None:
-        return intercepted
+    if not is_junk(text):
+        intercepted = await services.desk.intercept(ctx, text)
+        if intercepted is not None:
+            return intercepted
     matcher = services.knowledge.matcher
     decision = matcher.decide(text)
+    general = decision.faq_id or (decision.suggestions[0] if decision.suggestions else None)
+    specific = specific_case(text)
+    if specific is not None:
+        if specific == "earlier_request" and await services.desk.has_tickets(ctx):
+            reply = await services.desk.status(ctx)
+        else:
+            related = decision.suggestions or ((general,) if general else ())
+            reply = await services.desk.hand_over(ctx, text, "specific_case", related)
+        return await _also_see(ctx, reply, general)
     if decision.decision == "answer" and decision.faq_id is not None:
         ctx.delete_after.append(state.choices_key(ctx.openid))
-        return answer_reply(matcher.entry(decision.faq_id), decision.score)
+        reply = answer_reply(matcher.entry(decision.faq_id), decision.score)
+        await services.desk.note_context(ctx, text, reply.text)
+        return reply
     if decision.smalltalk == "greeting":
         return Reply(texts.GREETING, meta={"decision": "greeting"})
     if decision.smalltalk == "thanks":
         return Reply(texts.THANKS, meta={"decision": "thanks"})
     if decision.smalltalk == "bye":
         return Reply(texts.BYE, meta={"decision": "bye"})
+    kind = classify(text, decision.suggestions)
+    if kind == "junk":
+        return Reply(texts.HELP, meta={"decision": "help"})
+    if kind == "off_topic":
+        return Reply(texts.OFF_TOPIC, meta={"decision": "off_topic"})
     follow_up = await services.desk.follow_up(ctx, text)
     if follow_up is not None:
         return follow_up
     if decision.decision == "suggest" and decision.suggestions:
         return await suggest_reply(ctx, [matcher.entry(faq_id) for faq_id in decision.suggestions[:3]])
-    return await services.desk.hand_over(ctx, text, "unanswered", decision.suggestions)
+    if kind == "request":
+        return await services.desk.hand_over(ctx, text, "unanswered", decision.suggestions)
+    # A new unclear message replaces the one asked about before (so the key must not be dropped at close).
+    await state.ask_handover(ctx.openid, text, decision.suggestions)
+    ctx.delete_after[:] = [key for key in ctx.delete_after if key != state.confirm_key(ctx.openid)]
+    return Reply(texts.CONFIRM_HANDOVER, meta={"decision": "confirm_handover"})
+
+
+async def _also_see(ctx: HandlerContext, reply: Reply, faq_id: str | None) -> Reply:
+    """Offer the general entry the message shares words with, as choice 1."""
+    if faq_id is None:
+        return reply
+    try:
+        entry = ctx.services.knowledge.matcher.entry(faq_id)
+    except KeyError:
+        return reply
+    await ctx.services.conversation.set_choices(ctx.openid, [entry.id])
+    reply.text = f"{reply.text}\n\n{texts.ALSO_SEE}\n1. {entry.question}\n（回复 1 查看）"
+    reply.meta = {**reply.meta, "also_see": entry.id}
+    return reply
 
 
 def answer_reply(entry: FaqEntry, score: float | None = None) -> Reply:
@@ -100,16 +156,16 @@ async def suggest_reply(ctx: HandlerContext, entries: list[FaqEntry]) -> Reply:
 
 
 async def menu_reply(ctx: HandlerContext) -> Reply:
-    await ctx.services.conversation.set_choices(ctx.openid, [group_token(i) for i in range(len(TOPIC_GROUPS))])
-    return Reply(f"可咨询的事项：\n{texts.TOPIC_MENU}\n回复序号查看常见问题，或直接输入您的问题。")
+    await ctx.services.conversation.set_choices(ctx.openid, [group_token(i) for i in range(len(topic_groups()))])
+    return Reply(f"{texts.MENU_HEADER}\n{texts.TOPIC_MENU}\n{texts.MENU_FOOTER}")
 
 
 async def topic_list_reply(ctx: HandlerContext, group: int) -> Reply:
     entries = entries_in_group(ctx.services.knowledge.entries, group)
     if not entries:
-        return Reply("这一类暂时没有常见问题，请直接输入您的问题。")
+        return Reply(texts.EMPTY_GROUP)
     await ctx.services.conversation.set_choices(ctx.openid, [entry.id for entry in entries])
-    lines = [f"【{TOPIC_GROUPS[group][0]}】常见问题："]
+    lines = [f"【{topic_groups()[group].title}】常见问题："]
     lines += [f"{number}. {entry.question}" for number, entry in enumerate(entries, start=1)]
     lines.append(texts.TOPIC_LIST_FOOTER)
     return Reply("\n".join(lines))

@@ -31,6 +31,33 @@ RECENT_PREFIX = "qiaobot:recent:"
 FOLLOWER_TTL_S = 7 * 24 * 3600
 RECENT_TTL_S = 30 * 60
 RECENT_KEEP = 6
+# What of the bot's reply the recent list keeps for a ticket's context: enough to see which answer it was.
+RECENT_REPLY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class RecentMessage:
+    """One of the user's recent texts: when it came, what it said (as written) and what the bot replied."""
+
+    text: str
+    at: datetime | None = None
+    reply: str = ""
+
+    def to_json(self) -> str:
+        at = self.at.isoformat() if self.at is not None else None
+        return json.dumps({"text": self.text, "at": at, "reply": self.reply[:RECENT_REPLY_CHARS]}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> RecentMessage:
+        value = raw.decode() if isinstance(raw, bytes) else raw
+        try:
+            data = json.loads(value)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            return cls(text=value)  # written by a version that kept the bare text
+        at = datetime.fromisoformat(data["at"]) if isinstance(data.get("at"), str) else None
+        return cls(text=data["text"], at=at, reply=str(data.get("reply") or ""))
 
 
 @dataclass
@@ -110,10 +137,11 @@ class ActivityLog:
         await self.redis.set(FOLLOWER_PREFIX + openid, state.to_json(), ex=FOLLOWER_TTL_S)
         return state
 
-    async def recent_texts(self, openid: str) -> list[str]:
-        """The user's last few texts, oldest first (for the context of a hand-over)."""
+    async def recent_messages(self, openid: str) -> list[RecentMessage]:
+        """The user's last few texts with their times and the bot's replies, oldest first (a hand-over's
+        context)."""
         items = await self.redis.lrange(RECENT_PREFIX + openid, 0, -1)
-        return [item.decode() if isinstance(item, bytes) else item for item in reversed(items)]
+        return [RecentMessage.from_json(item) for item in reversed(items)]
 
     @staticmethod
     def records(

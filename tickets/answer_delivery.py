@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delivery.service import text_payload
-from faq.script import to_traditional
+from faq.script import in_script
+from handlers import texts
 from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
@@ -36,8 +37,13 @@ WINDOW_ERRORS = frozenset({45015, 45047})
 
 
 def answer_text(ticket: Ticket) -> str:
-    text = f"您好，您的留言（编号 {ticket.number}）已有答复：\n\n{ticket.answer or ''}\n\n如还有疑问，请直接回复。"
-    return to_traditional(text) if ticket.script == "hant" else text
+    """The staff answer in its wrapper, in the user's script (staff write Simplified; the console previews it)."""
+    return answer_text_for(ticket, ticket.answer or "")
+
+
+def answer_text_for(ticket: Ticket, answer: str) -> str:
+    """What the user receives for this answer: the same text the console's preview shows."""
+    return in_script(texts.STAFF_ANSWER.format(number=ticket.number, answer=answer), ticket.script)
 
 
 async def schedule_answer_delivery(services: Services, session: AsyncSession, ticket: Ticket) -> list[int]:
@@ -96,17 +102,16 @@ async def notify_answer_ready(
 
 
 def template_payload(services: Services, ticket: Ticket) -> dict[str, Any]:
-    convert = to_traditional if ticket.script == "hant" else (lambda text: text)
     answered = ticket.answered_at or services.clock.now()
     return {
         "touser": ticket.openid,
         "template_id": services.settings.wechat_answer_template_id,
         "url": answer_link(services.settings, ticket.number),
         "data": {
-            "first": {"value": convert("您的留言已有答复")},
+            "first": {"value": in_script(texts.ANSWER_NOTICE_FIRST, ticket.script)},
             "keyword1": {"value": ticket.number},
             "keyword2": {"value": format_due_zh(answered)},
-            "remark": {"value": convert("点击查看答复全文；您下次给我们发消息时也会收到。")},
+            "remark": {"value": in_script(texts.ANSWER_NOTICE_REMARK, ticket.script)},
         },
     }
 

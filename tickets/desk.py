@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import texts
 from handlers.commands import command_of
 from handlers.context import HandlerContext, Reply
 from handlers.desk import HandoverReason
+from handlers.triage import is_junk
+from storage.activity import RecentMessage
 from tickets.answer_delivery import answers_waiting
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
@@ -45,7 +48,11 @@ def ready_key(_openid: str) -> str:
     return USERS_READY_KEY
 
 
-STATE_ZH = {"open": "处理中", "answered": "已答复", "closed": "已关闭"}
+STATE_ZH = texts.STATE_NAMES
+# TicketMessage kinds the conversation writes: "context" is something the user wrote before the ticket
+# opened (or a message the FAQ answered while it was open), "bot" what the bot replied to it; "user" is
+# a later addition to the request.
+CONTEXT, BOT_REPLY, ADDITION = "context", "bot", "user"
 
 
 class TicketDesk:
@@ -75,7 +82,7 @@ class TicketDesk:
         if not (await self._flags(ctx))[0]:
             return None
         await self.services.redis.delete(self._awaiting_key(ctx.openid))
-        return await self._open(ctx, text, related=())
+        return await self._open(ctx, text, (), [])
 
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
@@ -87,20 +94,22 @@ class TicketDesk:
         current = await _current_ticket(session, ctx.openid)
         if current is not None and current.state == "open":
             if reason == "asked_for_human":
-                return Reply(
-                    f"您的留言（编号 {current.number}）正在由工作人员处理，我们将在"
-                    f"{format_due_zh(current.due_at, _today(ctx.now))}前答复。如需补充，直接发送即可。"
-                )
+                due = format_due_zh(current.due_at, _today(ctx.now))
+                return Reply(texts.HANDOVER_ALREADY_OPEN.format(number=current.number, due=due))
             return await self._append(ctx, current, text)
+        recent = await self._recent(ctx)
         if reason == "asked_for_human":
-            question = await self._recent_question(ctx)
-            if question is None:
+            # The request is the user's last plausible message; what came before it is its context.
+            if not recent:
                 await self.services.redis.set(self._awaiting_key(ctx.openid), b"1", ex=AWAITING_TTL_S)
-                return Reply(
-                    "好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，并在2个工作日内答复。"
-                )
-            return await self._open(ctx, question, related=())
-        return await self._open(ctx, text, related=related)
+                return Reply(texts.HANDOVER_ASK_QUESTION)
+            asked = recent[-1]
+            return await self._open(ctx, asked.text, related, recent[:-1], answered=asked)
+        if reason == "confirmed":
+            # ``text`` is the message the bot asked about: the last of the recent ones, unless it was dropped.
+            earlier = recent[:-1] if recent and recent[-1].text == text else recent
+            return await self._open(ctx, text, related, earlier)
+        return await self._open(ctx, text, related, recent)
 
     async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
         """A hand-over kept while storage was out (``bot.deferred``): the user was told it was recorded, so it
@@ -149,8 +158,8 @@ class TicketDesk:
             )
         ).all()
         if not tickets:
-            return Reply("您目前没有留言记录。如需人工答复，请回复“人工”。")
-        lines = ["您最近的留言："]
+            return Reply(texts.STATUS_NONE, meta={"decision": "status"})
+        lines = [texts.STATUS_HEADER]
         for ticket in tickets:
             line = f"{ticket.number}：{STATE_ZH.get(ticket.state, ticket.state)}"
             if ticket.state == "open":
@@ -158,14 +167,40 @@ class TicketDesk:
             elif ticket.answered_at is not None:
                 line += f"，{format_due_zh(ticket.answered_at, _today(ctx.now))}已答复"
             lines.append(f"{line}\n  问题：{_clip(ticket.question)}")
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), meta={"decision": "status", "tickets": [t.number for t in tickets]})
+
+    async def has_tickets(self, ctx: HandlerContext) -> bool:
+        if not (await self._flags(ctx))[1]:
+            return False
+        found = await ctx.session.scalar(select(Ticket.id).where(Ticket.openid == ctx.openid).limit(1))
+        return found is not None
+
+    async def note_context(self, ctx: HandlerContext, text: str, reply: str) -> None:
+        if not (await self._flags(ctx))[1]:
+            return
+        session: AsyncSession = ctx.session
+        current = await _current_ticket(session, ctx.openid)
+        if current is None or current.state != "open":
+            return
+        if await session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
+            return  # a redelivery: noted already
+        _add_context(session, current, ctx.openid, RecentMessage(text, ctx.now, reply), ctx.dedupe_key)
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         if not (await self._flags(ctx))[1]:
             return []
         return await answers_waiting(self.services, ctx.session, ctx.openid)
 
-    async def _open(self, ctx: HandlerContext, question: str, related: tuple[str, ...]) -> Reply:
+    async def _open(
+        self,
+        ctx: HandlerContext,
+        question: str,
+        related: tuple[str, ...],
+        context: list[RecentMessage],
+        answered: RecentMessage | None = None,
+    ) -> Reply:
+        """Open a ticket whose question is the request itself; ``context`` is what the user wrote before it,
+        ``answered`` the earlier message that is the question, whose bot reply staff should see too."""
         session: AsyncSession = ctx.session
         existing = await _ticket_by_source(session, ctx.dedupe_key)
         if existing is not None:
@@ -196,9 +231,12 @@ class TicketDesk:
         await session.flush()
         await self.services.redis.set(has_ticket_key(ctx.openid), b"1")
         ctx.scratch.pop("desk", None)
-        for earlier in await self._recent_conversation(ctx, question):
+        for earlier in context:
+            _add_context(session, ticket, ctx.openid, earlier, None)
+        if answered is not None and answered.reply:
+            at = answered.at or ctx.now
             session.add(
-                TicketMessage(ticket_id=ticket.id, kind="user", author=ctx.openid, body=earlier, created_at=ctx.now)
+                TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=answered.reply, created_at=at)
             )
         # The question itself is ``ticket.question``; messages hold what came before it and what follows.
         session.add(
@@ -216,17 +254,10 @@ class TicketDesk:
         )
         return self._created_reply(ticket, ctx.now)
 
-    async def _recent_texts(self, ctx: HandlerContext) -> list[str]:
-        texts = await self.services.activity.recent_texts(ctx.openid)
-        return [text for text in texts if text.strip() and command_of(text) is None]
-
-    async def _recent_question(self, ctx: HandlerContext) -> str | None:
-        texts = await self._recent_texts(ctx)
-        return texts[-1] if texts else None
-
-    async def _recent_conversation(self, ctx: HandlerContext, question: str) -> list[str]:
-        """Earlier messages of the last half hour, so staff see what led to the question."""
-        return [text for text in await self._recent_texts(ctx) if text != question]
+    async def _recent(self, ctx: HandlerContext) -> list[RecentMessage]:
+        """The user's plausible messages of the last half hour, oldest first (no commands, no junk)."""
+        recent = await self.services.activity.recent_messages(ctx.openid)
+        return [m for m in recent if m.text.strip() and command_of(m.text) is None and not is_junk(m.text)]
 
     def _category(self, related: tuple[str, ...]) -> str | None:
         for faq_id in related[:1]:
@@ -237,19 +268,18 @@ class TicketDesk:
         return None
 
     def _created_reply(self, ticket: Ticket, now: datetime) -> Reply:
+        due = format_due_zh(ticket.due_at, _today(now))
         return Reply(
-            f"您的问题已转交工作人员，留言编号 {ticket.number}。\n"
-            f"我们将在{format_due_zh(ticket.due_at, _today(now))}前答复（2个工作日内，遇节假日顺延）。\n"
-            "如需补充，直接发送即可；回复“查询”可查看进度。",
+            texts.HANDOVER_CREATED.format(number=ticket.number, due=due),
             meta={"decision": "handover", "ticket": ticket.number},
         )
 
     async def _append(self, ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
         if await ctx.session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
-            return Reply(f"已补充到您的留言（编号 {ticket.number}）中。")
+            return Reply(texts.APPENDED_AGAIN.format(number=ticket.number))
         _add_user_message(ctx, ticket, text, "appended")
         return Reply(
-            f"已补充到您的留言（编号 {ticket.number}）中，工作人员会一并答复。",
+            texts.APPENDED.format(number=ticket.number),
             meta={"decision": "appended", "ticket": ticket.number},
         )
 
@@ -262,7 +292,7 @@ class TicketDesk:
         ticket.reminded_at = ticket.escalated_at = None
         _add_user_message(ctx, ticket, text, "reopened", {"due": due.due.isoformat()})
         return Reply(
-            f"已收到您对留言 {ticket.number} 的追问，我们将在{format_due_zh(due.due, _today(ctx.now))}前答复。",
+            texts.REOPENED.format(number=ticket.number, due=format_due_zh(due.due, _today(ctx.now))),
             meta={"decision": "reopened", "ticket": ticket.number},
         )
 
@@ -271,10 +301,11 @@ def _add_user_message(
     ctx: HandlerContext, ticket: Ticket, text: str, action: str, detail: dict[str, str] | None = None
 ) -> None:
     """A user's message joins the ticket, keyed by the WeChat message so a redelivery cannot add it twice."""
+    ticket.script = ctx.follower.script  # answers go out in the script the user writes now
     ctx.session.add(
         TicketMessage(
             ticket_id=ticket.id,
-            kind="user",
+            kind=ADDITION,
             author=ctx.openid,
             body=text,
             source_key=ctx.dedupe_key,
@@ -282,6 +313,20 @@ def _add_user_message(
         )
     )
     ctx.session.add(TicketEvent(ticket_id=ticket.id, actor="user", action=action, detail=detail, at=ctx.now))
+
+
+def _add_context(
+    session: AsyncSession, ticket: Ticket, openid: str, message: RecentMessage, source_key: str | None
+) -> None:
+    """What the user wrote (at its own time) and what the bot replied: context for staff, not the request."""
+    at = message.at or ticket.created_at
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id, kind=CONTEXT, author=openid, body=message.text, source_key=source_key, created_at=at
+        )
+    )
+    if message.reply:
+        session.add(TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=message.reply, created_at=at))
 
 
 def _today(now: datetime) -> date:

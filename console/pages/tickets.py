@@ -16,7 +16,8 @@ from console.sessions import StaffSession
 from staff.accounts import active_staff
 from staff.errors import StaffActionError
 from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
-from tickets.detail import ticket_detail
+from tickets.answer_delivery import answer_text_for
+from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
 from tickets.queue import QueueFilter, list_queue, ticket_categories
 from tickets.to_faq import answer_to_faq
@@ -81,6 +82,7 @@ async def _ticket_page(
     draft: str | None = None,
     conflict: AnswerConflict | None = None,
     error: str | None = None,
+    preview: str | None = None,
     status_code: int = 200,
 ) -> Response:
     services = services_of(request)
@@ -106,6 +108,7 @@ async def _ticket_page(
             "conflict": conflict,
             "staff": await active_staff(db),
             "kb_entries": kb_entries,
+            "preview": preview,
         },
         status_code=status_code,
     )
@@ -136,6 +139,22 @@ async def answer_form(
         return await _ticket_page(request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status)
     await commit_and_enqueue(services, db, outcome.delivery_ids)
     return redirect(f"/console/tickets/{number}?done=answered")
+
+
+@router.post("/tickets/{number}/preview")
+async def preview_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    answer: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    """The answer as a Traditional-script user will receive it, wrapper included; nothing is sent or saved."""
+    try:
+        ticket = await get_ticket(db, number)
+    except StaffActionError as exc:
+        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
+    return await _ticket_page(request, db, staff, number, draft=answer, preview=answer_text_for(ticket, answer))
 
 
 async def _simple_action(

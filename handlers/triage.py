@@ -1,0 +1,78 @@
+"""What a message the FAQ does not answer is: junk, off-topic, a request for staff, or unclear.
+
+A ticket promises a person's reply within two working days, so only a plausible request may open one:
+a message that shares words with a KB entry (the matcher found related entries), names a word of the
+hotline's domain, or asks for a person. Junk (punctuation, emoji, laughter, keyboard noise) and plainly
+off-topic messages get a short help reply instead; anything else gets one question back. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+import opencc
+
+from handlers.triage_cues import TriageCues, triage_cues
+
+Triage = Literal["junk", "off_topic", "request", "unsure"]
+# Chinese characters a message needs, once noise is gone, before it is worth a question back.
+MIN_UNSURE_HAN = 4
+# English words a Latin-only message needs before it is worth a question back.
+MIN_UNSURE_WORDS = 3
+_t2s = opencc.OpenCC("t2s")
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def comparable(text: str) -> str:
+    """The text as cues compare it: NFKC, Simplified, lower case."""
+    return str(_t2s.convert(unicodedata.normalize("NFKC", text))).lower()
+
+
+def _without_noise(text: str, cues: TriageCues) -> str:
+    """Letters and Chinese only, with laughter removed: what is left of the message's content."""
+    kept = "".join(c if (_is_han(c) or (c.isascii() and c.isalpha())) else " " for c in text)
+    for sound in cues.laughter:
+        kept = kept.replace(sound, " ")
+    return " ".join(kept.split())
+
+
+def _has_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(word in text for word in words)
+
+
+def _domain(text: str, cues: TriageCues) -> bool:
+    latin = set(_LATIN_WORD.findall(text))
+    return any((word in latin) if word.isascii() else (word in text) for word in cues.domain)
+
+
+def classify(text: str, related: tuple[str, ...]) -> Triage:
+    """``related``: the KB entries the matcher found related to the message (its suggestions on hand-over)."""
+    cues = triage_cues()
+    plain = comparable(text)
+    content = _without_noise(plain, cues)
+    if not content:
+        return "junk"
+    han = sum(1 for c in content if _is_han(c))
+    words = _LATIN_WORD.findall(content)
+    if han == 0 and not any(word in cues.english_words for word in words):
+        return "junk"  # keyboard noise: "asdfgh", "qwe"
+    if _domain(plain, cues):
+        return "request"
+    if _has_any(plain, cues.off_topic):
+        return "off_topic"
+    if related:
+        return "request"
+    if han >= MIN_UNSURE_HAN or (han == 0 and len(words) >= MIN_UNSURE_WORDS):
+        return "unsure"
+    return "junk"
+
+
+def is_junk(text: str) -> bool:
+    """Noise however the matcher sees it: never a ticket's question, never added to one."""
+    return classify(text, ()) == "junk"
