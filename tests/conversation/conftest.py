@@ -13,8 +13,8 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.simulated_user import SimulatedUser
-from console.accounts import create_staff
 from faq.kb import load_kb
+from staff.accounts import create_staff
 from storage.faq_store import replace_entries
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
 from tests.console.conftest import PASSWORD, page_login
@@ -35,9 +35,9 @@ class ManualClockAdapter:
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
-    import console.passwords
+    import staff.passwords
 
-    monkeypatch.setattr(console.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(staff.passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest_asyncio.fixture
