@@ -120,7 +120,7 @@ class TicketDesk:
         joined = await self.follow_up(ctx, text)
         if joined is not None:
             return joined
-        return await self._open(ctx, text, related=related)
+        return await self._open(ctx, text, related, [])
 
     async def _rebuild_users(self, openid: str) -> bool:
         redis = self.services.redis
