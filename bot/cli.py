@@ -78,7 +78,7 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=False,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.trusted_proxies or "",
     )
 
 

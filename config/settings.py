@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,17 @@ class Settings(BaseSettings):
     faq_path: Path = CONFIG_DIR / "faq.yaml"
     holidays_path: Path = CONFIG_DIR / "holidays.yaml"
 
+    # Web security
+    # Addresses (IPs or CIDR networks, comma-separated) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    trusted_proxies: str = "127.0.0.1,::1"
+    # Console logins: this many failures per account and client address are free, then every attempt waits
+    # login_backoff_seconds, doubling per further failure up to login_backoff_max_seconds. The account-wide
+    # allowance (all addresses) is 4x, the address-wide allowance (all accounts) 10x the free failures.
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_backoff_seconds: float = Field(default=30.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+
     # Behaviour
     passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
     dedupe_ttl_seconds: int = Field(default=600, ge=30)
@@ -91,6 +103,18 @@ class Settings(BaseSettings):
         if len(key) != 32:
             raise ValueError("does not decode to a 32-byte AES key")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network") from exc
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
 
     @field_validator("timezone")
     @classmethod

@@ -1,20 +1,25 @@
-"""Staff accounts: creating them, and deciding a login attempt (with lockout after repeated failures).
+"""Staff accounts: creating them, and deciding a login attempt.
 
-The lockout is per account: after ``MAX_FAILED_LOGINS`` wrong passwords in a row the account refuses every
-password, right or wrong, for ``LOCKOUT``; guessing a password therefore takes years instead of minutes,
-while a colleague who mistyped waits a quarter of an hour.
+Repeated failures are throttled in Redis (``staff.login_throttle``), per account and client address
+with back-off, and counted *before* the password is checked. Every refusal looks the same to the caller —
+unknown name, wrong password or throttled — so the login form cannot be used to find account names; an
+unknown name still costs one password verification (against a dummy hash) so timing does not tell either.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Literal
 
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from calendars.clock import Clock
+from config.settings import Settings
+from staff.login_throttle import LoginThrottle, ThrottlePolicy
 from staff.models import StaffUser
 from staff.passwords import (
     check_password_strength,
@@ -25,8 +30,8 @@ from staff.passwords import (
 )
 from staff.roles import ROLES
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+#: What every refused login says, whatever the reason (no hint whether the account exists or is throttled).
+REFUSED_MESSAGE = "用户名或密码错误。多次失败后需等待一段时间才能再试。"
 
 
 def create_staff(
@@ -56,51 +61,50 @@ def create_staff(
     return user
 
 
-LoginOutcome = Literal["ok", "wrong", "locked", "inactive"]
+LoginOutcome = Literal["ok", "refused", "inactive"]
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
     user: StaffUser | None = None
-    locked_until: datetime | None = None
 
 
-def register_failure(user: StaffUser, now: datetime) -> None:
-    """Count a wrong password; the ``MAX_FAILED_LOGINS``-th locks the account and restarts the count."""
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until = now + LOCKOUT
-        user.failed_logins = 0
-
-
-def is_locked(user: StaffUser, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
-async def authenticate(session: AsyncSession, username: str, password: str, now: datetime) -> LoginResult:
-    """Decide a login attempt and record its effect on the account (the caller commits)."""
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
+async def authenticate(
+    session: AsyncSession, throttle: LoginThrottle, username: str, password: str, address: str
+) -> LoginResult:
+    """Decide a login attempt (the caller commits a rehash). ``address`` is the client's address."""
+    username = username.strip()
+    if not await throttle.reserve(username, address):
+        return LoginResult("refused")
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so other requests keep flowing.
     if user is None:
-        verify_against_nothing(password)
-        return LoginResult("wrong")
-    if is_locked(user, now):
-        return LoginResult("locked", locked_until=user.locked_until)
-    if not verify_password(user.password_hash, password):
-        register_failure(user, now)
-        if is_locked(user, now):
-            return LoginResult("locked", locked_until=user.locked_until)
-        return LoginResult("wrong")
+        await asyncio.to_thread(verify_against_nothing, password)
+        return LoginResult("refused")
+    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+        return LoginResult("refused")
+    await throttle.succeeded(username, address)
     if not user.active:
         return LoginResult("inactive")
-    user.failed_logins = 0
-    user.locked_until = None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     return LoginResult("ok", user=user)
 
 
 async def active_staff(session: AsyncSession) -> list[StaffUser]:
     return list(
         (await session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username))).all()
+    )
+
+
+def login_throttle(redis: Redis, settings: Settings, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(
+        redis,
+        ThrottlePolicy(
+            free_failures=settings.login_free_failures,
+            backoff_seconds=settings.login_backoff_seconds,
+            max_backoff_seconds=settings.login_backoff_max_seconds,
+        ),
+        clock,
     )

@@ -25,7 +25,7 @@ def _staff_out(user: StaffIdentity) -> StaffOut:
     return StaffOut(username=user.username, display_name=user.display_name, role=user.role)  # type: ignore[arg-type]
 
 
-@router.post("/session", response_model=SessionOut, responses={401: ERRORS[401], 423: ERRORS[401]})
+@router.post("/session", response_model=SessionOut, responses={401: ERRORS[401], 403: ERRORS[403]})
 async def api_login(request: Request, body: LoginIn, db: Db) -> Response:
     """Log in; sets the session cookie and returns the CSRF token for writes.
 
@@ -33,12 +33,14 @@ async def api_login(request: Request, body: LoginIn, db: Db) -> Response:
     """
     services = services_of(request)
     now = services.clock.now()
-    result = await accounts.authenticate(db, body.username, body.password, now)
+    throttle = accounts.login_throttle(services.redis, services.settings, services.clock)
+    address = request.client.host if request.client else ""
+    result = await accounts.authenticate(db, throttle, body.username, body.password, address)
     if result.outcome != "ok" or result.user is None:
-        await db.commit()
-        if result.outcome == "locked":
-            return JSONResponse({"detail": "密码错误次数过多，账号已暂时锁定"}, status_code=423)
-        return JSONResponse({"detail": "用户名或密码错误"}, status_code=401)
+        await db.rollback()
+        if result.outcome == "inactive":
+            return JSONResponse({"detail": "该账号已停用"}, status_code=403)
+        return JSONResponse({"detail": accounts.REFUSED_MESSAGE}, status_code=401)
     token, csrf = await open_session(db, result.user, now)
     identity = StaffIdentity.of(result.user)
     await db.commit()

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from console.deps import Db, PageWrite, services_of, tokens_match
 from console.pages.common import redirect
-from console.rendering import Times, render_html
+from console.rendering import render_html
 from console.sessions import (
     COOKIE_NAME,
     clear_session_cookie,
@@ -53,8 +53,6 @@ def _login_page(
             "login_csrf": token,
             "next": _safe_next(next_url),
             "username": username,
-            "max_failures": accounts.MAX_FAILED_LOGINS,
-            "lockout_minutes": int(accounts.LOCKOUT.total_seconds() // 60),
         },
         status_code=status_code,
     )
@@ -90,21 +88,16 @@ async def login(
         )
     services = services_of(request)
     now = services.clock.now()
-    result = await accounts.authenticate(db, username, password, now)
+    throttle = accounts.login_throttle(services.redis, services.settings, services.clock)
+    address = request.client.host if request.client else ""
+    result = await accounts.authenticate(db, throttle, username, password, address)
     if result.outcome != "ok" or result.user is None:
-        await db.commit()  # keep the failure count
-        if result.outcome == "locked":
-            until = Times(services.settings.tz, now).short(result.locked_until)
-            return _login_page(
-                request,
-                error=f"密码错误次数过多，账号已锁定至 {until}。",
-                username=username,
-                next_url=next,
-                status_code=423,
-            )
+        await db.rollback()
         if result.outcome == "inactive":
             return _login_page(request, error="该账号已停用。", username=username, next_url=next, status_code=403)
-        return _login_page(request, error="用户名或密码错误。", username=username, next_url=next, status_code=401)
+        return _login_page(
+            request, error=accounts.REFUSED_MESSAGE, username=username, next_url=next, status_code=401
+        )
     token, _ = await open_session(db, result.user, now)
     await db.commit()
     response = redirect(_safe_next(next))

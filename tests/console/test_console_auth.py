@@ -1,15 +1,15 @@
-"""Login, sessions, lockout, CSRF and roles, through the pages and the API as a browser would use them."""
+"""Login, sessions, throttling, CSRF and roles, through the pages and the API as a browser would use them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+import re
 
 import httpx
 import pytest
-from sqlalchemy import select
 
-from staff.accounts import MAX_FAILED_LOGINS, create_staff, register_failure
-from staff.models import StaffUser
+from staff import accounts as staff_accounts
+from staff.accounts import REFUSED_MESSAGE, create_staff
 from staff.passwords import WeakPasswordError, hash_password, verify_password
 from tests.console.conftest import PASSWORD, csrf_of, page_login
 
@@ -37,18 +37,6 @@ def test_create_staff_refuses_weak_password_and_unknown_role() -> None:
         create_staff(bag, "carol", PASSWORD, "root")  # type: ignore[arg-type]
     user = create_staff(bag, " carol ", PASSWORD, "admin")  # type: ignore[arg-type]
     assert bag.items == [user] and user.username == "carol" and user.can("supervisor")
-
-
-def test_lockout_counts_failures_and_restarts() -> None:
-    from datetime import UTC, datetime
-
-    user = StaffUser(username="x", password_hash="", role="staff", failed_logins=0)
-    now = datetime(2026, 11, 23, tzinfo=UTC)
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        register_failure(user, now)
-    assert user.locked_until is None
-    register_failure(user, now)
-    assert user.locked_until == now + timedelta(minutes=15) and user.failed_logins == 0
 
 
 async def test_pages_redirect_to_login_and_api_says_401(client) -> None:
@@ -93,20 +81,94 @@ async def test_secure_cookie_when_served_over_https(make_services, staff) -> Non
     assert "Secure" in response.headers["set-cookie"]
 
 
-async def test_lockout_after_five_failures_even_for_the_right_password(client, staff, services, fake_clock) -> None:
-    for _ in range(MAX_FAILED_LOGINS - 1):
+async def test_backoff_after_the_free_failures_then_the_right_password_after_the_wait(
+    client, staff, fake_clock
+) -> None:
+    for _ in range(5):
         assert (await page_login(client, "bob", "guess")).status_code == 401
-    fifth = await page_login(client, "bob", "guess")
-    assert fifth.status_code == 423 and "锁定" in fifth.text
-    locked = await page_login(client, "bob", PASSWORD)
-    assert locked.status_code == 423
+    throttled = await page_login(client, "bob", PASSWORD)
+    assert throttled.status_code == 401 and REFUSED_MESSAGE in throttled.text  # not 423: same as wrong
     api = await client.post("/api/session", json={"username": "bob", "password": PASSWORD})
-    assert api.status_code == 423
-    fake_clock.advance(minutes=16)
+    assert api.status_code == 401
+    fake_clock.advance(seconds=31)  # the first back-off step is 30 s
     assert (await page_login(client, "bob", PASSWORD)).status_code == 303
-    async with services.sessions() as session:
-        bob = await session.scalar(select(StaffUser).where(StaffUser.username == "bob"))
-        assert bob is not None and bob.failed_logins == 0 and bob.locked_until is None
+    # The right password started the count over: five more mistakes are free again.
+    for _ in range(5):
+        assert (await page_login(client, "bob", "guess")).status_code == 401
+    fake_clock.advance(seconds=31)
+    assert (await page_login(client, "bob", PASSWORD)).status_code == 303
+
+
+async def test_backoff_doubles(client, staff, fake_clock) -> None:
+    for _ in range(6):  # five free, then one more after the first 30 s wait
+        assert (await page_login(client, "bob", "guess")).status_code == 401
+        if _ == 4:
+            fake_clock.advance(seconds=31)
+    fake_clock.advance(seconds=31)
+    assert (await page_login(client, "bob", PASSWORD)).status_code == 401  # now 60 s
+    fake_clock.advance(seconds=30)
+    assert (await page_login(client, "bob", PASSWORD)).status_code == 303
+
+
+async def test_an_attacker_elsewhere_does_not_lock_the_real_user_out(app, staff) -> None:
+    attacker = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.66", 40000)), base_url="http://testserver"
+    )
+    user = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("198.51.100.7", 40001)), base_url="http://testserver"
+    )
+    async with attacker, user:
+        for _ in range(30):
+            assert (
+                await attacker.post("/api/session", json={"username": "bob", "password": "guess"})
+            ).status_code == 401
+        assert (await attacker.post("/api/session", json={"username": "bob", "password": PASSWORD})).status_code == 401
+        assert (await user.post("/api/session", json={"username": "bob", "password": PASSWORD})).status_code == 200
+
+
+async def test_unknown_wrong_and_throttled_answer_alike(client, staff, monkeypatch) -> None:
+    checked: list[str] = []
+    real_verify, real_dummy = staff_accounts.verify_password, staff_accounts.verify_against_nothing
+
+    def verify(password_hash: str, password: str) -> bool:
+        checked.append("real")
+        return real_verify(password_hash, password)
+
+    def dummy(password: str) -> None:
+        checked.append("dummy")
+        real_dummy(password)
+
+    monkeypatch.setattr(staff_accounts, "verify_password", verify)
+    monkeypatch.setattr(staff_accounts, "verify_against_nothing", dummy)
+
+    def answer(response: httpx.Response) -> tuple[int, str]:
+        return response.status_code, response.text
+
+    unknown = await client.post("/api/session", json={"username": "nobody", "password": "guess"})
+    wrong = await client.post("/api/session", json={"username": "bob", "password": "guess"})
+    assert (
+        answer(unknown)
+        == answer(wrong)
+        == (401, json.dumps({"detail": REFUSED_MESSAGE}, ensure_ascii=False, separators=(",", ":")))
+    )
+    assert checked == ["dummy", "real"]  # an unknown name costs one argon2 verification too
+    for name in ("nobody", "bob"):
+        for _ in range(5):
+            await client.post("/api/session", json={"username": name, "password": "guess"})
+    throttled_unknown = await client.post("/api/session", json={"username": "nobody", "password": "guess"})
+    throttled_real = await client.post("/api/session", json={"username": "bob", "password": PASSWORD})
+    assert answer(throttled_unknown) == answer(throttled_real) == answer(wrong)
+    pages = [await page_login(client, name, "guess") for name in ("nobody", "bob", "alice")]
+    assert {page.status_code for page in pages} == {401}
+    assert (
+        len({_without_tokens(page.text, name) for page, name in zip(pages, ("nobody", "bob", "alice"), strict=True)})
+        == 1
+    )
+
+
+def _without_tokens(html: str, username: str) -> str:
+    html = re.sub(r'value="[A-Za-z0-9_-]{20,}"', 'value=""', html)
+    return html.replace(f'value="{username}"', 'value=""')
 
 
 async def test_login_form_needs_its_csrf_cookie(client, staff) -> None:
