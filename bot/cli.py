@@ -120,15 +120,24 @@ def fake_wechat(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running service.")
-@click.option("--mode", type=click.Choice(["plain", "compat", "aes"]), default="plain", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["plain", "compat", "aes"]),
+    default=None,
+    help="Default: aes when QIAOBOT_WECHAT_AES_KEY is set (the service then refuses plaintext), else plain.",
+)
 @click.option("--openid", default=None, help="Pretend to be this user (default: a new random one).")
-def chat(url: str, mode: str, openid: str | None) -> None:
+def chat(url: str, mode: str | None, openid: str | None) -> None:
     """Chat with a running service as a WeChat user, from the terminal."""
     from bot.chat import run_chat
 
     settings = _settings()
+    mode = mode or ("aes" if settings.wechat_aes_key else "plain")
     if mode != "plain" and not settings.wechat_aes_key:
         click.echo("compat/aes 模式需要设置 QIAOBOT_WECHAT_AES_KEY（与服务端一致）。", err=True)
+        sys.exit(2)
+    if mode == "plain" and settings.wechat_aes_key:
+        click.echo("已设置 QIAOBOT_WECHAT_AES_KEY：服务只接受加密消息，请用 --mode compat 或 aes。", err=True)
         sys.exit(2)
     run_chat(url.rstrip("/"), settings, mode, openid)
 

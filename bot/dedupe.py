@@ -25,8 +25,15 @@ PENDING = b"P"
 DONE_PREFIX = b"R"  # followed by the passive reply xml (empty = "success")
 
 # KEYS[1] the dedupe key, KEYS[2..] keys the caller will read next (prefetched in the same round trip).
+# ARGV[3], ARGV[4]: the callback's nonce key and how long to remember it ("" = no nonce check); a nonce
+# already used for another message returns {-1}. The nonce key lives outside KEYS because Redis is one node.
 # Returns {claimed (0/1), current value, value of KEYS[2], value of KEYS[3], ...}.
 _CLAIM = """
+if ARGV[3] and ARGV[3] ~= '' then
+  if not redis.call('SET', ARGV[3], KEYS[1], 'NX', 'EX', ARGV[4]) and redis.call('GET', ARGV[3]) ~= KEYS[1] then
+    return {-1, false}
+  end
+end
 local claimed = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 local result = {claimed and 1 or 0, false}
 if not claimed then result[2] = redis.call('GET', KEYS[1]) end
@@ -48,6 +55,7 @@ class Claim:
     owner: bool
     result: bytes | None = None  # reply for a finished duplicate; None while still pending
     prefetched: dict[str, bytes | None] = field(default_factory=dict)  # values of the extra keys asked for
+    replayed: bool = False  # the callback's nonce was already used for another message: refuse it
 
 
 class Deduplicator:
@@ -75,11 +83,17 @@ class Deduplicator:
     def full_key(self, key: str) -> str:
         return self.prefix + key
 
-    async def claim(self, key: str, prefetch: list[str] | None = None) -> Claim:
+    async def claim(
+        self, key: str, prefetch: list[str] | None = None, nonce: tuple[str, int] | None = None
+    ) -> Claim:
+        """``nonce`` = (key, ttl seconds) also records the callback's nonce for this message (bot.replay)."""
         prefetch = prefetch or []
+        nonce_key, nonce_ttl = nonce or ("", 0)
         claimed, current, *values = await self._batch.run(
-            self._claim, [self._key(key), *prefetch], [PENDING, self.lease_ms]
+            self._claim, [self._key(key), *prefetch], [PENDING, self.lease_ms, nonce_key, nonce_ttl]
         )
+        if claimed == -1:
+            return Claim(owner=False, replayed=True)
         prefetched = {name: value or None for name, value in zip(prefetch, values, strict=False)}
         if claimed:
             return Claim(owner=True, prefetched=prefetched)

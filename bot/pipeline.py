@@ -16,6 +16,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.dedupe import DONE_PREFIX
 from bot.outage import answer_without_redis, deferred_writes, finish_without_storage
+from bot.protocol import ProtocolError
 from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
 from bot.services import Services
@@ -32,12 +33,15 @@ log = logging.getLogger(__name__)
 _MORE_RESERVE = len(("\n" + texts.MORE_HINT).encode("utf-8"))
 
 
-async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
-    """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``."""
+async def respond(services: Services, message: BaseMessage, key: str, nonce: str | None = None) -> bytes:
+    """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``.
+
+    Raises ``ProtocolError`` (403) when ``nonce`` already carried another message (bot.replay); with Redis
+    down the nonce is not checked (the signed timestamp's window still bounds a replay)."""
     if services.health.redis_down:
         return (await answer_without_redis(services, message, key)).reply_xml
     try:
-        return await _respond(services, message, key)
+        return await _respond(services, message, key, nonce)
     except Exception as exc:
         if not is_redis_outage(exc):
             raise
@@ -45,11 +49,18 @@ async def respond(services: Services, message: BaseMessage, key: str) -> bytes:
         return (await answer_without_redis(services, message, key)).reply_xml
 
 
-async def _respond(services: Services, message: BaseMessage, key: str) -> bytes:
+async def _respond(services: Services, message: BaseMessage, key: str, nonce: str | None) -> bytes:
     budget = services.settings.passive_reply_budget_seconds
     dedupe = services.dedupe
     openid = str(message.source)
-    claim = await dedupe.claim(key, [services.activity.follower_key(openid), *(f(openid) for f in services.prefetch)])
+    window = services.nonces
+    claim = await dedupe.claim(
+        key,
+        [services.activity.follower_key(openid), *(f(openid) for f in services.prefetch)],
+        (window.key(nonce), window.ttl_seconds) if nonce and window.tolerance_seconds else None,
+    )
+    if claim.replayed:
+        raise ProtocolError(403, "nonce already used", f"nonce {nonce!r} already carried another message")
     if not claim.owner:
         if claim.result is not None:
             return claim.result

@@ -3,7 +3,8 @@
 Spec: 微信公众平台 "接入概述" (signature = sha1 of the sorted token, timestamp and nonce) and
 "消息加解密说明" (safe mode: msg_signature = sha1 of sorted token, timestamp, nonce and Encrypt; the payload is
 AES-256-CBC over random(16) + len(4) + msg + appid with PKCS#7 padding to 32 bytes).
-In compatible mode the XML carries both plaintext fields and ``Encrypt``; we trust only the encrypted copy.
+In compatible mode the XML carries both plaintext fields and ``Encrypt``; we trust only the encrypted copy,
+and once an EncodingAESKey is configured a plaintext callback is refused.
 """
 
 from __future__ import annotations
@@ -125,6 +126,10 @@ class CallbackCodec:
         if not self.check_url_signature(signature, timestamp, nonce):
             raise ProtocolError(403, "invalid signature")
         if not encrypt_type or encrypt_type == "raw":
+            if self._aes is not None:
+                # In plaintext the signature does not cover the body; with a key configured WeChat sends
+                # every callback encrypted (compatible mode too), so a plaintext one is not from WeChat.
+                raise ProtocolError(403, "plaintext callbacks are not accepted when an EncodingAESKey is set")
             return Envelope("plain", parse_xml(body), body)
         if encrypt_type != "aes":
             raise ProtocolError(400, "unsupported encrypt_type")

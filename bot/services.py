@@ -25,6 +25,7 @@ from bot.deferred import drain_deferred
 from bot.knowledge import KnowledgeBase
 from bot.local_dedupe import LocalDedupe
 from bot.protocol import CallbackCodec
+from bot.replay import NonceWindow
 from bot.spool import Spool
 from calendars.clock import Clock, SystemClock
 from config.settings import Settings
@@ -69,6 +70,7 @@ class Services:
     deliveries: DeliveryService
     activity: ActivityLog
     closer: MessageCloser
+    nonces: NonceWindow
     notifier: StaffNotifier
     spool: Spool
     desk: HelpDesk = field(default_factory=NoDesk)
@@ -184,6 +186,7 @@ def build_services(
         deliveries=deliveries,
         activity=ActivityLog(redis, sessions),
         closer=MessageCloser(redis),
+        nonces=NonceWindow(settings.wechat_timestamp_tolerance_seconds),
         notifier=StaffNotifier(
             deliveries,
             template_id=settings.wechat_staff_template_id,

@@ -22,7 +22,7 @@ PAGE = Path(__file__).with_name("static") / "simulator.html"
 
 class SimulatedMessage(BaseModel):
     openid: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    mode: Literal["plain", "compat", "aes"] = "plain"
+    mode: Literal["plain", "compat", "aes"] | None = None  # default: what the service accepts
     kind: Literal["text", "voice", "image", "location", "link", "subscribe", "unsubscribe", "click"] = "text"
     text: str = Field(default="", max_length=4000)
     key: str = Field(default="", max_length=64)
@@ -42,16 +42,27 @@ def _user(request: Request, openid: str, mode: str) -> SimulatedUser:
     )
 
 
+PLAIN_OPTION = '<option value="plain">明文</option>'
+
+
 @router.get("", response_class=HTMLResponse)
-async def page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+async def page(request: Request) -> HTMLResponse:
+    html = PAGE.read_text(encoding="utf-8")
+    if request.app.state.services.settings.wechat_aes_key:
+        # With a key the service accepts only encrypted callbacks, as WeChat then sends them: offer those.
+        html = html.replace(PLAIN_OPTION, "").replace('<option value="aes">', '<option value="aes" selected>')
+    return HTMLResponse(html)
 
 
 @router.post("/api/send")
 async def send(message: SimulatedMessage, request: Request) -> dict[str, object]:
-    if message.mode != "plain" and not request.app.state.services.settings.wechat_aes_key:
+    has_key = bool(request.app.state.services.settings.wechat_aes_key)
+    mode = message.mode or ("aes" if has_key else "plain")
+    if mode != "plain" and not has_key:
         return {"ok": False, "error": "未配置 QIAOBOT_WECHAT_AES_KEY，只能使用明文模式"}
-    user = _user(request, message.openid, message.mode)
+    if mode == "plain" and has_key:
+        return {"ok": False, "error": "已配置 QIAOBOT_WECHAT_AES_KEY，服务只接受加密消息：请选择兼容或安全模式"}
+    user = _user(request, message.openid, mode)
     try:
         response, reply = await user.post(user.build(message.kind, message.text, message.key))
     finally:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from bot.messages import build_message, dedupe_key
 from bot.pipeline import respond
 from bot.protocol import ProtocolError
+from bot.replay import timestamp_is_fresh
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ async def receive(request: Request) -> Response:
     signature, timestamp, nonce = query.get("signature"), query.get("timestamp"), query.get("nonce")
     if not (signature and timestamp and nonce):
         return PlainTextResponse("missing signature, timestamp or nonce", status_code=400)
+    if not timestamp_is_fresh(timestamp, services.settings.wechat_timestamp_tolerance_seconds):
+        log.warning("refused callback (403): timestamp %r is too far from now", timestamp[:20])
+        return PlainTextResponse("stale or future timestamp", status_code=403)
     try:
         body = await _read_body(request, services.settings.max_body_bytes)
         envelope = services.codec.open(
@@ -58,7 +62,11 @@ async def receive(request: Request) -> Response:
     except ProtocolError as exc:
         log.warning("refused callback (%s): %s", exc.status, exc)
         return PlainTextResponse(exc.public, status_code=exc.status)
-    reply = await respond(services, message, dedupe_key(envelope.message))
+    try:
+        reply = await respond(services, message, dedupe_key(envelope.message), nonce)
+    except ProtocolError as exc:
+        log.warning("refused callback (%s): %s", exc.status, exc)
+        return PlainTextResponse(exc.public, status_code=exc.status)
     if not reply:
         return PlainTextResponse("success")
     return Response(services.codec.seal(reply.decode("utf-8"), envelope.mode, nonce), media_type=XML)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     login_backoff_seconds: float = Field(default=30.0, gt=0)
     login_backoff_max_seconds: float = Field(default=900.0, gt=0)
 
+    # A callback whose signed timestamp is further than this from our clock is refused, and nonces are
+    # remembered for twice as long. WeChat retries within about 15 s (three tries, 5 s each); 0 = no check.
+    wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=0)
+
     # Behaviour
     passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
     dedupe_ttl_seconds: int = Field(default=600, ge=30)

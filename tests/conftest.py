@@ -141,7 +141,7 @@ def settings(database_url: str, redis_url: str, tmp_path: Path):  # type: ignore
         wechat_token=TEST_TOKEN,
         wechat_appid=TEST_APPID,
         wechat_secret=TEST_SECRET,
-        wechat_aes_key=TEST_AES_KEY,
+        wechat_aes_key="",  # a plaintext account; tests of the encrypted modes set TEST_AES_KEY
         wechat_api_base="https://api.weixin.qq.com",
         run_jobs_in_process=False,
     )
@@ -188,6 +188,25 @@ async def services(make_services):  # type: ignore[no-untyped-def]
 
 
 @pytest_asyncio.fixture
+async def aes_services(make_services):  # type: ignore[no-untyped-def]
+    """Services for an account with an EncodingAESKey (compatible or safe mode): plaintext is refused."""
+    from faq.kb import load_kb
+
+    svc = await make_services(wechat_aes_key=TEST_AES_KEY)
+    svc.knowledge.use_entries(load_kb(Path(__file__).parent / "data" / "kb_small.yaml"))
+    return svc
+
+
+@pytest_asyncio.fixture
+async def aes_client(aes_services) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+
+    app = create_app(services=aes_services, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+@pytest_asyncio.fixture
 async def app(services):  # type: ignore[no-untyped-def]
     from bot.app import create_app
 
@@ -206,6 +225,8 @@ def wechat_user(client, fake_wechat):  # type: ignore[no-untyped-def]
     from bot.simulated_user import SimulatedUser
 
     def make(mode: str = "plain", openid: str | None = None) -> SimulatedUser:
+        if mode != "plain":
+            raise ValueError("use aes_wechat_user for the encrypted modes (the account needs a key)")
         user = SimulatedUser(
             http=client,
             token=TEST_TOKEN,
@@ -217,5 +238,23 @@ def wechat_user(client, fake_wechat):  # type: ignore[no-untyped-def]
         if openid:
             user.openid = openid
         return user
+
+    return make
+
+
+@pytest.fixture
+def aes_wechat_user(aes_client, fake_wechat):  # type: ignore[no-untyped-def]
+    """A follower of an account with an EncodingAESKey, in compatible or safe mode."""
+    from bot.simulated_user import SimulatedUser
+
+    def make(mode: str = "aes") -> SimulatedUser:
+        return SimulatedUser(
+            http=aes_client,
+            token=TEST_TOKEN,
+            appid=TEST_APPID,
+            aes_key=TEST_AES_KEY,
+            mode=mode,  # type: ignore[arg-type]
+            interact=fake_wechat.interact,
+        )
 
     return make

@@ -71,7 +71,7 @@ def test_serve_answers_a_question_from_the_shipped_faq(served: tuple[str, dict[s
     assert health["ok"] and health["kb_version"] >= 1
     assert httpx.get(f"{url}/simulator").status_code == 200
     result = subprocess.run(
-        [*QIAOBOT, "chat", "--url", url, "--mode", "aes"],
+        [*QIAOBOT, "chat", "--url", url],  # with a key configured, chat defaults to safe mode
         cwd=ROOT,
         env=env,
         input="在国外护照丢了怎么办\n/subscribe\n/quit\n",
@@ -85,15 +85,19 @@ def test_serve_answers_a_question_from_the_shipped_faq(served: tuple[str, dict[s
     assert "欢迎关注" in result.stdout
 
 
-def test_simulator_api_round_trip(served: tuple[str, dict[str, str]]) -> None:
+def test_simulator_api_round_trip_in_each_encrypted_mode(served: tuple[str, dict[str, str]]) -> None:
     url, _ = served
-    response = httpx.post(
-        f"{url}/simulator/api/send",
-        json={"openid": "osimtest01", "mode": "compat", "kind": "text", "text": "双重国籍"},
-        timeout=30,
-    )
-    body = response.json()
-    assert body["ok"] and body["reply"]
+    for mode in ("compat", "aes", None):
+        message = {"openid": "osimtest01", "kind": "text", "text": "双重国籍", **({"mode": mode} if mode else {})}
+        body = httpx.post(f"{url}/simulator/api/send", json=message, timeout=30).json()
+        assert body["ok"] and body["reply"], (mode, body)
+    # With a key the service refuses plaintext, as WeChat would never send it: the simulator says why.
+    plain = httpx.post(
+        f"{url}/simulator/api/send", json={"openid": "osimtest01", "mode": "plain", "text": "双重国籍"}, timeout=30
+    ).json()
+    assert not plain["ok"] and "加密" in plain["error"]
+    page = httpx.get(f"{url}/simulator").text
+    assert 'value="plain"' not in page and '<option value="aes" selected>' in page
 
 
 def test_a_separate_worker_process_writes_the_conversation(tmp_path: Path) -> None:
