@@ -18,12 +18,14 @@ from typing import Any
 from wechatpy.messages import BaseMessage
 
 from faq.matcher import FaqMatcher
-from faq.script import is_traditional
+from faq.script import detect_script
 from handlers import texts
 from handlers.commands import command_of
 from handlers.context import Reply
 from handlers.menu import group_of_click
+from handlers.specific_case import specific_case
 from handlers.text import answer_reply
+from handlers.triage import classify
 from storage.activity import FollowerState
 
 HANDOVER_RECORDED = (
@@ -44,7 +46,7 @@ class HandoverNote:
     """A question for a person that could not be written as a ticket now."""
 
     text: str
-    reason: str  # "asked_for_human" | "unanswered"
+    reason: str  # "asked_for_human" | "unanswered" | "specific_case"
     related: tuple[str, ...] = ()
 
 
@@ -95,8 +97,9 @@ def reply_without_storage(
     else:
         raw_type = str(message._data.get("MsgType", "")).lower()
         return Reply(texts.MEDIA_NOT_SUPPORTED.get(raw_type, texts.UNKNOWN_MESSAGE), meta={"decision": "media"}), None
-    if any("\u4e00" <= char <= "\u9fff" for char in text):
-        follower.script = "hant" if is_traditional(text) else "hans"
+    script = detect_script(text)  # None ("人工", "1", English) keeps the follower's script
+    if script is not None:
+        follower.script = script
     command = command_of(text)
     if command == "human":
         return _human(openid, memory)
@@ -106,10 +109,18 @@ def reply_without_storage(
         return Reply(f"可咨询的事项：\n{texts.TOPIC_MENU}\n请直接输入您的问题。"), None
     if command is not None:  # "更多" and numbered choices live in Redis
         return Reply(STATE_UNAVAILABLE), None
+    # As in handlers/text.py: noise and off-topic messages are never a hand-over, nor the question after “人工”.
+    kind = classify(text, ())
+    if kind == "junk":
+        return Reply(texts.HELP, meta={"decision": "help"}), None
+    if kind == "off_topic":
+        return Reply(texts.OFF_TOPIC, meta={"decision": "off_topic"}), None
     memory.remember(openid, text)
     if memory.take_awaiting(openid):
         return _recorded(), HandoverNote(text, "asked_for_human")
     decision = matcher.decide(text)
+    if specific_case(text) is not None:
+        return _recorded(), HandoverNote(text, "specific_case", tuple(decision.suggestions))
     if decision.decision == "answer" and decision.faq_id is not None:
         return answer_reply(matcher.entry(decision.faq_id), decision.score), None
     if decision.smalltalk in ("greeting", "thanks", "bye"):

@@ -1,0 +1,46 @@
+"""While storage is out the bot answers from the matcher alone (handlers/outage.py); the same rule holds
+there: junk and off-topic messages are never kept as hand-overs, specific cases are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from wechatpy import parse_message
+
+from config.settings import CONFIG_DIR
+from faq.kb import load_kb
+from faq.matcher import FaqMatcher
+from handlers.outage import OutageMemory, reply_without_storage
+from storage.activity import FollowerState
+from wechat import inbound
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> FaqMatcher:
+    return FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"), embedder=None)
+
+
+def _say(matcher: FaqMatcher, text: str, memory: OutageMemory, follower: FollowerState):  # type: ignore[no-untyped-def]
+    message = parse_message(inbound.text_message(follower.openid, text))
+    return reply_without_storage(matcher, message, follower, memory, NOW)
+
+
+@pytest.mark.parametrize("text", ["？？？", "asdfgh 哈哈 🍉🍉", "明天天气怎么样"])
+def test_junk_during_an_outage_is_not_kept_for_staff(matcher: FaqMatcher, text: str) -> None:
+    memory, follower = OutageMemory(), FollowerState(openid="o_outage")
+    reply, note = _say(matcher, text, memory, follower)
+    assert note is None and "“人工”" in reply.text
+    _, after_human = _say(matcher, "人工", memory, follower)
+    assert after_human is None  # the junk is not taken as the question either
+
+
+def test_a_specific_case_during_an_outage_is_kept_and_script_survives_a_bare_command(matcher: FaqMatcher) -> None:
+    memory, follower = OutageMemory(), FollowerState(openid="o_outage_hant")
+    _, note = _say(matcher, "台山市僑聯的辦公電話和地址", memory, follower)
+    assert note is not None and note.reason == "specific_case"
+    assert follower.script == "hant"
+    _say(matcher, "人工", memory, follower)
+    assert follower.script == "hant"
