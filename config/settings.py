@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     faq_path: Path = CONFIG_DIR / "faq.yaml"
     holidays_path: Path = CONFIG_DIR / "holidays.yaml"
+    # Departments, category routing and referrals: loaded into the database on first use, then edited in the console.
+    departments_path: Path = CONFIG_DIR / "departments.yaml"
 
     # Web security
     # Addresses (IPs or CIDR networks, comma-separated) of reverse proxies whose X-Forwarded-For and

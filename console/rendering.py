@@ -74,7 +74,7 @@ class Times:
 
 
 STATE_LABELS = {"open": "待答复", "answered": "已答复", "closed": "已关闭"}
-ROLE_LABELS = {"staff": "工作人员", "supervisor": "主管", "admin": "管理员"}
+ROLE_LABELS = {"staff": "工作人员", "dispatcher": "分派员", "supervisor": "主管", "admin": "管理员"}
 DELIVERY_LABELS = {
     "pending": "待发送",
     "sending": "发送中",
@@ -102,7 +102,44 @@ EVENT_LABELS = {
     "reminded": "提醒",
     "escalation": "升级给主管",
     "due_recomputed": "重新计算期限",
+    "routed": "按分类派单",
+    "routing_failed": "派单失败（部门设置有误），留给分派员",
+    "dispatched": "分派到部门",
+    "transferred": "转办",
+    "returned": "退单给分派员",
+    "referred": "转介至外部机构并办结",
+    "merged_into": "合并到其他工单",
+    "merged_from": "合并了其他工单",
 }
+
+
+ROUTING_ACTIONS = frozenset({"routed", "dispatched", "transferred", "returned", "referred", "routing_failed"})
+
+
+def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, str]) -> str:
+    """A routing step's particulars for the audit log: where the ticket went and why, by department name."""
+    if not detail or action not in ROUTING_ACTIONS:
+        return ""
+
+    def name(code: object) -> str:
+        return "分派员" if code is None else names.get(str(code), str(code))
+
+    parts = []
+    if action in ("transferred", "returned"):
+        parts.append(f"{name(detail.get('from'))} → {name(detail.get('to'))}")
+    elif "to" in detail:
+        parts.append(f"→ {name(detail['to'])}")
+    if action == "routed" and detail.get("category"):
+        parts.append(f"分类：{detail['category']}")
+    if "name" in detail:
+        parts.append(str(detail["name"]))
+    if "reason" in detail:
+        parts.append(f"理由：{detail['reason']}")
+    if "error" in detail:
+        parts.append(str(detail["error"]))
+    return "；".join(parts)
+
+
 KIND_LABELS = {
     "reminder": "即将到期",
     "escalation": "已超时",
@@ -129,6 +166,7 @@ _env.globals.update(
     KIND_LABELS=KIND_LABELS,
     pct=pct,
     hours=hours,
+    event_detail=event_detail,
 )
 
 

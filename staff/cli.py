@@ -7,6 +7,7 @@ import sys
 import click
 
 from config.settings import get_settings
+from staff.roles import ROLES
 
 
 @click.group()
@@ -16,7 +17,7 @@ def staff() -> None:
 
 @staff.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["staff", "supervisor", "admin"]), default="staff", show_default=True)
+@click.option("--role", type=click.Choice(list(ROLES)), default="staff", show_default=True)
 @click.option("--name", "display_name", default="", help="Name shown in the console.")
 @click.option("--openid", default=None, help="The person's WeChat openid, for reminder messages.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -1,10 +1,11 @@
-"""Staff roles, ordered: a supervisor can do everything staff can, an admin everything a supervisor can."""
+"""Staff roles, ordered: each can do everything the ones before it can (staff < dispatcher < supervisor < admin)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-ROLES = ("staff", "supervisor", "admin")
+# A dispatcher (分派员) also sends on the tickets no department received and the ones departments returned.
+ROLES = ("staff", "dispatcher", "supervisor", "admin")
 
 
 class Actor(Protocol):

@@ -22,6 +22,7 @@ from tickets.answer_delivery import answers_waiting
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
+from tickets.routing import route_new_ticket
 from tickets.sla import BEIJING, due_time, format_due_zh
 from tickets.user_lock import lock_user
 
@@ -252,6 +253,7 @@ class TicketDesk:
                 at=ctx.now,
             )
         )
+        await route_new_ticket(session, ticket, settings.departments_path, ctx.now)
         return self._created_reply(ticket, ctx.now)
 
     async def _recent(self, ctx: HandlerContext) -> list[RecentMessage]:

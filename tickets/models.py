@@ -31,6 +31,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_state_due", "state", "due_at"),
         Index("ix_tickets_openid_state", "openid", "state"),
+        Index("ix_tickets_department_state_due", "department", "state", "due_at"),
         # One open ticket per user, whatever writes the rows: racing messages must join it, not open more.
         Index(
             "uq_tickets_one_open_per_user",
@@ -50,6 +51,10 @@ class Ticket(Base):
     question: Mapped[str] = mapped_column(Text)
     script: Mapped[str] = mapped_column(String(8), default="hans")
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The department whose queue holds the ticket (config/departments.yaml); None = the dispatcher's queue.
+    department: Mapped[str | None] = mapped_column(String(32))
+    # Closed by referral outside the federation: the referral's code (counted apart in the figures).
+    referral: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tickets.models import TICKET_STATES, Ticket
@@ -23,6 +23,8 @@ class QueueFilter:
     state: str | None = "open"  # None = every state
     category: str | None = None
     assignee: str | None = None  # a username, or UNASSIGNED
+    # Department codes the ticket may be in; UNASSIGNED stands for the dispatcher's queue. None = anywhere.
+    departments: tuple[str, ...] | None = None
     overdue_only: bool = False
     page: int = 1
     per_page: int = 50
@@ -33,6 +35,7 @@ class QueueFilter:
             state=state,
             category=self.category or None,
             assignee=self.assignee or None,
+            departments=self.departments,
             overdue_only=self.overdue_only,
             page=max(1, self.page),
             per_page=min(max(1, self.per_page), MAX_PER_PAGE),
@@ -52,6 +55,7 @@ class QueueItem:
     answer_delivery: str
     overdue: bool
     due_soon: bool
+    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
         where.append(Ticket.assignee.is_(None))
     elif f.assignee:
         where.append(Ticket.assignee == f.assignee)
+    if f.departments is not None:
+        codes = [code for code in f.departments if code != UNASSIGNED]
+        in_codes = Ticket.department.in_(codes)
+        where.append(or_(in_codes, Ticket.department.is_(None)) if UNASSIGNED in f.departments else in_codes)
     if f.overdue_only:
         where.extend([Ticket.state == "open", Ticket.due_at < now])
     newest_first = f.state == "closed"
@@ -112,6 +120,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
                 Ticket.due_at,
                 Ticket.due_provisional,
                 Ticket.answer_delivery,
+                Ticket.department,
             )
             .where(*where)
             .order_by(*order)
@@ -122,7 +131,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
     total = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
     open_count, overdue_count = await open_and_overdue(session, now)
     items = []
-    for number, state, category, question, assignee, created_at, due_at, provisional, delivery in rows:
+    for number, state, category, question, assignee, created_at, due_at, provisional, delivery, department in rows:
         overdue, soon = due_flags(state, due_at, now)
         items.append(
             QueueItem(
@@ -137,6 +146,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
                 delivery,
                 overdue,
                 soon,
+                department,
             )
         )
     return QueuePage(items, total, f.page, f.per_page, open_count, overdue_count)

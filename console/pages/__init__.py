@@ -5,10 +5,32 @@ of Redis and the database. Every write is a form post with the session's CSRF to
 
 from fastapi import APIRouter
 
-from console.pages import deliveries, greetings, health, login, notifications, static, stats, tickets
+from console.pages import (
+    deliveries,
+    departments,
+    greetings,
+    health,
+    login,
+    notifications,
+    static,
+    stats,
+    ticket_routing,
+    tickets,
+)
 
 router = APIRouter()
-for module in (login, tickets, stats, notifications, deliveries, greetings, health, static):
+for module in (
+    login,
+    tickets,
+    ticket_routing,
+    departments,
+    stats,
+    notifications,
+    deliveries,
+    greetings,
+    health,
+    static,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -24,6 +24,10 @@ DONE_MESSAGES = {
     "retried": "已重新排队发送。",
     "confirmed": "已确认送达，不再重发。",
     "read": "已标为已读。",
+    "dispatched": "已分派到部门。",
+    "transferred": "已转办。",
+    "returned": "已退回分派员。",
+    "referred": "已告知用户办理去向，工单已关闭。",
 }
 
 

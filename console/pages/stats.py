@@ -10,7 +10,9 @@ from fastapi.responses import Response
 from console.charts import bar_chart
 from console.deps import Db, PageStaff, services_of
 from console.pages.common import base_context
+from console.pages.routing_view import book_or_none
 from console.rendering import render_html
+from tickets.department_stats import department_stats
 from tickets.stats import ticket_stats
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -22,6 +24,8 @@ async def stats_page(
 ) -> Response:
     services = services_of(request)
     stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
+    book, _ = await book_or_none(db, services.settings.departments_path)
+    by_department = await department_stats(db, book, services.clock.now(), services.settings.tz, weeks)
     labels = [g.label for g in stats.by_week]
     context = await base_context(request, db, staff, "stats")
     return render_html(
@@ -30,6 +34,7 @@ async def stats_page(
             **context,
             "stats": stats,
             "weeks": weeks,
+            "by_department": by_department,
             "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
             "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
         },

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from console.deps import Db, PageStaff, PageWrite, services_of
 from console.pages.common import base_context, error_page, redirect
+from console.pages.routing_view import department_options, queue_departments, ticket_routing
 from console.rendering import render_html
 from console.sessions import StaffSession
 from staff.accounts import active_staff
@@ -42,6 +43,7 @@ async def queue_page(
     state: str = "open",
     category: str = "",
     assignee: str = "",
+    department: Annotated[str, Query(max_length=32)] = "",
     overdue: str = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
@@ -50,11 +52,12 @@ async def queue_page(
         state=None if state == "all" else state,
         category=category or None,
         assignee=assignee or None,
+        departments=await queue_departments(db, staff.user, department),
         overdue_only=overdue == "1",
         page=page,
     ).normalized()
     result = await list_queue(db, filters, services.clock.now())
-    query = {"state": state, "category": category, "assignee": assignee, "overdue": overdue}
+    query = {"state": state, "category": category, "assignee": assignee, "department": department, "overdue": overdue}
 
     def page_url(number: int) -> str:
         return "/console/tickets?" + urlencode({**{k: v for k, v in query.items() if v}, "page": number})
@@ -69,6 +72,8 @@ async def queue_page(
             "categories": await ticket_categories(db),
             "staff": await active_staff(db),
             "page_url": page_url,
+            "department": department,
+            "departments": await department_options(db, services.settings.departments_path),
         },
     )
 
@@ -109,6 +114,7 @@ async def _ticket_page(
             "staff": await active_staff(db),
             "kb_entries": kb_entries,
             "preview": preview,
+            "routing": await ticket_routing(db, services.settings.departments_path, staff.user, detail.ticket),
         },
         status_code=status_code,
     )
@@ -174,9 +180,7 @@ async def note_form(
     request: Request, db: Db, staff: PageWrite, number: str, body: Annotated[str, Form(max_length=20000)]
 ) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(
-        request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now)
-    )
+    return await _simple_action(request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now))
 
 
 @router.post("/tickets/{number}/assign")
@@ -201,9 +205,7 @@ async def assign_form(
 @router.post("/tickets/{number}/close")
 async def close_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(
-        request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now)
-    )
+    return await _simple_action(request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now))
 
 
 @router.post("/tickets/{number}/reopen")

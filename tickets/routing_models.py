@@ -1,0 +1,34 @@
+"""Tables of ticket routing: the department document admins edit, and who belongs to which department.
+
+The document is stored as the YAML text the admin wrote (comments included), with a version that goes up on
+every save, so a second admin saving an older copy is refused instead of silently undoing the first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, utcnow
+
+
+class DepartmentDocument(Base):
+    __tablename__ = "department_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one document
+    source: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(64), default="system")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DepartmentMember(Base):
+    """A staff member works in a department's queue; one person may belong to several departments."""
+
+    __tablename__ = "department_members"
+
+    department: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
