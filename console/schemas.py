@@ -63,11 +63,15 @@ class TicketOut(BaseModel):
     first_answered_at: datetime | None
     closed_at: datetime | None
     answer_delivery: str
+    script: Literal["hans", "hant"] = Field(description="The user's script: answers to hant are sent converted")
     version: int = Field(description="Send back with an answer: a stale version is refused with 409")
 
 
 class MessageOut(BaseModel):
-    kind: Literal["user", "answer", "note"]
+    kind: Literal["user", "answer", "note", "context", "bot"] = Field(
+        description="user: a later addition; context: what the user wrote before the ticket (or a message the "
+        "FAQ answered while it was open); bot: the bot's reply to it; answer; note (staff only)"
+    )
     author: str
     body: str
     created_at: datetime

@@ -95,7 +95,7 @@ class TicketMessage(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))  # user | answer | note
+    kind: Mapped[str] = mapped_column(String(8))  # user (addition) | context | bot (its reply) | answer | note
     author: Mapped[str] = mapped_column(String(64))  # openid or staff username
     body: Mapped[str] = mapped_column(Text)
     source_key: Mapped[str | None] = mapped_column(String(160), unique=True)

@@ -79,3 +79,26 @@ async def test_console_shows_context_apart_from_the_users_additions(new_user, se
     additions = page[question:context]
     assert "用户追加" in additions and "学校在福建晋江" in additions
     assert FAQ_QUESTION not in additions  # earlier messages are not shown as the user's additions
+
+
+async def test_api_ticket_detail_carries_context_kinds_and_the_script(new_user, services, app) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from staff.accounts import create_staff
+    from tests.console.conftest import PASSWORD
+
+    user = new_user()
+    await user.say("中國承認雙重國籍嗎")
+    await user.say("想給家鄉小學捐一批圖書，找誰聯繫")
+    await user.say("人工")
+    [ticket] = await tickets_of(services, user.openid)
+    async with services.sessions() as session:
+        create_staff(session, "bob", PASSWORD, "staff", display_name="Bob")
+        await session.commit()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as api:
+        assert (await api.post("/api/session", json={"username": "bob", "password": PASSWORD})).status_code == 200
+        detail = await api.get(f"/api/tickets/{ticket.number}")
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    assert body["ticket"]["script"] == "hant"
+    assert {m["kind"] for m in body["messages"]} >= {"context", "bot"}
