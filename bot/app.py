@@ -14,6 +14,7 @@ from bot import simulator, webhook
 from bot.fast_path import WeChatFastPath
 from bot.services import Services, build_services
 from config.settings import Settings, get_settings
+from console import api_docs
 from tickets import answer_page
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ def create_app(
 ) -> WeChatFastPath:
     settings = settings or (services.settings if services else get_settings())
     fake_app = None
-    if settings.uses_fake_wechat:
+    # The fake WeChat (and with it the simulator) exists for embedded mode only, whatever the API base says.
+    if settings.uses_fake_wechat and settings.env == "embedded":
         from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 
         fake_app = create_fake_wechat_app(
@@ -54,14 +56,21 @@ def create_app(
                 await app.state.services.close()
 
     # FastAPI's built-in OpenTelemetry hooks look up providers on every request; off unless wanted.
+    production = settings.env == "production"
     app = FastAPI(
         title="qiaobot",
         version="0.1.0",
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # In production the docs and the schema are for logged-in staff only (console.api_docs).
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
+        openapi_url=None if production else "/openapi.json",
     )
     if services is not None:
         app.state.services = services
+    if production:
+        app.include_router(api_docs.router)
     app.router.routes.extend(webhook.routes)
     app.include_router(answer_page.router)
     app.include_router(console.router)
@@ -86,4 +95,4 @@ def create_app(
         app.mount("/fake-wechat", fake_app)
         app.state.fake_wechat = fake_app.state.wechat
         app.include_router(simulator.router)
-    return WeChatFastPath(app)
+    return WeChatFastPath(app, trusted_proxies=settings.trusted_proxies)

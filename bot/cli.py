@@ -77,8 +77,7 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="info",
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies or "",
+        proxy_headers=False,  # the app believes X-Forwarded-* from QIAOBOT_TRUSTED_PROXIES only (bot.fast_path)
     )
 
 

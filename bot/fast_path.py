@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.webhook import wechat_endpoint
 
@@ -20,11 +21,21 @@ log = logging.getLogger(__name__)
 
 
 class WeChatFastPath:
-    def __init__(self, app: Any, path: str = "/wechat") -> None:
+    """Also the one place that believes ``X-Forwarded-For``/``-Proto``: only from ``trusted_proxies``
+    (uvicorn's own proxy-header handling is off in ``qiaobot serve``), so the client address the login
+    throttle sees and the scheme the cookies depend on cannot be forged by anyone else."""
+
+    def __init__(self, app: Any, path: str = "/wechat", trusted_proxies: str = "") -> None:
         self.app = app
         self.path = path
+        trusted = [host for host in trusted_proxies.split(",") if host]
+        route: Any = self._route
+        self._entry: Any = ProxyHeadersMiddleware(route, trusted_hosts=trusted) if trusted else route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return

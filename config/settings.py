@@ -26,6 +26,40 @@ REAL_WECHAT_API = "https://api.weixin.qq.com"
 EMBEDDED_TOKEN = "qiaobot-dev-token"
 EMBEDDED_APPID = "wx0000000000000000"
 EMBEDDED_SECRET = "qiaobot-dev-secret"
+EMBEDDED_SECRET_KEY = "qiaobot-embedded-not-secret"
+
+#: Values shipped in this repository or in WeChat's official samples (token "spamtest", the demo
+#: EncodingAESKey): public, so never acceptable as a production secret. Compared case-insensitively.
+SHIPPED_PLACEHOLDERS = frozenset(
+    value.lower()
+    for value in (
+        EMBEDDED_TOKEN,
+        EMBEDDED_SECRET,
+        EMBEDDED_SECRET_KEY,
+        "fake-app-secret-0000000000000001",  # the fake WeChat API's default
+        "qiaobot-test-token",
+        "qiaobot-test-secret",
+        "bench-token",
+        "bench-secret",
+        "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",  # the tests' and the benchmark's EncodingAESKey
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",  # the official samples' EncodingAESKey
+        "spamtest",
+        "pamtest",
+        "CHANGE-ME",
+    )
+)
+#: Production minimums: (setting, least length, least distinct characters). WeChat allows a 3–32 character
+#: token and issues 32-character AppSecrets; the secret key signs sessions' links and must be long.
+PRODUCTION_SECRET_RULES = (
+    ("wechat_token", 16, 8),
+    ("wechat_secret", 32, 10),
+    ("secret_key", 32, 12),
+    ("wechat_aes_key", 43, 16),
+)
+
+
+def is_shipped_placeholder(value: str) -> bool:
+    return value.strip().lower() in SHIPPED_PLACEHOLDERS
 
 # Reviewed data files shipped with the code (not per deployment): the conversation's words and menu, and the
 # Simplified → Traditional phrase table. Validated when first loaded.
@@ -165,13 +199,27 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError("production mode needs " + ", ".join(missing))
+            weak = []
+            for name, least_length, least_distinct in PRODUCTION_SECRET_RULES:
+                value = getattr(self, name)
+                if not value and name == "wechat_aes_key":
+                    continue  # plaintext mode: no key at all is allowed
+                if is_shipped_placeholder(value):
+                    weak.append(f"QIAOBOT_{name.upper()} is a public placeholder shipped with qiaobot")
+                elif len(value) < least_length or len(set(value)) < least_distinct:
+                    weak.append(
+                        f"QIAOBOT_{name.upper()} is too weak (at least {least_length} characters, "
+                        f"{least_distinct} different ones)"
+                    )
+            if weak:
+                raise ValueError("production mode refuses weak secrets: " + "; ".join(weak))
             if not self.wechat_api_base:
                 self.wechat_api_base = REAL_WECHAT_API
         else:
             self.wechat_token = self.wechat_token or EMBEDDED_TOKEN
             self.wechat_appid = self.wechat_appid or EMBEDDED_APPID
             self.wechat_secret = self.wechat_secret or EMBEDDED_SECRET
-            self.secret_key = self.secret_key or "qiaobot-embedded-not-secret"
+            self.secret_key = self.secret_key or EMBEDDED_SECRET_KEY
             if not self.database_url:
                 self.database_url = f"sqlite:///{(self.var_dir / 'qiaobot.db').resolve()}"
             if not self.wechat_api_base:

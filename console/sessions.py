@@ -1,8 +1,8 @@
 """Issuing, reading and ending console sessions, and the cookie that carries them.
 
 The cookie is HttpOnly (scripts never see it), SameSite=Lax (other sites cannot post with it) and Secure
-whenever the console is served over https. Each session has its own CSRF token, which every form and every
-JSON write must echo back.
+in production and whenever the console is served over https. Each session has its own CSRF token, which
+every form and every JSON write must echo back.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import Response
 
 from config.settings import Settings
@@ -108,21 +109,30 @@ async def close_sessions_of(session: AsyncSession, staff_id: int) -> None:
     await session.execute(delete(ConsoleSession).where(ConsoleSession.staff_id == staff_id))
 
 
-def uses_https(settings: Settings) -> bool:
-    return settings.public_base_url.lower().startswith("https://")
+def uses_https(settings: Settings, request: Request) -> bool:
+    """Whether cookies must be ``Secure``: always in production (TLS ends at the proxy, whatever the base
+    URL was typed as), else when the request came over https. The scheme is the one the client used only
+    if a trusted proxy said so (``X-Forwarded-Proto`` from ``QIAOBOT_TRUSTED_PROXIES``, bot.app)."""
+    return (
+        settings.env == "production"
+        or settings.public_base_url.lower().startswith("https://")
+        or request.url.scheme == "https"
+    )
 
 
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, request: Request, token: str) -> None:
     response.set_cookie(
         COOKIE_NAME,
         token,
         max_age=int(MAX_AGE.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=uses_https(settings),
+        secure=uses_https(settings, request),
         path="/",
     )
 
 
-def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=uses_https(settings))
+def clear_session_cookie(response: Response, settings: Settings, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=uses_https(settings, request)
+    )

@@ -106,7 +106,7 @@ def template_payload(services: Services, ticket: Ticket) -> dict[str, Any]:
     return {
         "touser": ticket.openid,
         "template_id": services.settings.wechat_answer_template_id,
-        "url": answer_link(services.settings, ticket.number),
+        "url": answer_link(services.settings, ticket),
         "data": {
             "first": {"value": in_script(texts.ANSWER_NOTICE_FIRST, ticket.script)},
             "keyword1": {"value": ticket.number},

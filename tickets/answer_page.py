@@ -1,11 +1,14 @@
-"""The public page a template message links to: a staff answer, behind a signed, expiring link.
+"""The public page a template message links to: a staff answer, behind an unguessable link.
 
 Template messages cannot carry a long answer, and the customer-service window may be closed, so the notice
-links here. The link is signed with the service's secret key; it names only the ticket number.
+links here. The link names the ticket's random ``answer_token`` (not its sequential number) and lapses
+``LINK_MAX_AGE`` after the answer. Links sent before tokens existed (the number signed with the secret key)
+are still honoured until they expire, unless the key is a shipped placeholder (anyone could sign those).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from html import escape
 
 from fastapi import APIRouter, Request
@@ -13,29 +16,30 @@ from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from config.settings import Settings
+from config.settings import Settings, is_shipped_placeholder
 from faq.script import to_traditional
 from tickets.models import Ticket
 
-LINK_MAX_AGE_S = 90 * 24 * 3600
+LINK_MAX_AGE = timedelta(days=90)
 router = APIRouter(include_in_schema=False)
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt="qiaobot.answer-link")
+def answer_link(settings: Settings, ticket: Ticket) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/a/{ticket.answer_token}"
 
 
-def answer_link(settings: Settings, ticket_number: str) -> str:
-    token = _serializer(settings).dumps(ticket_number)
-    return f"{settings.public_base_url.rstrip('/')}/a/{token}"
-
-
-def ticket_of_token(settings: Settings, token: str) -> str | None:
+def _legacy_ticket_number(settings: Settings, token: str) -> str | None:
+    """The ticket number in a link of the old signed form, or None."""
+    serializer = URLSafeTimedSerializer(settings.secret_key, salt="qiaobot.answer-link")
     try:
-        number = _serializer(settings).loads(token, max_age=LINK_MAX_AGE_S)
+        number = serializer.loads(token, max_age=int(LINK_MAX_AGE.total_seconds()))
     except BadSignature:
         return None
     return number if isinstance(number, str) else None
+
+
+def _expired(ticket: Ticket, now: datetime) -> bool:
+    return ticket.answered_at is not None and ticket.answered_at + LINK_MAX_AGE < now
 
 
 _PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
@@ -48,13 +52,19 @@ white-space:pre-wrap}}.a{{white-space:pre-wrap}}small{{color:#888}}</style></hea
 @router.get("/a/{token}", response_class=HTMLResponse)
 async def show_answer(token: str, request: Request) -> HTMLResponse:
     services = request.app.state.services
-    number = ticket_of_token(services.settings, token)
-    if number is None:
+    ticket = None
+    if 20 <= len(token) <= 200:
+        async with services.sessions() as session:
+            if "." in token and not is_shipped_placeholder(services.settings.secret_key):
+                number = _legacy_ticket_number(services.settings, token)
+                if number is not None:
+                    ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
+            else:
+                ticket = await session.scalar(select(Ticket).where(Ticket.answer_token == token))
+    if ticket is None or _expired(ticket, services.clock.now()):
         body = "<h1>链接无效或已过期</h1><p>请在公众号中发送“查询”查看您的留言和答复。</p>"
         return HTMLResponse(_PAGE.format(title="链接无效", body=body), status_code=404)
-    async with services.sessions() as session:
-        ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None or not ticket.answer:
+    if not ticket.answer:
         body = "<h1>暂无答复</h1><p>工作人员答复后，您会在公众号中收到通知。</p>"
         return HTMLResponse(_PAGE.format(title="暂无答复", body=body), status_code=404)
     convert = to_traditional if ticket.script == "hant" else (lambda text: text)

@@ -6,6 +6,7 @@ Two staff answering at once must not overwrite each other silently: ``Ticket.ver
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.models import Base, BigId, utcnow
 
 TICKET_STATES = ("open", "answered", "closed")
+
+
+def new_answer_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class TicketCounter(Base):
@@ -32,6 +37,7 @@ class Ticket(Base):
         Index("ix_tickets_state_due", "state", "due_at"),
         Index("ix_tickets_openid_state", "openid", "state"),
         Index("ix_tickets_department_state_due", "department", "state", "due_at"),
+        Index("uq_tickets_answer_token", "answer_token", unique=True),
         # One open ticket per user, whatever writes the rows: racing messages must join it, not open more.
         Index(
             "uq_tickets_one_open_per_user",
@@ -46,6 +52,8 @@ class Ticket(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     openid: Mapped[str] = mapped_column(String(64))
     source_key: Mapped[str] = mapped_column(String(160), unique=True)  # the WeChat message that opened it
+    # Names the ticket in its public answer link (/a/<token>): random, so links cannot be guessed or forged.
+    answer_token: Mapped[str] = mapped_column(String(64), default=new_answer_token)
     state: Mapped[str] = mapped_column(String(16), default="open")
     category: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str] = mapped_column(Text)

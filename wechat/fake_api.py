@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from wechat import inbound
@@ -727,6 +727,16 @@ _POST_ROUTES: dict[str, _PostHandler] = {
 }
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _loopback_only(request: Request) -> None:
+    """The test controls (/_fake/*) let a caller pose as any follower and read every message: they answer
+    only this machine (the simulator, `qiaobot chat`, tests), never the network."""
+    if request.client is None or request.client.host not in LOOPBACK:
+        raise HTTPException(403, "the fake WeChat's test controls answer loopback only")
+
+
 def _json(payload: JsonDict) -> Response:
     # WeChat answers UTF-8 JSON with Chinese unescaped.
     return Response(json.dumps(payload, ensure_ascii=False), media_type="application/json; charset=utf-8")
@@ -761,19 +771,19 @@ def create_fake_wechat_app(state: FakeWeChatState | None = None) -> FastAPI:
                 return _json(WeChatError(fault.errcode, fault.errmsg).body())
         return _json(_dispatch(fake, request.method, path, query, body))
 
-    @app.post("/_fake/interactions")
+    @app.post("/_fake/interactions", dependencies=[Depends(_loopback_only)])
     async def record_interaction(request: Request) -> JSONResponse:
         body = await request.json()
         at = fake.interact(str(body["openid"]))
         return JSONResponse({"ok": True, "at": at.isoformat()})
 
-    @app.post("/_fake/followers")
+    @app.post("/_fake/followers", dependencies=[Depends(_loopback_only)])
     async def add_follower(request: Request) -> JSONResponse:
         body = await request.json()
         fake.add_follower(str(body["openid"]))
         return JSONResponse({"ok": True})
 
-    @app.get("/_fake/messages")
+    @app.get("/_fake/messages", dependencies=[Depends(_loopback_only)])
     async def read_messages(openid: str | None = None, after: str | None = None) -> JSONResponse:
         """Customer-service messages delivered to ``openid``; ``after`` is a ``seq`` cursor (an integer)
         or an ISO-8601 timestamp."""

@@ -45,7 +45,7 @@ async def api_login(request: Request, body: LoginIn, db: Db) -> Response:
     identity = StaffIdentity.of(result.user)
     await db.commit()
     response = JSONResponse(SessionOut(user=_staff_out(identity), csrf_token=csrf).model_dump(mode="json"))
-    set_session_cookie(response, services.settings, token)
+    set_session_cookie(response, services.settings, request, token)
     return response
 
 
@@ -59,5 +59,5 @@ async def api_logout(request: Request, db: Db, staff: ApiWrite) -> Response:
     await close_session(db, request.cookies.get(COOKIE_NAME))
     await db.commit()
     response = JSONResponse(OkOut().model_dump())
-    clear_session_cookie(response, services_of(request).settings)
+    clear_session_cookie(response, services_of(request).settings, request)
     return response

@@ -62,7 +62,7 @@ def _login_page(
         max_age=3600,
         httponly=True,
         samesite="strict",
-        secure=uses_https(services_of(request).settings),
+        secure=uses_https(services_of(request).settings, request),
         path="/console/login",
     )
     return response
@@ -101,7 +101,7 @@ async def login(
     token, _ = await open_session(db, result.user, now)
     await db.commit()
     response = redirect(_safe_next(next))
-    set_session_cookie(response, services.settings, token)
+    set_session_cookie(response, services.settings, request, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return response
 
@@ -111,5 +111,5 @@ async def logout(request: Request, db: Db, staff: PageWrite) -> Response:
     await close_session(db, request.cookies.get(COOKIE_NAME))
     await db.commit()
     response = redirect("/console/login")
-    clear_session_cookie(response, services_of(request).settings)
+    clear_session_cookie(response, services_of(request).settings, request)
     return response
