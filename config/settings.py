@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     close_of_business: time = time(17, 30)
     reminder_lead_minutes: int = Field(default=120, ge=0)
+    # 待补充: a ticket waiting this many working days for the user's reply is closed with a message.
+    waiting_close_working_days: int = Field(default=5, ge=1, le=60)
+    # 延期: the longest extension staff may ask for, in working days.
+    extension_max_working_days: int = Field(default=10, ge=1, le=60)
 
     # Web
     public_base_url: str = "http://127.0.0.1:8000"

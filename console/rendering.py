@@ -73,7 +73,7 @@ class Times:
         return f"还剩{text}" if seconds >= 0 else f"已超时{text}"
 
 
-STATE_LABELS = {"open": "待答复", "answered": "已答复", "closed": "已关闭"}
+STATE_LABELS = {"open": "待答复", "waiting": "待补充", "answered": "已答复", "closed": "已关闭"}
 ROLE_LABELS = {"staff": "工作人员", "dispatcher": "分派员", "supervisor": "主管", "admin": "管理员"}
 DELIVERY_LABELS = {
     "pending": "待发送",
@@ -108,12 +108,21 @@ EVENT_LABELS = {
     "transferred": "转办",
     "returned": "退单给分派员",
     "referred": "转介至外部机构并办结",
+    "extension_requested": "申请延期",
+    "extension_approved": "批准延期",
+    "extension_refused": "不批准延期",
+    "user_not_told": "未能通知用户",
+    "waiting_on_user": "请用户补充（计时暂停）",
+    "user_supplied": "用户已补充（恢复计时）",
+    "closed_no_reply": "用户逾期未补充，自动办结",
     "merged_into": "合并到其他工单",
     "merged_from": "合并了其他工单",
 }
 
 
-ROUTING_ACTIONS = frozenset({"routed", "dispatched", "transferred", "returned", "referred", "routing_failed"})
+ROUTING_ACTIONS = frozenset(
+    {"routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested"}
+)
 
 
 def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, str]) -> str:
@@ -133,6 +142,8 @@ def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, st
         parts.append(f"分类：{detail['category']}")
     if "name" in detail:
         parts.append(str(detail["name"]))
+    if action == "extension_requested" and "days" in detail:
+        parts.append(f"{detail['days']}个工作日")
     if "reason" in detail:
         parts.append(f"理由：{detail['reason']}")
     if "error" in detail:

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from delivery.service import text_payload
@@ -167,8 +167,9 @@ async def answers_waiting(services: Services, session: AsyncSession, openid: str
             select(Ticket)
             .where(
                 Ticket.openid == openid,
-                # A referral closes the ticket with its answer; that answer is still owed to the user.
-                or_(Ticket.state == "answered", Ticket.referral.is_not(None)),
+                # A referral, or a wait the user never answered, closes the ticket with a message that is
+                # still owed to the user.
+                Ticket.state.in_(("answered", "closed")),
                 Ticket.answer_delivery.in_(("waiting", "notified")),
             )
             .order_by(Ticket.answered_at)

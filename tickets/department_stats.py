@@ -13,9 +13,10 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from calendars.working_days import WorkingCalendar
 from tickets.departments import DepartmentBook
 from tickets.models import Ticket, TicketEvent
-from tickets.stats import StatGroup, StatRow, summarize, week_start
+from tickets.stats import Elapsed, StatGroup, StatRow, summarize, wall_clock_hours, week_start, working_hours
 
 DISPATCHER_KEY = ""
 
@@ -25,6 +26,7 @@ class DepartmentRow:
     code: str | None
     group: StatGroup
     referred: int
+    extended: int  # approved 延期
     transferred_out: int
     returned: int
 
@@ -34,6 +36,7 @@ class RoutedTicket:
     row: StatRow
     department: str | None
     referral: str | None
+    extensions: int = 0
 
 
 def by_department(
@@ -41,6 +44,7 @@ def by_department(
     moves: Sequence[tuple[str, str | None]],
     book: DepartmentBook | None,
     now: datetime,
+    elapsed: Elapsed = wall_clock_hours,
 ) -> list[DepartmentRow]:
     """Pure: ``moves`` are (action, department it left) of 转办/退单 events in the period."""
     groups: dict[str | None, list[RoutedTicket]] = {}
@@ -58,8 +62,9 @@ def by_department(
         rows.append(
             DepartmentRow(
                 code=code,
-                group=summarize(label, [t.row for t in items], now),
+                group=summarize(label, [t.row for t in items], now, elapsed),
                 referred=sum(1 for t in items if t.referral),
+                extended=sum(t.extensions for t in items),
                 transferred_out=transferred.get(code, 0) if code else 0,
                 returned=returned.get(code, 0) if code else 0,
             )
@@ -68,7 +73,12 @@ def by_department(
 
 
 async def department_stats(
-    session: AsyncSession, book: DepartmentBook | None, now: datetime, tz: tzinfo, weeks: int
+    session: AsyncSession,
+    book: DepartmentBook | None,
+    now: datetime,
+    tz: tzinfo,
+    weeks: int,
+    calendar: WorkingCalendar | None = None,
 ) -> list[DepartmentRow]:
     weeks = min(max(1, weeks), 104)
     since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
@@ -81,13 +91,18 @@ async def department_stats(
             Ticket.category,
             Ticket.department,
             Ticket.referral,
+            Ticket.waited_seconds,
+            Ticket.extension_count,
         ).where(Ticket.created_at >= since)
     )
-    tickets = [RoutedTicket(StatRow(*row[:5]), row[5], row[6]) for row in result.all()]
+    tickets = [
+        RoutedTicket(StatRow(*row[:5], waited_seconds=row[7] or 0), row[5], row[6], row[8] or 0) for row in result.all()
+    ]
     events = await session.execute(
         select(TicketEvent.action, TicketEvent.detail).where(
             TicketEvent.action.in_(("transferred", "returned")), TicketEvent.at >= since
         )
     )
     moves = [(str(action), (detail or {}).get("from")) for action, detail in events.all()]
-    return by_department(tickets, moves, book, now)
+    elapsed = working_hours(calendar, tz) if calendar else wall_clock_hours
+    return by_department(tickets, moves, book, now, elapsed)

@@ -24,6 +24,7 @@ from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
 from tickets.routing import route_new_ticket
 from tickets.sla import BEIJING, due_time, format_due_zh
+from tickets.time_limits import resume
 from tickets.user_lock import lock_user
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class TicketDesk:
         existing = await _ticket_by_source(session, ctx.dedupe_key)
         if existing is not None:  # this very message was handled before (redelivery after a crash)
             return self._created_reply(existing, ctx.now)
-        current = await _current_ticket(session, ctx.openid)
+        current = await self._current(ctx)
         if current is not None and current.state == "open":
             if reason == "asked_for_human":
                 due = format_due_zh(current.due_at, _today(ctx.now))
@@ -123,6 +124,13 @@ class TicketDesk:
             return joined
         return await self._open(ctx, text, related, [])
 
+    async def _current(self, ctx: HandlerContext) -> Ticket | None:
+        """The user's current ticket; one that waited on the user (待补充) runs again now that they wrote."""
+        current = await _current_ticket(ctx.session, ctx.openid)
+        if current is not None and current.state == "waiting":
+            resume(ctx.session, current, ctx.now, self.services)
+        return current
+
     async def _rebuild_users(self, openid: str) -> bool:
         redis = self.services.redis
         async with self.services.sessions() as session:
@@ -136,14 +144,14 @@ class TicketDesk:
         if not (await self._flags(ctx))[1]:
             return None
         session: AsyncSession = ctx.session
-        current = await _current_ticket(session, ctx.openid)
+        current = await self._current(ctx)
         if current is None:
             return None
         if current.state == "answered" and current.answered_at and ctx.now - current.answered_at < REOPEN_WITHIN:
             # Reopening must not race another message reopening (or opening) at the same time: decide again
             # under the user's lock, on fresh rows.
             await lock_user(session, ctx.openid, ctx.now)
-            current = await _current_ticket(session, ctx.openid)
+            current = await self._current(ctx)
             if current is None:
                 return None
             if current.state == "answered":
@@ -209,7 +217,7 @@ class TicketDesk:
         # Messages written in a burst race here: the first to take the lock opens the ticket, the others
         # wait for its commit and join it (the database allows one open ticket per user in any case).
         await lock_user(session, ctx.openid, ctx.now)
-        current = await _current_ticket(session, ctx.openid)
+        current = await self._current(ctx)
         if current is not None and current.state == "open":
             return await self._append(ctx, current, question)
         settings = self.services.settings
@@ -350,7 +358,7 @@ async def _ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:
 async def _current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
     return await session.scalar(
         select(Ticket)
-        .where(Ticket.openid == openid, Ticket.state.in_(("open", "answered")))
+        .where(Ticket.openid == openid, Ticket.state.in_(("open", "waiting", "answered")))
         .order_by(Ticket.created_at.desc())
         .limit(1)
         .execution_options(populate_existing=True)  # after taking the lock, not what this session read before

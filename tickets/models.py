@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models import Base, BigId, utcnow
 
-TICKET_STATES = ("open", "answered", "closed")
+# waiting: 待补充, staff asked the user for something and the clock is stopped until the user replies.
+TICKET_STATES = ("open", "waiting", "answered", "closed")
 
 
 def new_answer_token() -> str:
@@ -63,6 +64,11 @@ class Ticket(Base):
     department: Mapped[str | None] = mapped_column(String(32))
     # Closed by referral outside the federation: the referral's code (counted apart in the figures).
     referral: Mapped[str | None] = mapped_column(String(32))
+    # 待补充: when the wait began and how much working time of the promise was left then (seconds).
+    waiting_since: Mapped[datetime | None]
+    waiting_left_seconds: Mapped[int | None] = mapped_column(Integer)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)  # approved 延期
+    waited_seconds: Mapped[int] = mapped_column(Integer, default=0)  # working time spent on 待补充, all waits
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)

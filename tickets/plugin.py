@@ -10,6 +10,7 @@ from storage.models import Delivery
 from tickets import answer_delivery, desk
 from tickets.desk import TicketDesk
 from tickets.reminders import follow_calendar_changes, sweep_reminders
+from tickets.time_limits import close_silent_waits
 from wechat.api_client import WeChatApiError
 
 if TYPE_CHECKING:
@@ -29,3 +30,4 @@ def install(services: Services) -> None:
     deliveries.on_staff_action.append(answer_delivery.on_delivery_staff_action)
     services.periodic.append((60.0, lambda: sweep_reminders(services)))
     services.periodic.append((300.0, lambda: follow_calendar_changes(services)))
+    services.periodic.append((600.0, lambda: close_silent_waits(services)))

@@ -1,15 +1,21 @@
-"""The reply tracker's statistics: 按时答复率, time to answer, open and overdue; by week and by category."""
+"""The reply tracker's statistics: 按时答复率, time to answer, open and overdue; by week and by category.
+
+Time to answer is measured in working time when a calendar is given (the console does): a question asked on
+Friday evening and answered on Monday morning took hours, not a weekend, and time spent waiting on the
+user (待补充) is not the staff's."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from calendars.working_days import WorkingCalendar
+from tickets.clock_stops import working_time_between
 from tickets.models import Ticket
 from tickets.queue import open_and_overdue
 
@@ -21,6 +27,22 @@ class StatRow:
     first_answered_at: datetime | None
     state: str
     category: str | None
+    waited_seconds: int = 0  # working time spent waiting on the user (待补充)
+
+
+Elapsed = Callable[[StatRow, datetime], float]  # hours from receipt to the first answer
+
+
+def wall_clock_hours(row: StatRow, answered_at: datetime) -> float:
+    return (answered_at - row.created_at).total_seconds() / 3600
+
+
+def working_hours(calendar: WorkingCalendar, tz: tzinfo) -> Elapsed:
+    def elapsed(row: StatRow, answered_at: datetime) -> float:
+        worked = working_time_between(row.created_at, answered_at, calendar, tz).total_seconds()
+        return max(0.0, worked - row.waited_seconds) / 3600
+
+    return elapsed
 
 
 @dataclass(frozen=True)
@@ -39,7 +61,7 @@ class StatGroup:
         return self.on_time / self.counted if self.counted else None
 
 
-def summarize(label: str, rows: Sequence[StatRow], now: datetime) -> StatGroup:
+def summarize(label: str, rows: Sequence[StatRow], now: datetime, elapsed: Elapsed = wall_clock_hours) -> StatGroup:
     """按时答复率 = first answer by the due time ÷ tickets whose due time has come or that were answered.
 
     A ticket closed without any answer (spam, a duplicate) made no promise worth counting; reopening does
@@ -48,9 +70,7 @@ def summarize(label: str, rows: Sequence[StatRow], now: datetime) -> StatGroup:
     answered = [r for r in rows if r.first_answered_at is not None]
     on_time = sum(1 for r in answered if r.first_answered_at is not None and r.first_answered_at <= r.due_at)
     late_open = sum(1 for r in rows if r.first_answered_at is None and r.state == "open" and r.due_at < now)
-    hours = [
-        (r.first_answered_at - r.created_at).total_seconds() / 3600 for r in answered if r.first_answered_at is not None
-    ]
+    hours = [elapsed(r, r.first_answered_at) for r in answered if r.first_answered_at is not None]
     return StatGroup(
         label=label,
         tickets=len(rows),
@@ -78,7 +98,9 @@ class TicketStats:
     overdue_now: int
 
 
-def compute_stats(rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int) -> TicketStats:
+def compute_stats(
+    rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int, elapsed: Elapsed = wall_clock_hours
+) -> TicketStats:
     """Group tickets received in the last ``weeks`` weeks (Monday-Sunday, local time) by week and category."""
     first = week_start(now, tz) - timedelta(weeks=weeks - 1)
     rows = [r for r in rows if r.created_at.astimezone(tz).date() >= first]
@@ -87,24 +109,31 @@ def compute_stats(rows: Sequence[StatRow], now: datetime, tz: tzinfo, weeks: int
     for row in rows:
         week_rows.setdefault(week_start(row.created_at, tz), []).append(row)
         category_rows.setdefault(row.category or "未分类", []).append(row)
-    by_week = [summarize(f"{start.month}/{start.day}", week_rows[start], now) for start in sorted(week_rows)]
+    by_week = [summarize(f"{start.month}/{start.day}", week_rows[start], now, elapsed) for start in sorted(week_rows)]
     by_category = sorted(
-        (summarize(name, items, now) for name, items in category_rows.items()),
+        (summarize(name, items, now, elapsed) for name, items in category_rows.items()),
         key=lambda g: (-g.tickets, g.label),
     )
-    total = summarize("合计", rows, now)
+    total = summarize("合计", rows, now, elapsed)
     return TicketStats(first, total, by_week, by_category, 0, 0)
 
 
-async def ticket_stats(session: AsyncSession, now: datetime, tz: tzinfo, weeks: int = 12) -> TicketStats:
+async def ticket_stats(
+    session: AsyncSession, now: datetime, tz: tzinfo, weeks: int = 12, calendar: WorkingCalendar | None = None
+) -> TicketStats:
     weeks = min(max(1, weeks), 104)
     since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
     result = await session.execute(
-        select(Ticket.created_at, Ticket.due_at, Ticket.first_answered_at, Ticket.state, Ticket.category).where(
-            Ticket.created_at >= since
-        )
+        select(
+            Ticket.created_at,
+            Ticket.due_at,
+            Ticket.first_answered_at,
+            Ticket.state,
+            Ticket.category,
+            Ticket.waited_seconds,
+        ).where(Ticket.created_at >= since)
     )
-    rows = [StatRow(*row) for row in result.all()]
-    stats = compute_stats(rows, now, tz, weeks)
+    rows = [StatRow(*row[:5], waited_seconds=row[5] or 0) for row in result.all()]
+    stats = compute_stats(rows, now, tz, weeks, working_hours(calendar, tz) if calendar else wall_clock_hours)
     open_now, overdue_now = await open_and_overdue(session, now)
     return TicketStats(stats.since, stats.total, stats.by_week, stats.by_category, open_now, overdue_now)

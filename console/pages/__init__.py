@@ -15,6 +15,7 @@ from console.pages import (
     static,
     stats,
     ticket_routing,
+    ticket_time,
     tickets,
 )
 
@@ -23,6 +24,7 @@ for module in (
     login,
     tickets,
     ticket_routing,
+    ticket_time,
     departments,
     stats,
     notifications,

@@ -28,6 +28,10 @@ DONE_MESSAGES = {
     "transferred": "已转办。",
     "returned": "已退回分派员。",
     "referred": "已告知用户办理去向，工单已关闭。",
+    "extension_requested": "延期申请已提交，等待主管审批。",
+    "extension_approved": "已批准延期，新的答复时间已告知用户。",
+    "extension_refused": "已不批准延期，答复期限不变。",
+    "asked": "已请用户补充，计时暂停。",
 }
 
 

@@ -12,6 +12,7 @@ from console.deps import Db, PageStaff, services_of
 from console.pages.common import base_context
 from console.pages.routing_view import book_or_none
 from console.rendering import render_html
+from tickets.calendar_source import current_calendar
 from tickets.department_stats import department_stats
 from tickets.stats import ticket_stats
 
@@ -23,9 +24,10 @@ async def stats_page(
     request: Request, db: Db, staff: PageStaff, weeks: Annotated[int, Query(ge=1, le=104)] = 12
 ) -> Response:
     services = services_of(request)
-    stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks)
+    calendar = current_calendar(services.settings)
+    stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks, calendar)
     book, _ = await book_or_none(db, services.settings.departments_path)
-    by_department = await department_stats(db, book, services.clock.now(), services.settings.tz, weeks)
+    by_department = await department_stats(db, book, services.clock.now(), services.settings.tz, weeks, calendar)
     labels = [g.label for g in stats.by_week]
     context = await base_context(request, db, staff, "stats")
     return render_html(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from console.deps import Db, PageStaff, PageWrite, services_of
+from console.pages.clock_view import ticket_clock
 from console.pages.common import base_context, error_page, redirect
 from console.pages.routing_view import department_options, queue_departments, ticket_routing
 from console.rendering import render_html
@@ -115,6 +116,7 @@ async def _ticket_page(
             "kb_entries": kb_entries,
             "preview": preview,
             "routing": await ticket_routing(db, services.settings.departments_path, staff.user, detail.ticket),
+            "clock": await ticket_clock(db, services, staff.user, detail.ticket),
         },
         status_code=status_code,
     )

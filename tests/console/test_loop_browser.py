@@ -1,6 +1,7 @@
 """The hotline's closed loop in a real browser (issue 11): a WeChat question routed by its category to a
-department, transferred with a reason, returned to the dispatcher, dispatched again, and the whole path in
-the audit log on the ticket page. It grows with each part of the loop that lands.
+department, transferred with a reason, returned to the dispatcher, dispatched again (the whole path in the
+audit log on the ticket page), extended with a supervisor's approval (the user told), and put on 待补充 and
+resumed by the user's reply. It grows with each part of the loop that lands.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -71,6 +72,7 @@ def _accounts(database_url: str) -> None:
         create_staff(session, "alice", PASSWORD, "staff", display_name="李工")
         create_staff(session, "bob", PASSWORD, "staff", display_name="王工")
         create_staff(session, "dora", PASSWORD, "dispatcher", display_name="赵分派")
+        create_staff(session, "sam", PASSWORD, "supervisor", display_name="孙主管")
         session.add_all(
             [
                 DepartmentMember(department="liaison", username="alice"),
@@ -99,10 +101,17 @@ def _login(page: Page, base: str, username: str) -> None:
     page.wait_for_url("**/console/tickets")
 
 
-def test_routed_transferred_returned_and_dispatched_in_the_browser(loop_server, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_the_closed_loop_in_the_browser(loop_server, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
-    base, _fake = loop_server
+    base, fake = loop_server
     openid = "o_loop_" + secrets.token_hex(6)
     reply = _say(base, openid, SEARCH_FOR_FAMILY)
     ticket = _ticket(database_url, openid)
@@ -153,5 +162,43 @@ def test_routed_transferred_returned_and_dispatched_in_the_browser(loop_server, 
                 "dora · 分派到部门 · → 联络部",
             ):
                 assert line in events, events
+
+            # 延期: alice asks for two more working days; the supervisor approves; the user is told.
+            _login(page, base, "alice")
+            page.goto(f"{base}/console/tickets/{ticket.number}")
+            page.fill("#extension-form input[name=days]", "2")
+            page.fill("#extension-form input[name=reason]", "需联系印尼侨团核实")
+            page.click("#extension-form button[type=submit]")
+            page.wait_for_url("**done=extension_requested")
+            assert "等待主管审批" in page.inner_text("#pending-extension")
+            _login(page, base, "sam")
+            page.goto(f"{base}/console/tickets/{ticket.number}")
+            page.click("#approve-extension")
+            page.wait_for_url("**done=extension_approved")
+            assert page.inner_text("#extension-count") == "1"
+            _wait_for(
+                lambda: any("需要更多时间办理" in (m.text or "") for m in fake.custom_messages(openid)), "the notice"
+            )
+            extended = _ticket(database_url, openid)
+            assert extended.due_at > ticket.due_at and extended.extension_count == 1
+
+            # 待补充: alice asks the user for more; the clock stops until the user's reply.
+            _login(page, base, "alice")
+            page.goto(f"{base}/console/tickets/{ticket.number}")
+            page.fill("#ask-form textarea[name=request]", "请提供您爷爷的姓名和出国年份")
+            page.click("#ask-form button[type=submit]")
+            page.wait_for_url("**done=asked")
+            assert page.locator("#waiting-note").count() == 1
+            _wait_for(
+                lambda: any("请提供您爷爷的姓名" in (m.text or "") for m in fake.custom_messages(openid)), "the ask"
+            )
+            assert _ticket(database_url, openid).state == "waiting"
+            reply = _say(base, openid, "爷爷叫陈阿福，1948年去的泗水")
+            assert ticket.number in reply
+            assert _ticket(database_url, openid).state == "open"
+            page.reload()
+            assert page.locator("#waiting-note").count() == 0
+            assert "用户已补充（恢复计时）" in page.inner_text("ul.events")
+            assert "爷爷叫陈阿福" in page.content()
         finally:
             browser.close()

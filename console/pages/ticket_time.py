@@ -1,0 +1,88 @@
+"""Form posts on a ticket's clock: ask for an extension (延期), a supervisor's decision on it, and asking
+the user for more (待补充, which stops the clock). Each redirects back to the ticket, or shows it again with
+the refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console.deps import Db, PageWrite, services_of
+from console.pages.tickets import _ticket_page
+from console.sessions import StaffSession
+from staff.errors import StaffActionError
+from tickets.actions import commit_and_enqueue
+from tickets.time_limits import ask_user, decide_extension, request_extension
+
+router = APIRouter(prefix="/console/tickets", include_in_schema=False)
+
+
+async def _run(
+    request: Request, db: Db, staff: StaffSession, number: str, done: str, action: Callable[[], Awaitable[object]]
+) -> Response:
+    services = services_of(request)
+    try:
+        result = await action()
+    except StaffActionError as exc:
+        await db.rollback()
+        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
+    await commit_and_enqueue(services, db, result if isinstance(result, list) else [])
+    return RedirectResponse(f"/console/tickets/{number}?done={done}", status_code=303)
+
+
+@router.post("/{number}/extension")
+async def extension_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    days: Annotated[int, Form(ge=-1000, le=1000)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    services = services_of(request)
+    return await _run(
+        request,
+        db,
+        staff,
+        number,
+        "extension_requested",
+        lambda: request_extension(services, db, number, staff.user, days, reason),
+    )
+
+
+@router.post("/{number}/extension/decide")
+async def decide_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    decision: Annotated[str, Form(pattern="^(approve|refuse)$")],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    services = services_of(request)
+    approve = decision == "approve"
+    return await _run(
+        request,
+        db,
+        staff,
+        number,
+        "extension_approved" if approve else "extension_refused",
+        lambda: decide_extension(services, db, number, staff.user, approve, note),
+    )
+
+
+@router.post("/{number}/ask")
+async def ask_form(
+    request: Request,
+    db: Db,
+    staff: PageWrite,
+    number: str,
+    request_text: Annotated[str, Form(alias="request", max_length=4000)],
+) -> Response:
+    services = services_of(request)
+    return await _run(
+        request, db, staff, number, "asked", lambda: ask_user(services, db, number, staff.user, request_text)
+    )
