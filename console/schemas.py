@@ -16,7 +16,7 @@ class LoginIn(BaseModel):
 class StaffOut(BaseModel):
     username: str
     display_name: str
-    role: Literal["staff", "supervisor", "admin"]
+    role: Literal["staff", "dispatcher", "supervisor", "admin"]
 
 
 class SessionOut(BaseModel):
@@ -26,8 +26,9 @@ class SessionOut(BaseModel):
 
 class QueueItemOut(BaseModel):
     number: str
-    state: Literal["open", "answered", "closed"]
+    state: Literal["open", "waiting", "answered", "closed"]
     category: str | None
+    department: str | None = Field(default=None, description="The department's queue; null = the dispatcher's")
     preview: str
     assignee: str | None
     created_at: datetime
@@ -50,8 +51,10 @@ class QueueOut(BaseModel):
 
 class TicketOut(BaseModel):
     number: str
-    state: Literal["open", "answered", "closed"]
+    state: Literal["open", "waiting", "answered", "closed"] = Field(description="waiting: 待补充, the clock stopped")
     category: str | None
+    department: str | None = Field(default=None, description="The department's queue; null = the dispatcher's")
+    referral: str | None = Field(default=None, description="Closed by referral outside the federation: where")
     question: str
     assignee: str | None
     created_at: datetime
@@ -68,9 +71,10 @@ class TicketOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    kind: Literal["user", "answer", "note", "context", "bot"] = Field(
+    kind: Literal["user", "answer", "note", "context", "bot", "ask"] = Field(
         description="user: a later addition; context: what the user wrote before the ticket (or a message the "
-        "FAQ answered while it was open); bot: the bot's reply to it; answer; note (staff only)"
+        "FAQ answered while it was open); bot: the bot's reply to it; answer; note (staff only); ask: staff "
+        "asked the user for more (待补充)"
     )
     author: str
     body: str
