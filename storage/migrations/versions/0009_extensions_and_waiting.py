@@ -1,7 +1,7 @@
 """time limits: extension (延期) requests, and a ticket's wait on the user (待补充)
 
-Revision ID: 0008_extensions_and_waiting
-Revises: 0007_departments
+Revision ID: 0009_extensions_and_waiting
+Revises: 0008_answer_link_tokens
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UtcDateTime
 
-revision = "0008_extensions_and_waiting"
-down_revision = "0007_departments"
+revision = "0009_extensions_and_waiting"
+down_revision = "0008_answer_link_tokens"
 branch_labels = None
 depends_on = None
 
