@@ -7,11 +7,22 @@ at 64 concurrent connections. Storage is PostgreSQL + Redis on their standard lo
 database ``qiaobot_bench`` and Redis db 10). Needs ``wrk`` (Debian package ``wrk``). Prints a table.
 
     python bench/webhook.py [--seconds 10] [--connections 64] [--workers 1 2]
+
+Real traffic (``bench/realistic.py`` says what the mix is): every message a different realistic one, in and
+out of scope, with hand-overs, from 5,000 known followers, plaintext, one row per load:
+
+    python bench/webhook.py --mix realistic [--rate 100 200] [--seconds 20] [--workers 1]
+
+``--mix realistic`` adds a closed-loop row (wrk, ``--connections``) whose throughput is the capacity;
+``--rate N …`` adds open-loop rows (``bench/open_loop.py``: requests sent on schedule, latency from the
+scheduled time). Both print the FAQ decision's own p50 on the same messages and the capacity target
+0.8 / (decision p50 + 1 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -35,12 +46,30 @@ APPID = "wxbench000000000"
 SECRET = "bench-secret"
 AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/qiaobot_bench"
-REDIS_URL = "redis://127.0.0.1:6379/10"
+# Where the bench may write (a throwaway database and Redis db) and listen (a port range), overridable so two
+# people benchmarking on one machine do not share them.
+PG_DB = os.environ.get("QIAOBOT_BENCH_PG_DB", "qiaobot_bench")
+PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
+REDIS_URL = os.environ.get("QIAOBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+PORTS = os.environ.get("QIAOBOT_BENCH_PORTS", "")  # e.g. "8140-8159"; empty: any free port
+_GIVEN: set[int] = set()
 FOLLOWERS = 2000
 
 
 def free_port() -> int:
+    if PORTS:
+        first, last = (int(part) for part in PORTS.split("-"))
+        for port in range(first, last + 1):
+            if port in _GIVEN:  # handed out already, its server maybe not listening yet
+                continue
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                _GIVEN.add(port)
+                return port
+        raise RuntimeError(f"no free port in {PORTS}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -54,8 +83,8 @@ def prepare_database() -> None:
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "qiaobot_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "qiaobot_bench"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
     admin.dispose()
     upgrade(PG_URL)
     seed_if_empty(ROOT / "config" / "faq.yaml", PG_URL)
@@ -91,7 +120,7 @@ def write_requests(path: Path, kind: str, mode: str, count: int, texts: list[str
             out.write(body.decode("utf-8").replace("\n", "") + "\n")
 
 
-def wait_healthy(url: str, timeout: float = 60) -> None:
+def wait_healthy(url: str, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -102,7 +131,9 @@ def wait_healthy(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+def run_wrk(
+    url: str, replay: Path, seconds: int, connections: int, threads: int = 2, timeout: str | None = None
+) -> dict[str, float]:
     env = {**os.environ, "REPLAY_FILE": str(replay), "REPLAY_THREADS": str(threads)}
     result = subprocess.run(
         [
@@ -110,6 +141,7 @@ def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int
             f"-t{threads}",
             f"-c{connections}",
             f"-d{seconds}s",
+            *([f"--timeout={timeout}"] if timeout else []),
             "--latency",
             "-s",
             str(ROOT / "bench" / "replay.lua"),
@@ -132,12 +164,21 @@ def run_wrk(url: str, replay: Path, seconds: int, connections: int, threads: int
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
+    slowest = re.search(r"^\s*Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)", out, re.M)
+    if slowest:
+        value, unit = float(slowest.group(1)), slowest.group(2)
+        max_ms = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    else:
+        max_ms = float("nan")
     return {
+        "max": max_ms,
         "rps": rps,
         "p50": latency("50"),
         "p99": latency("99"),
         "non2xx": float(errors.group(1)) if errors else 0.0,
-        "socket_errors": 0.0 if socket_errors is None else 1.0,
+        "socket_errors": 0.0
+        if socket_errors is None
+        else float(sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))),
     }
 
 
@@ -151,8 +192,29 @@ def drain(timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+LOG_DIR = Path(tempfile.gettempdir()) / f"qiaobot-bench-{os.getpid()}"
+
+
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Logs to a file: an unread pipe fills up and then blocks the server mid-run.
+    LOG_DIR.mkdir(exist_ok=True)
+    name = f"{Path(command[0]).name}-{command[1].replace(':', '_')}-{len(list(LOG_DIR.iterdir()))}.log"
+    log = (LOG_DIR / name).open("wb")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far (Linux /proc), in seconds."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for each in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -163,14 +225,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
+def service_env() -> tuple[dict[str, str], subprocess.Popen[bytes]]:
+    """A fresh database and Redis db, the fake WeChat API, and the environment the service runs with."""
     prepare_database()
     venv_bin = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("QIAOBOT_")}
@@ -186,6 +242,27 @@ def main() -> None:
         QIAOBOT_RUN_JOBS_IN_PROCESS="false",
     )
     fake = start([str(venv_bin / "qiaobot"), "fake-wechat", "--port", str(fake_port)], env)
+    return env, fake
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, nargs="+", default=None)
+    parser.add_argument("--mix", choices=["repeat", "realistic"], default="repeat")
+    parser.add_argument("--rate", type=float, nargs="*", default=[])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    if args.mix == "realistic" or args.rate:
+        from bench.real_traffic import run_real_traffic
+
+        run_real_traffic(args)
+        return
+    args.workers = args.workers or [1, 2]
+    env, fake = service_env()
+    venv_bin = Path(sys.executable).parent
     expected_rps = 12000
     count = expected_rps * (args.seconds + 5)
     rows: list[tuple[str, int, dict[str, float]]] = []

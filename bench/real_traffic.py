@@ -1,0 +1,179 @@
+"""``bench/webhook.py --mix realistic`` and ``--rate N``: the webhook under real traffic, measured.
+
+Every message is a different realistic one (``bench/realistic.py``), so the matcher's decision cache does
+not help, and hand-overs make tickets as they would. Rows are measured one after another against one
+``qiaobot serve`` (``--workers``) with a separate ``qiaobot worker``, PostgreSQL and Redis, all on this
+machine; the write-behind queue is drained between rows so each row pays only for its own messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import open_loop
+from bench import webhook as base
+from bench.realistic import Message, stream
+from wechat import inbound
+
+FOLLOWERS = 5000
+PAST_BUDGET_S = 4.0
+
+
+def _xml(message: Message) -> str:
+    if message.kind == "voice":
+        return inbound.voice_message(message.openid, recognition=message.text)
+    if message.kind == "image":
+        return inbound.image_message(message.openid)
+    if message.kind == "subscribe":
+        return inbound.subscribe_event(message.openid)
+    return inbound.text_message(message.openid, message.text)
+
+
+def _signed(messages: list[Message]) -> list[tuple[str, bytes]]:
+    out = []
+    for message in messages:
+        query, body = inbound.sign_post(_xml(message), "plain", base.TOKEN, base.AES_KEY, base.APPID)
+        path = "/wechat?" + "&".join(f"{k}={httpx.QueryParams({k: v})[k]}" for k, v in query.items())
+        out.append((str(httpx.URL(path)), body))
+    return out
+
+
+def _write_wrk_file(path: Path, signed: list[tuple[str, bytes]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for url, body in signed:
+            out.write(url + "\n" + body.decode("utf-8").replace("\n", "") + "\n")
+
+
+def _warm_up(url: str, warmup: Path, connections: int) -> None:
+    """Known followers, as in production: each one's state cached in Redis as after a first message (sending
+    5,000 first messages takes minutes on a busy machine), then a short wrk pass to warm the process."""
+    import redis
+
+    from storage.activity import FOLLOWER_TTL_S, ActivityLog, FollowerState
+
+    client = redis.Redis.from_url(base.REDIS_URL)
+    with client.pipeline(transaction=False) as pipe:
+        for index in range(FOLLOWERS):
+            openid = f"obench{index:06d}"
+            pipe.set(ActivityLog.follower_key(openid), FollowerState(openid=openid).to_json(), ex=FOLLOWER_TTL_S)
+        pipe.execute()
+    base.run_wrk(url, warmup, 4, connections)
+    base.drain()
+
+
+def decision_latency(messages: list[Message]) -> tuple[float, float]:
+    """The FAQ decision alone on these messages, in this process: (p50, p99) in milliseconds."""
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+    from handlers.commands import command_of
+
+    matcher = FaqMatcher.build(load_kb(base.ROOT / "config" / "faq.yaml"))
+    texts = [m.text for m in messages if m.kind in ("text", "voice") and command_of(m.text) is None]
+    for text in texts[:50]:
+        matcher.decide(text + "。")  # warm up (a different string: no cache entry for the real ones)
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        matcher.decide(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.99)]
+
+
+def run_real_traffic(args: argparse.Namespace) -> None:
+    workers_list: list[int] = args.workers or [1]
+    seconds: int = args.seconds
+    closed_budget = 800 * (seconds + 3) if args.mix == "realistic" else 0
+    per_worker = sum(int(rate * seconds) for rate in args.rate) + closed_budget
+    messages = stream(per_worker * len(workers_list), followers=FOLLOWERS)
+    p50, p99 = decision_latency(messages)
+    target = 0.8 / ((p50 + 1.0) / 1000)
+    print(
+        f"realistic mix: {len(messages)} distinct messages (bench/realistic.py); FAQ decision alone p50 {p50:.2f} ms, "
+        f"p99 {p99:.2f} ms → capacity target 0.8 / (p50 + 1 ms) = {target:.0f} msg/s",
+        flush=True,
+    )
+    env, fake = base.service_env()
+    venv_bin = Path(sys.executable).parent
+    rows: list[tuple[str, int, dict[str, Any]]] = []
+    cursor = 0
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            warmup = Path(tmp) / "warmup.txt"
+            _write_wrk_file(warmup, _signed([Message("image", f"obench{i:06d}") for i in range(FOLLOWERS)]))
+            for workers in workers_list:
+                port = base.free_port()
+                app = base.start(
+                    [str(venv_bin / "qiaobot"), "serve", "--port", str(port), "--workers", str(workers)], env
+                )
+                worker = base.start([str(venv_bin / "qiaobot"), "worker"], env)
+                try:
+                    base.wait_healthy(f"http://127.0.0.1:{port}/wechat")
+                    _warm_up(f"http://127.0.0.1:{port}", warmup, args.connections)
+                    for rate in args.rate:
+                        count = int(rate * seconds)
+                        signed = _signed(messages[cursor : cursor + count])
+                        cursor += count
+                        raw = [open_loop.http_request("127.0.0.1", port, url, body) for url, body in signed]
+                        cpu = base.cpu_seconds(app.pid)
+                        result = open_loop.run_blocking("127.0.0.1", port, raw, rate, seconds)
+                        row = _open_row(result, seconds)
+                        row["cpu_ms"] = 1000 * (base.cpu_seconds(app.pid) - cpu) / max(1, len(result.latencies))
+                        rows.append((f"open loop, offered {rate:.0f}/s", workers, row))
+                        base.drain()
+                    if closed_budget:
+                        signed = _signed(messages[cursor : cursor + closed_budget])
+                        cursor += closed_budget
+                        replay = Path(tmp) / f"closed-{workers}.txt"
+                        _write_wrk_file(replay, signed)
+                        cpu = base.cpu_seconds(app.pid)
+                        result = base.run_wrk(
+                            f"http://127.0.0.1:{port}", replay, seconds, args.connections, timeout="10s"
+                        )
+                        result["cpu_ms"] = 1000 * (base.cpu_seconds(app.pid) - cpu) / max(1.0, result["rps"] * seconds)
+                        rows.append((f"closed loop, wrk {args.connections} connections", workers, result))
+                        base.drain()
+                finally:
+                    base.stop(app)
+                    base.stop(worker)
+    finally:
+        base.stop(fake)
+    print(
+        f"\nwebhook under realistic traffic: {seconds}s per row, PostgreSQL + Redis, a separate `qiaobot worker`, "
+        f"the load generator on the same cores\n"
+    )
+    print(f"{'scenario':40} {'workers':>7} {'msg/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'>4s':>5} {'success':>7} {'errors':>6} {'CPU ms/msg':>10}")
+    for label, workers, row in rows:
+        print(
+            f"{label:40} {workers:>7} {row['rps']:>7.0f} {row['p50']:>8.1f} {row['p99']:>8.1f} "
+            f"{row.get('max', float('nan')):>8.0f} {row.get('late', '-')!s:>5} {row.get('success', '-')!s:>7} "
+            f"{int(row.get('non2xx', 0) + row.get('socket_errors', 0)):>6} {row['cpu_ms']:>10.2f}"
+        )
+    print(
+        "CPU ms/msg: the web process's own CPU time (user + system) over the row, per answered message; "
+        f"the decision alone takes p50 {p50:.2f} ms of it"
+    )
+    print(f"\ncapacity target (0.8 / (decision p50 {p50:.2f} ms + 1 ms)): {target:.0f} msg/s")
+
+
+def _open_row(result: open_loop.Result, seconds: int) -> dict[str, Any]:
+    non_ok = sum(count for status, count in result.statuses.items() if status != 200)
+    return {
+        "rps": len(result.latencies) / seconds,
+        "p50": result.percentile(0.5) * 1000,
+        "p99": result.percentile(0.99) * 1000,
+        "max": max(result.latencies, default=float("nan")) * 1000,
+        "late": sum(1 for latency in result.latencies if latency > PAST_BUDGET_S),
+        "success": result.success_bodies,
+        "non2xx": non_ok,
+        "socket_errors": result.errors,
+    }
