@@ -40,7 +40,7 @@ def _xml(message: Message) -> str:
 def _signed(messages: list[Message]) -> list[tuple[str, bytes]]:
     out = []
     for message in messages:
-        query, body = inbound.sign_post(_xml(message), "plain", base.TOKEN, base.AES_KEY, base.APPID)
+        query, body = inbound.sign_post(_xml(message), "aes", base.TOKEN, base.AES_KEY, base.APPID)
         path = "/wechat?" + "&".join(f"{k}={httpx.QueryParams({k: v})[k]}" for k, v in query.items())
         out.append((str(httpx.URL(path)), body))
     return out

@@ -9,7 +9,7 @@ database ``qiaobot_bench`` and Redis db 10). Needs ``wrk`` (Debian package ``wrk
     python bench/webhook.py [--seconds 10] [--connections 64] [--workers 1 2]
 
 Real traffic (``bench/realistic.py`` says what the mix is): every message a different realistic one, in and
-out of scope, with hand-overs, from 5,000 known followers, plaintext, one row per load:
+out of scope, with hand-overs, from 5,000 known followers, safe mode (AES), one row per load:
 
     python bench/webhook.py --mix realistic [--rate 100 200] [--seconds 20] [--workers 1]
 

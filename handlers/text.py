@@ -87,7 +87,7 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         if intercepted is not None:
             return intercepted
     matcher = services.knowledge.matcher
-    decision = matcher.decide(text)
+    decision = await services.knowledge.decide(text)
     general = decision.faq_id or (decision.suggestions[0] if decision.suggestions else None)
     specific = specific_case(text)
     if specific is not None:

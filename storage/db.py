@@ -45,7 +45,10 @@ def create_db_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
     else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it is a round trip on every checkout, i.e. on every message that touches the database. A
+        # connection broken by a server restart fails its first statement instead, which invalidates the pool;
+        # that message is answered as in an outage (bot.outage) and the next ones get fresh connections.
+        engine = create_async_engine(url, pool_size=10, max_overflow=20)
     return engine
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 
 class ScriptBatcher:
@@ -38,10 +39,15 @@ class ScriptBatcher:
 
     async def _flush(self, batch: list[tuple[AsyncScript, Sequence[Any], Sequence[Any], asyncio.Future[Any]]]) -> None:
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in batch:
-                    await script(keys=keys, args=args, client=pipe)
-                results = await pipe.execute(raise_on_error=False)
+            results = await self._evalsha(batch)
+            # A server that lost its script cache (restarted, e.g. after an outage) answers NOSCRIPT: load the
+            # scripts once and run just those entries again.
+            missing = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+            if missing:
+                for script in {id(batch[i][0]): batch[i][0] for i in missing}.values():
+                    script.sha = await self.redis.script_load(script.script)
+                for i, result in zip(missing, await self._evalsha([batch[i] for i in missing]), strict=True):
+                    results[i] = result
         except Exception as exc:
             for *_, future in batch:
                 if not future.done():
@@ -54,3 +60,11 @@ class ScriptBatcher:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _evalsha(self, batch: list[tuple[AsyncScript, Sequence[Any], Sequence[Any], Any]]) -> list[Any]:
+        # EVALSHA straight into the pipeline: going through the script object would make the pipeline check
+        # SCRIPT EXISTS first, one more round trip per batch.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            return list(await pipe.execute(raise_on_error=False))

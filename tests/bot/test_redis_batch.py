@@ -36,3 +36,13 @@ async def test_one_failing_call_does_not_fail_the_others(services) -> None:  # t
 async def test_a_lone_call_completes(services) -> None:  # type: ignore[no-untyped-def]
     script = services.redis.register_script(ECHO)
     assert await ScriptBatcher(services.redis).run(script, ["z"], ["y"]) == b"yz"
+
+
+async def test_scripts_the_server_forgot_are_loaded_again(services) -> None:  # type: ignore[no-untyped-def]
+    """After a Redis restart its script cache is empty; the batch loads the script and still answers."""
+    script = services.redis.register_script(ECHO)
+    batcher = ScriptBatcher(services.redis)
+    assert await batcher.run(script, ["a"], ["1"]) == b"1a"
+    await services.redis.script_flush()
+    results = await asyncio.gather(*(batcher.run(script, [f"k{i}"], [str(i)]) for i in range(5)))
+    assert results == [f"{i}k{i}".encode() for i in range(5)]
