@@ -7,6 +7,7 @@ cannot be removed until they are transferred, because nobody would see them othe
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 
@@ -50,7 +51,14 @@ async def load_document(session: AsyncSession, seed: Path) -> tuple[str, int]:
 
 async def load_book(session: AsyncSession, seed: Path) -> DepartmentBook:
     row = await _row(session, seed)
-    return parse_departments(row.source)
+    return _parsed(row.source)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(source: str) -> DepartmentBook:
+    """Every new ticket is routed: parsing and validating the YAML each time cost more than the rest of the
+    webhook's work for that message. The book is frozen, so one parse per stored text serves them all."""
+    return parse_departments(source)
 
 
 async def save_document(
