@@ -35,8 +35,11 @@ _s2tw = opencc.OpenCC("s2tw")
 
 
 def _shipped_texts() -> list[str]:
+    import handlers.outage as outage
+
     found: list[str] = [menu_text()]
-    for value in vars(texts).values():
+    constants = [v for k, v in vars(outage).items() if k.isupper()] + list(vars(texts).values())
+    for value in constants:
         if isinstance(value, str):
             found.append(value)
         elif isinstance(value, dict):
@@ -69,6 +72,14 @@ def _greeting_texts(key: str = "hans") -> list[str]:
     return found
 
 
+def _referral_texts() -> list[str]:
+    """What a 转介 tells the user (config/departments.yaml guidance in tickets.routing's wrapper)."""
+    from tickets.routing import referral_text
+
+    data = yaml.safe_load((CONFIG_DIR / "departments.yaml").read_text(encoding="utf-8"))
+    return [referral_text(str(item["guidance"]), "") for item in data.get("referrals", [])]
+
+
 def wrong_forms(converted: str) -> list[str]:
     """What a Traditional reader would see as wrong in this text."""
     problems = [f"{match.group(0)}: {why}" for pattern, why in KNOWN_WRONG for match in re.finditer(pattern, converted)]
@@ -86,9 +97,10 @@ def test_the_reviewed_traditional_greetings_have_no_known_wrong_form() -> None:
     assert {text[:30]: wrong_forms(text) for text in written if wrong_forms(text)} == {}
 
 
-@pytest.mark.parametrize("source", ["texts", "kb", "greetings"])
+@pytest.mark.parametrize("source", ["texts", "kb", "greetings", "referrals"])
 def test_every_shipped_text_converts_without_a_known_wrong_form(source: str) -> None:
-    items = {"texts": _shipped_texts, "kb": _kb_texts, "greetings": _greeting_texts}[source]()
+    sources = {"texts": _shipped_texts, "kb": _kb_texts, "greetings": _greeting_texts, "referrals": _referral_texts}
+    items = sources[source]()
     assert items, source
     failures = {text[:30]: wrong_forms(to_traditional(text)) for text in items}
     assert {head: found for head, found in failures.items() if found} == {}
