@@ -95,4 +95,10 @@ def create_app(
         app.mount("/fake-wechat", fake_app)
         app.state.fake_wechat = fake_app.state.wechat
         app.include_router(simulator.router)
-    return WeChatFastPath(app, trusted_proxies=settings.trusted_proxies)
+    return WeChatFastPath(
+        app,
+        trusted_proxies=settings.trusted_proxies,
+        body_timeout=settings.body_read_timeout_seconds,
+        max_pending_uploads=settings.max_pending_uploads,
+        max_request_bytes=settings.max_request_bytes,
+    )

@@ -7,7 +7,6 @@ directly, and everything else (console, API, simulator, lifespan) goes to the Fa
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -15,9 +14,8 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot.http_guard import RequestGuard
 from bot.webhook import wechat_endpoint
-
-log = logging.getLogger(__name__)
 
 
 class WeChatFastPath:
@@ -25,12 +23,23 @@ class WeChatFastPath:
     (uvicorn's own proxy-header handling is off in ``qiaobot serve``), so the client address the login
     throttle sees and the scheme the cookies depend on cannot be forged by anyone else."""
 
-    def __init__(self, app: Any, path: str = "/wechat", trusted_proxies: str = "") -> None:
+    def __init__(
+        self,
+        app: Any,
+        path: str = "/wechat",
+        trusted_proxies: str = "",
+        *,
+        body_timeout: float = 10.0,
+        max_pending_uploads: int = 64,
+        max_request_bytes: int = 2 * 1024 * 1024,
+    ) -> None:
         self.app = app
         self.path = path
         trusted = [host for host in trusted_proxies.split(",") if host]
-        route: Any = self._route
-        self._entry: Any = ProxyHeadersMiddleware(route, trusted_hosts=trusted) if trusted else route
+        guarded: Any = RequestGuard(
+            self._route, body_timeout=body_timeout, max_pending=max_pending_uploads, max_bytes=max_request_bytes
+        )
+        self._entry: Any = ProxyHeadersMiddleware(guarded, trusted_hosts=trusted) if trusted else guarded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._entry(scope, receive, send)
@@ -47,8 +56,7 @@ class WeChatFastPath:
             response = await wechat_endpoint(Request(scope, receive))
         except Exception:
             # Nothing was stored or the message was released: answer 500 so WeChat redelivers it, and
-            # re-raise for the server's error log (as Starlette's ServerErrorMiddleware does).
-            log.exception("webhook failed")
+            # re-raise for the one error log line (bot.http_guard).
             await PlainTextResponse("internal error", status_code=500)(scope, receive, send)
             raise
         await response(scope, receive, send)

@@ -55,17 +55,24 @@ def parse_xml(body: bytes | str) -> dict[str, Any]:
         raise ProtocolError(400, "xml with a DTD or entities is not accepted")
     try:
         root = fromstring(text)
-    except (ParseError, ValueError, SyntaxError) as exc:
+    except (ParseError, ValueError, SyntaxError, RecursionError) as exc:
         raise ProtocolError(400, "malformed xml", repr(exc)) from None
     if root.tag != "xml":
         raise ProtocolError(400, "malformed xml", f"root element is {root.tag!r}")
     return _children(root)
 
 
-def _children(element: Element) -> dict[str, Any]:
+#: WeChat's deepest callback (pic_sysphoto: SendPicsInfo > PicList > item > PicMd5Sum) is 4 levels below
+#: the root; anything much deeper is not from WeChat, and unbounded recursion would end in a 500.
+MAX_XML_DEPTH = 8
+
+
+def _children(element: Element, depth: int = 1) -> dict[str, Any]:
+    if depth > MAX_XML_DEPTH:
+        raise ProtocolError(400, "malformed xml", f"nested deeper than {MAX_XML_DEPTH} levels")
     result: dict[str, Any] = {}
     for child in element:
-        result[child.tag] = _children(child) if len(child) else (child.text or "")
+        result[child.tag] = _children(child, depth + 1) if len(child) else (child.text or "")
     return result
 
 

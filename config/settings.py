@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     # remembered for twice as long. WeChat retries within about 15 s (three tries, 5 s each); 0 = no check.
     wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=0)
 
+    # Every request body must arrive within this time (else 408), at most this many at once (else 503), and
+    # at most this large (else 413); the webhook's own limit (max_body_bytes) is smaller still.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_pending_uploads: int = Field(default=64, ge=1)
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
+
     # Behaviour
     passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
     dedupe_ttl_seconds: int = Field(default=600, ge=30)

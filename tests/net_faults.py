@@ -29,7 +29,8 @@ async def serve_asgi(app: Any) -> AsyncIterator[int]:
     """Serve ``app`` with uvicorn on this event loop; yields the port."""
     sock = _bound_socket()
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn leaves logging alone, so its records reach pytest's caplog like ours.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(20):
