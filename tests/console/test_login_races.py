@@ -49,11 +49,13 @@ async def test_concurrent_guesses_check_at_most_the_allowance(services, staff, m
         assert set(statuses) == {401}
         assert spy.calls <= services.settings.login_free_failures, spy.calls
 
-        # 39 wrong guesses in flight, then the right password: it must not get in.
+        # 39 wrong guesses in flight, then the right password: it must not get in. It is sent once the
+        # allowance's worth of guesses are being checked (or all have been answered, as the old code did).
         spy.calls = 0
+        allowance = services.settings.login_free_failures
         wrong = [asyncio.create_task(_login(http, "bob", f"guess {i}")) for i in range(39)]
         async with asyncio.timeout(30):
-            while spy.calls < 1 and not all(task.done() for task in wrong):
+            while spy.calls < allowance and not all(task.done() for task in wrong):
                 await asyncio.sleep(0.005)
         right = await _login(http, "bob", PASSWORD)
         assert set(await asyncio.gather(*wrong)) == {401}
