@@ -160,9 +160,12 @@ def db_upgrade(revision: str) -> None:
 def _register_groups(group: click.Group) -> None:
     from faq.cli import faq
     from greetings.cli import greetings
+    from knowledge.cli import lint_command, review_due_command
     from staff.cli import staff
     from tickets.cli import sla
 
+    for extra in (lint_command, review_due_command):
+        faq.add_command(extra)
     for command in (faq, sla, staff, greetings):
         group.add_command(command)
 

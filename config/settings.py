@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     run_jobs_in_process: bool = True
 
+    # Knowledge base upkeep
+    kb_review_months: int = Field(default=12, ge=1, le=120)  # an entry unreviewed this long is flagged
+    kb_human_window_minutes: int = Field(default=10, ge=1)  # "人工" this soon after an answer: it did not help
+    faq_show_basis: bool = True  # add "依据：…" under answers whose entry names its policy source
+    faq_feedback_prompt: bool = False  # ask "这个回答有帮助吗？回复 有用 / 没用" after FAQ answers
+
     @field_validator("wechat_aes_key")
     @classmethod
     def _check_aes_key(cls, value: str) -> str:

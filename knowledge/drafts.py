@@ -1,0 +1,128 @@
+"""Staff write drafts; a supervisor publishes them. A draft is one proposed version of one entry (or its
+retirement); restoring an earlier version is a draft too, so every change passes the same review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.content import EntryContent
+from knowledge.editing import EditError, checked
+from knowledge.models import KbDraft
+from knowledge.store import published, revision, sync_outside_changes
+
+DraftAction = Literal["save", "retire", "restore", "review"]
+
+
+class Actor(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    def can(self, role: str) -> bool: ...
+
+
+class KbActionError(Exception):
+    """A refused KB action, worded for staff; ``status`` is what the console answers with."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+@dataclass(frozen=True)
+class DraftView:
+    draft: KbDraft
+    content: EntryContent | None  # None for a retirement
+    current: EntryContent | None  # the published version, None for a new entry
+
+
+async def get_draft(session: AsyncSession, draft_id: int) -> KbDraft:
+    draft = await session.get(KbDraft, draft_id)
+    if draft is None:
+        raise KbActionError("没有这份草稿（可能已发布或已放弃）", 404)
+    return draft
+
+
+async def draft_for(session: AsyncSession, entry_id: str) -> KbDraft | None:
+    return await session.scalar(select(KbDraft).where(KbDraft.entry_id == entry_id))
+
+
+async def list_drafts(session: AsyncSession) -> list[DraftView]:
+    _, current = await published(session)
+    by_id = {c.id: c for c in current}
+    drafts = (await session.scalars(select(KbDraft).order_by(KbDraft.updated_at.desc()))).all()
+    return [
+        DraftView(d, EntryContent.from_json(d.content) if d.action != "retire" else None, by_id.get(d.entry_id))
+        for d in drafts
+    ]
+
+
+async def save_draft(
+    session: AsyncSession,
+    actor: Actor,
+    content: EntryContent,
+    now: datetime,
+    *,
+    action: DraftAction = "save",
+    note: str = "",
+    new_entry: bool = False,
+) -> KbDraft:
+    """Store (or replace) the entry's draft. ``new_entry``: refuse an id that is already published."""
+    try:
+        content = checked(content)
+    except EditError as exc:
+        raise KbActionError(exc.message) from None
+    latest = await sync_outside_changes(session, now)
+    _, current = await published(session)
+    exists = any(c.id == content.id for c in current)
+    if new_entry and exists:
+        raise KbActionError(f"已有 id 为 {content.id} 的问答，请换一个 id")
+    if action == "retire" and not exists:
+        raise KbActionError(f"知识库中没有 id 为 {content.id} 的问答", 404)
+    base = latest[content.id].number if content.id in latest else 0
+    draft = await draft_for(session, content.id)
+    if draft is None:
+        draft = KbDraft(entry_id=content.id, created_at=now)
+        session.add(draft)
+    draft.action = action
+    draft.content = content.to_json()
+    draft.base_revision = base
+    draft.note = note.strip()
+    draft.author = actor.username
+    draft.updated_at = now
+    await session.flush()
+    return draft
+
+
+async def retire_draft(session: AsyncSession, actor: Actor, entry_id: str, now: datetime, note: str = "") -> KbDraft:
+    _, current = await published(session)
+    found = next((c for c in current if c.id == entry_id), None)
+    if found is None:
+        raise KbActionError(f"知识库中没有 id 为 {entry_id} 的问答", 404)
+    return await save_draft(session, actor, found, now, action="retire", note=note or "下线")
+
+
+async def restore_draft(session: AsyncSession, actor: Actor, entry_id: str, number: int, now: datetime) -> KbDraft:
+    """A draft that brings back revision ``number`` of the entry (published or retired since)."""
+    old = await revision(session, entry_id, number)
+    if old is None or old.content is None:
+        raise KbActionError(f"{entry_id} 没有可恢复的第 {number} 版", 404)
+    return await save_draft(
+        session, actor, EntryContent.from_json(old.content), now, action="restore", note=f"恢复到第 {number} 版"
+    )
+
+
+async def discard_draft(session: AsyncSession, actor: Actor, draft_id: int) -> None:
+    draft = await get_draft(session, draft_id)
+    if draft.author != actor.username and not actor.can("supervisor"):
+        raise KbActionError("只有草稿作者或主管可以放弃这份草稿", 403)
+    await session.delete(draft)
+    await session.flush()
