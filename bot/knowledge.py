@@ -17,15 +17,27 @@ from faq.calibration import LEXICAL
 from faq.kb import FaqEntry
 from faq.matcher import Decision, FaqMatcher
 from faq.script import is_traditional, to_traditional
+from knowledge.presentation import AnswerExtras, PresentedAnswer, present
+from knowledge.store import details_by_id
 from storage.faq_store import kb_version, load_entries_async
 
 log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], poll_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        poll_seconds: float = 5.0,
+        *,
+        show_basis: bool = True,
+        ask_feedback: bool = False,
+    ) -> None:
         self._sessions = sessions
         self._poll_seconds = poll_seconds
+        self.show_basis = show_basis
+        self.ask_feedback = ask_feedback
+        self._extras: dict[str, AnswerExtras] = {}
         self._version = -1
         self._matcher: FaqMatcher = FaqMatcher.build([])
         self._entries: list[FaqEntry] = []
@@ -53,8 +65,16 @@ class KnowledgeBase:
             return matcher.decide(text)
         return await asyncio.get_running_loop().run_in_executor(self._heavy, matcher.decide, text)
 
-    def use_entries(self, entries: list[FaqEntry], version: int = 0) -> None:
+    def use_entries(
+        self, entries: list[FaqEntry], version: int = 0, extras: dict[str, AnswerExtras] | None = None
+    ) -> None:
         self._matcher, self._entries, self._version = FaqMatcher.build(entries), entries, version
+        self._extras = extras or {}
+
+    def present(self, entry: FaqEntry) -> PresentedAnswer:
+        """The answer as the user reads it (with its 依据 line, hand-written Traditional version, feedback line)."""
+        extras = self._extras.get(entry.id)
+        return present(entry, extras, show_basis=self.show_basis, ask_feedback=self.ask_feedback)
 
     async def refresh(self) -> bool:
         """Reload if the stored version moved; returns whether it did."""
@@ -62,8 +82,9 @@ class KnowledgeBase:
             if await kb_version(session) == self._version:
                 return False
             version, entries = await load_entries_async(session)
+            extras = {entry_id: AnswerExtras.of(row) for entry_id, row in (await details_by_id(session)).items()}
         matcher = await asyncio.to_thread(FaqMatcher.build, entries)
-        self._matcher, self._entries, self._version = matcher, entries, version
+        self._matcher, self._entries, self._version, self._extras = matcher, entries, version, extras
         log.info("faq knowledge base loaded: version %s, %s entries", version, len(entries))
         return True
 

@@ -178,7 +178,8 @@ async def _run_handlers(
 async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:
     """Put the reply in the user's script and within WeChat's size limit, keeping the rest for “更多”."""
     convert = to_traditional if ctx.traditional else (lambda text: text)
-    main = convert(reply.text) if reply.text else ""
+    # A Traditional text staff wrote themselves wins over conversion.
+    main = reply.hant if ctx.traditional and reply.hant else (convert(reply.text) if reply.text else "")
     fits = len(main.encode("utf-8")) <= REPLY_LIMIT_BYTES
     chunks = [main] if fits else split_for_wechat(main, reserve=_MORE_RESERVE)
     if len(chunks) > 1:

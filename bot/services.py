@@ -177,7 +177,9 @@ def build_services(
         sessions=sessions,
         codec=CallbackCodec(settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key or None),
         dedupe=Deduplicator(redis, done_ttl_s=settings.dedupe_ttl_seconds),
-        knowledge=KnowledgeBase(sessions),
+        knowledge=KnowledgeBase(
+            sessions, show_basis=settings.faq_show_basis, ask_feedback=settings.faq_feedback_prompt
+        ),
         conversation=ConversationState(redis),
         dispatcher=build_dispatcher(),
         queue=queue,

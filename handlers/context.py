@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Reply:
-    """A text answer. ``extra`` are further customer-service messages to send after the passive reply."""
+    """A text answer. ``extra`` are further customer-service messages to send after the passive reply.
+    ``hant``: a hand-written Traditional version of ``text``, sent as is to a Traditional-script user."""
 
     text: str
     extra: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    hant: str | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from handlers.dispatcher import Router
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
 from handlers.triage import classify, is_junk
+from knowledge.presentation import THANKS_HELPFUL, THANKS_UNHELPFUL, PresentedAnswer, feedback_of
 
 router = Router("text")
 
@@ -74,6 +75,8 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         return await services.desk.hand_over(ctx, text, "asked_for_human", ())
     if command == "status":
         return await services.desk.status(ctx)
+    if services.knowledge.ask_feedback and (helpful := feedback_of(text)) is not None:
+        return Reply(THANKS_HELPFUL if helpful else THANKS_UNHELPFUL, meta={"decision": "feedback", "helpful": helpful})
     number = choice_number(text)
     if number is not None:
         chosen = await state.choice(ctx.openid, number)
@@ -99,7 +102,8 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         return await _also_see(ctx, reply, general)
     if decision.decision == "answer" and decision.faq_id is not None:
         ctx.delete_after.append(state.choices_key(ctx.openid))
-        reply = answer_reply(matcher.entry(decision.faq_id), decision.score)
+        entry = matcher.entry(decision.faq_id)
+        reply = answer_reply(entry, decision.score, presented=services.knowledge.present(entry))
         await services.desk.note_context(ctx, text, reply.text)
         return reply
     if decision.smalltalk == "greeting":
@@ -140,11 +144,12 @@ async def _also_see(ctx: HandlerContext, reply: Reply, faq_id: str | None) -> Re
     return reply
 
 
-def answer_reply(entry: FaqEntry, score: float | None = None) -> Reply:
-    return Reply(
-        f"【{entry.question}】\n{entry.answer.strip()}",
-        meta={"decision": "answer", "faq_id": entry.id, "score": score},
-    )
+def answer_reply(entry: FaqEntry, score: float | None = None, *, presented: PresentedAnswer | None = None) -> Reply:
+    """``presented``: the answer with its 依据 line and hand-written Traditional text (KnowledgeBase.present)."""
+    meta = {"decision": "answer", "faq_id": entry.id, "score": score}
+    if presented is None:
+        return Reply(f"【{entry.question}】\n{entry.answer.strip()}", meta=meta)
+    return Reply(presented.text, meta=meta, hant=presented.hant)
 
 
 async def suggest_reply(ctx: HandlerContext, entries: list[FaqEntry]) -> Reply:
@@ -181,4 +186,4 @@ async def _chosen(ctx: HandlerContext, token: str) -> Reply:
     except KeyError:  # the KB changed since the list was shown
         return Reply(texts.NO_CHOICE)
     await ctx.services.conversation.clear_choices(ctx.openid)
-    return answer_reply(entry)
+    return answer_reply(entry, presented=ctx.services.knowledge.present(entry))
