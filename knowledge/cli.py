@@ -59,13 +59,13 @@ def _finding_line(finding: Finding) -> str:
 def lint_command(kb: str | None, as_json: bool) -> None:
     """Check the KB: colliding phrasings, 相似问 the matcher routes elsewhere, near-duplicate answers,
     empty menu categories. Exits 1 when anything is found."""
-    from handlers.menu import TOPIC_GROUPS
+    from knowledge.menu import menu_categories
 
     try:
         entries = load_kb(kb) if kb else _stored_entries()
     except (KbValidationError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    findings = check_kb(entries, TOPIC_GROUPS)
+    findings = check_kb(entries, menu_categories())
     for finding in findings:
         click.echo(json.dumps(_finding_json(finding), ensure_ascii=False) if as_json else _finding_line(finding))
     if not as_json:

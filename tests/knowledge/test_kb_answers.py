@@ -12,9 +12,9 @@ import pytest_asyncio
 
 from faq.kb import load_kb
 from handlers.commands import command_of
-from handlers.menu import TOPIC_GROUPS
 from knowledge.content import PolicySource
 from knowledge.drafts import save_draft
+from knowledge.menu import menu_categories
 from knowledge.missed_log import add_as_similar, find_group, missed_report
 from knowledge.presentation import FEEDBACK_PROMPT, THANKS_UNHELPFUL
 from knowledge.publishing import publish
@@ -50,7 +50,7 @@ async def _publish_change(services, entry_id: str, **changes) -> None:  # type: 
         _, entries = await published(session)
         entry = next(e for e in entries if e.id == entry_id)
         draft = await save_draft(session, SAM, replace(entry, **changes), now)
-        await publish(session, SAM, [draft.id], menu=TOPIC_GROUPS, month="2026-11", now=now, acknowledged=True)
+        await publish(session, SAM, [draft.id], menu=menu_categories(), month="2026-11", now=now, acknowledged=True)
         await session.commit()
     assert await services.knowledge.refresh()
 
@@ -109,7 +109,7 @@ async def test_missed_group_becomes_similar_questions_and_the_next_one_is_answer
 
         draft = await draft_for(session, "passport-lost-abroad")
         assert draft is not None
-        await publish(session, SAM, [draft.id], menu=TOPIC_GROUPS, month="2026-11", now=now, acknowledged=True)
+        await publish(session, SAM, [draft.id], menu=menu_categories(), month="2026-11", now=now, acknowledged=True)
         await session.commit()
     assert await services.knowledge.refresh()
     reply = await wechat_user().say("我的护照被小偷偷走了怎么办")

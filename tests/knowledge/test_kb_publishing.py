@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from bot.cli import main
 from faq.kb import load_kb
-from handlers.menu import TOPIC_GROUPS
 from knowledge.content import EntryContent, PolicySource
 from knowledge.drafts import KbActionError, list_drafts, restore_draft, retire_draft, save_draft
 from knowledge.history import diff
+from knowledge.menu import menu_categories
 from knowledge.models import KbRevision
 from knowledge.publishing import mark_reviewed, plan_publish, publish
 from knowledge.store import entry_history, published
@@ -57,7 +57,9 @@ async def _entry(session, entry_id: str) -> EntryContent:  # type: ignore[no-unt
 
 async def _publish(session, ids, **kw):  # type: ignore[no-untyped-def]
     now = kw.pop("now")
-    return await publish(session, SAM, ids, menu=TOPIC_GROUPS, month=MONTH, now=now, acknowledged=kw.pop("ack", False))
+    return await publish(
+        session, SAM, ids, menu=menu_categories(), month=MONTH, now=now, acknowledged=kw.pop("ack", False)
+    )
 
 
 async def test_edit_is_a_draft_until_a_supervisor_publishes_then_restore(kb) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +76,7 @@ async def test_edit_is_a_draft_until_a_supervisor_publishes_then_restore(kb) -> 
 
     async with services.sessions() as session:
         with pytest.raises(KbActionError) as refused:
-            await publish(session, ALICE, [draft.id], menu=TOPIC_GROUPS, month=MONTH, now=now, acknowledged=True)
+            await publish(session, ALICE, [draft.id], menu=menu_categories(), month=MONTH, now=now, acknowledged=True)
         assert refused.value.status == 403
         await session.rollback()
     async with services.sessions() as session:
@@ -125,7 +127,7 @@ async def test_outside_change_joins_history_and_makes_older_drafts_stale(kb) -> 
         assert stale.value.status == 409 and "新版本" in stale.value.message
         await session.rollback()
     async with services.sessions() as session:
-        await plan_publish(session, [draft.id], TOPIC_GROUPS, MONTH, now)  # records the outside change
+        await plan_publish(session, [draft.id], menu_categories(), MONTH, now)  # records the outside change
         await session.commit()
         history = await entry_history(session, "dual-nationality")
         assert [(r.number, r.action) for r in history] == [(2, "outside"), (1, "create")]
@@ -146,7 +148,7 @@ async def test_the_check_runs_before_publishing_and_needs_acknowledging(kb) -> N
         draft = await save_draft(session, ALICE, copy, now, new_entry=True)
         await session.commit()
     async with services.sessions() as session:
-        plan = await plan_publish(session, [draft.id], TOPIC_GROUPS, MONTH, now)
+        plan = await plan_publish(session, [draft.id], menu_categories(), MONTH, now)
         assert ("same_phrasing", ("passport-lost-abroad", "passport-lost-again")) in {
             (f.kind, f.entry_ids) for f in plan.findings
         }
@@ -216,7 +218,7 @@ async def test_review_due_lists_expired_and_stale_entries(kb, monkeypatch) -> No
     assert rows["consular-protection"]["expires_on"] == "2026-11-30"
 
     async with services.sessions() as session:
-        await mark_reviewed(session, SAM, "dual-nationality", menu=TOPIC_GROUPS, month="2027-01", now=now)
+        await mark_reviewed(session, SAM, "dual-nationality", menu=menu_categories(), month="2027-01", now=now)
         await session.commit()
         reviewed = await _entry(session, "dual-nationality")
         assert reviewed.reviewed == "2027-01"
