@@ -217,6 +217,7 @@ async def _ping_database(engine: AsyncEngine) -> None:
 def _plugins() -> list[Callable[[Services], object]]:
     """Domain packages register themselves here: a desk, job handlers, periodic sweeps, event listeners."""
     from greetings.plugin import install as install_greetings
+    from knowledge.plugin import install as install_knowledge
     from tickets.plugin import install as install_tickets
 
-    return [install_tickets, install_greetings]
+    return [install_tickets, install_greetings, install_knowledge]

@@ -1,16 +1,19 @@
 """The console's HTML pages under ``/console``, one module per resource: login, tickets (the queue and one
-ticket), statistics, notifications, the deliveries that need a person, festival greetings, and the health
-of Redis and the database. Every write is a form post with the session's CSRF token that redirects back
-(post/redirect/get), except a conflicting answer, which is shown at once with the draft kept."""
+ticket), the knowledge base and what the bot missed, statistics, notifications, the deliveries that need a
+person, festival greetings, and the health of Redis and the database. Every write is a form post with the
+session's CSRF token that redirects back (post/redirect/get), except a conflicting answer, which is shown at
+once with the draft kept."""
 
 from fastapi import APIRouter
 
 from console.pages import (
     deliveries,
     departments,
+    faq,
     greetings,
     health,
     login,
+    missed,
     notifications,
     static,
     stats,
@@ -26,6 +29,8 @@ for module in (
     ticket_routing,
     ticket_time,
     departments,
+    faq,
+    missed,
     stats,
     notifications,
     deliveries,

@@ -1,4 +1,5 @@
-"""The statistics page: 按时答复率 and counts by week, with bar charts."""
+"""The statistics page: 按时答复率 and counts by week, with bar charts; and the knowledge base's figures (how
+messages were settled by week, the entries most answered and most followed by “人工”, entries due for review)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from fastapi.responses import Response
 from console.charts import bar_chart
 from console.deps import Db, PageStaff, services_of
 from console.pages.common import base_context
+from console.pages.missed import kb_stats
 from console.pages.routing_view import book_or_none
 from console.rendering import render_html
 from tickets.calendar_source import current_calendar
 from tickets.department_stats import department_stats
 from tickets.stats import ticket_stats
+
+# The message log is read in full for the KB figures: at most half a year of it.
+KB_WEEKS_MAX = 26
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -30,6 +35,7 @@ async def stats_page(
     by_department = await department_stats(db, book, services.clock.now(), services.settings.tz, weeks, calendar)
     labels = [g.label for g in stats.by_week]
     context = await base_context(request, db, staff, "stats")
+    kb = await kb_stats(request, db, min(weeks, KB_WEEKS_MAX))
     return render_html(
         "stats.html",
         {
@@ -39,5 +45,6 @@ async def stats_page(
             "by_department": by_department,
             "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
             "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
+            "kb": kb,
         },
     )
