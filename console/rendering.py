@@ -156,6 +156,7 @@ KIND_LABELS = {
     "escalation": "已超时",
     "delivery_failed": "发送失败",
     "delivery_waiting": "答复待送达",
+    "kb_review_due": "知识库待审核",
 }
 
 

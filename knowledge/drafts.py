@@ -89,6 +89,8 @@ async def save_draft(
         raise KbActionError(f"知识库中没有 id 为 {content.id} 的问答", 404)
     base = latest[content.id].number if content.id in latest else 0
     draft = await draft_for(session, content.id)
+    if new_entry and draft is not None and draft.author != actor.username:
+        raise KbActionError(f"{draft.author} 已有 id 为 {content.id} 的新建草稿，请换一个 id")
     if draft is None:
         draft = KbDraft(entry_id=content.id, created_at=now)
         session.add(draft)

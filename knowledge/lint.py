@@ -73,21 +73,36 @@ def _same_phrasings(entries: Sequence[FaqEntry]) -> list[Finding]:
     ]
 
 
-def _routing(entries: Sequence[FaqEntry], matcher: FaqMatcher, skip: set[str]) -> list[Finding]:
+def _route(entry: FaqEntry, matcher: FaqMatcher, skip: set[str], seen: set[str]) -> list[Finding]:
+    """Findings for one entry's phrasings; ``seen`` collects every entry the matcher named on the way."""
     findings: list[Finding] = []
-    for entry in entries:
-        for phrasing in entry.phrasings():
-            if fold(phrasing) in skip:
-                continue  # already reported as the same phrasing in two entries
-            decision = matcher.decide(phrasing)
-            if decision.decision == "answer" and decision.faq_id not in (None, entry.id):
-                findings.append(Finding("misrouted", (entry.id, str(decision.faq_id)), phrasing))
-            elif decision.decision == "suggest":
-                others = [i for i in decision.suggestions[:2] if i != entry.id]
-                if entry.id not in decision.suggestions[:2]:
-                    findings.append(Finding("misrouted", (entry.id, *others[:1]), phrasing, "只给出其他条目供选择"))
-                elif others:
-                    findings.append(Finding("ambiguous", (entry.id, others[0]), phrasing))
+    for phrasing in entry.phrasings():
+        if fold(phrasing) in skip:
+            continue  # already reported as the same phrasing in two entries
+        decision = matcher.decide(phrasing)
+        seen.update(i for i in (decision.faq_id, *decision.suggestions) if i)
+        if decision.decision == "answer" and decision.faq_id not in (None, entry.id):
+            findings.append(Finding("misrouted", (entry.id, str(decision.faq_id)), phrasing))
+        elif decision.decision == "suggest":
+            others = [i for i in decision.suggestions[:2] if i != entry.id]
+            if entry.id not in decision.suggestions[:2]:
+                findings.append(Finding("misrouted", (entry.id, *others[:1]), phrasing, "只给出其他条目供选择"))
+            elif others:
+                findings.append(Finding("ambiguous", (entry.id, others[0]), phrasing))
+    return findings
+
+
+def _routing(entries: Sequence[FaqEntry], matcher: FaqMatcher, skip: set[str], focus: set[str] | None) -> list[Finding]:
+    """Every phrasing through the matcher; with ``focus``, only the focused entries' phrasings and those of
+    the entries the matcher confuses them with (a new 相似问 can pull another entry's questions to itself)."""
+    by_id = {entry.id: entry for entry in entries}
+    if focus is None:
+        return [f for entry in entries for f in _route(entry, matcher, skip, set())]
+    seen: set[str] = set()
+    findings = [f for i in sorted(focus) if i in by_id for f in _route(by_id[i], matcher, skip, seen)]
+    for neighbour in sorted(seen - focus):
+        if neighbour in by_id:
+            findings += [f for f in _route(by_id[neighbour], matcher, skip, set()) if f.involves(focus)]
     return findings
 
 
@@ -145,14 +160,16 @@ def check_kb(
     entries: Sequence[FaqEntry],
     menu: Sequence[tuple[str, Sequence[str]]] = (),
     matcher: FaqMatcher | None = None,
+    focus: set[str] | None = None,
 ) -> list[Finding]:
-    """Every finding, most harmful first. ``matcher`` defaults to the lexical matcher built on ``entries``."""
+    """Every finding, most harmful first. ``matcher`` defaults to the lexical matcher built on ``entries``.
+    ``focus`` (the entries a publish changes) limits the matcher round, the costly part, to what they touch."""
     matcher = matcher or FaqMatcher.build(entries, embedder=None)
     same = _same_phrasings(entries)
     skip = {fold(f.text) for f in same}
     findings = [
         *same,
-        *_routing(entries, matcher, skip),
+        *_routing(entries, matcher, skip, focus),
         *_near_duplicate_answers(entries),
         *category_findings(entries, menu),
     ]

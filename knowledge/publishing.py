@@ -87,7 +87,8 @@ async def plan_publish(
         parse_kb_rows([entry_to_row(c.to_faq_entry()) for c in after])
     except KbValidationError as exc:
         raise KbActionError(str(exc)) from None
-    findings = await asyncio.to_thread(check_kb, [c.to_faq_entry() for c in after], menu)
+    changed = {view.draft.entry_id for view in chosen}
+    findings = await asyncio.to_thread(check_kb, [c.to_faq_entry() for c in after], menu, None, changed)
     before = category_findings([c.to_faq_entry() for c in current], menu)
     return PublishPlan(version, chosen, after, relevant(findings, chosen, before), stale)
 

@@ -48,3 +48,18 @@ def test_a_mislabelled_similar_question_is_reported_against_its_entry() -> None:
     assert [(f.entry_ids, f.text) for f in findings] == [
         (("hotline-hours", "consular-protection"), "国外遇到危险如何求助")
     ]
+
+
+def test_the_publish_check_also_catches_questions_a_changed_entry_pulls_away() -> None:
+    """On publish only the changed entries (and those the matcher confuses them with) go through the
+    matcher: a new 相似问 that makes another entry's own question ambiguous is still found."""
+    from dataclasses import replace
+
+    stealing = ("在国外遇到危险了该怎么求助呢", "领事保护电话是多少", "海外遇险如何求助")
+    entries = [
+        replace(e, similar=(*e.similar, *stealing)) if e.id == "hotline-reply-time" else e
+        for e in load_kb(Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml")
+    ]
+    found = {(f.kind, f.entry_ids, f.text) for f in check_kb(entries, menu_categories(), focus={"hotline-reply-time"})}
+    assert ("misrouted", ("hotline-reply-time", "consular-protection"), "海外遇险如何求助") in found
+    assert ("ambiguous", ("consular-protection", "hotline-reply-time"), "领事保护电话") in found
