@@ -23,7 +23,7 @@ KIND_TEXT: dict[str, str] = {
     "unhelpful": "回复“没用”",
 }
 # Replies that mean "the FAQ had nothing": a ticket, or the question whether to make one.
-HANDED_OVER = frozenset({"handover", "confirm_handover"})
+HANDED_OVER = frozenset({"handover", "confirm_handover", "handover_deferred"})
 # A choice list is "not picked" when the user's next message within this time is not one of its answers.
 CHOICE_WINDOW = timedelta(minutes=30)
 # Messages this similar (character-bigram Jaccard) fall into one group.
@@ -236,7 +236,7 @@ def kb_figures(
     by_week: dict[date, Counter[str]] = defaultdict(Counter)
     answered: Counter[str] = Counter()
     for item in conversation:
-        kind = item.decision
+        kind = "handover" if item.decision in HANDED_OVER else item.decision
         if kind in ("answer", "suggest", "handover"):
             by_week[week_start(item.at, tz)][kind] += 1
         if item.decision == "answer" and item.faq_id:
