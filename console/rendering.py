@@ -115,13 +115,15 @@ EVENT_LABELS = {
     "waiting_on_user": "请用户补充（计时暂停）",
     "user_supplied": "用户已补充（恢复计时）",
     "closed_no_reply": "用户逾期未补充，自动办结",
+    "rated": "用户评价",
+    "reopened_unsatisfied": "用户不满意，重新打开交主管",
     "merged_into": "合并到其他工单",
     "merged_from": "合并了其他工单",
 }
 
 
 ROUTING_ACTIONS = frozenset(
-    {"routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested"}
+    {"routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested", "rated"}
 )
 
 
@@ -146,6 +148,8 @@ def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, st
         parts.append(f"{detail['days']}个工作日")
     if "reason" in detail:
         parts.append(f"理由：{detail['reason']}")
+    if action == "rated":
+        parts.append(str(detail.get("label", "")) + (f"：{detail['comment']}" if detail.get("comment") else ""))
     if "error" in detail:
         parts.append(str(detail["error"]))
     return "；".join(parts)

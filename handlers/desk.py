@@ -22,6 +22,10 @@ class HelpDesk(Protocol):
         """Take a message before the FAQ sees it (e.g. the question after the user asked for a person)."""
         ...
 
+    async def rate(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """A 1/2/3 (满意/基本满意/不满意) while an answer of the user's waits for its rating (回访)."""
+        ...
+
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply: ...
@@ -51,6 +55,9 @@ class HelpDesk(Protocol):
 
 class NoDesk:
     async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
+        return None
+
+    async def rate(self, ctx: HandlerContext, text: str) -> Reply | None:
         return None
 
     async def hand_over(

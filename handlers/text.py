@@ -85,6 +85,9 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         if await state.has_choices(ctx.openid):
             return Reply(texts.NO_CHOICE)
 
+    rated = await services.desk.rate(ctx, text)  # a bare "3" is junk to the FAQ, but a rating here
+    if rated is not None:
+        return rated
     if not is_junk(text):
         intercepted = await services.desk.intercept(ctx, text)
         if intercepted is not None:

@@ -23,6 +23,7 @@ from handlers import texts
 from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
+from tickets.satisfaction import with_rating_question
 from tickets.sla import format_due_zh
 from tickets.windows import window_open
 from wechat.api_client import WeChatApiError
@@ -43,7 +44,10 @@ def answer_text(ticket: Ticket) -> str:
 
 def answer_text_for(ticket: Ticket, answer: str) -> str:
     """What the user receives for this answer: the same text the console's preview shows."""
-    return in_script(texts.STAFF_ANSWER.format(number=ticket.number, answer=answer), ticket.script)
+    text = texts.STAFF_ANSWER.format(number=ticket.number, answer=answer)
+    if ticket.referral is None:  # a referral closes the ticket: there is no answer of ours to rate
+        text = with_rating_question(text)
+    return in_script(text, ticket.script)
 
 
 async def schedule_answer_delivery(services: Services, session: AsyncSession, ticket: Ticket) -> list[int]:

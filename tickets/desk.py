@@ -23,6 +23,7 @@ from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
 from tickets.routing import route_new_ticket
+from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
 from tickets.sla import BEIJING, due_time, format_due_zh
 from tickets.time_limits import resume
 from tickets.user_lock import lock_user
@@ -85,6 +86,18 @@ class TicketDesk:
             return None
         await self.services.redis.delete(self._awaiting_key(ctx.openid))
         return await self._open(ctx, text, (), [])
+
+    async def rate(self, ctx: HandlerContext, text: str) -> Reply | None:
+        parsed = parse_rating(text)
+        if parsed is None or not (await self._flags(ctx))[1]:
+            return None
+        ticket = await ticket_awaiting_rating(ctx.session, ctx.openid, ctx.now)
+        if ticket is None:
+            return None
+        # Supervisors' template messages (when configured) are stored with the rating; the delivery sweeper
+        # sends stored deliveries that were never enqueued.
+        reply, _deliveries = await record_rating(self.services, ctx.session, ticket, *parsed, ctx.now)
+        return Reply(rating_reply(reply, ctx.follower.script), meta={"decision": "rated", "ticket": ticket.number})
 
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]

@@ -69,6 +69,10 @@ class Ticket(Base):
     waiting_left_seconds: Mapped[int | None] = mapped_column(Integer)
     extension_count: Mapped[int] = mapped_column(Integer, default=0)  # approved 延期
     waited_seconds: Mapped[int] = mapped_column(Integer, default=0)  # working time spent on 待补充, all waits
+    # 回访: the user's rating of the latest answer (1 满意, 2 基本满意, 3 不满意), its comment and when.
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)

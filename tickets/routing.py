@@ -21,6 +21,7 @@ from tickets.actions import AnswerOutcome, _flush_or_conflict, answer_ticket
 from tickets.department_store import departments_of, load_book
 from tickets.departments import DepartmentBook, DepartmentConfigError
 from tickets.detail import get_ticket
+from tickets.errors import AnswerConflict
 from tickets.models import Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -155,10 +156,13 @@ async def refer_ticket(
     if len(note) > MAX_REFERRAL_NOTE_CHARS:
         raise StaffActionError(f"补充说明最多 {MAX_REFERRAL_NOTE_CHARS} 个字")
     ticket = await _movable(session, number, actor)
-    outcome = await answer_ticket(services, session, number, actor, referral_text(found.guidance, note), version)
+    if ticket.version != version:
+        raise AnswerConflict(ticket)
+    ticket.referral = found.code  # first, so the message says where to go and asks for no rating
+    await _flush_or_conflict(session, ticket)
+    outcome = await answer_ticket(services, session, number, actor, referral_text(found.guidance, note), ticket.version)
     now = services.clock.now()
     ticket = outcome.ticket
-    ticket.referral = found.code
     ticket.state = "closed"
     ticket.closed_at = now
     session.add(_event(ticket, actor.username, "referred", now, {"referral": found.code, "name": found.name}))

@@ -16,6 +16,7 @@ from console.pages.routing_view import book_or_none
 from console.rendering import render_html
 from tickets.calendar_source import current_calendar
 from tickets.department_stats import department_stats
+from tickets.satisfaction_stats import satisfaction_stats
 from tickets.stats import ticket_stats
 
 # The message log is read in full for the KB figures: at most half a year of it.
@@ -32,6 +33,8 @@ async def stats_page(
     calendar = current_calendar(services.settings)
     stats = await ticket_stats(db, services.clock.now(), services.settings.tz, weeks, calendar)
     book, _ = await book_or_none(db, services.settings.departments_path)
+    names = book.name_of if book is not None else (lambda code: code or "分派员（未派单）")
+    satisfaction = await satisfaction_stats(db, services.clock.now(), services.settings.tz, weeks, names)
     by_department = await department_stats(db, book, services.clock.now(), services.settings.tz, weeks, calendar)
     labels = [g.label for g in stats.by_week]
     context = await base_context(request, db, staff, "stats")
@@ -43,6 +46,7 @@ async def stats_page(
             "stats": stats,
             "weeks": weeks,
             "by_department": by_department,
+            "satisfaction": satisfaction,
             "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
             "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
             "kb": kb,

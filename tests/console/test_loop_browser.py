@@ -1,7 +1,7 @@
 """The hotline's closed loop in a real browser (issue 11): a WeChat question routed by its category to a
 department, transferred with a reason, returned to the dispatcher, dispatched again (the whole path in the
-audit log on the ticket page), extended with a supervisor's approval (the user told), and put on 待补充 and
-resumed by the user's reply. It grows with each part of the loop that lands.
+audit log on the ticket page), extended with a supervisor's approval (the user told), put on 待补充 and
+resumed by the user's reply, answered, rated 不满意 and reopened. It grows with each part that lands.
 """
 
 from __future__ import annotations
@@ -200,5 +200,17 @@ def test_the_closed_loop_in_the_browser(loop_server, database_url: str) -> None:
             assert page.locator("#waiting-note").count() == 0
             assert "用户已补充（恢复计时）" in page.inner_text("ul.events")
             assert "爷爷叫陈阿福" in page.content()
+
+            # The answer asks for a rating; the user is not satisfied, so the ticket reopens for the supervisor.
+            page.fill("#answer-text", "已联系泗水侨团协助查找，请留意我们的电话。")
+            page.click("#send-answer")
+            page.wait_for_url("**done=answered")
+            _wait_for(lambda: any("3 不满意" in (m.text or "") for m in fake.custom_messages(openid)), "the answer")
+            reply = _say(base, openid, "3 还是没有消息")
+            assert "已转主管跟进" in reply
+            page.reload()
+            assert _ticket(database_url, openid).state == "open"
+            assert "用户不满意，重新打开交主管" in page.inner_text("ul.events")
+            assert "不满意：还是没有消息" in page.inner_text("ul.events")
         finally:
             browser.close()

@@ -1,0 +1,88 @@
+"""满意率 (satisfied or basically satisfied ÷ rated) by week of the rating, by department and by the staff
+member whose answer was rated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tickets.models import Ticket
+from tickets.stats import week_start
+
+
+@dataclass(frozen=True)
+class RatedAnswer:
+    rated_at: datetime
+    rating: int
+    department: str | None
+    answered_by: str | None
+
+
+@dataclass(frozen=True)
+class SatisfactionGroup:
+    label: str
+    rated: int
+    satisfied: int  # 满意
+    basically: int  # 基本满意
+    unsatisfied: int  # 不满意
+
+    @property
+    def rate(self) -> float | None:
+        return (self.satisfied + self.basically) / self.rated if self.rated else None
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    total: SatisfactionGroup
+    by_week: list[SatisfactionGroup]
+    by_department: list[SatisfactionGroup]
+    by_staff: list[SatisfactionGroup]
+
+
+def _group(label: str, rows: Iterable[RatedAnswer]) -> SatisfactionGroup:
+    scores = [r.rating for r in rows]
+    return SatisfactionGroup(label, len(scores), scores.count(1), scores.count(2), scores.count(3))
+
+
+def _by(rows: Sequence[RatedAnswer], key: Callable[[RatedAnswer], str]) -> list[SatisfactionGroup]:
+    groups: dict[str, list[RatedAnswer]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row)
+    return sorted((_group(label, items) for label, items in groups.items()), key=lambda g: (-g.rated, g.label))
+
+
+def summarize_satisfaction(
+    rows: Sequence[RatedAnswer], tz: tzinfo, first_week: date, weeks: int, department_name: Callable[[str | None], str]
+) -> Satisfaction:
+    week_rows: dict[date, list[RatedAnswer]] = {first_week + timedelta(weeks=i): [] for i in range(weeks)}
+    for row in rows:
+        week_rows.setdefault(week_start(row.rated_at, tz), []).append(row)
+    return Satisfaction(
+        total=_group("合计", rows),
+        by_week=[_group(f"{start.month}/{start.day}", week_rows[start]) for start in sorted(week_rows)],
+        by_department=_by(rows, lambda r: department_name(r.department)),
+        by_staff=_by(rows, lambda r: r.answered_by or "—"),
+    )
+
+
+async def satisfaction_stats(
+    session: AsyncSession, now: datetime, tz: tzinfo, weeks: int, department_name: Callable[[str | None], str]
+) -> Satisfaction:
+    weeks = min(max(1, weeks), 104)
+    first = week_start(now, tz) - timedelta(weeks=weeks - 1)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    result = await session.execute(
+        select(Ticket.rated_at, Ticket.rating, Ticket.department, Ticket.answered_by).where(
+            Ticket.rated_at >= since, Ticket.rating.is_not(None)
+        )
+    )
+    rows = [
+        RatedAnswer(rated_at, rating, department, answered_by)
+        for rated_at, rating, department, answered_by in result.all()
+        if rated_at is not None and rating is not None
+    ]
+    return summarize_satisfaction(rows, tz, first, weeks, department_name)
