@@ -1,7 +1,7 @@
 """satisfaction (回访): a ticket's rating of its latest answer, the user's comment and when
 
-Revision ID: 0010_ratings
-Revises: 0009_extensions_and_waiting
+Revision ID: 0011_ratings
+Revises: 0010_knowledge_editing
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UtcDateTime
 
-revision = "0010_ratings"
-down_revision = "0009_extensions_and_waiting"
+revision = "0011_ratings"
+down_revision = "0010_knowledge_editing"
 branch_labels = None
 depends_on = None
 
