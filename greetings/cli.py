@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import click
 
 from greetings.config import DEFAULT_PATH, GreetingConfigError, load_greeting_config
+from greetings.core import GreetingRefused
 from greetings.schedule import BEIJING
-from greetings.service import GreetingRefused, GreetingService
+from greetings.service import GreetingService
 
 T = TypeVar("T")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.services import Services
 from greetings.config import DEFAULT_PATH, GreetingConfig, load_greeting_config
-from greetings.service import JOB_KIND, GreetingService
+from greetings.sending import JOB_KIND
+from greetings.service import GreetingService
 from handlers.context import HandlerContext
 
 SWEEP_SECONDS = 30.0  # a greeting goes out within this of its time; claims make extra rounds harmless

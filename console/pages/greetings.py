@@ -16,8 +16,9 @@ from starlette.responses import HTMLResponse
 from console.deps import Db, PageStaff, page_staff_csrf, services_of
 from console.rendering import ROLE_LABELS, SECURITY_HEADERS, TEMPLATES_DIR, Times
 from console.sessions import StaffSession
+from greetings.core import GreetingRefused
 from greetings.plugin import build_greeting_service
-from greetings.service import GreetingRefused, GreetingService
+from greetings.service import GreetingService
 from staff import notifications
 
 router = APIRouter(prefix="/console/greetings", include_in_schema=False)

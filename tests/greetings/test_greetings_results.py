@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from greetings.core import GreetingRefused
 from greetings.models import GreetingSend
 from greetings.plugin import install
-from greetings.service import GreetingRefused
 from staff.models import Notification
 from storage.models import Follower
 from tests.conftest import TEST_TOKEN

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from greetings.config import GreetingConfig, TagTarget
+from greetings.core import message_body
 from greetings.models import GreetingSend
 from greetings.schedule import clientmsgid
-from greetings.service import JOB_KIND, message_body
+from greetings.sending import JOB_KIND
 from staff.models import Notification
 from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain, set_time
 
@@ -268,7 +269,7 @@ async def test_per_tag_times_send_each_tag_at_its_local_morning(make_greetings, 
 
 
 async def test_two_tags_on_one_day_are_refused_for_a_subscription_account(make_greetings, fake_wechat) -> None:
-    from greetings.service import GreetingRefused
+    from greetings.core import GreetingRefused
 
     _services, greetings = await make_greetings()
     campaign_id, _ = await greetings.create_draft(
