@@ -117,7 +117,7 @@ async def clean_backend(database_url: str, redis_url: str) -> AsyncIterator[None
 
 @pytest.fixture
 def fake_clock():  # type: ignore[no-untyped-def]
-    from wechat.fake_api import ManualClock
+    from wechat.fake_clock import ManualClock
 
     return ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from greetings.service import GreetingService
-from wechat.fake_api import ManualClock
+from wechat.fake_clock import ManualClock
 
 # 2026-11-23 02:00 UTC (the fake's start) is 10:00 in Beijing; the test festival is the next day.
 FESTIVAL_DAY = date(2026, 11, 24)

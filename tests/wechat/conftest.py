@@ -8,7 +8,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from wechat.fake_api import FakeWeChatState, ManualClock, create_fake_wechat_app
+from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
+from wechat.fake_clock import ManualClock
 
 FAKE_BASE_URL = "https://api.weixin.qq.com"
 

@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from wechat.api_client import WeChatApiClient, WeChatApiError, WeChatTransportError
-from wechat.fake_api import FakeWeChatState, ManualClock, create_fake_wechat_app
+from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
+from wechat.fake_clock import ManualClock
 
 BASE_URL = "https://api.weixin.qq.com"
 

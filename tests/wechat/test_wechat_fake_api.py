@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from wechat.fake_api import FakeWeChatState, ManualClock, create_fake_wechat_app
+from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
+from wechat.fake_clock import ManualClock
 from wechat.inbound import parse_xml
 
 

@@ -1,0 +1,97 @@
+"""What the fake WeChat API enforces, as data: error codes and messages, limits and windows, message
+types, and the error a fake handler raises (sources in ``wechat.fake_api``'s docstring)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+Clock = Callable[[], datetime]
+AccountType = Literal["subscription", "service"]
+JsonDict = dict[str, Any]
+BEIJING = ZoneInfo("Asia/Shanghai")  # WeChat's quota days and months roll over in Beijing time
+TOKEN_TTL = timedelta(seconds=7200)
+TOKEN_GRACE = timedelta(minutes=5)
+CUSTOM_WINDOW = timedelta(hours=48)
+CUSTOM_CAP = 5
+CLIENTMSGID_MAX_BYTES = 64
+CLIENTMSGID_MEMORY = timedelta(hours=24)
+SERVICE_MONTHLY_RECEIVE_CAP = 4
+SERVICE_DAILY_MASS_CALLS = 100  # the call quota is per account and configurable here; 100 is a stand-in
+TAG_NAME_MAX_BYTES = 30
+TAG_LIMIT = 100
+TAGS_PER_USER = 20
+BATCHTAGGING_MAX = 50
+FIRST_USER_TAG_ID = 100  # 0, 1 and 2 are reserved by WeChat (2 is 星标组)
+STAR_TAG_ID = 2
+
+
+ERRMSG: dict[int, str] = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40003: "invalid openid",
+    40008: "invalid message type",
+    40013: "invalid appid",
+    40032: "invalid openid list size",
+    40037: "invalid template_id",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    43004: "require subscribe",
+    44002: "empty post data",
+    44004: "empty content",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit, must slower, retry next minute",
+    45015: "response out of time limit or subscription is canceled",
+    45028: "has no masssend quota",
+    45047: "out of response count limit",
+    45056: "too many tags",
+    45059: "fans tag count exceeds limit",
+    45065: "clientmsgid exist",
+    45066: "same clientmsgid retry too fast",
+    45067: "clientmsgid size out of limit",
+    45157: "invalid tag name",
+    45158: "tag name too long",
+    45159: "invalid tag id",
+    47001: "data format error",
+    47003: "argument invalid!",
+}
+
+
+CUSTOM_MSGTYPES = frozenset(
+    {
+        "text",
+        "image",
+        "voice",
+        "video",
+        "music",
+        "news",
+        "mpnews",
+        "mpnewsarticle",
+        "msgmenu",
+        "wxcard",
+        "miniprogrampage",
+    }
+)
+
+
+MASS_MSGTYPES = frozenset({"text", "mpnews", "image", "voice", "mpvideo", "wxcard"})
+
+
+class WeChatError(Exception):
+    """Raised inside a fake handler to answer with an errcode."""
+
+    def __init__(self, errcode: int, errmsg: str | None = None, **extra: Any) -> None:
+        super().__init__(errcode)
+        self.errcode = errcode
+        self.errmsg = errmsg or ERRMSG.get(errcode, "error")
+        self.extra = extra
+
+    def body(self) -> JsonDict:
+        # Real errmsgs end with a request id ("rid: …"); clients must not match on the whole text.
+        rid = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+        return {"errcode": self.errcode, "errmsg": f"{self.errmsg} rid: {rid}", **self.extra}
