@@ -32,8 +32,12 @@ def prepare_embedded_storage(settings: Settings) -> None:
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """qiaobot: the WeChat Official Account service of the overseas-compatriot hotline."""
+    from greetings.cli import PROCESS_FACTORY
+
+    ctx.meta[PROCESS_FACTORY] = _build_process
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -155,6 +159,13 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {revision}")
+
+
+def _build_process(settings: Settings, **options: object) -> object:
+    """The wired process feature commands run in (``greetings send-due`` …), built on demand."""
+    from bot.services import build_services
+
+    return build_services(settings, **options)  # type: ignore[arg-type]
 
 
 def _register_groups(group: click.Group) -> None:

@@ -1,7 +1,11 @@
-"""Wiring: build the real adapters once per process and hand them to handlers (the cosmicpython bootstrap).
+"""Wiring: build the real adapters once per process and give each component what it uses, by name (the
+cosmicpython bootstrap). This is the only module that knows every package; none of them imports it.
 
-Tests call ``build_services`` with their own settings, clock and HTTP transport; nothing else constructs
-adapters, so what runs in tests is what runs in production.
+``Services`` is the container the entrypoints (the app, the worker, the CLI, tests) hold; domain code gets
+named components or a narrow Protocol of them (``handlers.context.HandlerServices``,
+``tickets.desk.DeskServices``, ``console.deps.ConsoleServices``). Tests call ``build_services`` with their
+own settings, clock, HTTP transport and greeting config; nothing else constructs adapters, so what runs in
+tests is what runs in production.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.closing import Closing, MessageCloser
 from bot.dedupe import Deduplicator
-from bot.deferred import drain_deferred
+from bot.deferred import drain_deferred, pending_counts
 from bot.knowledge import KnowledgeBase
 from bot.local_dedupe import LocalDedupe
 from bot.protocol import CallbackCodec
@@ -29,26 +35,37 @@ from bot.replay import NonceWindow
 from bot.spool import Spool
 from calendars.clock import Clock, SystemClock
 from config.settings import Settings
+from console.deps import ConsoleServices
 from delivery.service import JOB_KIND as DELIVERY_JOB
 from delivery.service import DeliveryService
+from greetings.cli import GreetingProcess
+from greetings.config import DEFAULT_PATH as DEFAULT_GREETINGS
+from greetings.config import GreetingConfig, load_greeting_config
+from greetings.sending import JOB_KIND as GREETING_JOB
+from greetings.service import GreetingService
 from handlers import build_dispatcher
-from handlers.context import HandlerContext
+from handlers.context import EventListener, HandlerContext, HandlerServices
 from handlers.conversation_state import ConversationState
 from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
 from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
+from knowledge.review_notice import send_weekly_notice
 from jobs.worker import JobHandler, Worker
 from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine
 from storage.health import DependencyHealth
 from storage.redis_client import create_redis, resolve_redis_url
+from tickets import answer_delivery, desk
+from tickets.answer_delivery import AnswerDelivery
+from tickets.desk import DeskServices, TicketDesk
+from tickets.reminders import ReplyTracker
+from tickets.time_limits import close_silent_waits
 from wechat.api_client import WeChatApiClient
 
 log = logging.getLogger(__name__)
 
-EventListener = Callable[[HandlerContext], Awaitable[None]]
 PeriodicTask = Callable[[], Awaitable[object]]
 
 
@@ -73,6 +90,9 @@ class Services:
     nonces: NonceWindow
     notifier: StaffNotifier
     spool: Spool
+    answers: AnswerDelivery
+    tracker: ReplyTracker
+    greetings: GreetingService
     desk: HelpDesk = field(default_factory=NoDesk)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
     health: DependencyHealth = field(default_factory=DependencyHealth)
@@ -104,6 +124,10 @@ class Services:
             self._background.append(asyncio.create_task(self._worker.run_forever()))
             for interval, task in self.periodic:
                 self._background.append(asyncio.create_task(_every(interval, task, self.health)))
+
+    async def deferred_counts(self) -> dict[str, int]:
+        """Hand-overs waiting for the database, and those that failed to be written (the health page)."""
+        return await pending_counts(self)
 
     async def replay_spool(self) -> int:
         """Move what was spooled while Redis was out into Redis (each entry once)."""
@@ -152,6 +176,7 @@ def build_services(
     clock: Clock | None = None,
     http: httpx.AsyncClient | None = None,
     redis_url: str | None = None,
+    greeting_config: GreetingConfig | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     redis = create_redis(redis_url or resolve_redis_url(settings.redis_url, settings.var_dir))
@@ -169,6 +194,9 @@ def build_services(
     )
     queue = JobQueue(redis)
     deliveries = DeliveryService(sessions, queue, api, clock)
+    notifier = StaffNotifier(
+        deliveries, template_id=settings.wechat_staff_template_id, console_url=settings.public_base_url
+    )
     services = Services(
         settings=settings,
         clock=clock,
@@ -189,12 +217,13 @@ def build_services(
         activity=ActivityLog(redis, sessions),
         closer=MessageCloser(redis),
         nonces=NonceWindow(settings.wechat_timestamp_tolerance_seconds),
-        notifier=StaffNotifier(
-            deliveries,
-            template_id=settings.wechat_staff_template_id,
-            console_url=settings.public_base_url,
-        ),
+        notifier=notifier,
         spool=Spool(settings.var_dir / "spool"),
+        answers=AnswerDelivery(deliveries, notifier, clock, settings),
+        tracker=ReplyTracker(sessions, redis, clock, settings, notifier, deliveries),
+        greetings=GreetingService(
+            sessions, queue, api, deliveries, clock, greeting_config or _greeting_config(DEFAULT_GREETINGS), notifier
+        ),
     )
     services.health.probes["redis"] = redis.ping
     services.health.probes["database"] = lambda: _ping_database(engine)
@@ -204,8 +233,9 @@ def build_services(
     services.periodic.append((15.0, deliveries.sweep))
     services.periodic.append((0.25, services.activity.flush))
     services.periodic.append((1.0, lambda: drain_deferred(services)))
-    for plugin in _plugins():
-        plugin(services)
+    _install_tickets(services)
+    _install_greetings(services)
+    _install_knowledge(services)
     return services
 
 
@@ -214,10 +244,75 @@ async def _ping_database(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def _plugins() -> list[Callable[[Services], object]]:
-    """Domain packages register themselves here: a desk, job handlers, periodic sweeps, event listeners."""
-    from greetings.plugin import install as install_greetings
-    from knowledge.plugin import install as install_knowledge
-    from tickets.plugin import install as install_tickets
+def _install_tickets(services: Services) -> None:
+    """The help desk: the desk the handlers talk to, answer-delivery hooks, the tracker's periodic sweeps."""
+    services.desk = TicketDesk(services)
+    services.prefetch.extend([desk.awaiting_key, desk.ready_key, desk.has_ticket_key])
+    deliveries = services.deliveries
+    deliveries.on_permanent_failure["ticket_answer"] = services.answers.on_send_failed
+    deliveries.on_sent.append(answer_delivery.on_delivery_sent)
+    deliveries.on_staff_action.append(answer_delivery.on_delivery_staff_action)
+    services.periodic.append((60.0, services.tracker.sweep_reminders))
+    services.periodic.append((300.0, services.tracker.follow_calendar_changes))
+    services.periodic.append((600.0, lambda: close_silent_waits(services)))
 
-    return [install_tickets, install_greetings, install_knowledge]
+
+GREETING_SWEEP_SECONDS = 30.0  # a greeting goes out within this of its time; claims make extra rounds harmless
+GREETING_RECONCILE_SECONDS = 60.0
+
+
+@lru_cache(maxsize=4)
+def _greeting_config(path: Path) -> GreetingConfig:
+    return load_greeting_config(path)
+
+
+def _install_greetings(services: Services) -> None:
+    """Festival greetings: the send job, the scheduler rounds and the MASSSENDJOBFINISH event."""
+    greetings = services.greetings
+    services.job_handlers[GREETING_JOB] = greetings.run_send_job
+    services.periodic.append((GREETING_SWEEP_SECONDS, greetings.sweep))
+    services.periodic.append((GREETING_RECONCILE_SECONDS, greetings.reconcile))
+
+    async def on_job_finish(ctx: HandlerContext) -> None:
+        """Reconciles MASSSENDJOBFINISH in the webhook's transaction."""
+        message = ctx.message
+        await greetings.record_job_finish(
+            ctx.session,
+            int(message.id),
+            str(message.status or ""),
+            int(message.total_count),
+            int(message.filter_count),
+            int(message.sent_count),
+            int(message.error_count),
+        )
+
+    services.event_listeners.setdefault("masssendjobfinish", []).append(on_job_finish)
+
+
+KB_REVIEW_SWEEP_SECONDS = 3600.0
+
+
+def _install_knowledge(services: Services) -> None:
+    """KB upkeep: the weekly review-due notice to supervisors."""
+    settings = services.settings
+
+    async def sweep() -> None:
+        await send_weekly_notice(
+            services.sessions,
+            services.notifier,
+            services.deliveries.enqueue,
+            services.clock.now(),
+            settings.tz,
+            settings.kb_review_months,
+        )
+
+    services.periodic.append((KB_REVIEW_SWEEP_SECONDS, sweep))
+
+
+def conforms(services: Services) -> tuple[HandlerServices, DeskServices, ConsoleServices, GreetingProcess]:
+    """Checked by mypy, never called at run time: the container has what each narrow Protocol asks for."""
+    handlers: HandlerServices = services
+    desk: DeskServices = services
+    console: ConsoleServices = services
+    cli: GreetingProcess = services
+    return handlers, desk, console, cli

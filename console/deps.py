@@ -10,22 +10,76 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services
 from console.sessions import COOKIE_NAME, StaffSession, load_session
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from calendars.clock import Clock
+    from config.settings import Settings
+    from delivery.service import DeliveryService
+    from faq.kb import FaqEntry
+    from faq.matcher import FaqMatcher
+    from greetings.service import GreetingService
+    from jobs.queue import JobQueue
+    from storage.health import DependencyHealth
+    from tickets.answer_delivery import AnswerDelivery
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 LOGIN_PATH = "/console/login"
 
 
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
+class Knowledge(Protocol):
+    @property
+    def matcher(self) -> FaqMatcher: ...
+    @property
+    def entries(self) -> list[FaqEntry]: ...
+    async def refresh(self) -> bool: ...
+
+
+class Spool(Protocol):
+    def pending(self) -> int: ...
+
+
+class ConsoleServices(Protocol):
+    """What the console uses of the process's components, by name; the app keeps the bootstrap's container
+    (``bot.services``) in ``app.state.services``, and the console never imports the wiring."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def redis(self) -> aioredis.Redis: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def deliveries(self) -> DeliveryService: ...
+    @property
+    def queue(self) -> JobQueue: ...
+    @property
+    def knowledge(self) -> Knowledge: ...
+    @property
+    def answers(self) -> AnswerDelivery: ...
+    @property
+    def greetings(self) -> GreetingService: ...
+    @property
+    def health(self) -> DependencyHealth: ...
+    @property
+    def spool(self) -> Spool: ...
+    async def deferred_counts(self) -> dict[str, int]: ...
+
+
+def services_of(request: Request) -> ConsoleServices:
+    services: ConsoleServices = request.app.state.services
     return services
 
 

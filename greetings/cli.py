@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import click
 
@@ -27,11 +27,28 @@ def _config_or_exit() -> Any:
         sys.exit(2)
 
 
+PROCESS_FACTORY = "qiaobot.process_factory"  # click context meta: set by the ``qiaobot`` command (bot/cli.py)
+
+
+class JobRunner(Protocol):
+    async def run_once(self) -> int: ...
+
+
+class GreetingProcess(Protocol):
+    """What these commands use of a wired process: its greeting service, a job worker, and closing it."""
+
+    @property
+    def greetings(self) -> GreetingService: ...
+
+    def worker(self, **options: float | int) -> JobRunner: ...
+
+    async def close(self) -> None: ...
+
+
 def _run(action: Callable[[Any, GreetingService], Awaitable[T]]) -> T:
-    """Run ``action`` with the process's services and a greeting service, closing them afterwards."""
-    from bot.services import build_services
+    """Run ``action`` with a wired process (from the ``qiaobot`` command) and its greeting service, closing
+    the process afterwards."""
     from config.settings import SettingsError, get_settings
-    from greetings.plugin import install
 
     try:
         settings = get_settings()
@@ -41,9 +58,10 @@ def _run(action: Callable[[Any, GreetingService], Awaitable[T]]) -> T:
     config = _config_or_exit()
 
     async def main() -> T:
-        services = build_services(settings)
+        build: Callable[..., GreetingProcess] = click.get_current_context().meta[PROCESS_FACTORY]
+        services = build(settings, greeting_config=config)
         try:
-            return await action(services, install(services, config))
+            return await action(services, services.greetings)
         finally:
             await services.close()
 

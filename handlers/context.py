@@ -6,19 +6,53 @@ Handlers see the message, the follower, a clock reading and the services they ma
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wechatpy.messages import BaseMessage
 
 from storage.health import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from bot.services import Services
+    from faq.kb import FaqEntry
+    from faq.matcher import FaqMatcher
+    from handlers.conversation_state import ConversationState
+    from handlers.desk import HelpDesk
     from storage.activity import FollowerState
+    from storage.health import DependencyHealth
+
+EventListener = Callable[["HandlerContext"], Awaitable[None]]
+
+
+class Knowledge(Protocol):
+    """The knowledge base being served: the matcher over it, and its entries."""
+
+    @property
+    def matcher(self) -> FaqMatcher: ...
+    @property
+    def entries(self) -> list[FaqEntry]: ...
+
+
+class HandlerServices(Protocol):
+    """What handlers use of the process's components, by name; the bootstrap's container (``bot.services``)
+    has them, and a test can hand in anything that does."""
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def health(self) -> DependencyHealth: ...
+    @property
+    def conversation(self) -> ConversationState: ...
+    @property
+    def desk(self) -> HelpDesk: ...
+    @property
+    def knowledge(self) -> Knowledge: ...
+    @property
+    def event_listeners(self) -> Mapping[str, list[EventListener]]: ...
 
 
 @dataclass
@@ -37,7 +71,7 @@ class HandlerContext:
     message: BaseMessage
     follower: FollowerState
     now: datetime
-    services: Services
+    services: HandlerServices
     dedupe_key: str
     _session: AsyncSession | None = None
     # Redis keys to drop when the message is closed (in the same round trip as everything else).

@@ -163,13 +163,15 @@ async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[n
 
     built = []
 
-    async def make(clock=None, http=None, **overrides):  # type: ignore[no-untyped-def]
+    async def make(clock=None, http=None, greeting_config=None, **overrides):  # type: ignore[no-untyped-def]
         cfg = settings.model_copy(update=overrides) if overrides else settings
         http = http or httpx.AsyncClient(
             transport=httpx.ASGITransport(app=create_fake_wechat_app(fake_wechat)),
             base_url="https://api.weixin.qq.com",
         )
-        services = build_services(cfg, clock=clock, http=http, redis_url=cfg.redis_url)
+        services = build_services(
+            cfg, clock=clock, http=http, redis_url=cfg.redis_url, greeting_config=greeting_config
+        )
         built.append(services)
         return services
 

@@ -25,7 +25,8 @@ from tickets.errors import AnswerConflict
 from tickets.models import Ticket, TicketEvent, TicketMessage
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from delivery.service import DeliveryService
+    from tickets.answer_delivery import AnswerDelivery
 
 # WeChat cuts a text message at 2048 bytes; the answer is wrapped in a greeting and the ticket number.
 MAX_ANSWER_BYTES = 1800
@@ -66,7 +67,7 @@ class AnswerOutcome:
 
 
 async def answer_ticket(
-    services: Services, session: AsyncSession, number: str, actor: Actor, text: str, version: int
+    answers: AnswerDelivery, session: AsyncSession, number: str, actor: Actor, text: str, version: int
 ) -> AnswerOutcome:
     """Store a staff answer and record its delivery; ``version`` is the one the staff member saw.
 
@@ -74,10 +75,8 @@ async def answer_ticket(
     other answer and decides, so nothing is overwritten silently. The caller commits, then enqueues
     ``delivery_ids``.
     """
-    from tickets.answer_delivery import schedule_answer_delivery
-
     text = check_answer_text(text)
-    now = services.clock.now()
+    now = answers.clock.now()
     ticket = await get_ticket(session, number)
     if ticket.version != version:
         raise AnswerConflict(ticket)
@@ -95,16 +94,18 @@ async def answer_ticket(
     session.add(TicketMessage(ticket_id=ticket.id, kind="answer", author=actor.username, body=text, created_at=now))
     session.add(ticket_event(ticket, actor, "answer_corrected" if corrected else "answered", now, {"version": version}))
     await _flush_or_conflict(session, ticket)
-    delivery_ids = await schedule_answer_delivery(services, session, ticket)
+    delivery_ids = await answers.schedule(session, ticket)
     await session.flush()
     return AnswerOutcome(ticket, delivery_ids)
 
 
-async def commit_and_enqueue(services: Services, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
+async def commit_and_enqueue(
+    deliveries: DeliveryService, session: AsyncSession, delivery_ids: Iterable[int]
+) -> None:
     """Commit, then hand the deliveries to the queue (the sweeper re-enqueues if we die in between)."""
     await session.commit()
     for delivery_id in delivery_ids:
-        await services.deliveries.enqueue(delivery_id)
+        await deliveries.enqueue(delivery_id)
 
 
 async def add_note(session: AsyncSession, number: str, actor: Actor, body: str, now: datetime) -> TicketMessage:

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from delivery.service import text_payload
+from calendars.clock import Clock
+from config.settings import Settings
+from delivery.service import DeliveryService, text_payload
 from faq.script import in_script
 from handlers import texts
+from staff.notifications import StaffNotifier
 from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
@@ -27,9 +30,6 @@ from tickets.satisfaction import with_rating_question
 from tickets.sla import format_due_zh
 from tickets.windows import window_open
 from wechat.api_client import WeChatApiError
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -50,101 +50,138 @@ def answer_text_for(ticket: Ticket, answer: str) -> str:
     return in_script(text, ticket.script)
 
 
-async def schedule_answer_delivery(services: Services, session: AsyncSession, ticket: Ticket) -> list[int]:
-    """Record how this answer reaches the user; returns delivery ids to enqueue after commit."""
-    now = services.clock.now()
-    follower = await session.get(Follower, ticket.openid)
-    key = f"ticket-answer:{ticket.number}:{ticket.version}"
-    if window_open(follower, now):
-        delivery = await services.deliveries.add(
+class AnswerDelivery:
+    """How a staff answer reaches the user: over the delivery service, telling staff when it cannot."""
+
+    def __init__(
+        self, deliveries: DeliveryService, notifier: StaffNotifier, clock: Clock, settings: Settings
+    ) -> None:
+        self.deliveries = deliveries
+        self.notifier = notifier
+        self.clock = clock
+        self.settings = settings  # the answer template id and the signed-link secret and base URL
+
+    async def schedule(self, session: AsyncSession, ticket: Ticket) -> list[int]:
+        """Record how this answer reaches the user; returns delivery ids to enqueue after commit."""
+        now = self.clock.now()
+        follower = await session.get(Follower, ticket.openid)
+        key = f"ticket-answer:{ticket.number}:{ticket.version}"
+        if window_open(follower, now):
+            delivery = await self.deliveries.add(
+                session,
+                key=key,
+                openid=ticket.openid,
+                payload=text_payload(ticket.openid, answer_text(ticket)),
+                purpose="ticket_answer",
+                ref=ticket.number,
+            )
+            ticket.answer_delivery = "sending"
+            return [delivery.id]
+        return await self.notify_ready(session, ticket, key, reason="window closed")
+
+
+    async def notify_ready(self, session: AsyncSession, ticket: Ticket, key: str, reason: str) -> list[int]:
+        template_id = self.settings.wechat_answer_template_id
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor="system",
+                action="answer_waiting",
+                detail={"reason": reason},
+                at=self.clock.now(),
+            )
+        )
+        if not template_id:
+            ticket.answer_delivery = "waiting"
+            await self._tell_staff(
+                session,
+                ticket,
+                "delivery_waiting",
+                f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
+            )
+            return []
+        delivery = await self.deliveries.add(
             session,
-            key=key,
+            key=f"{key}:notice",
             openid=ticket.openid,
-            payload=text_payload(ticket.openid, answer_text(ticket)),
-            purpose="ticket_answer",
+            channel="template",
+            purpose="answer_notice",
             ref=ticket.number,
+            payload=self.template_payload(ticket),
         )
-        ticket.answer_delivery = "sending"
+        ticket.answer_delivery = "notified"
         return [delivery.id]
-    return await notify_answer_ready(services, session, ticket, key, reason="window closed")
 
 
-async def notify_answer_ready(
-    services: Services, session: AsyncSession, ticket: Ticket, key: str, reason: str
-) -> list[int]:
-    template_id = services.settings.wechat_answer_template_id
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            actor="system",
-            action="answer_waiting",
-            detail={"reason": reason},
-            at=services.clock.now(),
-        )
-    )
-    if not template_id:
-        ticket.answer_delivery = "waiting"
-        await _tell_staff(
-            services,
+    def template_payload(self, ticket: Ticket) -> dict[str, Any]:
+        answered = ticket.answered_at or self.clock.now()
+        return {
+            "touser": ticket.openid,
+            "template_id": self.settings.wechat_answer_template_id,
+            "url": answer_link(self.settings, ticket),
+            "data": {
+                "first": {"value": in_script(texts.ANSWER_NOTICE_FIRST, ticket.script)},
+                "keyword1": {"value": ticket.number},
+                "keyword2": {"value": format_due_zh(answered)},
+                "remark": {"value": in_script(texts.ANSWER_NOTICE_REMARK, ticket.script)},
+            },
+        }
+
+
+    async def on_send_failed(self, session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
+        """A customer-service answer was refused for good: fall back to the template notice when the window is
+        the reason; otherwise mark it failed and tell staff."""
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        if ticket is None:
+            return []
+        if exc.errcode in WINDOW_ERRORS:
+            return await self.notify_ready(session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
+        ticket.answer_delivery = "failed"
+        await self._tell_staff(session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
+        return []
+
+
+    async def _tell_staff(self, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
+        """A console notification for the ticket's assignee (supervisors when nobody is assigned)."""
+        await self.notifier.tell(
             session,
-            ticket,
-            "delivery_waiting",
-            f"{ticket.number} 的答复无法推送（{reason}，未配置模板消息），将在用户下次留言时送达。",
+            recipient=ticket.assignee or "role:supervisor",
+            kind=kind,
+            text=text,
+            now=self.clock.now(),
+            ticket_id=ticket.id,
         )
-        return []
-    delivery = await services.deliveries.add(
-        session,
-        key=f"{key}:notice",
-        openid=ticket.openid,
-        channel="template",
-        purpose="answer_notice",
-        ref=ticket.number,
-        payload=template_payload(services, ticket),
-    )
-    ticket.answer_delivery = "notified"
-    return [delivery.id]
 
 
-def template_payload(services: Services, ticket: Ticket) -> dict[str, Any]:
-    answered = ticket.answered_at or services.clock.now()
-    return {
-        "touser": ticket.openid,
-        "template_id": services.settings.wechat_answer_template_id,
-        "url": answer_link(services.settings, ticket),
-        "data": {
-            "first": {"value": in_script(texts.ANSWER_NOTICE_FIRST, ticket.script)},
-            "keyword1": {"value": ticket.number},
-            "keyword2": {"value": format_due_zh(answered)},
-            "remark": {"value": in_script(texts.ANSWER_NOTICE_REMARK, ticket.script)},
-        },
-    }
-
-
-async def on_answer_send_failed(
-    session: AsyncSession, delivery: Delivery, exc: WeChatApiError, services: Services
-) -> list[int]:
-    """A customer-service answer was refused for good: fall back to the template notice when the window is
-    the reason; otherwise mark it failed and tell staff."""
-    ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
-    if ticket is None:
-        return []
-    if exc.errcode in WINDOW_ERRORS:
-        return await notify_answer_ready(services, session, ticket, delivery.key, reason=f"WeChat {exc.errcode}")
-    ticket.answer_delivery = "failed"
-    await _tell_staff(services, session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
-    return []
-
-
-async def _tell_staff(services: Services, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
-    """A console notification for the ticket's assignee (supervisors when nobody is assigned)."""
-    await services.notifier.tell(
-        session,
-        recipient=ticket.assignee or "role:supervisor",
-        kind=kind,
-        text=text,
-        now=services.clock.now(),
-        ticket_id=ticket.id,
-    )
+    async def answers_waiting(self, session: AsyncSession, openid: str) -> list[str]:
+        """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
+        tickets = (
+            await session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.openid == openid,
+                    # A referral, or a wait the user never answered, closes the ticket with a message that is
+                    # still owed to the user.
+                    Ticket.state.in_(("answered", "closed")),
+                    Ticket.answer_delivery.in_(("waiting", "notified")),
+                )
+                .order_by(Ticket.answered_at)
+            )
+        ).all()
+        texts = []
+        for ticket in tickets:
+            texts.append(answer_text(ticket))
+            ticket.answer_delivery = "sent"
+            session.add(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    actor="system",
+                    action="answer_delivered_on_return",
+                    detail=None,
+                    at=self.clock.now(),
+                )
+            )
+        return texts
 
 
 async def on_delivery_staff_action(
@@ -162,34 +199,3 @@ async def on_delivery_sent(session: AsyncSession, delivery: Delivery) -> None:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
         if ticket is not None and ticket.answer_delivery == "sending":
             ticket.answer_delivery = "sent"
-
-
-async def answers_waiting(services: Services, session: AsyncSession, openid: str) -> list[str]:
-    """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
-    tickets = (
-        await session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.openid == openid,
-                # A referral, or a wait the user never answered, closes the ticket with a message that is
-                # still owed to the user.
-                Ticket.state.in_(("answered", "closed")),
-                Ticket.answer_delivery.in_(("waiting", "notified")),
-            )
-            .order_by(Ticket.answered_at)
-        )
-    ).all()
-    texts = []
-    for ticket in tickets:
-        texts.append(answer_text(ticket))
-        ticket.answer_delivery = "sent"
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor="system",
-                action="answer_delivered_on_return",
-                detail=None,
-                at=services.clock.now(),
-            )
-        )
-    return texts

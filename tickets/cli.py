@@ -44,14 +44,17 @@ def sla_due(received_at: str, as_json: bool) -> None:
 @sla.command("recompute")
 def sla_recompute() -> None:
     """Recompute open tickets' due times after editing config/holidays.yaml."""
-    from bot.services import build_services
+    from calendars.clock import SystemClock
+    from storage.db import async_session_factory, create_db_engine
     from tickets.reminders import recompute_due_times
 
+    settings = get_settings()
+
     async def run() -> int:
-        services = build_services(get_settings())
+        engine = create_db_engine(settings.database_url)
         try:
-            return await recompute_due_times(services, actor="cli")
+            return await recompute_due_times(async_session_factory(engine), settings, SystemClock(), actor="cli")
         finally:
-            await services.close()
+            await engine.dispose()
 
     click.echo(f"{asyncio.run(run())} open tickets got a new due time")

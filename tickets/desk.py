@@ -7,7 +7,7 @@ redelivered message (or one re-handled after a crash) finds the ticket it alread
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,6 @@ from handlers.context import HandlerContext, Reply
 from handlers.desk import HandoverReason
 from handlers.triage import is_junk
 from storage.activity import RecentMessage
-from tickets.answer_delivery import answers_waiting
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
@@ -29,7 +28,13 @@ from tickets.time_limits import resume
 from tickets.user_lock import lock_user
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    import redis.asyncio as aioredis
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from config.settings import Settings
+    from faq.matcher import FaqMatcher
+    from storage.activity import ActivityLog
+    from tickets.answer_delivery import AnswerDelivery
 
 REOPEN_WITHIN = timedelta(days=7)
 AWAITING_TTL_S = 30 * 60
@@ -58,8 +63,30 @@ STATE_ZH = texts.STATE_NAMES
 CONTEXT, BOT_REPLY, ADDITION = "context", "bot", "user"
 
 
+class Knowledge(Protocol):
+    @property
+    def matcher(self) -> FaqMatcher: ...
+
+
+class DeskServices(Protocol):
+    """What the desk uses of the process's components, by name (the bootstrap's container has them)."""
+
+    @property
+    def redis(self) -> aioredis.Redis: ...
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def activity(self) -> ActivityLog: ...
+    @property
+    def knowledge(self) -> Knowledge: ...
+    @property
+    def answers(self) -> AnswerDelivery: ...
+
+
 class TicketDesk:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: DeskServices) -> None:
         self.services = services
 
     def _awaiting_key(self, openid: str) -> str:
@@ -211,7 +238,7 @@ class TicketDesk:
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         if not (await self._flags(ctx))[1]:
             return []
-        return await answers_waiting(self.services, ctx.session, ctx.openid)
+        return await self.services.answers.answers_waiting(ctx.session, ctx.openid)
 
     async def _open(
         self,

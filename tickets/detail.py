@@ -18,7 +18,7 @@ from tickets.queue import due_flags
 from tickets.windows import WARN_BEFORE, window_closes_at
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from faq.matcher import FaqMatcher
 
 # The WeChat conversation shown with a ticket starts this long before the ticket was opened.
 CONVERSATION_LOOKBACK = timedelta(days=1)
@@ -69,9 +69,8 @@ async def get_ticket(session: AsyncSession, number: str) -> Ticket:
     return ticket
 
 
-def suggested_entries(services: Services, question: str) -> list[FaqEntry]:
+def suggested_entries(matcher: FaqMatcher, question: str) -> list[FaqEntry]:
     """FAQ answers staff can start from: whatever the matcher would have offered the user."""
-    matcher = services.knowledge.matcher
     decision = matcher.decide(question)
     ids = (decision.faq_id,) if decision.faq_id else decision.suggestions
     entries = []
@@ -83,8 +82,7 @@ def suggested_entries(services: Services, question: str) -> list[FaqEntry]:
     return entries
 
 
-async def ticket_detail(services: Services, session: AsyncSession, number: str) -> TicketDetail:
-    now = services.clock.now()
+async def ticket_detail(matcher: FaqMatcher, session: AsyncSession, number: str, now: datetime) -> TicketDetail:
     ticket = await get_ticket(session, number)
     messages = list(
         (
@@ -138,7 +136,7 @@ async def ticket_detail(services: Services, session: AsyncSession, number: str) 
         events=events,
         deliveries=deliveries,
         window=reply_window(follower, now),
-        suggestions=suggested_entries(services, ticket.question),
+        suggestions=suggested_entries(matcher, ticket.question),
         overdue=overdue,
         due_soon=soon,
         other_tickets=[(str(n), str(s)) for n, s in others],

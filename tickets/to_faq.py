@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, tzinfo
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +14,6 @@ from staff.roles import Actor
 from storage.faq_store import load_entries_async, replace_entries_in
 from tickets.actions import ticket_event
 from tickets.detail import get_ticket
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 FaqMode = Literal["new", "similar"]
 
@@ -89,12 +87,13 @@ def add_to_kb(
 
 
 async def answer_to_faq(
-    services: Services,
     session: AsyncSession,
     number: str,
     actor: Actor,
     mode: FaqMode,
     *,
+    now: datetime,
+    tz: tzinfo,
     faq_id: str | None = None,
     question: str | None = None,
     answer: str | None = None,
@@ -110,7 +109,6 @@ async def answer_to_faq(
     ticket = await get_ticket(session, number)
     if mode == "new" and not (answer or ticket.answer):
         raise StaffActionError("工单还没有答复，无法生成问答")
-    now = services.clock.now()
     _, entries = await load_entries_async(session)
     target = faq_id_for(ticket.number) if mode == "new" else (faq_id or "")
     updated = add_to_kb(
@@ -120,7 +118,7 @@ async def answer_to_faq(
         answer=answer or ticket.answer or "",
         category=category or ticket.category or "其他",
         faq_id=target,
-        reviewed=now.astimezone(services.settings.tz).strftime("%Y-%m"),
+        reviewed=now.astimezone(tz).strftime("%Y-%m"),
     )
     await session.run_sync(lambda sync_session: replace_entries_in(sync_session, updated))
     action = "faq_created" if mode == "new" else "faq_similar_added"

@@ -78,8 +78,9 @@ async def api_queue(
 
 @router.get("/tickets/{number}", response_model=TicketDetailOut, responses=ERRORS)
 async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> Response | TicketDetailOut:
+    services = services_of(request)
     try:
-        d = await ticket_detail(services_of(request), db, number)
+        d = await ticket_detail(services.knowledge.matcher, db, number, services.clock.now())
     except StaffActionError as exc:
         return _error(exc)
 
@@ -108,12 +109,12 @@ async def api_answer(request: Request, db: Db, staff: ApiWrite, number: str, bod
     changed since (someone else answered), the answer is refused with 409 and the current answer."""
     services = services_of(request)
     try:
-        outcome = await answer_ticket(services, db, number, staff.user, body.answer, body.version)
+        outcome = await answer_ticket(services.answers, db, number, staff.user, body.answer, body.version)
     except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     ticket = _ticket_out(outcome.ticket)
-    await commit_and_enqueue(services, db, outcome.delivery_ids)
+    await commit_and_enqueue(services.deliveries, db, outcome.delivery_ids)
     return AnswerOut(ticket=ticket, deliveries=outcome.delivery_ids)
 
 
@@ -165,11 +166,12 @@ async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: 
     services = services_of(request)
     try:
         faq_id = await answer_to_faq(
-            services,
             db,
             number,
             staff.user,
             body.mode,
+            now=services.clock.now(),
+            tz=services.settings.tz,
             faq_id=body.faq_id,
             question=body.question,
             answer=body.answer,

@@ -17,7 +17,6 @@ from console.deps import Db, PageStaff, page_staff_csrf, services_of
 from console.rendering import ROLE_LABELS, SECURITY_HEADERS, TEMPLATES_DIR, Times
 from console.sessions import StaffSession
 from greetings.core import GreetingRefused
-from greetings.plugin import build_greeting_service
 from greetings.service import GreetingService
 from staff import notifications
 
@@ -141,7 +140,7 @@ _env = Environment(
 
 
 def _service(request: Request) -> GreetingService:
-    return build_greeting_service(services_of(request))
+    return services_of(request).greetings
 
 
 def _back(done: str) -> RedirectResponse:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.deferred import pending_counts
 from console.deps import Db, PageStaff, services_of
 from console.pages.common import base_context
 from console.rendering import render_html
@@ -34,7 +33,7 @@ async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
     counts: dict[str, int | None] = {"deferred": None, "failed": None}
     if not services.health.redis_down:
         try:
-            counts.update(await pending_counts(services))
+            counts.update(await services.deferred_counts())
         except Exception as exc:
             if not services.health.observe(exc):
                 raise

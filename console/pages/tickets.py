@@ -94,7 +94,7 @@ async def _ticket_page(
     services = services_of(request)
     context = await base_context(request, db, staff, "queue")
     try:
-        detail = await ticket_detail(services, db, number)
+        detail = await ticket_detail(services.knowledge.matcher, db, number, services.clock.now())
     except StaffActionError as exc:
         return error_page(context, exc, "/console/tickets")
     kb_entries = []
@@ -138,14 +138,14 @@ async def answer_form(
 ) -> Response:
     services = services_of(request)
     try:
-        outcome = await answer_ticket(services, db, number, staff.user, answer, version)
+        outcome = await answer_ticket(services.answers, db, number, staff.user, answer, version)
     except AnswerConflict as conflict:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)
     except StaffActionError as exc:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, error=exc.message, status_code=exc.status)
-    await commit_and_enqueue(services, db, outcome.delivery_ids)
+    await commit_and_enqueue(services.deliveries, db, outcome.delivery_ids)
     return redirect(f"/console/tickets/{number}?done=answered")
 
 
@@ -238,11 +238,12 @@ async def faq_form(
         number,
         "faq",
         lambda: answer_to_faq(
-            services,
             db,
             number,
             staff.user,
             "new" if mode == "new" else "similar",
+            now=services.clock.now(),
+            tz=services.settings.tz,
             faq_id=faq_id or None,
             question=question or None,
             answer=answer or None,

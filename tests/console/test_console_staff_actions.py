@@ -178,12 +178,12 @@ async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(
     async with services.sessions() as session:
         seen = (await get_ticket(session, ticket.number)).version
     async with services.sessions() as session:
-        outcome = await answer_ticket(services, session, ticket.number, ALICE, "请带护照和出生证明。", seen)
-        await commit_and_enqueue(services, session, outcome.delivery_ids)
+        outcome = await answer_ticket(services.answers, session, ticket.number, ALICE, "请带护照和出生证明。", seen)
+        await commit_and_enqueue(services.deliveries, session, outcome.delivery_ids)
     assert len(outcome.delivery_ids) == 1
     async with services.sessions() as session:
         with pytest.raises(AnswerConflict) as caught:
-            await answer_ticket(services, session, ticket.number, BOB, "另一份答复", seen)
+            await answer_ticket(services.answers, session, ticket.number, BOB, "另一份答复", seen)
     conflict = caught.value
     assert conflict.status == 409 and conflict.answer == "请带护照和出生证明。" and conflict.answered_by == "alice"
     async with services.sessions() as session:
@@ -198,7 +198,7 @@ async def test_answer_then_stale_version_is_a_conflict_showing_the_other_answer(
         assert job is not None and job.state == "queued"
         # A deliberate correction against the current version is allowed, and audited as such.
         again = await answer_ticket(
-            services, session, ticket.number, BOB, "更正：还需要户口本。", stored.version
+            services.answers, session, ticket.number, BOB, "更正：还需要户口本。", stored.version
         )
         await session.commit()
         assert again.ticket.answer == "更正：还需要户口本。" and again.ticket.answered_by == "bob"
@@ -235,7 +235,7 @@ async def test_note_assign_close_reopen_are_audited(services, make_ticket) -> No
             await close_ticket(session, ticket.number, SAM, now)
         with pytest.raises(StaffActionError, match="先重新打开"):
             await answer_ticket(
-                services,
+                services.answers,
                 session,
                 ticket.number,
                 ALICE,
@@ -267,8 +267,10 @@ async def test_supervisor_turns_an_answer_into_faq(services, make_ticket) -> Non
     )
     async with services.sessions() as session:
         with pytest.raises(NotAllowed):
-            await answer_to_faq(services, session, ticket.number, ALICE, "new")
-        faq_id = await answer_to_faq(services, session, ticket.number, SAM, "new")
+            await answer_to_faq(session, ticket.number, ALICE, "new", now=services.clock.now(), tz=services.settings.tz)
+        faq_id = await answer_to_faq(
+            session, ticket.number, SAM, "new", now=services.clock.now(), tz=services.settings.tz
+        )
         await session.commit()
     await services.knowledge.refresh()
     assert faq_id == "ticket-" + ticket.number.lower()
@@ -276,11 +278,12 @@ async def test_supervisor_turns_an_answer_into_faq(services, make_ticket) -> Non
     assert entry.answer.startswith("向驻德使馆申请旅行证") and entry.category == "教育"
     async with services.sessions() as session:
         await answer_to_faq(
-            services,
             session,
             ticket.number,
             SAM,
             "similar",
+            now=services.clock.now(),
+            tz=services.settings.tz,
             faq_id="dual-nationality",
             question="孩子能有两个护照吗",
         )

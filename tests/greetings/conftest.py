@@ -9,7 +9,6 @@ import pytest
 import pytest_asyncio
 
 from greetings.config import GreetingConfig
-from greetings.plugin import install
 from greetings.service import GreetingService
 from tests.greetings.helpers import FollowClock
 
@@ -23,10 +22,10 @@ def greeting_config() -> GreetingConfig:
 
 @pytest_asyncio.fixture
 async def make_greetings(make_services, fake_clock, greeting_config) -> GreetingEnv:
-    """A process: services on the test backend with greetings installed. Call twice for two hosts."""
+    """A process: services on the test backend with greetings on the test config. Call twice for two hosts."""
 
     async def make(config: GreetingConfig | None = None) -> tuple[Any, GreetingService]:
-        services = await make_services(clock=FollowClock(fake_clock))
-        return services, install(services, config or greeting_config)
+        services = await make_services(clock=FollowClock(fake_clock), greeting_config=config or greeting_config)
+        return services, services.greetings
 
     return make

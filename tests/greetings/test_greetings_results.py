@@ -6,11 +6,11 @@ import asyncio
 from datetime import date, datetime, timedelta
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import select, update
 
 from greetings.core import GreetingRefused
 from greetings.models import GreetingSend
-from greetings.plugin import install
 from staff.models import Notification
 from storage.models import Follower
 from tests.conftest import TEST_TOKEN
@@ -25,11 +25,17 @@ async def _send(services) -> GreetingSend:
         return (await session.scalars(select(GreetingSend))).one()
 
 
+@pytest_asyncio.fixture
+async def services(make_services, greeting_config):  # type: ignore[no-untyped-def]
+    """The app's services (``client`` uses them) with greetings on the test config."""
+    return await make_services(greeting_config=greeting_config)
+
+
 async def test_job_finish_event_through_the_webhook_reconciles_counts(
     client, services, fake_wechat, greeting_config
 ) -> None:
     fake_wechat.add_followers(["o1", "o2", "o3", "o4"])
-    greetings = install(services, greeting_config)  # the app's own services (system clock)
+    greetings = services.greetings  # the app's own services (system clock), on the test config
     today = services.clock.now().astimezone(greeting_config.zone).date()
     campaign_id, _ = await greetings.create_draft("测试节", today, text_hans="快乐", text_hant="快樂")
     async with services.sessions() as session, session.begin():  # due a minute ago

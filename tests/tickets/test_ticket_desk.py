@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from staff.models import Notification
 from storage.models import Delivery, Follower
 from tests.conftest import TEST_TOKEN, SettableClock
-from tickets.answer_delivery import schedule_answer_delivery
 from tickets.models import Ticket, TicketEvent, TicketMessage
-from tickets.reminders import recompute_due_times, sweep_reminders
+from tickets.reminders import recompute_due_times
 from wechat import inbound
 
 pytestmark = pytest.mark.asyncio
@@ -147,7 +146,7 @@ async def _answer(services, number: str, text: str) -> list[int]:  # type: ignor
         ticket.answered_at = ticket.first_answered_at = services.clock.now()
         ticket.answered_by = "alice"
         await session.flush()
-        ids = await schedule_answer_delivery(services, session, ticket)
+        ids = await services.answers.schedule(session, ticket)
     for delivery_id in ids:
         await services.deliveries.enqueue(delivery_id)
     return ids
@@ -227,11 +226,11 @@ async def test_reminder_then_escalation_once_each(user, desk_services, clock) ->
     await user.say(UNANSWERABLE)
     [ticket] = await _tickets(desk_services)
     clock.at = ticket.due_at - timedelta(hours=1)
-    assert await sweep_reminders(desk_services) == (1, 0)
-    assert await sweep_reminders(desk_services) == (0, 0)
+    assert await desk_services.tracker.sweep_reminders() == (1, 0)
+    assert await desk_services.tracker.sweep_reminders() == (0, 0)
     clock.at = ticket.due_at + timedelta(minutes=1)
-    assert await sweep_reminders(desk_services) == (0, 1)
-    assert await sweep_reminders(desk_services) == (0, 0)
+    assert await desk_services.tracker.sweep_reminders() == (0, 1)
+    assert await desk_services.tracker.sweep_reminders() == (0, 0)
     async with desk_services.sessions() as session:
         kinds = sorted((await session.scalars(select(Notification.kind))).all())
     assert kinds == ["escalation", "reminder"]
@@ -242,7 +241,7 @@ async def test_calendar_change_recomputes_open_due_times(user, desk_services, tm
     holidays = tmp_path / "holidays.yaml"
     holidays.write_text("years:\n  2026:\n    holidays: [2026-11-24]\n", encoding="utf-8")
     desk_services.settings.holidays_path = holidays
-    assert await recompute_due_times(desk_services) == 1
+    assert await recompute_due_times(desk_services.sessions, desk_services.settings, desk_services.clock) == 1
     [ticket] = await _tickets(desk_services)
     assert ticket.due_at == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # Tuesday off → Thursday
     async with desk_services.sessions() as session:
@@ -274,16 +273,15 @@ async def test_writing_back_after_an_answer_reopens_the_ticket(user, desk_servic
 
 
 async def test_the_periodic_check_recomputes_only_when_the_holiday_file_changes(user, desk_services, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tickets.reminders import follow_calendar_changes
 
     holidays = tmp_path / "holidays.yaml"
     holidays.write_text("years: {}\n", encoding="utf-8")
     desk_services.settings.holidays_path = holidays
     await user.say(UNANSWERABLE)
-    assert await follow_calendar_changes(desk_services) == 0  # first look: nothing moves, fingerprint kept
-    assert await follow_calendar_changes(desk_services) == 0
+    assert await desk_services.tracker.follow_calendar_changes() == 0  # first look: nothing moves, fingerprint kept
+    assert await desk_services.tracker.follow_calendar_changes() == 0
     holidays.write_text("years:\n  2026:\n    holidays: [2026-11-24]\n", encoding="utf-8")
-    assert await follow_calendar_changes(desk_services) == 1
-    assert await follow_calendar_changes(desk_services) == 0
+    assert await desk_services.tracker.follow_calendar_changes() == 1
+    assert await desk_services.tracker.follow_calendar_changes() == 0
     [ticket] = await _tickets(desk_services)
     assert ticket.due_at == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
