@@ -78,7 +78,7 @@ def free_port() -> int:
 def prepare_database() -> None:
     from sqlalchemy import create_engine, text
 
-    from storage.faq_store import seed_if_empty
+    from faq.store import seed_if_empty
     from storage.migrate import upgrade
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")

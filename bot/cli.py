@@ -21,7 +21,7 @@ def _settings() -> Settings:
 
 def prepare_embedded_storage(settings: Settings) -> None:
     """Migrate and load the shipped FAQ into an empty database, so the first run just works."""
-    from storage.faq_store import seed_if_empty
+    from faq.store import seed_if_empty
     from storage.migrate import upgrade
 
     upgrade(settings.database_url)

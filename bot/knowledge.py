@@ -17,9 +17,9 @@ from faq.calibration import LEXICAL
 from faq.kb import FaqEntry
 from faq.matcher import Decision, FaqMatcher
 from faq.script import is_traditional, to_traditional
+from faq.store import kb_version, load_entries_async
 from knowledge.presentation import AnswerExtras, PresentedAnswer, present
 from knowledge.store import details_by_id
-from storage.faq_store import kb_version, load_entries_async
 
 log = logging.getLogger(__name__)
 

@@ -50,8 +50,8 @@ from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
 from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
-from knowledge.review_notice import send_weekly_notice
 from jobs.worker import JobHandler, Worker
+from knowledge.review_notice import send_weekly_notice
 from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine

@@ -1,7 +1,6 @@
 """`faq` command group (mounted by the lead as `qiaobot faq`).
 
-Without --kb the commands work on the database through storage.faq_store, imported
-lazily so that this module (and its tests) work before that store exists.
+Without --kb the commands work on the database through faq.store (imported when a command needs it).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from faq.matcher import Decision, FaqMatcher
 def _entries_from(kb: str | None) -> list[FaqEntry]:
     if kb:
         return _load_or_fail(kb)
-    from storage.faq_store import load_entries  # type: ignore[import-not-found,unused-ignore]
+    from faq.store import load_entries
 
     return list(load_entries())
 
@@ -98,7 +97,7 @@ def import_command(file: str, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{len(entries)} 条校验通过（未导入）")
         return
-    from storage.faq_store import replace_entries  # type: ignore[import-not-found,unused-ignore]
+    from faq.store import replace_entries
 
     count = replace_entries(entries)
     click.echo(f"已导入 {count} 条")

@@ -1,5 +1,5 @@
 """Publishing drafts: the KB check first (shown to the supervisor before anything reaches users), then one
-transaction that writes the published entries through ``storage.faq_store`` (which bumps the version
+transaction that writes the published entries through ``faq.store`` (which bumps the version
 every process polls, so all matchers pick the change up within seconds), their extras and a revision each.
 """
 
@@ -14,12 +14,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faq.kb import KbValidationError, entry_to_row, parse_kb_rows
+from faq.store import replace_entries_in
 from knowledge.content import EntryContent
 from knowledge.drafts import Actor, DraftView, KbActionError, draft_for, list_drafts, save_draft
 from knowledge.lint import Finding, category_findings, check_kb
 from knowledge.models import KbDraft
 from knowledge.store import add_revision, latest_revisions, published, sync_outside_changes, write_details
-from storage.faq_store import replace_entries_in
 from storage.models import KbVersion
 
 Menu = Sequence[tuple[str, Sequence[str]]]

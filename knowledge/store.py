@@ -1,6 +1,6 @@
 """Reading the published KB with its extras, and the revision log, from the database.
 
-The published entries are ``faq_entries`` (through ``storage.faq_store``, the path every process's matcher
+The published entries are ``faq_entries`` (through ``faq.store``, the path every process's matcher
 reloads from); ``kb_entry_details`` adds the Traditional answer and policy source; ``kb_revisions`` is the
 history. Changes made outside the console (``faq import``, a ticket answer promoted to the FAQ) are not
 lost from history: ``sync_outside_changes`` records them as revisions the next time anyone looks.
@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faq.store import load_entries_async
 from knowledge.content import EntryContent, PolicySource
 from knowledge.models import KbEntryDetails, KbRevision
-from storage.faq_store import load_entries_async
 
 OUTSIDE_AUTHOR = "（控制台之外）"
 

@@ -9,9 +9,9 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faq.kb import FaqEntry, KbValidationError, parse_kb_rows
+from faq.store import load_entries_async, replace_entries_in
 from staff.errors import NotAllowed, StaffActionError
 from staff.roles import Actor
-from storage.faq_store import load_entries_async, replace_entries_in
 from tickets.actions import ticket_event
 from tickets.detail import get_ticket
 
@@ -101,7 +101,7 @@ async def answer_to_faq(
 ) -> str:
     """Supervisors turn an answered ticket into a FAQ entry or a 相似问; returns the entry's id.
 
-    The KB is replaced in this transaction through ``storage.faq_store`` (which bumps the version every
+    The KB is replaced in this transaction through ``faq.store`` (which bumps the version every
     process polls), so after commit every matcher picks it up.
     """
     if not actor.can("supervisor"):

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 
 from faq.kb import load_kb
+from faq.store import replace_entries
 from staff.accounts import create_staff
-from storage.faq_store import replace_entries
 from storage.models import Follower
 from tickets.models import Ticket, TicketMessage
 

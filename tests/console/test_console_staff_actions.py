@@ -12,10 +12,10 @@ from sqlalchemy import select
 from console.sessions import StaffIdentity
 from delivery.admin import problem_deliveries, requeue_delivery, retry_delivery
 from faq.kb import FaqEntry
+from faq.store import load_entries_async
 from staff import notifications
 from staff.errors import NotAllowed, StaffActionError
 from staff.models import Notification
-from storage.faq_store import load_entries_async
 from storage.models import Delivery, Follower
 from tickets.actions import (
     _flush_or_conflict,

@@ -23,9 +23,9 @@ import uvicorn
 from sqlalchemy.orm import Session
 
 from faq.kb import load_kb
+from faq.store import replace_entries
 from staff.accounts import create_staff
 from storage.db import create_sync_engine
-from storage.faq_store import replace_entries
 from tests.conftest import _truncate
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_browser import CHROMIUM, CHROMIUM_ARGS

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from config import CONFIG_DIR
 from faq.kb import load_kb
+from faq.store import replace_entries
 from staff.accounts import create_staff
 from storage.db import create_sync_engine
-from storage.faq_store import replace_entries
 from tests.conftest import _truncate
 from tests.console.conftest import PASSWORD
 from tests.console.test_console_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _say, pytestmark

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.simulated_user import SimulatedUser
 from faq.kb import load_kb
+from faq.store import replace_entries
 from staff.accounts import create_staff
-from storage.faq_store import replace_entries
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
 from tests.console.conftest import PASSWORD, page_login
 from tickets.models import Ticket, TicketMessage

@@ -50,7 +50,7 @@ def test_eval_text_and_json(tmp_path: Path) -> None:
 
 
 def test_import_validates_everything_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import storage.faq_store
+    from faq import store as faq_store
 
     written: list[Sequence[FaqEntry]] = []
 
@@ -58,7 +58,7 @@ def test_import_validates_everything_before_writing(tmp_path: Path, monkeypatch:
         written.append(entries)
         return len(entries)
 
-    monkeypatch.setattr(storage.faq_store, "replace_entries", fake_replace)
+    monkeypatch.setattr(faq_store, "replace_entries", fake_replace)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,category,question,answer\nok,出入境,问题,答案\nBAD ID,出入境,,答案\n", encoding="utf-8")
     result = CliRunner().invoke(faq, ["import", str(bad)])
@@ -78,9 +78,9 @@ def test_export_from_kb_file_converts_format(tmp_path: Path) -> None:
 
 
 def test_export_uses_database_without_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import storage.faq_store
+    from faq import store as faq_store
 
-    monkeypatch.setattr(storage.faq_store, "load_entries", lambda: load_kb(MINI_KB)[:2])
+    monkeypatch.setattr(faq_store, "load_entries", lambda: load_kb(MINI_KB)[:2])
     target = tmp_path / "kb.csv"
     _run("export", str(target))
     assert len(load_kb(target)) == 2

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from faq.kb import load_kb
+from faq.store import replace_entries
 from handlers.commands import command_of
 from knowledge.content import PolicySource
 from knowledge.drafts import save_draft
@@ -19,7 +20,6 @@ from knowledge.missed_log import add_as_similar, find_group, missed_report
 from knowledge.presentation import FEEDBACK_PROMPT, THANKS_UNHELPFUL
 from knowledge.publishing import publish
 from knowledge.store import published
-from storage.faq_store import replace_entries
 
 KB_SMALL = Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml"
 HANT = "請先向當地警方報案，再透過「中國領事」App申請補發護照。（工作人員手寫）"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from faq.kb import load_kb
+from faq.store import replace_entries
 from knowledge.content import EntryContent, PolicySource
 from knowledge.drafts import KbActionError, list_drafts, restore_draft, retire_draft, save_draft
 from knowledge.history import diff
@@ -23,7 +24,6 @@ from knowledge.menu import menu_categories
 from knowledge.models import KbRevision
 from knowledge.publishing import mark_reviewed, plan_publish, publish
 from knowledge.store import entry_history, published
-from storage.faq_store import replace_entries
 
 KB_SMALL = Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml"
 MONTH = "2026-11"

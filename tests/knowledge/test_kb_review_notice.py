@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from faq.kb import load_kb
+from faq.store import replace_entries
 from knowledge.content import PolicySource
 from knowledge.drafts import save_draft
 from knowledge.menu import menu_categories
@@ -18,7 +19,6 @@ from knowledge.review_notice import send_weekly_notice
 from knowledge.store import published
 from staff.accounts import create_staff
 from staff.models import Notification, StaffUser
-from storage.faq_store import replace_entries
 from storage.models import Delivery
 
 KB_SMALL = Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml"
