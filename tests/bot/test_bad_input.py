@@ -126,15 +126,20 @@ async def test_encrypted_message_without_aes_key_configured_is_400(make_services
 
 
 async def test_user_text_with_cdata_terminator_cannot_break_the_reply(wechat_user) -> None:  # type: ignore[no-untyped-def]
-    reply = await wechat_user().say("]]><evil/>")
-    assert reply is not None  # parsed back as well-formed XML
+    user = wechat_user()
+    response, reply = await user.post(user.build("text", "]]><evil/>"))
+    assert response.status_code == 200 and reply is not None  # a passive reply, parsed back as XML
+    assert set(reply) == {"ToUserName", "FromUserName", "CreateTime", "MsgType", "Content"}  # nothing injected
+    assert reply["MsgType"] == "text" and reply["ToUserName"] == user.openid
+    assert isinstance(reply["Content"], str) and reply["Content"].strip()
 
 
 async def test_empty_and_huge_text_messages_are_answered(wechat_user) -> None:  # type: ignore[no-untyped-def]
     user = wechat_user()
-    assert await user.say(" ") is not None
-    assert await user.say("护照" * 5000) is not None
-    assert await user.say("😀😀😀") is not None
+    for text in (" ", "护照" * 5000, "😀😀😀"):
+        reply = await user.say(text)
+        assert reply is not None and reply.strip(), f"no answer to {text[:10]!r}"
+        assert len(reply.encode("utf-8")) <= 2048  # WeChat's limit for one text message
 
 
 async def test_encrypted_callback_with_a_doctype_outside_the_envelope_is_refused(aes_client) -> None:  # type: ignore[no-untyped-def]

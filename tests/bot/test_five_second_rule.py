@@ -57,6 +57,8 @@ async def test_slow_answer_becomes_success_then_customer_service_message(make_se
             if value is not None and value.startswith(DONE_PREFIX):
                 break
             await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the late reply recorded no outcome within 10 s")
     await services.activity.flush()
     async with services.sessions() as session:
         deliveries = (await session.scalars(select(Delivery))).all()

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from staff.models import Notification
 from storage.models import Delivery, Follower
 from tests.conftest import TEST_TOKEN, SettableClock
+from tickets.actions import answer_ticket, commit_and_enqueue
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.reminders import recompute_due_times
 from wechat import inbound
@@ -138,18 +139,24 @@ async def test_status_lists_tickets(user) -> None:  # type: ignore[no-untyped-de
     assert status is not None and "Q20261123-0001" in status and "处理中" in status
 
 
+class _Staff:
+    """A staff member as the console's actions see one."""
+
+    username = "alice"
+
+    def can(self, role: str) -> bool:
+        return role == "staff"
+
+
 async def _answer(services, number: str, text: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Answer as staff do in the console: the same action, its commit, then the deliveries enqueued."""
     await services.activity.flush()  # the follower's last interaction, as the worker would have written it
-    async with services.sessions() as session, session.begin():
+    async with services.sessions() as session:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == number))
-        ticket.answer, ticket.state = text, "answered"
-        ticket.answered_at = ticket.first_answered_at = services.clock.now()
-        ticket.answered_by = "alice"
-        await session.flush()
-        ids = await services.answers.schedule(session, ticket)
-    for delivery_id in ids:
-        await services.deliveries.enqueue(delivery_id)
-    return ids
+        outcome = await answer_ticket(services.answers, session, number, _Staff(), text, ticket.version)
+        await commit_and_enqueue(services.deliveries, session, outcome.delivery_ids)
+    assert outcome.ticket.state == "answered" and outcome.ticket.answered_by == "alice"
+    return outcome.delivery_ids
 
 
 async def test_answer_in_window_goes_as_customer_service_message(user, desk_services, fake_wechat) -> None:  # type: ignore[no-untyped-def]

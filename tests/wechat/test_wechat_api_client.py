@@ -93,7 +93,10 @@ async def test_rejected_token_is_replaced_once_without_stampede(
     state.delay_next("tags/get", 0.3, count=20)
     state.delay_next("stable_token", 0.1)
     in_flight = asyncio.gather(*(client.get_tags() for client in [first, second] * 10))
-    await asyncio.sleep(0.15)
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(state.calls_to("tags/get")) < 21:  # all 20 reached the fake (it records before its delay)
+        assert asyncio.get_running_loop().time() < deadline, "the 20 calls did not reach the fake within 10 s"
+        await asyncio.sleep(0.01)
     state.revoke_tokens()
     await in_flight
     bodies = stable_calls(state)
