@@ -234,9 +234,9 @@ def wechat_user(client, fake_wechat):  # type: ignore[no-untyped-def]
             token=TEST_TOKEN,
             appid=TEST_APPID,
             aes_key=TEST_AES_KEY,
-            mode=mode,
+            mode="plain",
             interact=fake_wechat.interact,
-        )  # type: ignore[arg-type]
+        )
         if openid:
             user.openid = openid
         return user

@@ -26,9 +26,12 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_results(services
 async def test_one_failing_call_does_not_fail_the_others(services) -> None:  # type: ignore[no-untyped-def]
     script = services.redis.register_script(ECHO)
     batcher = ScriptBatcher(services.redis)
-    ok, bad = await asyncio.gather(
-        batcher.run(script, ["a"], ["x"]), batcher.run(script, ["b"], ["boom"]), return_exceptions=True
+    results: list[object] = list(
+        await asyncio.gather(
+            batcher.run(script, ["a"], ["x"]), batcher.run(script, ["b"], ["boom"]), return_exceptions=True
+        )
     )
+    ok, bad = results
     assert ok == b"xa"
     assert isinstance(bad, ResponseError)
 

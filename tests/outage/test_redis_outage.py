@@ -116,7 +116,7 @@ async def test_redis_outage_answers_spools_and_replays_once(service, redis_serve
         assert await client.llen(QUEUE_KEY) == queued
         assert await client.llen(DEFERRED_KEY) == 2
         done = await client.get(services.dedupe.full_key(inbound_key := f"m:o_faq_0:{7000}"))
-        assert done is not None and "报案" in done.decode(), inbound_key
+        assert isinstance(done, bytes) and "报案" in done.decode(), inbound_key
     finally:
         await client.aclose()
 

@@ -108,7 +108,7 @@ def test_upgrade_merges_open_tickets_a_user_already_has(tmp_path) -> None:  # ty
         )
     upgrade(url)
     with engine.connect() as conn:
-        states = dict(conn.execute(text("SELECT number, state FROM tickets")).all())
+        states: dict[str, str] = dict(conn.execute(text("SELECT number, state FROM tickets")).tuples().all())
         bodies = sorted(conn.execute(text("SELECT body FROM ticket_messages WHERE ticket_id = 1")).scalars())
         merged = conn.execute(text("SELECT count(*) FROM ticket_events WHERE action = 'merged_into'")).scalar()
     engine.dispose()

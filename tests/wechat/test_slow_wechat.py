@@ -138,7 +138,7 @@ async def test_answer_late_past_the_timeout_is_sent_once_and_left_uncertain(
     assert rows[f"{USERS[2]}:custom"].state == "uncertain"
     async with services.sessions() as session:
         logged = (await session.scalars(select(MessageLog).where(MessageLog.openid == USERS[0]))).all()
-    assert [entry.meta.get("confirmed_by") for entry in logged] == ["sam"]
+    assert [(entry.meta or {}).get("confirmed_by") for entry in logged] == ["sam"]
 
 
 async def test_refused_connection_is_retried_and_sent_once(
