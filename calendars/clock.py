@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -13,23 +13,3 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class FixedClock:
-    """A settable clock for tests; always timezone-aware."""
-
-    def __init__(self, at: datetime) -> None:
-        if at.tzinfo is None:
-            raise ValueError("FixedClock needs an aware datetime")
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at
-
-    def set(self, at: datetime) -> None:
-        if at.tzinfo is None:
-            raise ValueError("FixedClock needs an aware datetime")
-        self._at = at
-
-    def advance(self, **delta: float) -> None:
-        self._at += timedelta(**delta)

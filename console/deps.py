@@ -9,7 +9,7 @@ answers 401. Both check the same per-session CSRF token on every write (a hidden
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Protocol
 from urllib.parse import quote
 
@@ -131,23 +131,6 @@ async def api_staff_csrf(request: Request, staff: Annotated[StaffSession, Depend
     if not tokens_match(staff.csrf_token, request.headers.get(CSRF_HEADER)):
         raise HTTPException(403, f"缺少或错误的 {CSRF_HEADER} 请求头")
     return staff
-
-
-def require_role(
-    role: str, base: Callable[..., Awaitable[StaffSession]] = page_staff
-) -> Callable[..., Awaitable[StaffSession]]:
-    """A dependency: ``base`` (logged in, maybe CSRF-checked) and at least ``role``.
-
-    The sub-dependency is a default value, not an ``Annotated`` hint: under ``from __future__ import
-    annotations`` a hint naming the local ``base`` could not be resolved by FastAPI.
-    """
-
-    async def check(staff: StaffSession = Depends(base)) -> StaffSession:  # noqa: B008 - FastAPI's idiom
-        if not staff.user.can(role):
-            raise HTTPException(403, "您的账号没有这项权限")
-        return staff
-
-    return check
 
 
 PageStaff = Annotated[StaffSession, Depends(page_staff)]

@@ -55,9 +55,6 @@ class Times:
         prefix = "" if local.year == self.now.astimezone(self.tz).year else f"{local.year}年"
         return f"{prefix}{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
 
-    def iso(self, at: datetime | None) -> str:
-        return "" if at is None else at.astimezone(self.tz).isoformat(timespec="minutes")
-
     def until(self, at: datetime | None) -> str:
         """``还剩3小时`` / ``已超时2天``: how far a due time is, in the largest unit that fits."""
         if at is None:

@@ -104,11 +104,6 @@ async def close_session(session: AsyncSession, token: str | None) -> None:
         await session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
 
 
-async def close_sessions_of(session: AsyncSession, staff_id: int) -> None:
-    """End every session of an account (password reset, deactivation)."""
-    await session.execute(delete(ConsoleSession).where(ConsoleSession.staff_id == staff_id))
-
-
 def uses_https(settings: Settings, request: Request) -> bool:
     """Whether cookies must be ``Secure``: always in production (TLS ends at the proxy, whatever the base
     URL was typed as), else when the request came over https. The scheme is the one the client used only

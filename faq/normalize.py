@@ -96,9 +96,5 @@ def normalize_term(term: str) -> str:
     return normalize_text(term)
 
 
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
 def is_cjk_char(char: str) -> bool:
     return bool(_CJK.match(char))

@@ -15,7 +15,6 @@ class Router:
         self.name = name
         self._messages: dict[str, list[Handler]] = {}
         self._events: dict[str, list[Handler]] = {}
-        self._fallbacks: list[Handler] = []
 
     def message(self, *msg_types: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -33,23 +32,18 @@ class Router:
 
         return register
 
-    def fallback(self, handler: Handler) -> Handler:
-        self._fallbacks.append(handler)
-        return handler
-
     def include(self, other: Router) -> None:
         for msg_type, handlers in other._messages.items():
             self._messages.setdefault(msg_type, []).extend(handlers)
         for name, handlers in other._events.items():
             self._events.setdefault(name, []).extend(handlers)
-        self._fallbacks.extend(other._fallbacks)
 
     def handlers_for(self, ctx: HandlerContext) -> list[Handler]:
         message = ctx.message
         if message.type == "event":
             event = str(getattr(message, "event", "") or "").lower()
-            return self._events.get(event, []) + self._fallbacks
-        return self._messages.get(str(message.type), []) + self._fallbacks
+            return list(self._events.get(event, []))
+        return list(self._messages.get(str(message.type), []))
 
     async def dispatch(self, ctx: HandlerContext) -> Reply | None:
         for handler in self.handlers_for(ctx):

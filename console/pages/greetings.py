@@ -24,8 +24,7 @@ router = APIRouter(prefix="/console/greetings", include_in_schema=False)
 
 
 async def _supervisor_form(staff: Annotated[StaffSession, Depends(page_staff_csrf)]) -> StaffSession:
-    # Not console.deps.require_role: its closure's string annotation (``Depends(base)``) cannot be resolved
-    # under ``from __future__ import annotations``, so FastAPI reads ``staff`` as a query parameter (422).
+    """A supervisor's form post (logged in, CSRF-checked): everyone may look at greetings, only supervisors act."""
     if not staff.user.can("supervisor"):
         raise HTTPException(403, "您的账号没有这项权限")
     return staff
