@@ -25,7 +25,7 @@ from tickets.errors import AnswerConflict
 from tickets.models import Ticket, TicketEvent
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from tickets.answer_delivery import AnswerDelivery
 
 MAX_REASON_CHARS = 500
 MAX_REFERRAL_NOTE_CHARS = 500
@@ -139,7 +139,7 @@ def referral_text(guidance: str, note: str) -> str:
 
 
 async def refer_ticket(
-    services: Services,
+    answers: AnswerDelivery,
     session: AsyncSession,
     book: DepartmentBook,
     number: str,
@@ -160,8 +160,8 @@ async def refer_ticket(
         raise AnswerConflict(ticket)
     ticket.referral = found.code  # first, so the message says where to go and asks for no rating
     await _flush_or_conflict(session, ticket)
-    outcome = await answer_ticket(services, session, number, actor, referral_text(found.guidance, note), ticket.version)
-    now = services.clock.now()
+    outcome = await answer_ticket(answers, session, number, actor, referral_text(found.guidance, note), ticket.version)
+    now = answers.clock.now()
     ticket = outcome.ticket
     ticket.state = "closed"
     ticket.closed_at = now

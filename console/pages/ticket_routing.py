@@ -41,7 +41,7 @@ async def _run(
         await db.rollback()
         return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
     if isinstance(result, AnswerOutcome):
-        await commit_and_enqueue(services, db, result.delivery_ids)
+        await commit_and_enqueue(services.deliveries, db, result.delivery_ids)
     else:
         await db.commit()
     return RedirectResponse(f"/console/tickets/{number}?done={done}", status_code=303)
@@ -109,5 +109,5 @@ async def refer_form(
         staff,
         number,
         "referred",
-        lambda book: routing.refer_ticket(services, db, book, number, staff.user, referral, note, version),
+        lambda book: routing.refer_ticket(services.answers, db, book, number, staff.user, referral, note, version),
     )
