@@ -18,327 +18,77 @@ Sources for the wire format:
 from __future__ import annotations
 
 import base64
-import itertools
 import secrets
-import time
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
-from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
 from wechatpy.crypto import PrpCrypto
 from wechatpy.utils import WeChatSigner
 
+from wechat.inbound_messages import (  # the builders are part of this module's API: what WeChat sends
+    click_event,
+    image_message,
+    link_message,
+    location_message,
+    location_report_event,
+    mass_send_job_finish_event,
+    scan_event,
+    subscribe_event,
+    template_send_job_finish_event,
+    text_message,
+    unsubscribe_event,
+    video_message,
+    view_event,
+    voice_message,
+)
+from wechat.wire_xml import (
+    DEFAULT_ACCOUNT_ID,
+    MASS_HELPER_ID,
+    XmlValue,
+    _cdata,
+    _epoch,
+    next_msg_id,
+    parse_xml,
+    render_xml,
+)
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "MASS_HELPER_ID",
+    "Mode",
+    "ReplyVerificationError",
+    "XmlValue",
+    "click_event",
+    "decode_reply",
+    "decrypt_payload",
+    "encrypt_payload",
+    "image_message",
+    "link_message",
+    "location_message",
+    "location_report_event",
+    "mass_send_job_finish_event",
+    "msg_signature",
+    "next_msg_id",
+    "parse_xml",
+    "render_xml",
+    "scan_event",
+    "sign_get",
+    "sign_post",
+    "subscribe_event",
+    "template_send_job_finish_event",
+    "text_message",
+    "unsubscribe_event",
+    "url_signature",
+    "video_message",
+    "view_event",
+    "voice_message",
+]
+
 Mode = Literal["plain", "compat", "aes"]
-XmlValue = str | int | float | Mapping[str, "XmlValue"]
-
-#: Original ID (``gh_…``) of the official account; WeChat puts it in ``ToUserName`` of inbound messages.
-DEFAULT_ACCOUNT_ID = "gh_qiaolian00001"
-#: Sender of MASSSENDJOBFINISH per the official "事件推送群发结果" page (群发助手).
-MASS_HELPER_ID = "mphelper"
-
-# WeChat MsgIds are 64-bit integers such as 6054768590064713728; a process-wide counter from a random base
-# keeps them unique (the webhook de-duplicates on MsgId) without colliding across simulator runs.
-_msg_ids = itertools.count(6_000_000_000_000_000_000 + secrets.randbelow(10**17))
-
 
 class ReplyVerificationError(ValueError):
     """The server's passive reply is not what WeChat would accept (bad signature, wrong appid, plaintext
     where a cipher was required)."""
-
-
-def next_msg_id() -> int:
-    return next(_msg_ids)
-
-
-def _epoch(at: datetime | None) -> int:
-    if at is None:
-        return int(time.time())
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("WeChat timestamps must come from timezone-aware datetimes")
-    return int(at.timestamp())
-
-
-def _cdata(text: str) -> str:
-    # "]]>" cannot appear inside one CDATA section; split it across two, as XML requires.
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
-
-
-def _render_value(value: XmlValue) -> str:
-    if isinstance(value, bool):
-        raise TypeError("WeChat XML has no booleans")
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return _cdata(value)
-    return "".join(f"<{key}>{_render_value(inner)}</{key}>" for key, inner in value.items())
-
-
-def render_xml(fields: Mapping[str, XmlValue]) -> str:
-    """Render as WeChat does: strings in CDATA, numbers bare, one element per line."""
-    lines = [f"<{key}>{_render_value(value)}</{key}>" for key, value in fields.items()]
-    return "<xml>\n" + "\n".join(lines) + "\n</xml>"
-
-
-def _element_to_value(element: Element) -> Any:
-    children = list(element)
-    if not children:
-        return element.text or ""
-    result: dict[str, Any] = {}
-    for child in children:
-        value = _element_to_value(child)
-        if child.tag in result:
-            existing = result[child.tag]
-            if isinstance(existing, list):
-                existing.append(value)
-            else:
-                result[child.tag] = [existing, value]
-        else:
-            # News replies' <Articles> hold <item>s; keep them a list even when there is only one.
-            result[child.tag] = [value] if child.tag == "item" else value
-    return result
-
-
-def parse_xml(xml: str | bytes) -> dict[str, Any]:
-    """Parse WeChat XML into a dict (leaf text as str, nested elements as dicts, repeated ones as lists).
-
-    defusedxml because the same helper may read untrusted bodies."""
-    root = SafeET.fromstring(xml)
-    value = _element_to_value(root)
-    return value if isinstance(value, dict) else {}
-
-
-# --- message builders -------------------------------------------------------------------------------
-
-
-def _header(from_user: str, to_user: str, at: datetime | None, msg_type: str) -> dict[str, XmlValue]:
-    return {"ToUserName": to_user, "FromUserName": from_user, "CreateTime": _epoch(at), "MsgType": msg_type}
-
-
-def _message(
-    from_user: str,
-    to_user: str,
-    at: datetime | None,
-    msg_type: str,
-    body: Mapping[str, XmlValue],
-    msg_id: int | None,
-) -> str:
-    fields = _header(from_user, to_user, at, msg_type)
-    fields.update(body)
-    fields["MsgId"] = next_msg_id() if msg_id is None else msg_id
-    return render_xml(fields)
-
-
-def _event(from_user: str, to_user: str, at: datetime | None, event: str, body: Mapping[str, XmlValue]) -> str:
-    fields = _header(from_user, to_user, at, "event")
-    fields["Event"] = event
-    fields.update(body)
-    return render_xml(fields)
-
-
-def _media_id() -> str:
-    return secrets.token_urlsafe(48)[:64]
-
-
-def text_message(
-    from_user: str,
-    content: str,
-    *,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    return _message(from_user, to_user, at, "text", {"Content": content}, msg_id)
-
-
-def image_message(
-    from_user: str,
-    *,
-    pic_url: str = "http://mmbiz.qpic.cn/mmbiz_jpg/fake/0",
-    media_id: str | None = None,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    body: dict[str, XmlValue] = {"PicUrl": pic_url, "MediaId": media_id or _media_id()}
-    return _message(from_user, to_user, at, "image", body, msg_id)
-
-
-def voice_message(
-    from_user: str,
-    *,
-    recognition: str | None = None,
-    media_id: str | None = None,
-    audio_format: str = "amr",
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    """Voice message; ``Recognition`` is present only when the account enabled speech recognition, and
-    WeChat then also sends ``MediaId16K``."""
-    media = media_id or _media_id()
-    body: dict[str, XmlValue] = {"MediaId": media, "Format": audio_format}
-    if recognition is not None:
-        body["MediaId16K"] = media + "16K"
-        body["Recognition"] = recognition
-    return _message(from_user, to_user, at, "voice", body, msg_id)
-
-
-def video_message(
-    from_user: str,
-    *,
-    short: bool = False,
-    media_id: str | None = None,
-    thumb_media_id: str | None = None,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    """``video`` or, with ``short=True``, ``shortvideo`` (same fields)."""
-    body: dict[str, XmlValue] = {
-        "MediaId": media_id or _media_id(),
-        "ThumbMediaId": thumb_media_id or _media_id(),
-    }
-    return _message(from_user, to_user, at, "shortvideo" if short else "video", body, msg_id)
-
-
-def location_message(
-    from_user: str,
-    latitude: float,
-    longitude: float,
-    *,
-    label: str = "",
-    scale: int = 15,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    """A location the user picked and sent; ``Location_X`` is the latitude, ``Location_Y`` the longitude."""
-    body: dict[str, XmlValue] = {
-        "Location_X": latitude,
-        "Location_Y": longitude,
-        "Scale": scale,
-        "Label": label,
-    }
-    return _message(from_user, to_user, at, "location", body, msg_id)
-
-
-def link_message(
-    from_user: str,
-    url: str,
-    *,
-    title: str = "",
-    description: str = "",
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-    msg_id: int | None = None,
-) -> str:
-    body: dict[str, XmlValue] = {"Title": title, "Description": description, "Url": url}
-    return _message(from_user, to_user, at, "link", body, msg_id)
-
-
-def subscribe_event(
-    from_user: str,
-    *,
-    scene: str | None = None,
-    ticket: str | None = None,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    """A follow; following through a parametric QR code adds ``EventKey=qrscene_<scene>`` and ``Ticket``."""
-    body: dict[str, XmlValue] = {}
-    if scene is not None:
-        body["EventKey"] = f"qrscene_{scene}"
-        body["Ticket"] = ticket or secrets.token_urlsafe(24)
-    return _event(from_user, to_user, at, "subscribe", body)
-
-
-def unsubscribe_event(from_user: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None) -> str:
-    return _event(from_user, to_user, at, "unsubscribe", {})
-
-
-def scan_event(
-    from_user: str,
-    scene: str,
-    *,
-    ticket: str | None = None,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    """An existing follower scanned a parametric QR code: ``EventKey`` is the bare scene (no prefix)."""
-    body: dict[str, XmlValue] = {"EventKey": scene, "Ticket": ticket or secrets.token_urlsafe(24)}
-    return _event(from_user, to_user, at, "SCAN", body)
-
-
-def click_event(from_user: str, key: str, *, to_user: str = DEFAULT_ACCOUNT_ID, at: datetime | None = None) -> str:
-    return _event(from_user, to_user, at, "CLICK", {"EventKey": key})
-
-
-def view_event(
-    from_user: str,
-    url: str,
-    *,
-    menu_id: int | None = None,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    body: dict[str, XmlValue] = {"EventKey": url}
-    if menu_id is not None:
-        body["MenuId"] = menu_id
-    return _event(from_user, to_user, at, "VIEW", body)
-
-
-def location_report_event(
-    from_user: str,
-    latitude: float,
-    longitude: float,
-    *,
-    precision: float = 65.0,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    """The periodic ``LOCATION`` report (not a message the user typed)."""
-    body: dict[str, XmlValue] = {"Latitude": latitude, "Longitude": longitude, "Precision": precision}
-    return _event(from_user, to_user, at, "LOCATION", body)
-
-
-def mass_send_job_finish_event(
-    msg_id: int,
-    *,
-    total_count: int,
-    filter_count: int,
-    sent_count: int,
-    error_count: int,
-    status: str = "send success",
-    from_user: str = MASS_HELPER_ID,
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    """WeChat's report that a mass send finished. Note the element is ``MsgID`` (capital D) here, unlike
-    ``MsgId`` on messages; ``Status`` is "send success", "send fail" or "err(<code>)"."""
-    body: dict[str, XmlValue] = {
-        "MsgID": msg_id,
-        "Status": status,
-        "TotalCount": total_count,
-        "FilterCount": filter_count,
-        "SentCount": sent_count,
-        "ErrorCount": error_count,
-    }
-    return _event(from_user, to_user, at, "MASSSENDJOBFINISH", body)
-
-
-def template_send_job_finish_event(
-    from_user: str,
-    msg_id: int,
-    *,
-    status: str = "success",
-    to_user: str = DEFAULT_ACCOUNT_ID,
-    at: datetime | None = None,
-) -> str:
-    """Delivery report of one template message; ``Status`` is "success", "failed:user block" or
-    "failed: system failed" (official "模板消息" page)."""
-    return _event(from_user, to_user, at, "TEMPLATESENDJOBFINISH", {"MsgID": msg_id, "Status": status})
 
 
 # --- signing and encryption -------------------------------------------------------------------------
