@@ -39,7 +39,6 @@ from console.deps import ConsoleServices
 from delivery.service import JOB_KIND as DELIVERY_JOB
 from delivery.service import DeliveryService
 from greetings.cli import GreetingProcess
-from greetings.config import DEFAULT_PATH as DEFAULT_GREETINGS
 from greetings.config import GreetingConfig, load_greeting_config
 from greetings.sending import JOB_KIND as GREETING_JOB
 from greetings.service import GreetingService
@@ -222,7 +221,13 @@ def build_services(
         answers=AnswerDelivery(deliveries, notifier, clock, settings),
         tracker=ReplyTracker(sessions, redis, clock, settings, notifier, deliveries),
         greetings=GreetingService(
-            sessions, queue, api, deliveries, clock, greeting_config or _greeting_config(DEFAULT_GREETINGS), notifier
+            sessions,
+            queue,
+            api,
+            deliveries,
+            clock,
+            greeting_config or _greeting_config(settings.greetings_path),
+            notifier,
         ),
     )
     services.health.probes["redis"] = redis.ping

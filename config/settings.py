@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     faq_path: Path = CONFIG_DIR / "faq.yaml"
     holidays_path: Path = CONFIG_DIR / "holidays.yaml"
+    greetings_path: Path = CONFIG_DIR / "greetings.yaml"  # greeting texts, audiences, send times, quota
     # Departments, category routing and referrals: loaded into the database on first use, then edited in the console.
     departments_path: Path = CONFIG_DIR / "departments.yaml"
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 import click
 
-from greetings.config import DEFAULT_PATH, GreetingConfigError, load_greeting_config
+from greetings.config import GreetingConfigError, load_greeting_config
 from greetings.core import GreetingRefused
 from greetings.schedule import BEIJING
 from greetings.service import GreetingService
@@ -20,9 +20,11 @@ T = TypeVar("T")
 
 
 def _config_or_exit() -> Any:
+    from config.settings import SettingsError, get_settings
+
     try:
-        return load_greeting_config(DEFAULT_PATH)
-    except GreetingConfigError as exc:
+        return load_greeting_config(get_settings().greetings_path)
+    except (GreetingConfigError, SettingsError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
 
