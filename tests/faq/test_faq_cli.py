@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from faq.cli import faq
-from faq.kb import FaqEntry, load_kb
+from faq.kb import load_kb
 
 MINI_KB = Path(__file__).with_name("data") / "mini_kb.yaml"
 
@@ -49,26 +49,35 @@ def test_eval_text_and_json(tmp_path: Path) -> None:
     assert "ALL" in text and "p99" in text
 
 
-def test_import_validates_everything_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from faq import store as faq_store
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite database the commands find through the settings, as `qiaobot faq` does."""
+    from config.settings import get_settings
+    from storage.migrate import upgrade
 
-    written: list[Sequence[FaqEntry]] = []
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    upgrade(url)
+    monkeypatch.setenv("QIAOBOT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
 
-    def fake_replace(entries: Sequence[FaqEntry]) -> int:
-        written.append(entries)
-        return len(entries)
 
-    monkeypatch.setattr(faq_store, "replace_entries", fake_replace)
+def test_import_validates_everything_before_writing(tmp_path: Path, database: str) -> None:
+    from faq.store import load_entries, replace_entries
+
+    before = load_kb(MINI_KB)[:1]
+    replace_entries(before, url=database)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,category,question,answer\nok,出入境,问题,答案\nBAD ID,出入境,,答案\n", encoding="utf-8")
     result = CliRunner().invoke(faq, ["import", str(bad)])
     assert result.exit_code != 0
     assert "第2条" in result.output and "question" in result.output
-    assert written == []  # nothing imported
+    assert load_entries(database) == before  # nothing imported, nothing lost
 
     out = _run("import", str(MINI_KB))
-    assert len(written) == 1 and len(written[0]) == len(load_kb(MINI_KB))
-    assert str(len(written[0])) in out
+    assert load_entries(database) == load_kb(MINI_KB)
+    assert str(len(load_kb(MINI_KB))) in out
 
 
 def test_export_from_kb_file_converts_format(tmp_path: Path) -> None:
@@ -77,10 +86,10 @@ def test_export_from_kb_file_converts_format(tmp_path: Path) -> None:
     assert load_kb(target) == load_kb(MINI_KB)
 
 
-def test_export_uses_database_without_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from faq import store as faq_store
+def test_export_uses_database_without_kb(tmp_path: Path, database: str) -> None:
+    from faq.store import replace_entries
 
-    monkeypatch.setattr(faq_store, "load_entries", lambda: load_kb(MINI_KB)[:2])
+    replace_entries(load_kb(MINI_KB)[:2], url=database)
     target = tmp_path / "kb.csv"
     _run("export", str(target))
-    assert len(load_kb(target)) == 2
+    assert load_kb(target) == load_kb(MINI_KB)[:2]
