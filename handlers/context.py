@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from faq.kb import FaqEntry
-    from faq.matcher import FaqMatcher
+    from faq.matcher import Decision, FaqMatcher
     from handlers.conversation_state import ConversationState
     from handlers.desk import HelpDesk
     from storage.activity import FollowerState
@@ -35,6 +35,7 @@ class Knowledge(Protocol):
     def matcher(self) -> FaqMatcher: ...
     @property
     def entries(self) -> list[FaqEntry]: ...
+    async def decide(self, text: str) -> Decision: ...
 
 
 class HandlerServices(Protocol):

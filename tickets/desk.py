@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
+    from calendars.clock import Clock
     from config.settings import Settings
+    from delivery.service import DeliveryService
     from faq.matcher import FaqMatcher
     from storage.activity import ActivityLog
     from tickets.answer_delivery import AnswerDelivery
@@ -83,6 +85,10 @@ class DeskServices(Protocol):
     def knowledge(self) -> Knowledge: ...
     @property
     def answers(self) -> AnswerDelivery: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def deliveries(self) -> DeliveryService: ...
 
 
 class TicketDesk:

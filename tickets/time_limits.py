@@ -10,7 +10,7 @@ Nothing here commits; functions return delivery ids for the caller to enqueue af
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,24 @@ from tickets.sla import format_due_zh
 from tickets.windows import window_open
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from calendars.clock import Clock
+    from config.settings import Settings
+    from delivery.service import DeliveryService
+
+
+class Services(Protocol):
+    """What time limits use of the process's components, by name (the bootstrap's container has them)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def deliveries(self) -> DeliveryService: ...
 
 MAX_REASON_CHARS = 500
 MAX_REQUEST_BYTES = 1800  # WeChat cuts a text message at 2048 bytes; the number and a greeting are added

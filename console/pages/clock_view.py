@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services
+from console.deps import ConsoleServices
 from console.sessions import StaffIdentity
 from tickets.models import Ticket
 from tickets.routing import may_work
@@ -25,7 +25,7 @@ class TicketClock:
     close_days: int
 
 
-async def ticket_clock(db: AsyncSession, services: Services, user: StaffIdentity, ticket: Ticket) -> TicketClock:
+async def ticket_clock(db: AsyncSession, services: ConsoleServices, user: StaffIdentity, ticket: Ticket) -> TicketClock:
     history = await extensions_of(db, ticket)
     pending = next((x for x in history if x.state == "pending"), None)
     works = ticket.state == "open" and await may_work(db, user, ticket)

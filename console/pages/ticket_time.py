@@ -29,7 +29,7 @@ async def _run(
     except StaffActionError as exc:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
-    await commit_and_enqueue(services, db, result if isinstance(result, list) else [])
+    await commit_and_enqueue(services.deliveries, db, result if isinstance(result, list) else [])
     return RedirectResponse(f"/console/tickets/{number}?done={done}", status_code=303)
 
 
