@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from faq.matcher import Decision, FaqMatcher
     from handlers.conversation_state import ConversationState
     from handlers.desk import HelpDesk
+    from knowledge.presentation import PresentedAnswer
     from storage.activity import FollowerState
     from storage.health import DependencyHealth
 
@@ -36,6 +37,9 @@ class Knowledge(Protocol):
     @property
     def entries(self) -> list[FaqEntry]: ...
     async def decide(self, text: str) -> Decision: ...
+    def present(self, entry: FaqEntry) -> PresentedAnswer: ...
+    @property
+    def ask_feedback(self) -> bool: ...
 
 
 class HandlerServices(Protocol):

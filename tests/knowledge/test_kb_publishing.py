@@ -95,7 +95,9 @@ async def test_edit_is_a_draft_until_a_supervisor_publishes_then_restore(kb) -> 
         ]
         changes = {
             c.field
-            for c in diff(EntryContent.from_json(history[1].content), EntryContent.from_json(history[0].content))
+            for c in diff(
+                EntryContent.from_json(history[1].content or {}), EntryContent.from_json(history[0].content or {})
+            )
         }
         assert changes == {"answer", "source"}  # reviewed stays 2026-11: published this month
         restored = await restore_draft(session, ALICE, "passport-lost-abroad", 1, now)
@@ -131,7 +133,7 @@ async def test_outside_change_joins_history_and_makes_older_drafts_stale(kb) -> 
         await session.commit()
         history = await entry_history(session, "dual-nationality")
         assert [(r.number, r.action) for r in history] == [(2, "outside"), (1, "create")]
-        assert EntryContent.from_json(history[0].content).answer == "导入的新答案"
+        assert EntryContent.from_json(history[0].content or {}).answer == "导入的新答案"
 
 
 async def test_the_check_runs_before_publishing_and_needs_acknowledging(kb) -> None:  # type: ignore[no-untyped-def]
