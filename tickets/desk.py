@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from delivery.service import DeliveryService
     from faq.matcher import FaqMatcher
+    from staff.notifications import StaffNotifier
     from storage.activity import ActivityLog
     from tickets.answer_delivery import AnswerDelivery
 
@@ -89,6 +90,8 @@ class DeskServices(Protocol):
     def clock(self) -> Clock: ...
     @property
     def deliveries(self) -> DeliveryService: ...
+    @property
+    def notifier(self) -> StaffNotifier: ...
 
 
 class TicketDesk:

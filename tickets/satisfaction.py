@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,14 @@ from faq.script import in_script
 from tickets.models import Ticket, TicketEvent
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from staff.notifications import StaffNotifier
+
+
+class Services(Protocol):
+    """What recording a rating uses of the process's components (the bootstrap's container has it)."""
+
+    @property
+    def notifier(self) -> StaffNotifier: ...
 
 RATING_LABELS = {1: "满意", 2: "基本满意", 3: "不满意"}
 # The rating is asked with the answer and counted while the answer is this recent.

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from greetings.plugin import install
 from sqlalchemy import select
 
 from greetings.models import GreetingSend
-from greetings.plugin import install
 from tests.greetings.helpers import SEND_AT, FollowClock, approved_campaign, drain, set_time
 from tests.net_faults import DelayingProxy, serve_asgi
 from wechat.fake_api import create_fake_wechat_app
