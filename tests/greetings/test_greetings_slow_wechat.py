@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from greetings.plugin import install
 from sqlalchemy import select
 
 from greetings.models import GreetingSend
@@ -36,8 +35,9 @@ async def test_a_mass_send_answered_too_late_is_retried_and_greets_once(
             http=httpx.AsyncClient(),
             wechat_api_base=f"http://127.0.0.1:{proxy.port}",
             wechat_api_timeout_seconds=CLIENT_TIMEOUT,
+            greeting_config=greeting_config,
         )
-        greetings = install(services, greeting_config)
+        greetings = services.greetings
         await approved_campaign(greetings)
         set_time(fake_clock, SEND_AT)
         await services.api.access_token()  # fetched while WeChat is quick (and valid at the send time)
