@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed-stamp
+# `make run PORT=8101 HOST=0.0.0.0` serves elsewhere than 127.0.0.1:8000.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint bench clean
 
@@ -12,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,embeddings]'
 	@touch $(STAMP)
 
-## Run the service on embedded defaults (SQLite, embedded Redis, fake WeChat + simulator) on :8000.
+## Run the service on embedded defaults (SQLite, embedded Redis, fake WeChat + simulator) on $(HOST):$(PORT).
 run: $(STAMP)
-	$(VENV)/bin/qiaobot serve
+	$(VENV)/bin/qiaobot serve --host $(HOST) --port $(PORT)
 
 ## The whole suite: embedded defaults, then the storage tests again on PostgreSQL + Redis if they answer.
 test: $(STAMP)

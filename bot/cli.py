@@ -53,36 +53,50 @@ def main(ctx: click.Context, verbose: bool) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the web service (webhook, staff console, simulator in embedded mode)."""
     import os
+    import signal
 
     import uvicorn
 
+    from bot.serve_banner import announce_when_listening
+    from storage.embedded_redis import embedded_redis, stop_embedded_redis
+
+    # uvicorn turns SIGTERM into a graceful shutdown and re-raises it afterwards; before it starts, and
+    # when it re-raises, leave through SystemExit so the ``finally`` below stops the embedded Redis.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     settings = _settings()
-    if settings.env == "embedded":
-        expected = f"http://{host}:{port}"
-        if settings.uses_fake_wechat and settings.public_base_url != expected:
-            os.environ["QIAOBOT_PUBLIC_BASE_URL"] = expected
-            get_settings.cache_clear()
-            settings = _settings()
-        prepare_embedded_storage(settings)
-        if workers > 1 and settings.uses_fake_wechat:
-            click.echo(
-                "注意：内置的模拟微信接口在每个进程各有一份；多进程请另行运行 `qiaobot fake-wechat`。",
-                err=True,
+    try:
+        banner = None
+        if settings.env == "embedded":
+            expected = f"http://{host}:{port}"
+            if settings.uses_fake_wechat and settings.public_base_url != expected:
+                os.environ["QIAOBOT_PUBLIC_BASE_URL"] = expected
+                get_settings.cache_clear()
+                settings = _settings()
+            prepare_embedded_storage(settings)
+            if settings.uses_embedded_redis:
+                embedded_redis(settings.var_dir)  # owned by this process; uvicorn's workers join it
+            if workers > 1 and settings.uses_fake_wechat:
+                click.echo(
+                    "注意：内置的模拟微信接口在每个进程各有一份；多进程请另行运行 `qiaobot fake-wechat`。",
+                    err=True,
+                )
+            banner = (
+                f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
+                f"  终端聊天：qiaobot chat --url http://{host}:{port}\n"
+                f"  工作人员工作台：http://{host}:{port}/console（先用 qiaobot staff create 创建账号）"
             )
-        click.echo(
-            f"qiaobot 已启动：http://{host}:{port}\n  模拟器（无需微信账号）：http://{host}:{port}/simulator\n"
-            f"  终端聊天：qiaobot chat --url http://{host}:{port}\n"
-            f"  工作人员工作台：http://{host}:{port}/console（先用 qiaobot staff create 创建账号）"
+        announce_when_listening(host, port, banner or f"qiaobot 已启动：http://{host}:{port}")
+        uvicorn.run(
+            "bot.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+            proxy_headers=False,  # the app believes X-Forwarded-* from QIAOBOT_TRUSTED_PROXIES only (bot.fast_path)
         )
-    uvicorn.run(
-        "bot.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-        proxy_headers=False,  # the app believes X-Forwarded-* from QIAOBOT_TRUSTED_PROXIES only (bot.fast_path)
-    )
+    finally:
+        stop_embedded_redis()
 
 
 @main.command()

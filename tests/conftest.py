@@ -64,12 +64,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if BACKEND == "server":
-        return REDIS_SERVER_URL
-    from storage.redis_client import embedded_redis_url
+        yield REDIS_SERVER_URL
+        return
+    from storage.embedded_redis import EmbeddedRedis
 
-    return embedded_redis_url(tmp_path_factory.mktemp("redis"))
+    server = EmbeddedRedis.start(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a redis-server the tests started outlives them (every fixture stops what it starts)."""
+    import psutil
+
+    left = [p for p in psutil.Process().children(recursive=True) if "redis-server" in p.name()]
+    if left:
+        session.config.stash[_LEFT_BEHIND] = [f"{p.pid} {' '.join(p.cmdline())}" for p in left]
+        for process in left:
+            process.kill()
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_LEFT_BEHIND = pytest.StashKey[list[str]]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    left = config.stash.get(_LEFT_BEHIND, [])
+    if left:
+        terminalreporter.write_line("redis-server processes left running by the tests (now killed):", red=True)
+        for line in left:
+            terminalreporter.write_line("  " + line, red=True)
 
 
 _TABLES_IN_DELETE_ORDER: dict[str, list[str]] = {}
