@@ -16,8 +16,24 @@ from wechat.inbound import Mode
 COMMANDS_HELP = "（/image 发图片，/voice 文字 作为语音，/subscribe 关注，/click KEY 点菜单，/quit 退出）"
 
 
+class NotAService(Exception):
+    """The URL answered, but not as a running qiaobot does."""
+
+
+async def check_service(http: httpx.AsyncClient) -> None:
+    """Ask ``/healthz`` before saying "已连接": a dead URL or another program must fail here, not at the first line."""
+    response = await http.get("/healthz", timeout=5)
+    try:
+        healthy = response.status_code == 200 and response.json().get("ok") is True
+    except ValueError:
+        healthy = False
+    if not healthy:
+        raise NotAService(f"HTTP {response.status_code}")
+
+
 async def chat_loop(url: str, settings: Settings, mode: str, openid: str | None) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=15) as http:
+        await check_service(http)
         user = SimulatedUser(
             http=http,
             token=settings.wechat_token,
@@ -60,6 +76,11 @@ async def chat_loop(url: str, settings: Settings, mode: str, openid: str | None)
 def run_chat(url: str, settings: Settings, mode: str, openid: str | None) -> None:
     try:
         asyncio.run(chat_loop(url, settings, mode, openid))
-    except httpx.ConnectError:
-        click.echo(f"无法连接 {url}：请先运行 `make run`（或 `qiaobot serve`）。", err=True)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        click.echo(
+            f"无法连接 {url}：请先运行 `make run`（或 `qiaobot serve`），或用 --url 指向正在运行的服务。", err=True
+        )
+        sys.exit(1)
+    except (NotAService, httpx.HTTPError) as exc:
+        click.echo(f"{url} 没有像 qiaobot 服务那样应答（/healthz：{exc}）：请检查 --url。", err=True)
         sys.exit(1)

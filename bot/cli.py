@@ -30,7 +30,34 @@ def prepare_embedded_storage(settings: Settings) -> None:
         click.echo(f"已载入随附的常见问题库：{loaded} 条")
 
 
-@click.group()
+class QiaobotGroup(click.Group):
+    """The command group; a command failing on a database that was never migrated says what to run."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError:
+            behind = _schema_behind()
+            if behind is None:
+                raise
+            current, head = behind
+            state = "尚未建立表结构" if current is None else f"表结构版本为 {current}，最新为 {head}"
+            click.echo(f"数据库{state}：先运行 `qiaobot db upgrade`。", err=True)
+            sys.exit(2)
+
+
+def _schema_behind() -> tuple[str | None, str] | None:
+    from storage.migrate import schema_behind
+
+    try:
+        return schema_behind(get_settings().database_url)
+    except Exception:  # the database cannot even be asked: let the original error speak
+        return None
+
+
+@click.group(cls=QiaobotGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -23,3 +24,28 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def schema_behind(url: str) -> tuple[str | None, str] | None:
+    """``(current, head)`` when the database is not at the newest revision (``current`` None: never migrated).
+
+    The CLI asks this when a command fails on the database, to say "run `qiaobot db upgrade` first" instead
+    of showing SQLAlchemy's traceback about a missing table.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from storage.db import create_sync_engine
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    engine = create_sync_engine(url)
+    quiet = logging.getLogger("alembic.runtime.migration")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # "Context impl SQLiteImpl." says nothing to someone who asked for no migration
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        quiet.setLevel(level)
+        engine.dispose()
+    return None if current == head else (current, head)
