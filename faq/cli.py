@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from faq.evaluation import evaluate, load_queries
-from faq.kb import FaqEntry, KbValidationError, dump_kb, load_kb
+from faq.kb import FaqEntry, KbChanges, KbValidationError, dump_kb, load_kb
 from faq.matcher import Decision, FaqMatcher
 
 
@@ -93,14 +93,17 @@ def eval_command(kb: str | None, queries: str, as_json: bool, failures: bool) ->
 @click.option("--dry-run", is_flag=True, help="Validate only.")
 def import_command(file: str, dry_run: bool) -> None:
     """Validate FILE (.yaml/.csv/.xlsx) and replace the KB in the database with it, all or nothing."""
-    entries = _load_or_fail(file)
-    if dry_run:
-        click.echo(f"{len(entries)} 条校验通过（未导入）")
-        return
-    from faq.store import replace_entries
+    from faq.store import load_entries, replace_entries
 
+    entries = _load_or_fail(file)
+    changes = KbChanges.between(load_entries(), entries)
+    if dry_run:
+        click.echo(f"{len(entries)} 条校验通过（未导入）；导入将{changes.summary()}")
+        return
     count = replace_entries(entries)
-    click.echo(f"已导入 {count} 条")
+    click.echo(f"已导入 {count} 条：{changes.summary()}")
+    for line in changes.details():
+        click.echo(line)
 
 
 @faq.command(name="export")

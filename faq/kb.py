@@ -44,14 +44,31 @@ class FaqEntry:
 
 @dataclass(frozen=True)
 class KbProblem:
-    row: int  # 1-based entry number, as a person counts YAML list items or spreadsheet data rows
+    """One problem, located the way the person fixing the file counts.
+
+    A YAML file is counted in entries (第3条); a spreadsheet in the row numbers Excel shows (表格第4行,
+    the header being row 1). One file never mixes the two, so "与…重复" points the same way.
+    """
+
+    row: int  # 1-based entry number (YAML list item, or table data row); 0 = the file or table header as a whole
     field: str
     message: str
     sheet_row: int | None = None  # the row number Excel shows (header is row 1), for CSV/XLSX
 
     def __str__(self) -> str:
-        where = f"（表格第{self.sheet_row}行）" if self.sheet_row else ""
-        return f"第{self.row}条{where} [{self.field}]: {self.message}"
+        if self.sheet_row == 1:
+            where = "表头"
+        elif self.sheet_row:
+            where = f"表格第{self.sheet_row}行"
+        elif self.row:
+            where = f"第{self.row}条"
+        else:
+            return self.message
+        return f"{where} [{self.field}]: {self.message}"
+
+
+def _located(index: int, sheet_offset: int | None) -> str:
+    return f"表格第{index + sheet_offset}行" if sheet_offset is not None else f"第{index}条"
 
 
 class KbValidationError(ValueError):
@@ -113,51 +130,60 @@ def _check_reviewed(value: Any) -> tuple[str | None, str | None]:
     return text, None
 
 
-def parse_kb_rows(rows: Sequence[Any]) -> list[FaqEntry]:
-    """Validate raw rows (dicts from any format) and build entries, or raise KbValidationError."""
+def parse_kb_rows(rows: Sequence[Any], *, sheet_offset: int | None = None) -> list[FaqEntry]:
+    """Validate raw rows (dicts from any format) and build entries, or raise KbValidationError.
+
+    ``sheet_offset``: for a table, entry ``n`` is sheet row ``n + sheet_offset``; every problem and every
+    reference to another row then uses sheet rows.
+    """
     problems: list[KbProblem] = []
     entries: list[FaqEntry] = []
     first_row: dict[str, int] = {}
+
+    def problem(index: int, field: str, message: str) -> KbProblem:
+        return KbProblem(index, field, message, None if sheet_offset is None else index + sheet_offset)
+
     for index, row in enumerate(rows, start=1):
         if row is _BLANK:
             continue
         if isinstance(row, _BrokenRow):
-            problems.append(KbProblem(index, "*", row.reason))
+            problems.append(problem(index, "*", row.reason))
             continue
         if not isinstance(row, Mapping):
-            problems.append(KbProblem(index, "*", f"该行不是字段表（收到 {type(row).__name__}）"))
+            problems.append(problem(index, "*", f"该行不是字段表（收到 {type(row).__name__}）"))
             continue
         row_problems: list[KbProblem] = []
         unknown = sorted(str(k) for k in row if str(k) not in COLUMNS)
         for key in unknown:
-            row_problems.append(KbProblem(index, key, "未知的列"))
+            row_problems.append(problem(index, key, "未知的字段"))
         values: dict[str, str] = {}
         for column in ("id", "category", "question", "answer"):
             text = _text(row.get(column))
             if text is None:
-                row_problems.append(KbProblem(index, column, "应为文本"))
+                row_problems.append(problem(index, column, "应为文本"))
             elif not text and column in REQUIRED_COLUMNS:
-                row_problems.append(KbProblem(index, column, "不能为空"))
+                row_problems.append(problem(index, column, "不能为空"))
             values[column] = text or ""
         faq_id = values["id"]
         if faq_id and not _SLUG.match(faq_id):
             row_problems.append(
-                KbProblem(index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}")
+                problem(index, "id", f"id 只能用小写字母、数字和连字符（如 passport-lost），收到 {faq_id!r}")
             )
         elif faq_id in first_row:
-            row_problems.append(KbProblem(index, "id", f"id {faq_id!r} 与第{first_row[faq_id]}行重复"))
+            duplicate_of = _located(first_row[faq_id], sheet_offset)
+            row_problems.append(problem(index, "id", f"id {faq_id!r} 与{duplicate_of}重复"))
         elif faq_id:
             first_row[faq_id] = index
         lists: dict[str, tuple[str, ...]] = {}
         for column in _LIST_COLUMNS:
             parsed = _split_list(row.get(column))
             if parsed is None:
-                row_problems.append(KbProblem(index, column, "应为文本列表（用换行或 | 分隔）"))
+                row_problems.append(problem(index, column, "应为文本列表（用换行或 | 分隔）"))
                 parsed = ()
             lists[column] = parsed
         reviewed, reviewed_error = _check_reviewed(row.get("reviewed"))
         if reviewed_error:
-            row_problems.append(KbProblem(index, "reviewed", reviewed_error))
+            row_problems.append(problem(index, "reviewed", reviewed_error))
         if row_problems:
             problems.extend(row_problems)
             continue
@@ -206,7 +232,7 @@ def _entry_to_yaml(entry: FaqEntry) -> dict[str, Any]:
 
 
 def _broken(message: str) -> KbValidationError:
-    return KbValidationError([KbProblem(1, "*", message)])
+    return KbValidationError([KbProblem(0, "*", message)])
 
 
 def _read_yaml(path: Path) -> list[Any]:
@@ -228,6 +254,7 @@ def _rows_from_table(header: Sequence[Any], body: Iterable[Sequence[Any]]) -> li
     names = [str(h).strip() if h is not None else "" for h in header]
     while names and not names[-1]:
         names.pop()
+    _check_header(names)
     rows: list[Any] = []
     for cells in body:
         values = list(cells)
@@ -241,6 +268,24 @@ def _rows_from_table(header: Sequence[Any], body: Iterable[Sequence[Any]]) -> li
             continue
         rows.append({name: value for name, value in zip(names, values, strict=False) if name})
     return rows
+
+
+def _check_header(names: Sequence[str]) -> None:
+    """A missing or misspelt column is one problem of the header, not one per row ("不能为空" × 69)."""
+    problems = [
+        KbProblem(0, column, f"缺少列 {column}", sheet_row=1)
+        for column in COLUMNS
+        if column in REQUIRED_COLUMNS and column not in names
+    ]
+    problems += [
+        KbProblem(0, name, f"未知的列 {name}（可用的列：{', '.join(COLUMNS)}）", sheet_row=1)
+        for name in names
+        if name and name not in COLUMNS
+    ]
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
+    problems += [KbProblem(0, name, f"列 {name} 出现了不止一次", sheet_row=1) for name in duplicated]
+    if problems:
+        raise KbValidationError(problems)
 
 
 def _read_csv(path: Path) -> list[Any]:
@@ -295,13 +340,40 @@ def read_kb_rows(path: str | Path) -> list[Any]:
 
 def load_kb(path: str | Path) -> list[FaqEntry]:
     rows = read_kb_rows(path)
-    try:
-        return parse_kb_rows(rows)
-    except KbValidationError as exc:
-        if _format(Path(path)) == "yaml":
-            raise
-        located = [KbProblem(p.row, p.field, p.message, sheet_row=p.row + 1) for p in exc.problems]
-        raise KbValidationError(located) from None
+    return parse_kb_rows(rows, sheet_offset=None if _format(Path(path)) == "yaml" else 1)
+
+
+@dataclass(frozen=True)
+class KbChanges:
+    """What an import does to the stored KB, by entry id: said after a successful import."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+
+    @classmethod
+    def between(cls, before: Sequence[FaqEntry], after: Sequence[FaqEntry]) -> KbChanges:
+        old = {entry.id: entry for entry in before}
+        new_ids = {entry.id for entry in after}
+        added = tuple(e.id for e in after if e.id not in old)
+        changed = tuple(e.id for e in after if e.id in old and old[e.id] != e)
+        removed = tuple(e.id for e in before if e.id not in new_ids)
+        return cls(added, changed, removed, len(after) - len(added) - len(changed))
+
+    def summary(self) -> str:
+        return (
+            f"新增 {len(self.added)} 条，修改 {len(self.changed)} 条，删除 {len(self.removed)} 条，"
+            f"未变 {self.unchanged} 条"
+        )
+
+    def details(self, limit: int = 10) -> list[str]:
+        lines = []
+        for label, ids in (("新增", self.added), ("修改", self.changed), ("删除", self.removed)):
+            if ids:
+                more = f" 等 {len(ids)} 条" if len(ids) > limit else ""
+                lines.append(f"  {label}：{', '.join(ids[:limit])}{more}")
+        return lines
 
 
 def dump_kb(entries: Sequence[FaqEntry], path: str | Path) -> None:
@@ -311,7 +383,8 @@ def dump_kb(entries: Sequence[FaqEntry], path: str | Path) -> None:
         text = yaml.safe_dump([_entry_to_yaml(e) for e in entries], allow_unicode=True, sort_keys=False, width=1000)
         path.write_text(text, encoding="utf-8")
     elif fmt == "csv":
-        with path.open("w", encoding="utf-8", newline="") as handle:
+        # With a BOM, Excel on Windows reads the file as UTF-8 instead of the local code page (mojibake).
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
             writer.writeheader()
             for entry in entries:

@@ -72,7 +72,7 @@ def test_import_validates_everything_before_writing(tmp_path: Path, database: st
     bad.write_text("id,category,question,answer\nok,出入境,问题,答案\nBAD ID,出入境,,答案\n", encoding="utf-8")
     result = CliRunner().invoke(faq, ["import", str(bad)])
     assert result.exit_code != 0
-    assert "第2条" in result.output and "question" in result.output
+    assert "表格第3行" in result.output and "question" in result.output
     assert load_entries(database) == before  # nothing imported, nothing lost
 
     out = _run("import", str(MINI_KB))

@@ -53,7 +53,7 @@ def test_validation_reports_every_problem_with_row_and_field() -> None:
         (9, "similar"),
     }
     message = str(caught.value)
-    assert "第2条" in message and "与第1行重复" in message
+    assert "第2条" in message and "与第1条重复" in message
     assert "第7条" in message and "colour" in message
 
 
@@ -95,7 +95,7 @@ def test_xlsx_unknown_column_is_reported(tmp_path: Path) -> None:
     workbook.save(path)
     with pytest.raises(KbValidationError) as caught:
         load_kb(path)
-    assert [(p.row, p.field) for p in caught.value.problems] == [(1, "notes")]
+    assert [(p.sheet_row, p.field) for p in caught.value.problems] == [(1, "notes")]
 
 
 def test_broken_files_raise_validation_error(tmp_path: Path) -> None:
