@@ -12,8 +12,8 @@ from typing import Literal, cast
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.simulated_user import SimulatedUser
 from wechat.inbound import Mode
@@ -28,6 +28,21 @@ class SimulatedMessage(BaseModel):
     kind: Literal["text", "voice", "image", "location", "link", "subscribe", "unsubscribe", "click"] = "text"
     text: str = Field(default="", max_length=4000)
     key: str = Field(default="", max_length=64)
+
+
+# What each field must be, in the words the page shows (pydantic's own report is JSON meant for developers).
+FIELD_RULES = {
+    "openid": "openid 须为 6–64 个字母、数字、下划线或连字符",
+    "mode": "模式须为 明文、兼容 或 安全",
+    "kind": "不支持的消息类型",
+    "text": "消息最长 4000 字",
+    "key": "菜单 KEY 最长 64 个字符",
+}
+
+
+def _problems(exc: ValidationError) -> str:
+    fields = dict.fromkeys(str(error["loc"][0]) if error["loc"] else "" for error in exc.errors())
+    return "；".join(FIELD_RULES.get(field, "请求格式不对") for field in fields)
 
 
 def _user(request: Request, openid: str, mode: str) -> SimulatedUser:
@@ -74,8 +89,12 @@ async def page(request: Request) -> HTMLResponse:
     return HTMLResponse(html, headers=HEADERS)
 
 
-@router.post("/api/send")
-async def send(message: SimulatedMessage, request: Request) -> dict[str, object]:
+@router.post("/api/send", response_model=None)
+async def send(request: Request) -> dict[str, object] | JSONResponse:
+    try:
+        message = SimulatedMessage.model_validate_json(await request.body())
+    except ValidationError as exc:
+        return JSONResponse({"ok": False, "error": _problems(exc)}, status_code=422)
     has_key = bool(request.app.state.services.settings.wechat_aes_key)
     mode = message.mode or ("aes" if has_key else "plain")
     if mode != "plain" and not has_key:
@@ -94,6 +113,12 @@ async def send(message: SimulatedMessage, request: Request) -> dict[str, object]
 
 @router.get("/api/pushed")
 async def pushed(openid: str, after: int = 0, request: Request = None) -> dict[str, object]:  # type: ignore[assignment]
+    """What the user's phone shows besides passive replies: customer-service messages, and the greeting
+    previews (``mass/preview``) a supervisor sends to their own openid before approving a campaign."""
     fake = request.app.state.fake_wechat
-    messages = fake.custom_messages(openid, after_seq=after)
-    return {"messages": [m.as_json() for m in messages]}
+    messages = [{**m.as_json(), "kind": "custom"} for m in fake.custom_messages(openid, after_seq=after)]
+    messages += [
+        {**m.as_json(), "kind": "preview"} for m in list(fake.previews) if m.openid == openid and m.seq > after
+    ]
+    messages.sort(key=lambda m: int(m["seq"]))
+    return {"messages": messages}
