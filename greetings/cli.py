@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol, TypeVar
 
 import click
@@ -74,6 +74,20 @@ def _run(action: Callable[[Any, GreetingService], Awaitable[T]]) -> T:
         sys.exit(1)
 
 
+def _zone() -> tzinfo:
+    """The configured time zone (QIAOBOT_TIMEZONE), the one the console shows times in."""
+    from config.settings import SettingsError, get_settings
+
+    try:
+        return get_settings().tz
+    except SettingsError:
+        return BEIJING
+
+
+def _local(at: datetime, zone: tzinfo) -> datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone)
+
+
 @click.group()
 def greetings() -> None:
     """Festival greetings: dates, drafts, approval and sending."""
@@ -87,15 +101,17 @@ def upcoming(year: int | None, as_json: bool) -> None:
     from calendars.festivals import festivals_in_year
 
     config = _config_or_exit()
-    year = year or datetime.now(BEIJING).year
+    today = datetime.now(_zone()).date()
+    year = year or today.year
     found = festivals_in_year(year, config.custom_festivals())
     if as_json:
-        rows = [{"festival": f.name, "date": f.date.isoformat()} for f in found]
+        rows = [{"festival": f.name, "date": f.date.isoformat(), "past": f.date < today} for f in found]
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for festival in found:
         template = "" if festival.name in config.festivals else "  （无问候模板）"
-        click.echo(f"{festival.date.isoformat()}  {festival.name}{template}")
+        past = "  （已过）" if festival.date < today else ""
+        click.echo(f"{festival.date.isoformat()}  {festival.name}{template}{past}")
 
 
 @greetings.command()
@@ -112,7 +128,8 @@ def draft() -> None:
 @greetings.command()
 @click.option("--json", "as_json", is_flag=True)
 def status(as_json: bool) -> None:
-    """Campaigns with their state and each send's result."""
+    """Campaigns with their state and each send's result; times in the configured zone (QIAOBOT_TIMEZONE)."""
+    zone = _zone()
 
     async def action(_services: Any, service: GreetingService) -> list[dict[str, Any]]:
         views = await service.list_campaigns()
@@ -127,7 +144,7 @@ def status(as_json: bool) -> None:
                     {
                         "id": send.id,
                         "audience": send.tag_name,
-                        "send_at": send.send_at.isoformat(),
+                        "send_at": _local(send.send_at, zone).isoformat(),
                         "state": send.state,
                         "reason": send.last_error,
                         "msg_id": send.msg_id,
@@ -147,12 +164,15 @@ def status(as_json: bool) -> None:
         return
     if not rows:
         click.echo("暂无节日问候活动（节日前 7 天自动生成草稿，或运行 qiaobot greetings draft）。")
+    else:
+        click.echo(f"（时间按 {zone} 显示）")
     for row in rows:
         click.echo(f"#{row['id']} {row['date']} {row['festival']}  [{row['state']}]")
         for send in row["sends"]:
             result = f" 送达 {send['sent']}/{send['total']}" if send["sent"] is not None else ""
             reason = f"  {send['reason']}" if send["reason"] else ""
-            click.echo(f"    {send['audience']} {send['send_at']} {send['state']}{result}{reason}")
+            at = datetime.fromisoformat(send["send_at"]).strftime("%Y-%m-%d %H:%M")
+            click.echo(f"    {send['audience']} {at} {send['state']}{result}{reason}")
 
 
 @greetings.command()

@@ -75,6 +75,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _stop_embedded_redis_started_by_the_test() -> Iterator[None]:
+    """CLI commands run in-process (CliRunner) start the embedded Redis as the real command would; a real
+    command stops it at exit, a test right after itself."""
+    yield
+    from storage.embedded_redis import stop_embedded_redis
+
+    stop_embedded_redis()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a redis-server the tests started outlives them (every fixture stops what it starts)."""
     import psutil

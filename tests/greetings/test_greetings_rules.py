@@ -158,7 +158,7 @@ def test_cli_upcoming_json_lists_the_years_festivals() -> None:
 
     result = CliRunner().invoke(greetings, ["upcoming", "--year", "2027", "--json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
+    rows = [{"festival": r["festival"], "date": r["date"]} for r in json.loads(result.output)]
     assert {"festival": "春节", "date": "2027-02-06"} in rows
     assert {"festival": "除夕", "date": "2027-02-05"} in rows
     assert [row["date"] for row in rows] == sorted(row["date"] for row in rows)
