@@ -108,3 +108,9 @@ def login_throttle(redis: Redis, settings: Settings, clock: Clock) -> LoginThrot
         ),
         clock,
     )
+
+
+async def display_names(session: AsyncSession) -> dict[str, str]:
+    """username -> the name the console shows, for every account (deactivated ones still own old tickets)."""
+    rows = await session.execute(select(StaffUser.username, StaffUser.display_name))
+    return {username: display or username for username, display in rows.all()}

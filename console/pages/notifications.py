@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.deps import Db, PageStaff, PageWrite, services_of
 from console.pages.common import base_context, redirect
@@ -35,8 +35,21 @@ async def notifications_page(request: Request, db: Db, staff: PageStaff) -> Resp
         }
         for n in notes
     ]
+    # New tickets are not notifications (every arrival for every colleague would bury the reminders that
+    # matter); the page says what it shows, and how many tickets wait unassigned in the queue.
+    unassigned = await db.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.state == "open", Ticket.assignee.is_(None))
+    )
     context = await base_context(request, db, staff, "notifications")
-    return render_html("notifications.html", {**context, "notes": rows})
+    return render_html(
+        "notifications.html",
+        {
+            **context,
+            "notes": rows,
+            "unassigned": int(unassigned or 0),
+            "lead_minutes": services_of(request).settings.reminder_lead_minutes,
+        },
+    )
 
 
 @router.post("/notifications/{notification_id}/read")

@@ -3,6 +3,7 @@ FAQ). A conflicting answer is shown at once with the draft kept."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,10 +16,11 @@ from console.pages.common import base_context, error_page, redirect
 from console.pages.routing_view import department_options, queue_departments, ticket_routing
 from console.rendering import render_html
 from console.sessions import StaffSession
-from staff.accounts import active_staff
+from staff.accounts import active_staff, display_names
 from staff.errors import StaffActionError
 from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
 from tickets.answer_delivery import answer_text_for
+from tickets.answer_drafts import staff_draft
 from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
 from tickets.queue import QueueFilter, list_queue, ticket_categories
@@ -28,6 +30,18 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 KB_CHOICES_LIMIT = 300
+# The ticket page shows this many of the newest additions and answers; older ones fold away, so the question
+# and the answer form stay on the first screen however long the conversation grew.
+RECENT_MESSAGES = 3
+
+
+def _names(names: dict[str, str]) -> Callable[[str | None], str]:
+    """Who did something, as the console shows people: display names; openids and "system" as they are."""
+
+    def name_of(who: str | None) -> str:
+        return names.get(who or "", who or "")
+
+    return name_of
 
 
 @router.get("")
@@ -72,6 +86,7 @@ async def queue_page(
             "f": filters,
             "categories": await ticket_categories(db),
             "staff": await active_staff(db),
+            "name_of": _names(await display_names(db)),
             "page_url": page_url,
             "department": department,
             "departments": await department_options(db, services.settings.departments_path),
@@ -113,6 +128,9 @@ async def _ticket_page(
             "draft": draft,
             "conflict": conflict,
             "staff": await active_staff(db),
+            "name_of": _names(await display_names(db)),
+            "RECENT_MESSAGES": RECENT_MESSAGES,
+            "drafts": {entry.id: staff_draft(entry.answer) for entry in detail.suggestions},
             "kb_entries": kb_entries,
             "preview": preview,
             "routing": await ticket_routing(db, services.settings.departments_path, staff.user, detail.ticket),
