@@ -22,3 +22,23 @@ document.addEventListener("submit", function (event) {
     }
   }
 });
+// Forms whose action cannot be undone (approving or cancelling a greeting) ask first.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var question = form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+}, true);
+// A 简体 greeting edited while its 繁體 text stays as it was: say so next to the 繁體 box.
+document.addEventListener("input", function (event) {
+  var hans = event.target.closest("textarea[data-pair]");
+  if (!hans) return;
+  var hant = document.getElementById(hans.getAttribute("data-pair"));
+  var warning = document.getElementById(hans.getAttribute("data-pair") + "-stale");
+  if (!hant || !warning) return;
+  warning.hidden = hans.value === hans.defaultValue || hant.value !== hant.defaultValue;
+});
+document.addEventListener("input", function (event) {
+  var hant = event.target;
+  if (!hant.id || !document.getElementById(hant.id + "-stale")) return;
+  document.getElementById(hant.id + "-stale").hidden = true;
+});
