@@ -68,7 +68,7 @@ class Served:
     def output(self) -> str:
         return "\n".join(line for _, line in self.lines)
 
-    def wait_for_line(self, text: str, timeout: float = 90) -> float:
+    def wait_for_line(self, text: str, timeout: float = 180) -> float:  # start-up on a loaded machine
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for at, line in list(self.lines):
