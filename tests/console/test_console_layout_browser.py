@@ -244,6 +244,15 @@ def test_greetings_confirm_flag_script_and_preview_to_own_wechat(live_server, da
             # The supervisor's own phone: the simulator, following the account.
             simulator = browser.new_page(viewport=PHONE)
             simulator.goto(f"{base}/simulator")
+            simulator.fill("#openid", "abc")  # too short: a sentence in the conversation, not pydantic's JSON
+            simulator.dispatch_event("#openid", "change")
+            simulator.fill("#text", "你好")
+            simulator.click("#send")
+            error = simulator.wait_for_selector(".msg.sys:has-text('错误')").inner_text()
+            assert error == "错误：openid 须为 6–64 个字母、数字、下划线或连字符", error
+            # one screen on a phone: the conversation scrolls between the header and the input
+            assert simulator.evaluate("document.documentElement.scrollHeight") <= PHONE["height"]
+            assert simulator.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
             simulator.fill("#openid", SUPERVISOR_OPENID)
             simulator.dispatch_event("#openid", "change")
             simulator.click("button[data-kind='subscribe']")
