@@ -154,12 +154,13 @@ def test_the_closed_loop_in_the_browser(loop_server, database_url: str) -> None:
             page.wait_for_url("**done=dispatched")
             assert page.inner_text("#department") == "联络部"
 
+            page.click("#events > summary")  # the audit trail is folded away on the ticket page
             events = page.inner_text("ul.events")
-            for line in (
+            for line in (  # people by the names the console shows
                 "按分类派单 · → 联络部；分类：热线服务",
-                "alice · 转办 · 联络部 → 权益保障部；理由：涉及祖籍地房产，属权益事项",
-                "bob · 退单给分派员 · 权益保障部 → 分派员；理由：寻亲不属本部门",
-                "dora · 分派到部门 · → 联络部",
+                "李工 · 转办 · 联络部 → 权益保障部；理由：涉及祖籍地房产，属权益事项",
+                "王工 · 退单给分派员 · 权益保障部 → 分派员；理由：寻亲不属本部门",
+                "赵分派 · 分派到部门 · → 联络部",
             ):
                 assert line in events, events
 
