@@ -149,7 +149,7 @@ async def test_waiting_on_the_user_stops_the_clock_until_they_reply(
     assert (await _actions(services, ticket.id))[-3:] == ["waiting_on_user", "user_supplied", "appended"]
     await page_login(client, "sam", PASSWORD)  # the console session lapsed over the three days
     page = await client.get(f"/console/tickets/{ticket.number}")
-    assert "请用户补充 · sam" in page.text and "用户已补充（恢复计时）" in page.text
+    assert "请用户补充 · Sam" in page.text  # the asker by display name and "用户已补充（恢复计时）" in page.text
 
 
 async def test_a_silent_user_closes_the_wait_after_the_configured_working_days(
