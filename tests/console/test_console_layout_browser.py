@@ -17,17 +17,17 @@ import time
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from faq.kb import load_kb
+from faq.store import replace_entries
 from staff.accounts import create_staff
 from staff.models import StaffUser
 from storage.db import create_sync_engine
-from storage.faq_store import replace_entries
 from storage.models import MessageLog
 from tests.console.conftest import KB_SMALL, PASSWORD
 from tests.console.test_console_browser import CHROMIUM, CHROMIUM_ARGS, live_server
@@ -43,8 +43,11 @@ pytestmark = [
 FOOTER = "如需进一步帮助，可回复“人工”留言，我们将在2个工作日内答复。"
 QUESTION = "在国外护照丢了怎么办？我在西班牙，护照和居留卡一起被偷了，下周还要回国参加家里的婚礼。"
 SUPERVISOR_OPENID = "o_supervisor_preview"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog, ViewportSize
+
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _shots(tmp_path: Path) -> Path:
@@ -212,16 +215,13 @@ def test_ticket_page_and_queue_at_desktop_and_phone_width(live_server, database_
 
 def _greeting_campaign(settings: Any, base: str) -> int:
     from bot.services import build_services
-    from greetings.config import DEFAULT_PATH, load_greeting_config
-    from greetings.plugin import install
 
     cfg = settings.model_copy(update={"public_base_url": base, "wechat_api_base": base + "/fake-wechat"})
 
     async def draft() -> int:
         services = build_services(cfg, redis_url=cfg.redis_url)
         try:
-            greetings = install(services, load_greeting_config(DEFAULT_PATH))
-            campaign_id, _ = await greetings.create_draft(
+            campaign_id, _ = await services.greetings.create_draft(
                 "春节", date.today() + timedelta(days=60), text_hans="新春快乐！", text_hant="新春快樂！"
             )
             return int(campaign_id)
@@ -248,7 +248,9 @@ def test_greetings_confirm_flag_script_and_preview_to_own_wechat(live_server, da
             simulator.dispatch_event("#openid", "change")
             simulator.fill("#text", "你好")
             simulator.click("#send")
-            error = simulator.wait_for_selector(".msg.sys:has-text('错误')").inner_text()
+            shown = simulator.wait_for_selector(".msg.sys:has-text('错误')")
+            assert shown is not None
+            error = shown.inner_text()
             assert error == "错误：openid 须为 6–64 个字母、数字、下划线或连字符", error
             # one screen on a phone: the conversation scrolls between the header and the input
             assert simulator.evaluate("document.documentElement.scrollHeight") <= PHONE["height"]
@@ -276,12 +278,17 @@ def test_greetings_confirm_flag_script_and_preview_to_own_wechat(live_server, da
 
             # Approve and cancel ask first; saying no changes nothing.
             questions: list[str] = []
-            page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+
+            def say_no(dialog: Dialog) -> None:
+                questions.append(dialog.message)
+                dialog.dismiss()
+
+            page.once("dialog", say_no)
             page.click(f"#approve-{campaign_id}")
             page.wait_for_timeout(300)
             assert questions and "审批通过" in questions[0]
             assert "done=approved" not in page.url and page.locator(f"#approve-{campaign_id}").count() == 1
-            page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+            page.once("dialog", say_no)
             page.click(f"#cancel-{campaign_id}")
             page.wait_for_timeout(300)
             assert len(questions) == 2 and "不能恢复" in questions[1] and "done=cancelled" not in page.url

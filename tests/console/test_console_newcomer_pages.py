@@ -31,7 +31,7 @@ async def test_faq_draft_leaves_out_the_bot_footer(client, staff, make_ticket, s
     from dataclasses import replace
 
     from faq.kb import load_kb
-    from storage.faq_store import replace_entries
+    from faq.store import replace_entries
     from tests.console.conftest import KB_SMALL
 
     footer = "如需进一步帮助，可回复“人工”留言，我们将在2个工作日内答复。"
