@@ -29,18 +29,23 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_status_prints_send_times_in_the_configured_zone(cli_env: None) -> None:
-    from greetings.cli import _run
+    import asyncio
+
+    from bot.services import build_services
 
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
 
-    async def draft(_services: object, service: object) -> int:
-        campaign_id, _ = await service.create_draft(  # type: ignore[attr-defined]
-            "测试节", date(2027, 2, 6), text_hans="节日快乐！", text_hant="節日快樂！", audience="all"
-        )
-        return int(campaign_id)
+    async def draft() -> None:
+        services = build_services(get_settings())
+        try:
+            await services.greetings.create_draft(
+                "测试节", date(2027, 2, 6), text_hans="节日快乐！", text_hant="節日快樂！", audience="all"
+            )
+        finally:
+            await services.close()
 
-    _run(draft)
+    asyncio.run(draft())
     listed = json.loads(runner.invoke(main, ["greetings", "status", "--json"]).output)
     send_at = datetime.fromisoformat(listed[0]["sends"][0]["send_at"])
     assert send_at.utcoffset() == ZoneInfo("Europe/Madrid").utcoffset(send_at.replace(tzinfo=None))
