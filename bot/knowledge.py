@@ -18,7 +18,8 @@ from faq.kb import FaqEntry
 from faq.matcher import Decision, FaqMatcher
 from faq.script import is_traditional, to_traditional
 from faq.store import kb_version, load_entries_async
-from knowledge.presentation import AnswerExtras, PresentedAnswer, present
+from handlers.answer_feedback import PresentedAnswer
+from knowledge.presentation import AnswerExtras, present
 from knowledge.store import details_by_id
 
 log = logging.getLogger(__name__)

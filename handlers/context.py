@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from faq.kb import FaqEntry
     from faq.matcher import Decision, FaqMatcher
+    from handlers.answer_feedback import PresentedAnswer
     from handlers.conversation_state import ConversationState
     from handlers.desk import HelpDesk
-    from knowledge.presentation import PresentedAnswer
     from storage.activity import FollowerState
     from storage.health import DependencyHealth
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 from faq.kb import FaqEntry
 from faq.script import detect_script
 from handlers import texts
+from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, PresentedAnswer, feedback_of
 from handlers.commands import choice_number, command_of, is_confirmation, is_decline
 from handlers.context import HandlerContext, Reply
 from handlers.dispatcher import Router
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
 from handlers.triage import classify, is_junk
-from knowledge.presentation import THANKS_HELPFUL, THANKS_UNHELPFUL, PresentedAnswer, feedback_of
 
 router = Router("text")
 

@@ -12,12 +12,12 @@ import pytest_asyncio
 
 from faq.kb import load_kb
 from faq.store import replace_entries
+from handlers.answer_feedback import FEEDBACK_PROMPT, THANKS_UNHELPFUL
 from handlers.commands import command_of
 from knowledge.content import PolicySource
 from knowledge.drafts import save_draft
 from knowledge.menu import menu_categories
 from knowledge.missed_log import add_as_similar, find_group, missed_report
-from knowledge.presentation import FEEDBACK_PROMPT, THANKS_UNHELPFUL
 from knowledge.publishing import publish
 from knowledge.store import published
 
