@@ -5,17 +5,16 @@ user and closes the ticket). Each redirects back to the ticket, or shows it agai
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from console.deps import Db, PageWrite, services_of
-from console.pages.tickets import _ticket_page
+from console.pages.tickets import run_ticket_action
 from console.sessions import StaffSession
 from staff.errors import StaffActionError
 from tickets import routing
-from tickets.actions import AnswerOutcome, commit_and_enqueue
 from tickets.department_store import load_book
 from tickets.departments import DepartmentBook, DepartmentConfigError
 
@@ -28,23 +27,19 @@ async def _run(
     staff: StaffSession,
     number: str,
     done: str,
-    action: Callable[[DepartmentBook], Awaitable[Any]],
+    action: Callable[[DepartmentBook], Awaitable[object]],
 ) -> Response:
-    services = services_of(request)
-    try:
-        book = await load_book(db, services.settings.departments_path)
-        result = await action(book)
-    except DepartmentConfigError as exc:
-        await db.rollback()
-        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=400)
-    except StaffActionError as exc:
-        await db.rollback()
-        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
-    if isinstance(result, AnswerOutcome):
-        await commit_and_enqueue(services.deliveries, db, result.delivery_ids)
-    else:
-        await db.commit()
-    return RedirectResponse(f"/console/tickets/{number}?done={done}", status_code=303)
+    """A ticket action that needs the department document; a document that cannot be read is shown as the
+    refusal, like any other (run_ticket_action shows the ticket again with it)."""
+    departments_path = services_of(request).settings.departments_path
+
+    async def with_book() -> object:
+        try:
+            return await action(await load_book(db, departments_path))
+        except DepartmentConfigError as exc:
+            raise StaffActionError(exc.message) from exc
+
+    return await run_ticket_action(request, db, staff, number, done, with_book)
 
 
 @router.post("/{number}/dispatch")

@@ -4,33 +4,16 @@ the refusal."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from console.deps import Db, PageWrite, services_of
-from console.pages.tickets import _ticket_page
-from console.sessions import StaffSession
-from staff.errors import StaffActionError
-from tickets.actions import commit_and_enqueue
+from console.pages.tickets import run_ticket_action
 from tickets.time_limits import ask_user, decide_extension, request_extension
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
-
-
-async def _run(
-    request: Request, db: Db, staff: StaffSession, number: str, done: str, action: Callable[[], Awaitable[object]]
-) -> Response:
-    services = services_of(request)
-    try:
-        result = await action()
-    except StaffActionError as exc:
-        await db.rollback()
-        return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
-    await commit_and_enqueue(services.deliveries, db, result if isinstance(result, list) else [])
-    return RedirectResponse(f"/console/tickets/{number}?done={done}", status_code=303)
 
 
 @router.post("/{number}/extension")
@@ -43,7 +26,7 @@ async def extension_form(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     services = services_of(request)
-    return await _run(
+    return await run_ticket_action(
         request,
         db,
         staff,
@@ -64,7 +47,7 @@ async def decide_form(
 ) -> Response:
     services = services_of(request)
     approve = decision == "approve"
-    return await _run(
+    return await run_ticket_action(
         request,
         db,
         staff,
@@ -83,6 +66,6 @@ async def ask_form(
     request_text: Annotated[str, Form(alias="request", max_length=4000)],
 ) -> Response:
     services = services_of(request)
-    return await _run(
+    return await run_ticket_action(
         request, db, staff, number, "asked", lambda: ask_user(services, db, number, staff.user, request_text)
     )

@@ -3,8 +3,8 @@ FAQ). A conflicting answer is shown at once with the draft kept."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -18,7 +18,15 @@ from console.rendering import render_html
 from console.sessions import StaffSession
 from staff.accounts import active_staff, display_names
 from staff.errors import StaffActionError
-from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.actions import (
+    AnswerOutcome,
+    add_note,
+    answer_ticket,
+    assign_ticket,
+    close_ticket,
+    commit_and_enqueue,
+    reopen_ticket,
+)
 from tickets.answer_delivery import answer_text_for
 from tickets.answer_drafts import staff_draft
 from tickets.detail import get_ticket, ticket_detail
@@ -183,15 +191,25 @@ async def preview_form(
     return await _ticket_page(request, db, staff, number, draft=answer, preview=answer_text_for(ticket, answer))
 
 
-async def _simple_action(
-    request: Request, db: Db, staff: StaffSession, number: str, done: str, action: Any
+async def run_ticket_action(
+    request: Request, db: Db, staff: StaffSession, number: str, done: str, action: Callable[[], Awaitable[object]]
 ) -> Response:
+    """Run one staff action on a ticket: on a refusal roll back and show the ticket again with the reason;
+    otherwise commit, hand any deliveries the action stored to the queue, and go back to the ticket.
+
+    An action may return an ``AnswerOutcome`` or a list of delivery ids; anything else stores no delivery."""
     try:
-        await action()
+        result = await action()
     except StaffActionError as exc:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, error=exc.message, status_code=exc.status)
-    await db.commit()
+    if isinstance(result, AnswerOutcome):
+        delivery_ids: list[int] = result.delivery_ids
+    elif isinstance(result, list):
+        delivery_ids = result
+    else:
+        delivery_ids = []
+    await commit_and_enqueue(services_of(request).deliveries, db, delivery_ids)
     return redirect(f"/console/tickets/{number}?done={done}")
 
 
@@ -200,7 +218,9 @@ async def note_form(
     request: Request, db: Db, staff: PageWrite, number: str, body: Annotated[str, Form(max_length=20000)]
 ) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now))
+    return await run_ticket_action(
+        request, db, staff, number, "note", lambda: add_note(db, number, staff.user, body, now)
+    )
 
 
 @router.post("/tickets/{number}/assign")
@@ -212,7 +232,7 @@ async def assign_form(
     assignee: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(
+    return await run_ticket_action(
         request,
         db,
         staff,
@@ -225,13 +245,15 @@ async def assign_form(
 @router.post("/tickets/{number}/close")
 async def close_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now))
+    return await run_ticket_action(
+        request, db, staff, number, "closed", lambda: close_ticket(db, number, staff.user, now)
+    )
 
 
 @router.post("/tickets/{number}/reopen")
 async def reopen_form(request: Request, db: Db, staff: PageWrite, number: str) -> Response:
     now = services_of(request).clock.now()
-    return await _simple_action(
+    return await run_ticket_action(
         request, db, staff, number, "reopened", lambda: reopen_ticket(db, number, staff.user, now)
     )
 
@@ -249,7 +271,7 @@ async def faq_form(
     category: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     services = services_of(request)
-    response = await _simple_action(
+    response = await run_ticket_action(
         request,
         db,
         staff,
