@@ -36,10 +36,15 @@ def create_app(
             FakeWeChatState(
                 appid=settings.wechat_appid,
                 secret=settings.wechat_secret,
-                template_ids=(
-                    settings.wechat_answer_template_id or "TPL_FAKE_NOTICE",
-                    settings.wechat_staff_template_id or "TPL_FAKE_STAFF",
-                ),
+                # The templates as configured: the fake then refuses what WeChat would refuse of them.
+                templates={
+                    settings.wechat_answer_template_id or "TPL_FAKE_NOTICE": tuple(
+                        settings.answer_template_fields.values()
+                    ),
+                    settings.wechat_staff_template_id or "TPL_FAKE_STAFF": tuple(
+                        settings.staff_template_fields.values()
+                    ),
+                },
             )
         )
 

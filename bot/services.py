@@ -194,7 +194,11 @@ def build_services(
     queue = JobQueue(redis)
     deliveries = DeliveryService(sessions, queue, api, clock)
     notifier = StaffNotifier(
-        deliveries, template_id=settings.wechat_staff_template_id, console_url=settings.public_base_url
+        deliveries,
+        template_id=settings.wechat_staff_template_id,
+        fields=settings.staff_template_fields,
+        console_url=settings.public_base_url,
+        tz=settings.tz,
     )
     services = Services(
         settings=settings,

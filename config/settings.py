@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config import CONFIG_DIR
@@ -61,12 +62,33 @@ PRODUCTION_SECRET_RULES = (
 def is_shipped_placeholder(value: str) -> bool:
     return value.strip().lower() in SHIPPED_PLACEHOLDERS
 
+
 # Reviewed data files shipped with the code (not per deployment): the conversation's words and menu, and the
 # Simplified → Traditional phrase table. Validated when first loaded.
 TRADITIONAL_PHRASES_PATH = CONFIG_DIR / "traditional_phrases.yaml"
 COMMAND_WORDS_PATH = CONFIG_DIR / "command_words.yaml"
 TOPIC_MENU_PATH = CONFIG_DIR / "topic_menu.yaml"
 TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
+
+
+TEMPLATE_SLOTS = {
+    "wechat_answer_template_fields": frozenset({"number", "status", "time"}),
+    "wechat_staff_template_fields": frozenset({"matter", "time"}),
+}
+_TEMPLATE_FIELD = re.compile(r"^[a-z_]+[0-9]+$")
+
+
+def parse_template_fields(value: str) -> dict[str, str]:
+    """ "number=character_string1,time=time3" -> {"number": "character_string1", "time": "time3"}."""
+    parsed: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        slot, sep, field = (part.strip() for part in item.partition("="))
+        if not sep or not slot or not _TEMPLATE_FIELD.match(field):
+            raise ValueError(f"{item!r} should be slot=field, e.g. number=character_string1")
+        if field in ("first", "remark"):
+            raise ValueError("first and remark are not shown since WeChat's 2023 template rules")
+        parsed[slot] = field
+    return parsed
 
 
 class SettingsError(RuntimeError):
@@ -87,6 +109,11 @@ class Settings(BaseSettings):
     wechat_api_base: str = ""
     wechat_answer_template_id: str = ""  # template message "your answer is ready" (out-of-window answers)
     wechat_staff_template_id: str = ""  # template message to staff openids for reminders and escalations
+    # Which field of each template (a category template since WeChat's 2023 rules: typed fields, no
+    # first/remark) holds what: "slot=field,…". The answer template (留言办理进度) has the ticket number,
+    # its status and a time; the staff template (待办提醒) the matter and a time.
+    wechat_answer_template_fields: str = "number=character_string1,status=thing2,time=time3"
+    wechat_staff_template_fields: str = "matter=thing1,time=time2"
     # A call not answered in this time has an unknown outcome: the delivery is marked uncertain, not resent.
     wechat_api_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
@@ -159,6 +186,20 @@ class Settings(BaseSettings):
             raise ValueError("is not valid base64") from exc
         if len(key) != 32:
             raise ValueError("does not decode to a 32-byte AES key")
+        return value
+
+    @field_validator("wechat_answer_template_fields", "wechat_staff_template_fields")
+    @classmethod
+    def _check_template_fields(cls, value: str, info: ValidationInfo) -> str:
+        slots = TEMPLATE_SLOTS[info.field_name or ""]
+        parsed = parse_template_fields(value)  # raises ValueError with the reason
+        missing = slots - set(parsed)
+        unknown = set(parsed) - slots
+        if missing or unknown:
+            raise ValueError(
+                f"needs exactly the slots {', '.join(sorted(slots))} (slot=field, comma-separated); "
+                f"missing {', '.join(sorted(missing)) or '-'}, unknown {', '.join(sorted(unknown)) or '-'}"
+            )
         return value
 
     @field_validator("trusted_proxies")
@@ -243,6 +284,14 @@ class Settings(BaseSettings):
                 self.wechat_api_base = self.public_base_url.rstrip("/") + "/fake-wechat"
         self.wechat_api_base = self.wechat_api_base.rstrip("/")
         return self
+
+    @property
+    def answer_template_fields(self) -> dict[str, str]:
+        return parse_template_fields(self.wechat_answer_template_fields)
+
+    @property
+    def staff_template_fields(self) -> dict[str, str]:
+        return parse_template_fields(self.wechat_staff_template_fields)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -94,6 +94,7 @@ class Scheduling(Drafting):
                         key=f"greeting-reminder:{campaign.id}:{step}",
                         purpose="greeting_reminder",
                         path="/console/greetings",
+                        matter=f"{campaign.festival}问候待审批",
                     ),
                 )
                 log.warning("greeting campaign %s (%s) unapproved, due %s", campaign.id, campaign.festival, local)

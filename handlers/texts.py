@@ -96,5 +96,6 @@ STATUS_NONE = f"您目前没有留言记录。如需人工答复，请回复“{
 STATUS_HEADER = "您最近的留言："
 STATE_NAMES = {"open": "处理中", "waiting": "待您补充", "answered": "已答复", "closed": "已关闭"}
 STAFF_ANSWER = "您好，您的留言（编号 {number}）已有答复：\n\n{answer}\n\n如还有疑问，请直接回复。"
-ANSWER_NOTICE_FIRST = "您的留言已有答复"
-ANSWER_NOTICE_REMARK = "点击查看答复全文；您下次给我们发消息时也会收到。"
+# The template notice's status field (a ``thing``: at most 20 characters since WeChat's 2023 rules, which
+# also dropped the first/remark lines): the answer itself is behind the link, and comes when the user writes.
+ANSWER_NOTICE_STATUS = "已答复，点击查看全文"

@@ -70,10 +70,7 @@ async def send_weekly_notice(
                 key=key,
                 purpose="staff_kb_review",
                 path="/console/faq?review=due",
-                data={
-                    "keyword1": {"value": f"{len(due)} 条待审核"},
-                    "keyword2": {"value": now.astimezone(tz).date().isoformat()},
-                },
+                matter=f"知识库有{len(due)}条待审核",
             ),
         )
         try:

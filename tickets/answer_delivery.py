@@ -27,9 +27,9 @@ from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
 from tickets.satisfaction import with_rating_question
-from tickets.sla import format_due_zh
 from tickets.windows import window_open
 from wechat.api_client import WeChatApiError
+from wechat.template_fields import template_data, time_value
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,7 @@ def answer_text_for(ticket: Ticket, answer: str) -> str:
 class AnswerDelivery:
     """How a staff answer reaches the user: over the delivery service, telling staff when it cannot."""
 
-    def __init__(
-        self, deliveries: DeliveryService, notifier: StaffNotifier, clock: Clock, settings: Settings
-    ) -> None:
+    def __init__(self, deliveries: DeliveryService, notifier: StaffNotifier, clock: Clock, settings: Settings) -> None:
         self.deliveries = deliveries
         self.notifier = notifier
         self.clock = clock
@@ -78,7 +76,6 @@ class AnswerDelivery:
             ticket.answer_delivery = "sending"
             return [delivery.id]
         return await self.notify_ready(session, ticket, key, reason="window closed")
-
 
     async def notify_ready(self, session: AsyncSession, ticket: Ticket, key: str, reason: str) -> list[int]:
         template_id = self.settings.wechat_answer_template_id
@@ -112,21 +109,23 @@ class AnswerDelivery:
         ticket.answer_delivery = "notified"
         return [delivery.id]
 
-
     def template_payload(self, ticket: Ticket) -> dict[str, Any]:
+        """The "answer ready" notice under the 2023 template rules: number, status and time in typed fields
+        (no first/remark, no colours); the link opens the answer."""
         answered = ticket.answered_at or self.clock.now()
         return {
             "touser": ticket.openid,
             "template_id": self.settings.wechat_answer_template_id,
             "url": answer_link(self.settings, ticket),
-            "data": {
-                "first": {"value": in_script(texts.ANSWER_NOTICE_FIRST, ticket.script)},
-                "keyword1": {"value": ticket.number},
-                "keyword2": {"value": format_due_zh(answered)},
-                "remark": {"value": in_script(texts.ANSWER_NOTICE_REMARK, ticket.script)},
-            },
+            "data": template_data(
+                self.settings.answer_template_fields,
+                {
+                    "number": ticket.number,
+                    "status": in_script(texts.ANSWER_NOTICE_STATUS, ticket.script),
+                    "time": time_value(answered, self.settings.tz),
+                },
+            ),
         }
-
 
     async def on_send_failed(self, session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
         """A customer-service answer was refused for good: fall back to the template notice when the window is
@@ -140,7 +139,6 @@ class AnswerDelivery:
         await self._tell_staff(session, ticket, "delivery_failed", f"{ticket.number} 的答复发送失败：{exc}")
         return []
 
-
     async def _tell_staff(self, session: AsyncSession, ticket: Ticket, kind: str, text: str) -> None:
         """A console notification for the ticket's assignee (supervisors when nobody is assigned)."""
         await self.notifier.tell(
@@ -151,7 +149,6 @@ class AnswerDelivery:
             now=self.clock.now(),
             ticket_id=ticket.id,
         )
-
 
     async def answers_waiting(self, session: AsyncSession, openid: str) -> list[str]:
         """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""

@@ -103,7 +103,7 @@ class ReplyTracker:
                         purpose=f"staff_{kind}",
                         path=f"/console/tickets/{ticket.number}",
                         ref=ticket.number,
-                        data={"keyword1": {"value": ticket.number}, "keyword2": {"value": due_text}},
+                        matter=f"留言{ticket.number}{'将到期' if kind == 'reminder' else '已超时'}",
                     ),
                 )
         for delivery_id in delivery_ids:

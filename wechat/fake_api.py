@@ -13,7 +13,10 @@ messages follow the official "全局返回码" page and the per-API pages:
 - access_token: 41001 missing, 40001 invalid / superseded, 42001 expired.
 - custom/send (客服消息): 45015 outside the 48 h after the user's last interaction or unfollowed,
   45047 more than 5 messages since that interaction, 40003 unknown openid.
-- template/send: 40037 unknown template, 43004 not following.
+- template/send: 40037 unknown template, 43004 not following, 47003 "argument invalid! data.<field>.value
+  invalid" for a field the template does not have (``first``/``remark`` included: not shown since the 2023
+  rules) or a value its type refuses (``wechat.template_fields``, where the rules are cited). A ``color`` is
+  accepted and ignored, as WeChat shows every field in the default colour since then.
 - mass/sendall: ``clientmsgid`` (≤ 64 bytes, else 45067) de-duplicates for 24 h; a repeat answers
   ``{"errcode":45065,"errmsg":"clientmsgid exist","msg_id":<existing>}`` (shape as reported on the WeChat
   developer community); 45066 "retry too fast" is modelled but off by default; 45028 when the quota is
@@ -38,6 +41,7 @@ from wechat.fake_mass import MassSends
 from wechat.fake_records import DeliveredMessage, RecordedCall, TemplateMessage, _Fault, _Follower, _Token
 from wechat.fake_rules import CUSTOM_CAP, CUSTOM_MSGTYPES, CUSTOM_WINDOW, TOKEN_GRACE, TOKEN_TTL, JsonDict, WeChatError
 from wechat.fake_tags import UsersAndTags
+from wechat.template_fields import data_problems
 
 
 def _normalize_path(path: str) -> str:
@@ -244,11 +248,16 @@ class FakeWeChatState(MassSends, UsersAndTags):
 
     def send_template(self, body: JsonDict) -> JsonDict:
         template_id = body.get("template_id")
-        if template_id not in self.template_ids:
+        if not isinstance(template_id, str) or template_id not in self.templates:
             raise WeChatError(40037)
         data = body.get("data")
         if not isinstance(data, dict):
             raise WeChatError(47001)
+        fields = self.templates[template_id]
+        unknown = [f"data.{key}.value invalid" for key in data if fields is not None and key not in fields]
+        problems = unknown + data_problems(data)
+        if problems:
+            raise WeChatError(47003, f"argument invalid! {problems[0]}")
         now = self.now()
         with self._lock:
             follower = self._follower(body.get("touser"))

@@ -28,6 +28,13 @@ BATCHTAGGING_MAX = 50
 FIRST_USER_TAG_ID = 100  # 0, 1 and 2 are reserved by WeChat (2 is 星标组)
 STAR_TAG_ID = 2
 
+# The fake account's templates as an admin would add them from the category library (类目模板, the only kind
+# since 2023): "留言办理进度通知" (编号, 状态, 时间) and "待办事项提醒" (事项, 时间).
+DEFAULT_TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "TPL_FAKE_NOTICE": ("character_string1", "thing2", "time3"),
+    "TPL_FAKE_STAFF": ("thing1", "time2"),
+}
+
 
 ERRMSG: dict[int, str] = {
     -1: "system error",

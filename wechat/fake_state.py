@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wechat.fake_records import DeliveredMessage, MassJob, RecordedCall, TemplateMessage, _Fault, _Follower, _Token
 from wechat.fake_rules import (
     BEIJING,
+    DEFAULT_TEMPLATE_FIELDS,
     FIRST_USER_TAG_ID,
     SERVICE_DAILY_MASS_CALLS,
     STAR_TAG_ID,
@@ -36,7 +37,8 @@ class FakeStateBase:
         clock: Clock | None = None,
         account_type: AccountType = "subscription",
         mass_daily_quota: int | None = None,
-        template_ids: Iterable[str] = ("TPL_FAKE_NOTICE",),
+        template_ids: Iterable[str] = ("TPL_FAKE_NOTICE", "TPL_FAKE_STAFF"),
+        templates: Mapping[str, Sequence[str]] | None = None,
         page_size: int = 10000,
         mass_retry_guard: timedelta | None = None,
     ) -> None:
@@ -46,7 +48,12 @@ class FakeStateBase:
         self.account_type: AccountType = account_type
         default_quota = 1 if account_type == "subscription" else SERVICE_DAILY_MASS_CALLS
         self.mass_daily_quota = mass_daily_quota if mass_daily_quota is not None else default_quota
-        self.template_ids: set[str] = set(template_ids)
+        # template id -> its fields, as the account's admin added it (None: any category-template field);
+        # ``templates`` gives them, otherwise the known fake templates' or None.
+        self.templates: dict[str, tuple[str, ...] | None] = {
+            template_id: DEFAULT_TEMPLATE_FIELDS.get(template_id) for template_id in template_ids
+        }
+        self.templates.update({template_id: tuple(fields) for template_id, fields in (templates or {}).items()})
         self.page_size = page_size
         self.mass_retry_guard = mass_retry_guard
         self.calls: list[RecordedCall] = []

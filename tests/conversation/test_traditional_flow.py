@@ -88,8 +88,9 @@ async def test_answer_notice_outside_the_window_is_traditional(new_user, service
     )
     await services.worker().run_once()
     [template] = fake_wechat.templates_sent
-    for field in ("first", "remark"):
-        assert_traditional(str(template.data[field]["value"]))
+    assert set(template.data) == {"character_string1", "thing2", "time3"}  # no first/remark since 2023
+    assert template.data["thing2"]["value"] == "已答覆，點擊查看全文"
+    assert_traditional(str(template.data["thing2"]["value"]))
     returned = await user.say("你好")  # the user writes again: the waiting answer comes with the reply
     assert returned is not None
     await services.worker().run_once()

@@ -199,7 +199,7 @@ async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_c
     from staff.passwords import hash_password
 
     services, greetings = await make_greetings()
-    greetings.notifier.template_id = "TPL_FAKE_NOTICE"
+    greetings.notifier.template_id = "TPL_FAKE_STAFF"
     fake_wechat.add_followers(["o_lead", "o_clerk"])  # template messages only reach followers (43004)
     async with services.sessions() as session, session.begin():
         for username, role, openid in (
@@ -224,4 +224,6 @@ async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_c
     assert await greetings.remind() == 0
     assert await services.worker().run_once() == 1
     assert [t.openid for t in fake_wechat.templates_sent] == ["o_lead"]  # supervisors with an openid only
-    assert "尚未审批" in fake_wechat.templates_sent[0].data["first"]["value"]
+    # the 2023 rules: the matter and a time in typed fields, no first/remark
+    assert fake_wechat.templates_sent[0].data["thing1"] == {"value": "测试节问候待审批"}
+    assert set(fake_wechat.templates_sent[0].data) == {"thing1", "time2"}

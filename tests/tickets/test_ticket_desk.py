@@ -181,6 +181,11 @@ async def test_answer_out_of_window_sends_template_then_answer_on_return(
     assert fake_wechat.custom_messages(user.openid) == []
     [template] = fake_wechat.templates_sent
     assert "/a/" in template.url
+    # complete under the 2023 rules: number, status and time in the template's typed fields, nothing else
+    assert template.data["character_string1"] == {"value": "Q20261123-0001"}
+    assert template.data["thing2"] == {"value": "已答复，点击查看全文"}
+    assert "年" in template.data["time3"]["value"] and ":" in template.data["time3"]["value"]
+    assert set(template.data) == {"character_string1", "thing2", "time3"}
     [ticket] = await _tickets(desk_services)
     assert ticket.answer_delivery == "notified"
     # the signed link shows the answer

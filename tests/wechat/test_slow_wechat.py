@@ -94,7 +94,7 @@ async def test_answer_late_past_the_timeout_is_sent_once_and_left_uncertain(
     proxy.delay = CLIENT_TIMEOUT + 1.0
     for openid in USERS:
         await _add(services, openid, "您的问题已有答复")
-    template = {"touser": USERS[0], "template_id": "TPL_FAKE_NOTICE", "data": {"thing1": {"value": "答复已就绪"}}}
+    template = {"touser": USERS[0], "template_id": "TPL_FAKE_NOTICE", "data": {"thing2": {"value": "答复已就绪"}}}
     async with services.sessions() as session, session.begin():
         notice = await services.deliveries.add(
             session, key="test:notice", openid=USERS[0], payload=template, purpose="test", channel="template"

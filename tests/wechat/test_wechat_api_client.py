@@ -223,14 +223,14 @@ async def test_template_send(make_client: ClientFactory, state: FakeWeChatState)
     state.add_follower("oT")
     msgid = await client.send_template(
         "oT",
-        "TPL_FAKE_NOTICE",
-        {"thing1": "工单已受理", "time2": {"value": "2025-02-01", "color": "#173177"}},
+        "TPL_FAKE_STAFF",
+        {"thing1": "工单已受理", "time2": {"value": "2025年2月1日 09:30", "color": "#173177"}},
     )
     sent = state.templates_sent[-1]
     assert (sent.msgid, sent.openid) == (msgid, "oT")
     assert sent.data == {
         "thing1": {"value": "工单已受理"},
-        "time2": {"value": "2025-02-01", "color": "#173177"},
+        "time2": {"value": "2025年2月1日 09:30", "color": "#173177"},
     }
     with pytest.raises(WeChatApiError) as caught:
         await client.send_template("oT", "TPL_UNKNOWN", {"thing1": "x"})

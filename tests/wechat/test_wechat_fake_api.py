@@ -159,17 +159,68 @@ async def test_custom_send_other_errors(http: httpx.AsyncClient, state: FakeWeCh
 async def test_template_send(http: httpx.AsyncClient, state: FakeWeChatState) -> None:
     access = await token(http, state)
     state.add_follower("oT")
-    body = {"touser": "oT", "template_id": "TPL_FAKE_NOTICE", "data": {"thing1": {"value": "工单已受理"}}}
+    body = {"touser": "oT", "template_id": "TPL_FAKE_NOTICE", "data": {"thing2": {"value": "工单已受理"}}}
     answer = await post(http, "message/template/send", access, body)
     assert answer["errcode"] == 0 and answer["errmsg"] == "ok"
     assert isinstance(answer["msgid"], int)
-    assert state.templates_sent[0].data == {"thing1": {"value": "工单已受理"}}
+    assert state.templates_sent[0].data == {"thing2": {"value": "工单已受理"}}
     unknown = await post(http, "message/template/send", access, {**body, "template_id": "TPL_NOPE"})
     assert unknown["errcode"] == 40037
     state.unfollow("oT")
     assert (await post(http, "message/template/send", access, body))["errcode"] == 43004
     finish = parse_xml(state.template_job_finish_xml(answer["msgid"]))
     assert finish["Event"] == "TEMPLATESENDJOBFINISH" and finish["MsgID"] == str(answer["msgid"])
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        # first/remark are not shown since 2023-05-04; a category template has no such field
+        ({"first": {"value": "您的留言已有答复"}, "thing2": {"value": "已答复"}}, "first"),
+        ({"thing2": {"value": "已答复"}, "remark": {"value": "点击查看"}}, "remark"),
+        ({"keyword1": {"value": "Q20261201-0001"}}, "keyword1"),  # a pre-2023 template's field
+        ({"thing4": {"value": "已答复"}}, "thing4"),  # not a field of this template
+        ({"thing2": {"value": "已答复，点击查看答复全文；您下次给我们发消息时也会收到"}}, "thing2"),  # > 20
+        ({"thing2": {"value": "已答复🎉"}}, "thing2"),  # emoji
+        ({"thing2": {"value": "已答复\n请查看"}}, "thing2"),
+        ({"thing2": {"value": "  "}}, "thing2"),
+        ({"character_string1": {"value": "留言Q20261201-0001"}}, "character_string1"),  # no Chinese
+        ({"character_string1": {"value": "Q" * 33}}, "character_string1"),
+        ({"time3": {"value": "12月1日（周二）17:30"}}, "time3"),  # not a plain time
+        ({"time3": {"value": "2026-12-01"}}, "time3"),  # a date without the time
+    ],
+)
+async def test_template_send_refuses_what_wechat_refuses(
+    http: httpx.AsyncClient, state: FakeWeChatState, data: dict[str, Any], field: str
+) -> None:
+    access = await token(http, state)
+    state.add_follower("oT")
+    answer = await post(
+        http, "message/template/send", access, {"touser": "oT", "template_id": "TPL_FAKE_NOTICE", "data": data}
+    )
+    assert answer["errcode"] == 47003
+    assert answer["errmsg"].startswith(f"argument invalid! data.{field}.value invalid")
+    assert state.templates_sent == []
+
+
+async def test_template_send_accepts_a_complete_2023_notice(http: httpx.AsyncClient, state: FakeWeChatState) -> None:
+    access = await token(http, state)
+    state.add_follower("oT")
+    data = {
+        "character_string1": {"value": "Q20261201-0001"},
+        "thing2": {"value": "已答复，点击查看全文"},
+        "time3": {"value": "2026年12月1日 14:30", "color": "#FF0000"},  # colours are ignored, not refused
+    }
+    answer = await post(
+        http, "message/template/send", access, {"touser": "oT", "template_id": "TPL_FAKE_NOTICE", "data": data}
+    )
+    assert answer["errcode"] == 0
+    staff = {"thing1": {"value": "留言Q20261201-0001将到期"}, "time2": {"value": "2026-12-01 09:00~17:30"}}
+    answer = await post(
+        http, "message/template/send", access, {"touser": "oT", "template_id": "TPL_FAKE_STAFF", "data": staff}
+    )
+    assert answer["errcode"] == 0
+    assert len(state.templates_sent) == 2
 
 
 # --- mass send ------------------------------------------------------------------------------------
