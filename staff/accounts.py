@@ -54,8 +54,6 @@ def create_staff(
         password_hash=hash_password(password),
         role=role,
         active=True,
-        failed_logins=0,
-        locked_until=None,
     )
     session.add(user)
     return user

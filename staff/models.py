@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from staff.roles import has_role
@@ -21,8 +21,6 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="staff")
     wechat_openid: Mapped[str | None] = mapped_column(String(64))  # for reminder template messages
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def can(self, role: str) -> bool:

@@ -215,7 +215,6 @@ async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_c
                     role=role,
                     wechat_openid=openid,
                     active=True,
-                    failed_logins=0,
                 )
             )
     await greetings.create_draft("测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂")
