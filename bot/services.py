@@ -60,7 +60,7 @@ from tickets import answer_delivery, desk
 from tickets.answer_delivery import AnswerDelivery
 from tickets.desk import DeskServices, TicketDesk
 from tickets.reminders import ReplyTracker
-from tickets.time_limits import close_silent_waits
+from tickets.time_limits import TimeLimits
 from wechat.api_client import WeChatApiClient
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class Services:
     spool: Spool
     answers: AnswerDelivery
     tracker: ReplyTracker
+    time_limits: TimeLimits
     greetings: GreetingService
     desk: HelpDesk = field(default_factory=NoDesk)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
@@ -224,6 +225,7 @@ def build_services(
         spool=Spool(settings.var_dir / "spool"),
         answers=AnswerDelivery(deliveries, notifier, clock, settings),
         tracker=ReplyTracker(sessions, redis, clock, settings, notifier, deliveries),
+        time_limits=TimeLimits(settings, clock, sessions, deliveries),
         greetings=GreetingService(
             sessions,
             queue,
@@ -263,7 +265,7 @@ def _install_tickets(services: Services) -> None:
     deliveries.on_staff_action.append(answer_delivery.on_delivery_staff_action)
     services.periodic.append((60.0, services.tracker.sweep_reminders))
     services.periodic.append((300.0, services.tracker.follow_calendar_changes))
-    services.periodic.append((600.0, lambda: close_silent_waits(services)))
+    services.periodic.append((600.0, services.time_limits.close_silent_waits))
 
 
 GREETING_SWEEP_SECONDS = 30.0  # a greeting goes out within this of its time; claims make extra rounds harmless

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from jobs.queue import JobQueue
     from storage.health import DependencyHealth
     from tickets.answer_delivery import AnswerDelivery
+    from tickets.time_limits import TimeLimits
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -69,6 +70,8 @@ class ConsoleServices(Protocol):
     def knowledge(self) -> Knowledge: ...
     @property
     def answers(self) -> AnswerDelivery: ...
+    @property
+    def time_limits(self) -> TimeLimits: ...
     @property
     def greetings(self) -> GreetingService: ...
     @property

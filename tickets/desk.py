@@ -132,7 +132,7 @@ class TicketDesk:
             return None
         # Supervisors' template messages (when configured) are stored with the rating; the delivery sweeper
         # sends stored deliveries that were never enqueued.
-        reply, _deliveries = await record_rating(self.services, ctx.session, ticket, *parsed, ctx.now)
+        reply, _deliveries = await record_rating(self.services.notifier, ctx.session, ticket, *parsed, ctx.now)
         return Reply(rating_reply(reply, ctx.follower.script), meta={"decision": "rated", "ticket": ticket.number})
 
     async def hand_over(
@@ -177,7 +177,7 @@ class TicketDesk:
         """The user's current ticket; one that waited on the user (待补充) runs again now that they wrote."""
         current = await _current_ticket(ctx.session, ctx.openid)
         if current is not None and current.state == "waiting":
-            resume(ctx.session, current, ctx.now, self.services)
+            resume(ctx.session, current, ctx.now, self.services.settings)
         return current
 
     async def _rebuild_users(self, openid: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +21,6 @@ from tickets.models import Ticket, TicketEvent
 if TYPE_CHECKING:
     from staff.notifications import StaffNotifier
 
-
-class Services(Protocol):
-    """What recording a rating uses of the process's components (the bootstrap's container has it)."""
-
-    @property
-    def notifier(self) -> StaffNotifier: ...
 
 RATING_LABELS = {1: "满意", 2: "基本满意", 3: "不满意"}
 # The rating is asked with the answer and counted while the answer is this recent.
@@ -68,7 +62,7 @@ async def ticket_awaiting_rating(session: AsyncSession, openid: str, now: dateti
 
 
 async def record_rating(
-    services: Services, session: AsyncSession, ticket: Ticket, score: int, comment: str, now: datetime
+    notifier: StaffNotifier, session: AsyncSession, ticket: Ticket, score: int, comment: str, now: datetime
 ) -> tuple[str, list[int]]:
     """Store the rating; 不满意 reopens the ticket and tells supervisors. Returns (reply text in Simplified,
     delivery ids of staff template messages to enqueue after commit)."""
@@ -96,7 +90,7 @@ async def record_rating(
         ticket.reminded_at = ticket.escalated_at = None
         session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="reopened_unsatisfied", detail=None, at=now))
     text = f"{ticket.number} 的用户对答复不满意" + (f"：{comment}" if comment else "") + "。请主管跟进。"
-    ids = await services.notifier.tell(
+    ids = await notifier.tell(
         session, recipient="role:supervisor", kind="unsatisfied", text=text, now=now, ticket_id=ticket.id
     )
     return "很抱歉答复没能让您满意，我们已转主管跟进，会尽快再次答复您。", ids

@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from console.deps import Db, PageWrite, services_of
 from console.pages.tickets import run_ticket_action
-from tickets.time_limits import ask_user, decide_extension, request_extension
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
 
@@ -25,14 +24,14 @@ async def extension_form(
     days: Annotated[int, Form(ge=-1000, le=1000)],
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    services = services_of(request)
+    time_limits = services_of(request).time_limits
     return await run_ticket_action(
         request,
         db,
         staff,
         number,
         "extension_requested",
-        lambda: request_extension(services, db, number, staff.user, days, reason),
+        lambda: time_limits.request_extension(db, number, staff.user, days, reason),
     )
 
 
@@ -45,7 +44,7 @@ async def decide_form(
     decision: Annotated[str, Form(pattern="^(approve|refuse)$")],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    services = services_of(request)
+    time_limits = services_of(request).time_limits
     approve = decision == "approve"
     return await run_ticket_action(
         request,
@@ -53,7 +52,7 @@ async def decide_form(
         staff,
         number,
         "extension_approved" if approve else "extension_refused",
-        lambda: decide_extension(services, db, number, staff.user, approve, note),
+        lambda: time_limits.decide_extension(db, number, staff.user, approve, note),
     )
 
 
@@ -65,7 +64,7 @@ async def ask_form(
     number: str,
     request_text: Annotated[str, Form(alias="request", max_length=4000)],
 ) -> Response:
-    services = services_of(request)
+    time_limits = services_of(request).time_limits
     return await run_ticket_action(
-        request, db, staff, number, "asked", lambda: ask_user(services, db, number, staff.user, request_text)
+        request, db, staff, number, "asked", lambda: time_limits.ask_user(db, number, staff.user, request_text)
     )

@@ -13,7 +13,6 @@ from tests.console.conftest import PASSWORD, csrf_of, page_login
 from tickets.clock_stops import add_working_time, working_time_between
 from tickets.models import Ticket, TicketEvent
 from tickets.routing_models import DepartmentMember, TicketExtension
-from tickets.time_limits import close_silent_waits
 
 UNANSWERABLE = "想给家乡小学捐一批图书，找谁联系"
 
@@ -169,12 +168,12 @@ async def test_a_silent_user_closes_the_wait_after_the_configured_working_days(
     assert await services.worker().run_once() == 1
     # Monday's request: Tue-Fri and the next Monday are five working days; by the next Tuesday they have ended.
     fake_clock.advance(days=7)
-    assert await close_silent_waits(services) == 0
+    assert await services.time_limits.close_silent_waits() == 0
     fake_clock.advance(days=1)
-    assert await close_silent_waits(services) == 1
+    assert await services.time_limits.close_silent_waits() == 1
     closed = await _ticket(services, ticket.number)
     assert closed.state == "closed" and closed.closed_at is not None
-    assert await close_silent_waits(services) == 0
+    assert await services.time_limits.close_silent_waits() == 0
     # The 48-hour window closed long ago: the closing message reaches the user when they next write.
     assert closed.answer_delivery == "waiting"
     await user.say("你好")
