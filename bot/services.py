@@ -2,8 +2,9 @@
 cosmicpython bootstrap). This is the only module that knows every package; none of them imports it.
 
 ``Services`` is the container the entrypoints (the app, the worker, the CLI, tests) hold; domain code gets
-named components or a narrow Protocol of them (``handlers.context.HandlerServices``,
-``tickets.desk.DeskServices``, ``console.deps.ConsoleServices``). Tests call ``build_services`` with their
+named components (``TicketDesk``, ``TimeLimits``, ``AnswerDelivery`` … are built here from what they use) or,
+for the entrypoints' own code, a narrow Protocol of the container (``handlers.context.HandlerServices``,
+``console.deps.ConsoleServices``). Tests call ``build_services`` with their
 own settings, clock, HTTP transport and greeting config; nothing else constructs adapters, so what runs in
 tests is what runs in production.
 """
@@ -56,9 +57,10 @@ from storage.activity import ActivityLog
 from storage.db import async_session_factory, create_db_engine
 from storage.health import DependencyHealth
 from storage.redis_client import create_redis, resolve_redis_url
-from tickets import answer_delivery, desk
+from tickets import answer_delivery, desk_flags
 from tickets.answer_delivery import AnswerDelivery
-from tickets.desk import DeskServices, TicketDesk
+from tickets.desk import TicketDesk
+from tickets.desk_flags import DeskFlags
 from tickets.reminders import ReplyTracker
 from tickets.time_limits import TimeLimits
 from wechat.api_client import WeChatApiClient
@@ -257,8 +259,15 @@ async def _ping_database(engine: AsyncEngine) -> None:
 
 def _install_tickets(services: Services) -> None:
     """The help desk: the desk the handlers talk to, answer-delivery hooks, the tracker's periodic sweeps."""
-    services.desk = TicketDesk(services)
-    services.prefetch.extend([desk.awaiting_key, desk.ready_key, desk.has_ticket_key])
+    services.desk = TicketDesk(
+        flags=DeskFlags(services.redis, services.sessions),
+        settings=services.settings,
+        activity=services.activity,
+        knowledge=services.knowledge,
+        answers=services.answers,
+        notifier=services.notifier,
+    )
+    services.prefetch.extend(desk_flags.prefetch_keys)
     deliveries = services.deliveries
     deliveries.on_permanent_failure["ticket_answer"] = services.answers.on_send_failed
     deliveries.on_sent.append(answer_delivery.on_delivery_sent)
@@ -320,10 +329,9 @@ def _install_knowledge(services: Services) -> None:
     services.periodic.append((KB_REVIEW_SWEEP_SECONDS, sweep))
 
 
-def conforms(services: Services) -> tuple[HandlerServices, DeskServices, ConsoleServices, GreetingProcess]:
+def conforms(services: Services) -> tuple[HandlerServices, ConsoleServices, GreetingProcess]:
     """Checked by mypy, never called at run time: the container has what each narrow Protocol asks for."""
     handlers: HandlerServices = services
-    desk: DeskServices = services
     console: ConsoleServices = services
     cli: GreetingProcess = services
-    return handlers, desk, console, cli
+    return handlers, console, cli

@@ -1,0 +1,137 @@
+"""受理 from the conversation: a new ticket whose question is the user's request, with what they wrote before
+it as context, its due time and its department; and the lookups that keep a redelivered message (or one
+re-handled after a crash) from opening a second one.
+
+Every row is keyed by the WeChat message that caused it (``source_key``); nothing here commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import texts
+from handlers.context import Reply
+from storage.activity import RecentMessage
+from tickets.calendar_source import current_calendar
+from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.numbering import next_number
+from tickets.routing import route_new_ticket
+from tickets.sla import BEIJING, DueTime, due_time, format_due_zh
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from handlers.context import HandlerContext
+
+# TicketMessage kinds the conversation writes: "context" is something the user wrote before the ticket
+# opened (or a message the FAQ answered while it was open), "bot" what the bot replied to it; "user" is
+# a later addition to the request.
+CONTEXT, BOT_REPLY, ADDITION = "context", "bot", "user"
+
+
+def today(now: datetime) -> date:
+    return now.astimezone(BEIJING).date()
+
+
+def due_from(now: datetime, settings: Settings) -> DueTime:
+    """When an answer is due for a request made (or made again) at ``now``: two working days, in the calendar."""
+    return due_time(now, current_calendar(settings), settings.close_of_business, settings.tz)
+
+
+def created_reply(ticket: Ticket, now: datetime) -> Reply:
+    due = format_due_zh(ticket.due_at, today(now))
+    return Reply(
+        texts.HANDOVER_CREATED.format(number=ticket.number, due=due),
+        meta={"decision": "handover", "ticket": ticket.number},
+    )
+
+
+async def new_ticket(
+    ctx: HandlerContext,
+    settings: Settings,
+    question: str,
+    category: str | None,
+    related: tuple[str, ...],
+    context: list[RecentMessage],
+    answered: RecentMessage | None,
+) -> Ticket:
+    """Open a ticket whose question is the request itself; ``context`` is what the user wrote before it,
+    ``answered`` the earlier message that is the question, whose bot reply staff should see too. The caller
+    holds the user's lock and has checked there is no open ticket."""
+    session: AsyncSession = ctx.session
+    due = due_from(ctx.now, settings)
+    ticket = Ticket(
+        number=await next_number(session, ctx.now),
+        openid=ctx.openid,
+        source_key=ctx.dedupe_key,
+        state="open",
+        category=category,
+        question=question,
+        script=ctx.follower.script,
+        created_at=ctx.now,
+        due_at=due.due,
+        due_provisional=due.provisional,
+        answer_delivery="none",
+        reopen_count=0,
+    )
+    session.add(ticket)
+    await session.flush()
+    for earlier in context:
+        add_context(session, ticket, ctx.openid, earlier, None)
+    if answered is not None and answered.reply:
+        at = answered.at or ctx.now
+        session.add(
+            TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=answered.reply, created_at=at)
+        )
+    # The question itself is ``ticket.question``; messages hold what came before it and what follows.
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            actor="user",
+            action="created",
+            detail={
+                "due": due.due.isoformat(),
+                "provisional": due.provisional,
+                "related": list(related[:3]),
+            },
+            at=ctx.now,
+        )
+    )
+    await route_new_ticket(session, ticket, settings.departments_path, ctx.now)
+    return ticket
+
+
+def add_context(
+    session: AsyncSession, ticket: Ticket, openid: str, message: RecentMessage, source_key: str | None
+) -> None:
+    """What the user wrote (at its own time) and what the bot replied: context for staff, not the request."""
+    at = message.at or ticket.created_at
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id, kind=CONTEXT, author=openid, body=message.text, source_key=source_key, created_at=at
+        )
+    )
+    if message.reply:
+        session.add(TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=message.reply, created_at=at))
+
+
+async def ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:
+    """The ticket this WeChat message opened or joined already, if it was handled before."""
+    ticket = await session.scalar(select(Ticket).where(Ticket.source_key == key))
+    if ticket is not None:
+        return ticket
+    message = await session.scalar(select(TicketMessage).where(TicketMessage.source_key == key))
+    return None if message is None else await session.get(Ticket, message.ticket_id)
+
+
+async def current_ticket(session: AsyncSession, openid: str) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket)
+        .where(Ticket.openid == openid, Ticket.state.in_(("open", "waiting", "answered")))
+        .order_by(Ticket.created_at.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)  # after taking the lock, not what this session read before
+    )
