@@ -69,6 +69,8 @@ TRADITIONAL_PHRASES_PATH = CONFIG_DIR / "traditional_phrases.yaml"
 COMMAND_WORDS_PATH = CONFIG_DIR / "command_words.yaml"
 TOPIC_MENU_PATH = CONFIG_DIR / "topic_menu.yaml"
 TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
+# The FAQ matcher's domain vocabulary (concepts and their surface forms, stop words, fillers, small talk).
+FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
 
 
 TEMPLATE_SLOTS = {

@@ -26,8 +26,8 @@ from itertools import pairwise
 import jieba
 from pypinyin import lazy_pinyin
 
-from faq.lexicon import CONCEPTS, STOPWORDS
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers
+from faq.vocabulary import vocabulary
 
 CONCEPT_PREFIX = "#"
 _MAX_PHRASE_TOKENS = 4
@@ -151,9 +151,10 @@ class Analysis:
 
 
 class Lexicon:
-    """Surface form → concepts, plus a pinyin index of the Chinese forms."""
+    """Surface form → concepts, plus a pinyin index of the Chinese forms, and the words that carry no topic."""
 
-    def __init__(self, concepts: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, concepts: Mapping[str, Iterable[str]], stopwords: frozenset[str] = frozenset()) -> None:
+        self.stopwords = stopwords
         self.forms: dict[str, frozenset[str]] = {}
         grouped: dict[str, set[str]] = {}
         for concept, forms in concepts.items():
@@ -222,6 +223,7 @@ class Analyzer:
         named_foreign = False
         foreign_destination = False
         forms = self.lexicon.forms
+        stopwords = self.lexicon.stopwords
         while i < len(tokens):
             token = tokens[i]
             matched: frozenset[str] | None = None
@@ -247,7 +249,7 @@ class Analyzer:
                         previous not in _LOCATION_MARKERS
                         and following
                         and following[0] not in _PERSON_MARKERS
-                        and following[0] not in STOPWORDS
+                        and following[0] not in stopwords
                     ):
                         foreign_attribute = True
                 flush()
@@ -259,11 +261,11 @@ class Analyzer:
                 pending.append(token)
             else:
                 flush()
-                if token not in STOPWORDS:
+                if token not in stopwords:
                     units.append(token)
             i += 1
         flush()
-        content_chars = [c for t in tokens if t not in STOPWORDS for c in t]
+        content_chars = [c for t in tokens if t not in stopwords for c in t]
         syllables = pinyin_of("".join(content_chars))
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))
         return Analysis(
@@ -287,6 +289,7 @@ class Analyzer:
             starts[pos] = token
             pos += len(token)
         found: dict[int, tuple[int, frozenset[str]]] = {}
+        stopwords = self.lexicon.stopwords
         i = 0
         while i < len(chars):
             hit: tuple[int, frozenset[str]] | None = None
@@ -310,18 +313,18 @@ class Analyzer:
                 for _, (_, concepts) in spans:
                     out.extend(sorted(concepts))
                 content_chars.extend(token)
-            elif not any(s < pos < s + n for s, (n, _) in found.items()) and token not in STOPWORDS:
+            elif not any(s < pos < s + n for s, (n, _) in found.items()) and token not in stopwords:
                 out.append(token)
                 content_chars.extend(token)
             pos = end
         return out
 
-    @staticmethod
-    def _only_stopwords(starts: Mapping[int, str], begin: int, end: int) -> bool:
+    def _only_stopwords(self, starts: Mapping[int, str], begin: int, end: int) -> bool:
+        stopwords = self.lexicon.stopwords
         pos = begin
         while pos < end:
             token = starts.get(pos)
-            if token is None or token not in STOPWORDS:
+            if token is None or token not in stopwords:
                 return False
             pos += len(token)
         return pos == end
@@ -335,5 +338,6 @@ def default_lexicon() -> Lexicon:
     global _default_lexicon
     with _default_lock:
         if _default_lexicon is None:
-            _default_lexicon = Lexicon(CONCEPTS)
+            shipped = vocabulary()
+            _default_lexicon = Lexicon(shipped.concepts, shipped.stopwords)
         return _default_lexicon

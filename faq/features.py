@@ -15,8 +15,8 @@ from rapidfuzz import fuzz
 
 from faq.analysis import CONCEPT_PREFIX, Analysis
 from faq.index import IndexedEntry, KbIndex, text_ngrams
-from faq.lexicon import CHINA_ANCHORS, OPINION_CUES
 from faq.semantic import SemanticScores
+from faq.vocabulary import vocabulary
 
 FEATURE_NAMES: tuple[str, ...] = (
     "cov_query",  # share of the message's (IDF-weighted) units that the entry knows
@@ -155,10 +155,11 @@ def _has_cue(normalized: str, cues: Sequence[str]) -> bool:
 
 def query_features(query: Analysis, index: KbIndex) -> list[float]:
     """Rows in QUERY_FEATURE_NAMES order; they do not depend on any candidate."""
+    shipped = vocabulary()
     units = query.unit_set
     concepts = {u[1:] for u in units if u.startswith(CONCEPT_PREFIX)}
     unknown_words = [u for u in units if not u.startswith(CONCEPT_PREFIX) and u not in index.vocabulary]
-    unanchored = query.named_foreign and not concepts & CHINA_ANCHORS
+    unanchored = query.named_foreign and not concepts & shipped.china_anchors
     # a trip to another country that never comes back to China: that country's entry rules
     outbound = query.foreign_destination and not concepts & _CHINA_BOUND
     return [
@@ -166,7 +167,7 @@ def query_features(query: Analysis, index: KbIndex) -> list[float]:
         len(concepts) / len(units) if units else 0.0,
         math.log1p(len(unknown_words)),
         1.0 if unanchored or outbound else 0.0,
-        1.0 if _has_cue(query.normalized, OPINION_CUES) else 0.0,
+        1.0 if _has_cue(query.normalized, shipped.opinion_cues) else 0.0,
         math.log1p(len(query.normalized)),
     ]
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import opencc
 
-from faq.lexicon import FILLERS
+from faq.vocabulary import vocabulary
 
 _converter_lock = threading.Lock()
 _t2s: opencc.OpenCC | None = None
@@ -35,11 +35,17 @@ _APOSTROPHE_S = re.compile(r"['’](?:s|m|re|ve|ll|d)\b")
 _NEGATION = re.compile(r"n['’]t\b")
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ASCII_WORD_FILLERS = tuple(f for f in FILLERS if f.isascii())
-# Single characters (嗯, 啊, 额 …) are removed as stop words after segmentation instead:
-# as substrings they would also cut real words such as 额度.
-_CJK_FILLERS = tuple(sorted((f for f in FILLERS if not f.isascii() and len(f) > 1), key=len, reverse=True))
-_ASCII_FILLER_RE = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _ASCII_WORD_FILLERS) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _fillers() -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """The vocabulary's fillers: Chinese ones (longest first) as substrings, English ones as whole words."""
+    fillers = vocabulary().fillers
+    # Single characters (嗯, 啊, 额 …) are removed as stop words after segmentation instead:
+    # as substrings they would also cut real words such as 额度.
+    cjk = tuple(sorted((f for f in fillers if not f.isascii() and len(f) > 1), key=len, reverse=True))
+    ascii_words = tuple(f for f in fillers if f.isascii())
+    return cjk, re.compile(r"\b(?:" + "|".join(re.escape(f) for f in ascii_words) + r")\b")
 
 
 def _keep(char: str) -> bool:
@@ -82,11 +88,12 @@ def normalize_text(text: str) -> str:
 
 def strip_fillers(normalized: str) -> str:
     """Drop politeness and hesitation words (请问, 麻烦问一下, 嗯, thanks …) from normalised text."""
+    cjk_fillers, ascii_fillers = _fillers()
     text = normalized
-    for filler in _CJK_FILLERS:
+    for filler in cjk_fillers:
         if filler in text:
             text = text.replace(filler, " ")
-    text = _ASCII_FILLER_RE.sub(" ", text)
+    text = ascii_fillers.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -7,10 +7,11 @@ question ("你好，护照丢了") is not small talk; fillers are stripped and t
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Literal
 
-from faq.lexicon import BYES, GREETINGS, THANKS
 from faq.normalize import normalize_text
+from faq.vocabulary import vocabulary
 
 SmallTalk = Literal["greeting", "thanks", "bye"]
 
@@ -21,18 +22,19 @@ _NOISE = frozenset("啊呀哦喔嗯哈啦嘛呢吧的了好您你们大家各位
 _SOFTENERS = ("alot", "somuch", "verymuch", "there", "everyone", "all", "guys", "you")
 
 
+@cache
 def _phrases() -> list[tuple[str, SmallTalk]]:
     """All phrases, longest first across kinds, so 你好 is not eaten as 好 (an okay)."""
+    words = vocabulary()
     kinds: tuple[tuple[SmallTalk, tuple[str, ...]], ...] = (
-        ("bye", BYES),
-        ("thanks", THANKS),
-        ("greeting", GREETINGS),
+        ("bye", words.byes),
+        ("thanks", words.thanks),
+        ("greeting", words.greetings),
     )
     out = {normalize_text(p).replace(" ", ""): kind for kind, items in kinds for p in items}
     return sorted(((p, k) for p, k in out.items() if p), key=lambda pk: len(pk[0]), reverse=True)
 
 
-_PHRASES = _phrases()
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -45,7 +47,7 @@ def classify_smalltalk(text: str) -> SmallTalk | None:
         found.add("bye")
     if emoji & _THANKS_EMOJI:
         found.add("thanks")
-    for phrase, kind in _PHRASES:
+    for phrase, kind in _phrases():
         if phrase in rest:
             rest = rest.replace(phrase, "")
             found.add(kind)
