@@ -99,6 +99,11 @@ async def load_session(session: AsyncSession, token: str | None, now: datetime) 
     return staff
 
 
+async def end_sessions_of(session: AsyncSession, staff_id: int) -> None:
+    """Log an account out everywhere (after an admin reset its password). The caller commits."""
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.staff_id == staff_id))
+
+
 async def close_session(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
@@ -128,6 +133,4 @@ def set_session_cookie(response: Response, settings: Settings, request: Request,
 
 
 def clear_session_cookie(response: Response, settings: Settings, request: Request) -> None:
-    response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=uses_https(settings, request)
-    )
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=uses_https(settings, request))

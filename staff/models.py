@@ -1,10 +1,12 @@
-"""Staff accounts (with a role, ``staff.roles``) and the one table of what staff are told."""
+"""Staff accounts (with a role, ``staff.roles``), what admins did to them, and the one table of what staff
+are told."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from staff.roles import has_role
@@ -21,6 +23,8 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="staff")
     wechat_openid: Mapped[str | None] = mapped_column(String(64))  # for reminder template messages
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 值班: told on WeChat (when their openid is bound) of new tickets in their departments' queues.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def can(self, role: str) -> bool:
@@ -54,3 +58,17 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+
+
+class StaffAudit(Base):
+    """One thing an admin did to an account (created, changed, disabled, password reset, departments): who,
+    to whom, what changed (never a password) and when. Shown on the staff page."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -16,6 +16,7 @@ from console.pages.common import base_context
 from console.rendering import render_html
 from console.sessions import StaffSession
 from staff.accounts import active_staff
+from staff.management import record
 from tickets.department_store import load_document, members_by_department, save_document, set_membership
 from tickets.departments import DepartmentConfigError, parse_departments
 
@@ -112,7 +113,10 @@ async def change_member(
     services = services_of(request)
     try:
         source, _ = await load_document(db, services.settings.departments_path)
-        await set_membership(db, parse_departments(source), department, username, member == "add", services.clock.now())
+        now = services.clock.now()
+        await set_membership(db, parse_departments(source), department, username, member == "add", now)
+        action = "department_added" if member == "add" else "department_removed"
+        record(db, staff.user.username, username, action, now, {"department": department})  # the staff audit
     except DepartmentConfigError as exc:
         await db.rollback()
         return await _page(request, db, staff, error=exc.message, status_code=400)
