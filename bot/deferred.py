@@ -13,24 +13,36 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.closing import DEFERRED_KEY
 from bot.messages import build_message
 from delivery.service import text_payload
 from faq.script import to_traditional
-from handlers.context import HandlerContext
+from handlers.context import HandlerContext, HandlerServices
 from storage.activity import FollowerState
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    import redis.asyncio as aioredis
+
+    from delivery.service import DeliveryService
 
 log = logging.getLogger(__name__)
 
 FAILED_KEY = DEFERRED_KEY + ":failed"
 
 
-async def drain_deferred(services: Services, batch: int = 200) -> int:
+class DrainServices(HandlerServices, Protocol):
+    """What draining uses: what a handler has (a hand-over runs through the desk, in a handler's context), the
+    Redis list and the deliveries. The bootstrap's container has them; this module never imports it."""
+
+    @property
+    def redis(self) -> aioredis.Redis: ...
+    @property
+    def deliveries(self) -> DeliveryService: ...
+
+
+async def drain_deferred(services: DrainServices, batch: int = 200) -> int:
     """Write up to ``batch`` deferred items; returns how many were written."""
     if services.health.database_down or services.health.redis_down:
         return 0
@@ -64,12 +76,11 @@ async def drain_deferred(services: Services, batch: int = 200) -> int:
     return written
 
 
-async def pending_counts(services: Services) -> dict[str, int]:
-    redis = services.redis
+async def pending_counts(redis: aioredis.Redis) -> dict[str, int]:
     return {"deferred": int(await redis.llen(DEFERRED_KEY)), "failed": int(await redis.llen(FAILED_KEY))}
 
 
-async def _write(services: Services, item: dict[str, Any]) -> list[int]:
+async def _write(services: DrainServices, item: dict[str, Any]) -> list[int]:
     openid, key = str(item["openid"]), str(item["key"])
     at = datetime.fromisoformat(str(item["at"]))
     if item["kind"] == "reply":

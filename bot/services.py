@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.closing import Closing, MessageCloser
 from bot.dedupe import Deduplicator
-from bot.deferred import drain_deferred, pending_counts
+from bot.deferred import DrainServices, drain_deferred, pending_counts
 from bot.knowledge import KnowledgeBase
 from bot.local_dedupe import LocalDedupe
 from bot.protocol import CallbackCodec
@@ -44,10 +44,10 @@ from greetings.config import GreetingConfig, load_greeting_config
 from greetings.sending import JOB_KIND as GREETING_JOB
 from greetings.service import GreetingService
 from handlers import build_dispatcher
-from handlers.context import EventListener, HandlerContext, HandlerServices
+from handlers.context import EventListener, HandlerContext, HandlerServices, HelpDesk
 from handlers.conversation_state import ConversationState
-from handlers.desk import HelpDesk, NoDesk
 from handlers.dispatcher import Router
+from handlers.no_desk import NoDesk
 from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
@@ -129,7 +129,7 @@ class Services:
 
     async def deferred_counts(self) -> dict[str, int]:
         """Hand-overs waiting for the database, and those that failed to be written (the health page)."""
-        return await pending_counts(self)
+        return await pending_counts(self.redis)
 
     async def replay_spool(self) -> int:
         """Move what was spooled while Redis was out into Redis (each entry once)."""
@@ -329,9 +329,10 @@ def _install_knowledge(services: Services) -> None:
     services.periodic.append((KB_REVIEW_SWEEP_SECONDS, sweep))
 
 
-def conforms(services: Services) -> tuple[HandlerServices, ConsoleServices, GreetingProcess]:
+def conforms(services: Services) -> tuple[HandlerServices, DrainServices, ConsoleServices, GreetingProcess]:
     """Checked by mypy, never called at run time: the container has what each narrow Protocol asks for."""
     handlers: HandlerServices = services
+    drain: DrainServices = services
     console: ConsoleServices = services
     cli: GreetingProcess = services
-    return handlers, console, cli
+    return handlers, drain, console, cli

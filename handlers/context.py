@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wechatpy.messages import BaseMessage
 
@@ -22,11 +22,14 @@ if TYPE_CHECKING:
     from faq.matcher import Decision, FaqMatcher
     from handlers.answer_feedback import PresentedAnswer
     from handlers.conversation_state import ConversationState
-    from handlers.desk import HelpDesk
     from storage.activity import FollowerState
     from storage.health import DependencyHealth
 
 EventListener = Callable[["HandlerContext"], Awaitable[None]]
+
+# unanswered: a plausible request the FAQ cannot answer; asked_for_human: a hand-over word; confirmed: "1" to
+# the bot's question back; specific_case: one particular case, person, office or earlier request.
+HandoverReason = Literal["unanswered", "asked_for_human", "confirmed", "specific_case"]
 
 
 class Knowledge(Protocol):
@@ -102,3 +105,44 @@ class HandlerContext:
     @property
     def traditional(self) -> bool:
         return self.follower.script == "hant"
+
+
+class HelpDesk(Protocol):
+    """The seam between the conversation and the people behind it: the text handler calls it when the FAQ
+    cannot answer or the user asks for a person. ``tickets.desk.TicketDesk`` is the real one;
+    ``handlers.no_desk.NoDesk`` what an account without a staffed desk says. It lives here, beside the context
+    its methods take, so that the two modules do not import each other."""
+
+    async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """Take a message before the FAQ sees it (e.g. the question after the user asked for a person)."""
+        ...
+
+    async def rate(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """A 1/2/3 (满意/基本满意/不满意) while an answer of the user's waits for its rating (回访)."""
+        ...
+
+    async def hand_over(
+        self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
+    ) -> Reply: ...
+
+    async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
+        """Add a message to the user's open ticket, if there is one."""
+        ...
+
+    async def status(self, ctx: HandlerContext) -> Reply: ...
+
+    async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
+        """A hand-over kept while storage was out: join the user's ticket or open one; once per message."""
+        ...
+
+    async def has_tickets(self, ctx: HandlerContext) -> bool:
+        """Whether the user has ever had a ticket (a status request can be answered from them)."""
+        ...
+
+    async def note_context(self, ctx: HandlerContext, text: str, reply: str) -> None:
+        """A message the FAQ answered while a ticket is open: staff see it, and the answer, as context."""
+        ...
+
+    async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
+        """Staff answers that could not be pushed (48-hour window closed), delivered now the user wrote."""
+        ...

@@ -1,4 +1,4 @@
-"""The help desk as the conversation sees it (``handlers.desk.HelpDesk``): hand a question over, add to it,
+"""The help desk as the conversation sees it (``handlers.context.HelpDesk``): hand a question over, add to it,
 rate its answer, report on it. This module decides which of those a message is; the pieces live beside it:
 ``desk_flags`` (what Redis remembers per user), ``intake`` (受理: a new ticket), ``follow_ups`` (补充 and
 reopening), ``user_status`` (查询), ``satisfaction`` (回访) and ``time_limits`` (the stopped clock).
@@ -27,7 +27,7 @@ from tickets.user_status import has_any_ticket, status_reply
 if TYPE_CHECKING:
     from config.settings import Settings
     from faq.matcher import FaqMatcher
-    from handlers.desk import HandoverReason
+    from handlers.context import HandoverReason
     from staff.notifications import StaffNotifier
     from storage.activity import ActivityLog, RecentMessage
     from tickets.answer_delivery import AnswerDelivery
