@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from faq.analysis import Analysis, Analyzer
-from faq.calibration import EMBEDDING, LEXICAL, Calibration, LabelledCandidates, load_calibration
+from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
 from faq.embedding import Embedder, load_embedder
 from faq.features import EMBEDDING_FEATURE_NAMES, candidate_features, gate_features, query_features
 from faq.index import KbIndex
@@ -210,16 +210,16 @@ class FaqMatcher:
         first, second = (self._index.entries[p].units for p, _ in scored[:2])
         return distinct <= first and distinct <= second
 
-    def labelled_candidates(self, text: str, expect: str | None, style: str = "") -> LabelledCandidates:
-        """Features of every reranked candidate with 0/1 labels, for fitting the calibration.
+    def candidate_rows(self, text: str) -> tuple[list[str], list[list[float]], list[float]]:
+        """(entry ids, their feature rows, the query's own features) as `decide` sees them, for fitting.
 
         Messages that `decide` settles before matching (empty, garbled, small talk) get no
-        candidates, so they do not teach the model anything about matching."""
+        candidates, so they teach a fitted model nothing about matching."""
         query = self._analyze(text)
         settled = not text.strip() or _looks_binary(text[:2000]) or classify_smalltalk(text[:200]) is not None
         positions, rows = self._candidates(text, query) if not settled else ([], [])
-        labels = [1 if self._index.entries[p].entry.id == expect else 0 for p in positions]
-        return LabelledCandidates(rows, labels, expect is not None, style, query_features(query, self._index))
+        ids = [self._index.entries[p].entry.id for p in positions]
+        return ids, rows, query_features(query, self._index)
 
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}

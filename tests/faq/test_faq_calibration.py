@@ -2,14 +2,10 @@ from __future__ import annotations
 
 import random
 
-from faq.calibration import (
-    Calibration,
-    LabelledCandidates,
-    choose_thresholds,
-    fit_logistic,
-    load_calibration,
-)
+from faq.calibration import Calibration, load_calibration
 from faq.features import FEATURE_NAMES
+from faq.fitting import LabelledCandidates, choose_thresholds
+from faq.logistic import fit_logistic
 
 
 def test_fit_logistic_learns_the_informative_feature() -> None:

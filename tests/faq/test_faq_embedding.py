@@ -132,7 +132,7 @@ def test_the_real_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_calibration_save_keeps_the_other_mode(tmp_path: Path) -> None:
-    from faq.calibration import save_calibration
+    from faq.training import save_calibration
 
     path = tmp_path / "calibration.json"
     lexical = Calibration((1.0,) * len(FEATURE_NAMES), -1.0, 0.8, 0.1, 0.3, 0.1)

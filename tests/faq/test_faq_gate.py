@@ -11,19 +11,12 @@ import pytest
 
 import faq.matcher as matcher_module
 from faq.analysis import Analyzer, english_variants
-from faq.calibration import (
-    LEXICAL,
-    Calibration,
-    LabelledCandidates,
-    choose_gate_threshold,
-    cross_validated_gate,
-    gate_rows,
-    load_calibration,
-    save_calibration,
-)
+from faq.calibration import LEXICAL, Calibration, load_calibration
 from faq.features import FEATURE_NAMES, QUERY_FEATURE_NAMES, gate_feature_names, query_features
+from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
+from faq.training import save_calibration
 
 
 @pytest.fixture(scope="module")
