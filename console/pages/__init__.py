@@ -7,6 +7,7 @@ once with the draft kept."""
 from fastapi import APIRouter
 
 from console.pages import (
+    canned_replies,
     deliveries,
     departments,
     faq,
@@ -29,6 +30,7 @@ for module in (
     tickets,
     ticket_routing,
     ticket_time,
+    canned_replies,
     departments,
     staff,
     faq,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from console.deps import Db, PageStaff, PageWrite, services_of
+from console.pages.canned_replies import for_ticket as canned_for_ticket
 from console.pages.clock_view import ticket_clock
 from console.pages.common import base_context, error_page, redirect
 from console.pages.routing_view import department_options, queue_departments, ticket_routing
@@ -143,6 +144,7 @@ async def _ticket_page(
             "preview": preview,
             "routing": await ticket_routing(db, services.settings.departments_path, staff.user, detail.ticket),
             "clock": await ticket_clock(db, services, staff.user, detail.ticket),
+            "canned": await canned_for_ticket(db, staff.user, detail.ticket.department),
         },
         status_code=status_code,
     )

@@ -42,3 +42,21 @@ document.addEventListener("input", function (event) {
   if (!hant.id || !document.getElementById(hant.id + "-stale")) return;
   document.getElementById(hant.id + "-stale").hidden = true;
 });
+// A canned reply (常用回复) goes in at the cursor, on its own paragraph, keeping what is already written.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-insert-target]");
+  if (!button) return;
+  var target = document.getElementById(button.getAttribute("data-insert-target"));
+  var source = document.getElementById(button.getAttribute("data-insert-source"));
+  if (!target || !source) return;
+  var text = source.textContent.trim();
+  var start = target.selectionStart, end = target.selectionEnd;
+  if (document.activeElement !== target && start === 0 && end === 0) start = end = target.value.length;
+  var before = target.value.slice(0, start), after = target.value.slice(end);
+  if (before && !/\n$/.test(before)) text = "\n" + text;
+  if (after && !/^\n/.test(after)) text = text + "\n";
+  target.value = before + text + after;
+  var caret = before.length + text.length;
+  target.focus();
+  target.setSelectionRange(caret, caret);
+});

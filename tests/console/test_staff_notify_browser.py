@@ -1,7 +1,10 @@
 """Staff work in a real browser: the admins' staff page (add an account with its departments, openid and
-on-duty flag, change its role, disable it, reset its password, the audit list)."""
+on-duty flag, change its role, disable it, reset its password, the audit list), and a department's canned
+replies kept on their page and inserted into an answer at the cursor."""
 
 from __future__ import annotations
+
+import secrets
 
 from playwright.sync_api import Page
 from sqlalchemy import select
@@ -116,5 +119,47 @@ def test_the_staff_page_in_the_browser(loop_server, database_url: str) -> None: 
             page.fill("#password", NEW_PASSWORD)
             page.click("#login-button")
             assert "/console/login" in page.url
+        finally:
+            browser.close()
+
+
+CANNED_BODY = "请携带本人护照原件及复印件，到当地中国驻外使领馆办理。"
+
+
+def test_canned_replies_are_kept_and_inserted_into_the_answer_in_the_browser(loop_server, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    from tests.console.test_console_browser import _say
+    from tests.console.test_loop_browser import SEARCH_FOR_FAMILY, _ticket
+
+    base, _fake = loop_server
+    openid = "o_canned_" + secrets.token_hex(4)
+    _say(base, openid, SEARCH_FOR_FAMILY)  # routed to 联络部, alice's department
+    ticket = _ticket(database_url, openid)
+    assert ticket.department == "liaison"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page: Page = browser.new_page()
+            _login(page, base, "alice")
+            page.click("header nav a:text('常用回复')")
+            page.wait_for_url("**/console/replies")
+            form = page.locator("#add-reply")
+            form.locator("select[name=department]").select_option("liaison")
+            form.locator("input[name=title]").fill("使领馆办理")
+            form.locator("textarea[name=body]").fill(CANNED_BODY)
+            form.locator("button[type=submit]").click()
+            page.wait_for_url("**done=added**")
+            assert page.locator("#replies-liaison input[name=title]").input_value() == "使领馆办理"
+
+            page.goto(f"{base}/console/tickets/{ticket.number}")
+            answer = page.locator("#answer-text")
+            answer.fill("您好！\n\n如有疑问请再联系我们。")
+            answer.evaluate("el => { el.focus(); el.setSelectionRange(5, 5); }")  # on the empty line
+            page.click("#canned-replies li:has-text('使领馆办理') button")
+            assert answer.input_value() == f"您好！\n\n{CANNED_BODY}\n如有疑问请再联系我们。"
+            page.click("#send-answer")
+            page.wait_for_url("**done=answered")
+            assert CANNED_BODY in (_ticket(database_url, openid).answer or "")
         finally:
             browser.close()
