@@ -19,7 +19,8 @@ from calendars.clock import Clock
 from jobs.queue import JobQueue
 from jobs.worker import RetryLater
 from storage.models import Delivery, MessageLog
-from wechat.api_client import WeChatApiClient, WeChatApiError
+from wechat.api_client import WeChatApiClient
+from wechat.api_errors import WeChatApiError
 
 log = logging.getLogger(__name__)
 

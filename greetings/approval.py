@@ -15,7 +15,7 @@ from greetings.core import GreetingCore, GreetingRefused, message_body
 from greetings.models import GreetingCampaign, GreetingSend
 from greetings.reasons import explain_error
 from greetings.schedule import PlannedSend, QuotaReport, check_quota, due_decision
-from wechat.api_client import WeChatApiError
+from wechat.api_errors import WeChatApiError
 
 log = logging.getLogger(__name__)
 

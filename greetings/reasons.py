@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from wechat.api_client import TOKEN_ERRCODES, WeChatApiError, WeChatTransportError
+from wechat.api_errors import TOKEN_ERRCODES, WeChatApiError, WeChatTransportError
 
 _API_ERRORS: dict[int, str] = {
     45028: ("群发配额已用完（45028）：订阅号每天只能群发一次，今天可能已在公众平台手工群发过；服务号请检查本月额度"),

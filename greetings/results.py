@@ -18,7 +18,7 @@ from greetings.reasons import explain_job_status, job_succeeded
 from staff.models import Notification
 from staff.notifications import campaign_notifications, mark_campaign_notification_read
 from storage.models import Delivery
-from wechat.api_client import WeChatApiError
+from wechat.api_errors import WeChatApiError
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from greetings.models import GreetingSend
 from greetings.reasons import explain_error
 from greetings.schedule import due_decision
 from storage.models import Follower
-from wechat.api_client import WeChatApiError, WeChatTransportError
+from wechat.api_errors import WeChatApiError, WeChatTransportError
 
 log = logging.getLogger(__name__)
 

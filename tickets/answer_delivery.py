@@ -28,7 +28,7 @@ from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
 from tickets.satisfaction import with_rating_question
 from tickets.windows import window_open
-from wechat.api_client import WeChatApiError
+from wechat.api_errors import WeChatApiError
 from wechat.template_fields import template_data, time_value
 
 log = logging.getLogger(__name__)

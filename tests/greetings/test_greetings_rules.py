@@ -26,7 +26,7 @@ from greetings.schedule import (
     plan_segments,
     render,
 )
-from wechat.api_client import WeChatApiError, WeChatTransportError
+from wechat.api_errors import WeChatApiError, WeChatTransportError
 
 DAY = date(2027, 1, 15)
 

@@ -13,7 +13,8 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from wechat.api_client import WeChatApiClient, WeChatApiError, WeChatTransportError
+from wechat.api_client import WeChatApiClient
+from wechat.api_errors import WeChatApiError, WeChatTransportError
 from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 from wechat.fake_clock import ManualClock
 
