@@ -183,14 +183,6 @@ def settings(database_url: str, redis_url: str, tmp_path: Path):  # type: ignore
     )
 
 
-class SettableClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest_asyncio.fixture
 async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[no-untyped-def]
     """Build services against the fake WeChat (in-process) and the test backend; closed after the test."""

@@ -1,4 +1,5 @@
-"""The test clock the fake WeChat API (and tests) run on."""
+"""The one test clock: the fake WeChat API calls it, and the services read ``now()`` from it (it is a
+``calendars.clock.Clock``), so a test moves one time for both sides of the conversation."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ class ManualClock:
 
     def __call__(self) -> datetime:
         with self._lock:
+            return self._now
+
+    def now(self) -> datetime:
+        return self()
+
+    def set(self, at: datetime) -> datetime:
+        if at.tzinfo is None:
+            raise ValueError("clock time must be timezone-aware")
+        with self._lock:
+            self._now = at
             return self._now
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:

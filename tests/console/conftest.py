@@ -24,16 +24,6 @@ PASSWORD = "correct horse battery"
 KB_SMALL = Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml"
 
 
-class FakeClockAdapter:
-    """The services' clock reading the fake WeChat's manual clock, so the 48-hour window agrees."""
-
-    def __init__(self, manual: Callable[[], datetime]) -> None:
-        self.manual = manual
-
-    def now(self) -> datetime:
-        return self.manual()
-
-
 @pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same argon2id, lighter parameters: the suite logs in dozens of times and must stay fast."""
@@ -46,7 +36,7 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest_asyncio.fixture
 async def services(make_services, fake_clock):
-    svc = await make_services(clock=FakeClockAdapter(fake_clock))
+    svc = await make_services(clock=fake_clock)  # one time for the services and the fake WeChat
     replace_entries(load_kb(KB_SMALL), url=svc.settings.database_url)  # the FAQ actions edit the stored KB
     await svc.knowledge.refresh()
     return svc

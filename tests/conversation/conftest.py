@@ -4,7 +4,6 @@ WeChat's manual clock, simulated users talking to the webhook, and a logged-in c
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,16 +20,6 @@ from tests.console.conftest import PASSWORD, page_login
 from tickets.models import Ticket, TicketMessage
 
 
-class ManualClockAdapter:
-    """The services read the fake WeChat's clock, so the 48-hour window and the desk agree on the time."""
-
-    def __init__(self, manual: Callable[[], datetime]) -> None:
-        self.manual = manual
-
-    def now(self) -> datetime:
-        return self.manual()
-
-
 @pytest.fixture(autouse=True)
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
@@ -44,7 +33,7 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 async def services(make_services, fake_clock):  # type: ignore[no-untyped-def]
     from config.settings import CONFIG_DIR
 
-    svc = await make_services(clock=ManualClockAdapter(fake_clock))
+    svc = await make_services(clock=fake_clock)  # one time for the services and the fake WeChat
     replace_entries(load_kb(CONFIG_DIR / "faq.yaml"), url=svc.settings.database_url)
     await svc.knowledge.refresh()
     return svc

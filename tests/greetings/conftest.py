@@ -10,7 +10,6 @@ import pytest_asyncio
 
 from greetings.config import GreetingConfig
 from greetings.service import GreetingService
-from tests.greetings.helpers import FollowClock
 
 GreetingEnv = Callable[..., Awaitable[tuple[Any, GreetingService]]]
 
@@ -25,7 +24,7 @@ async def make_greetings(make_services, fake_clock, greeting_config) -> Greeting
     """A process: services on the test backend with greetings on the test config. Call twice for two hosts."""
 
     async def make(config: GreetingConfig | None = None) -> tuple[Any, GreetingService]:
-        services = await make_services(clock=FollowClock(fake_clock), greeting_config=config or greeting_config)
+        services = await make_services(clock=fake_clock, greeting_config=config or greeting_config)
         return services, services.greetings
 
     return make

@@ -7,25 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from greetings.service import GreetingService
-from wechat.fake_clock import ManualClock
 
 # 2026-11-23 02:00 UTC (the fake's start) is 10:00 in Beijing; the test festival is the next day.
 FESTIVAL_DAY = date(2026, 11, 24)
 SEND_AT = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 Beijing
-
-
-class FollowClock:
-    """The services' clock reads the fake WeChat's manual clock: one time for both sides."""
-
-    def __init__(self, manual: ManualClock) -> None:
-        self.manual = manual
-
-    def now(self) -> datetime:
-        return self.manual()
-
-
-def set_time(clock: ManualClock, at: datetime) -> None:
-    clock.advance(at - clock())
 
 
 async def approved_campaign(

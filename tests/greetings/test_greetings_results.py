@@ -14,7 +14,7 @@ from greetings.models import GreetingSend
 from staff.models import Notification
 from storage.models import Follower
 from tests.conftest import TEST_TOKEN
-from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain, set_time
+from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain
 from wechat import inbound
 
 pytestmark = pytest.mark.asyncio
@@ -60,7 +60,7 @@ async def test_rejected_job_finish_is_a_failed_state_with_the_reason(make_greeti
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     await greetings.sweep()
     await drain(services)
     send = await _send(services)
@@ -75,7 +75,7 @@ async def test_mass_get_shows_admin_confirmation_wait_then_failure(make_greeting
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     await greetings.sweep()
     await drain(services)
     send = await _send(services)
@@ -118,7 +118,7 @@ async def test_per_follower_mode_sends_to_recently_active_in_their_script(
             )
     campaign_id = await approved_campaign(greetings, mode="per_follower")
     assert "不占群发额度" in (await greetings.quota(campaign_id)).lines[0]
-    set_time(fake_clock, SEND_AT)  # 23 hours later: o_hant's window (43 h) is open, o_old's (53 h) is not
+    fake_clock.set(SEND_AT)  # 23 hours later: o_hant's window (43 h) is open, o_old's (53 h) is not
     await greetings.sweep()
     await drain(services)
     send = await _send(services)
@@ -139,12 +139,12 @@ async def test_reminders_before_the_send_time_once_per_step(make_greetings, fake
     greetings = hosts[0][1]
     await greetings.create_draft("测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂")
     send_at = SEND_AT + timedelta(days=3)
-    set_time(fake_clock, send_at - timedelta(hours=49))
+    fake_clock.set(send_at - timedelta(hours=49))
     assert await greetings.remind() == 0
     fake_clock.advance(hours=2)
     written = await asyncio.gather(*(g.remind() for _, g in hosts), *(g.remind() for _, g in hosts))
     assert sum(written) == 1
-    set_time(fake_clock, send_at - timedelta(hours=3))
+    fake_clock.set(send_at - timedelta(hours=3))
     assert await greetings.remind() == 1
     assert await greetings.remind() == 0
     notices = await greetings.notices()
@@ -161,13 +161,13 @@ async def test_drafts_are_created_ahead_once(make_greetings, fake_clock) -> None
         }
     )
     hosts = [await make_greetings(config) for _ in range(3)]
-    set_time(fake_clock, datetime.fromisoformat("2026-12-24T16:00:00+00:00"))  # 12-25 00:00 Beijing
+    fake_clock.set(datetime.fromisoformat("2026-12-24T16:00:00+00:00"))  # 12-25 00:00 Beijing
     created = await asyncio.gather(*(g.plan_drafts() for _, g in hosts))
     assert sum(len(c) for c in created) == 1
     (view,) = await hosts[0][1].list_campaigns()
     assert (view.campaign.festival, view.campaign.festival_date) == ("元旦", date(2027, 1, 1))
     assert view.summary == "draft"
-    set_time(fake_clock, datetime.fromisoformat("2027-01-30T16:00:00+00:00"))  # 春节 2027 is 02-06
+    fake_clock.set(datetime.fromisoformat("2027-01-30T16:00:00+00:00"))  # 春节 2027 is 02-06
     (spring,) = await hosts[0][1].plan_drafts()
     view = await hosts[0][1].get(spring)
     assert view.campaign.text_hans == "羊年大吉"
@@ -189,7 +189,7 @@ async def test_preview_goes_to_the_supervisor_only(make_greetings, fake_wechat) 
 async def test_approval_is_refused_after_the_grace_window(make_greetings, fake_clock) -> None:
     _services, greetings = await make_greetings()
     campaign_id, _ = await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐", text_hant="快樂")
-    set_time(fake_clock, SEND_AT + timedelta(hours=3))
+    fake_clock.set(SEND_AT + timedelta(hours=3))
     with pytest.raises(GreetingRefused, match="宽限期"):
         await greetings.approve(campaign_id, by="主管甲")
 
@@ -218,7 +218,7 @@ async def test_reminders_reach_supervisors_on_wechat_once(make_greetings, fake_c
                 )
             )
     await greetings.create_draft("测试节", FESTIVAL_DAY + timedelta(days=3), text_hans="快乐", text_hant="快樂")
-    set_time(fake_clock, SEND_AT + timedelta(days=3) - timedelta(hours=3))
+    fake_clock.set(SEND_AT + timedelta(days=3) - timedelta(hours=3))
     assert await greetings.remind() == 1
     assert await greetings.remind() == 0
     assert await services.worker().run_once() == 1

@@ -14,7 +14,7 @@ from greetings.models import GreetingSend
 from greetings.schedule import clientmsgid
 from greetings.sending import JOB_KIND
 from staff.models import Notification
-from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain, set_time
+from tests.greetings.helpers import FESTIVAL_DAY, SEND_AT, approved_campaign, drain
 
 pytestmark = pytest.mark.asyncio
 
@@ -34,7 +34,7 @@ async def test_two_schedulers_and_two_workers_send_once(make_greetings, fake_wec
     host_a, greetings_a = await make_greetings()
     host_b, greetings_b = await make_greetings()
     await approved_campaign(greetings_a)
-    set_time(fake_clock, SEND_AT + timedelta(seconds=5))
+    fake_clock.set(SEND_AT + timedelta(seconds=5))
 
     for _ in range(3):  # several rounds of both schedulers, all at once
         reports = await asyncio.gather(greetings_a.sweep(), greetings_b.sweep(), greetings_a.sweep())
@@ -53,7 +53,7 @@ async def test_racing_claims_of_one_due_send_have_one_winner(make_greetings, fak
     fake_wechat.add_follower("o1")
     hosts = [await make_greetings() for _ in range(4)]
     await approved_campaign(hosts[0][1])
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     reports = await asyncio.gather(*(greetings.sweep() for _, greetings in hosts))
     assert sum(len(report.claimed) for report in reports) == 1
 
@@ -64,7 +64,7 @@ async def test_restart_after_the_send_reached_wechat_does_not_send_again(
     fake_wechat.add_followers(["o1", "o2"])
     services, greetings = await make_greetings()
     campaign_id = await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     report = await greetings.sweep()
     (claim,) = report.claimed
     # The worker that held the claim got as far as WeChat, then died before recording the answer.
@@ -91,7 +91,7 @@ async def test_restart_before_the_send_sends_once_and_old_job_is_harmless(
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     (stale,) = (await greetings.sweep()).claimed  # claimed, job queued, then the process stops
     fake_clock.advance(minutes=3)
     restarted, greetings_after = await make_greetings()
@@ -107,12 +107,12 @@ async def test_quota_exhausted_is_a_clear_failed_state(make_greetings, fake_wech
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT - timedelta(minutes=30))
+    fake_clock.set(SEND_AT - timedelta(minutes=30))
     # Someone mass-sent by hand in the WeChat admin console that morning: the day's only send is used.
     await services.api.mass_send_all(
         {"filter": {"is_to_all": True}, "msgtype": "text", "text": {"content": "手工群发"}}, "manual-1"
     )
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     await greetings.sweep()
     await drain(services)
     for _ in range(3):  # later rounds do not try again
@@ -143,7 +143,7 @@ async def test_transient_fault_retries_with_a_visible_reason_and_sends_once(
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     fake_wechat.fail_next("message/mass/sendall", **fault)
     await greetings.sweep()
     await drain(services)
@@ -164,7 +164,7 @@ async def test_retries_stop_at_the_end_of_the_grace_window(make_greetings, fake_
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     fake_wechat.fail_next("message/mass/sendall", errcode=None, http_status=500, count=100)
     for _ in range(40):
         await greetings.sweep()
@@ -183,13 +183,13 @@ async def test_late_within_grace_sends_once_and_later_is_missed(make_greetings, 
     await approved_campaign(greetings)
     await approved_campaign(greetings, day=FESTIVAL_DAY + timedelta(days=1))
     # The service was down over the first send time and comes back 1h50 late: still goes out, once.
-    set_time(fake_clock, SEND_AT + timedelta(hours=1, minutes=50))
+    fake_clock.set(SEND_AT + timedelta(hours=1, minutes=50))
     await greetings.sweep()
     await greetings.sweep()
     await drain(services)
     assert len(fake_wechat.mass_jobs) == 1
     # Down over the second one for 2h01: it is missed, nothing is sent, supervisors are told.
-    set_time(fake_clock, SEND_AT + timedelta(days=1, hours=2, minutes=1))
+    fake_clock.set(SEND_AT + timedelta(days=1, hours=2, minutes=1))
     report = await greetings.sweep()
     await drain(services)
     assert report.expired == 1 and not report.claimed
@@ -204,7 +204,7 @@ async def test_claimed_job_that_runs_after_the_grace_window_is_missed(make_greet
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT + timedelta(hours=1))
+    fake_clock.set(SEND_AT + timedelta(hours=1))
     await greetings.sweep()
     fake_clock.advance(hours=2)  # the queue was stuck; the job runs too late
     await drain(services)
@@ -217,7 +217,7 @@ async def test_unapproved_campaign_never_goes_out(make_greetings, fake_wechat, f
     services, greetings = await make_greetings()
     await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐", text_hant="快樂")
     for minutes in (0, 30, 119, 121):
-        set_time(fake_clock, SEND_AT + timedelta(minutes=minutes))
+        fake_clock.set(SEND_AT + timedelta(minutes=minutes))
         await greetings.sweep()
         await drain(services)
     assert not fake_wechat.mass_jobs
@@ -230,7 +230,7 @@ async def test_editing_an_approved_campaign_withdraws_the_approval(make_greeting
     services, greetings = await make_greetings()
     campaign_id = await approved_campaign(greetings)
     await greetings.edit(campaign_id, by="编辑乙", text_hans="改过的祝福")
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     assert not (await greetings.sweep()).claimed
     await greetings.approve(campaign_id, by="主管甲")
     await greetings.sweep()
@@ -251,11 +251,11 @@ async def test_per_tag_times_send_each_tag_at_its_local_morning(make_greetings, 
     ]
     await approved_campaign(greetings, audience=audience)
 
-    set_time(fake_clock, SEND_AT)  # 09:00 Beijing
+    fake_clock.set(SEND_AT)  # 09:00 Beijing
     await greetings.sweep()
     await drain(services)
     assert [job.recipients for job in fake_wechat.mass_jobs.values()] == [["o_tokyo"]]
-    set_time(fake_clock, datetime(2026, 11, 24, 7, 59, tzinfo=UTC))  # 08:59 in Paris
+    fake_clock.set(datetime(2026, 11, 24, 7, 59, tzinfo=UTC))  # 08:59 in Paris
     assert not (await greetings.sweep()).claimed
     fake_clock.advance(minutes=1)
     await greetings.sweep()
@@ -289,7 +289,7 @@ async def test_stale_job_payload_is_ignored(make_greetings, fake_wechat, fake_cl
     fake_wechat.add_follower("o1")
     services, greetings = await make_greetings()
     await approved_campaign(greetings)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     (claim,) = (await greetings.sweep()).claimed
     await services.queue.enqueue(JOB_KIND, {"send_id": claim.send_id, "token": "not-the-claim"})
     await drain(services)
@@ -310,7 +310,7 @@ async def test_a_sweeper_that_read_a_candidate_late_cannot_claim_it_twice(make_g
     host_a, greetings_a = await make_greetings()
     host_b, _ = await make_greetings()
     await approved_campaign(greetings_a)
-    set_time(fake_clock, SEND_AT)
+    fake_clock.set(SEND_AT)
     now, lease = fake_clock(), timedelta(minutes=2)
     async with host_a.sessions() as session_a, session_a.begin():
         seen = await due_candidates(session_a, now)  # PostgreSQL: row locked until A commits

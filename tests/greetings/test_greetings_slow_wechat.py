@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from greetings.models import GreetingSend
-from tests.greetings.helpers import SEND_AT, FollowClock, approved_campaign, drain, set_time
+from tests.greetings.helpers import SEND_AT, approved_campaign, drain
 from tests.net_faults import DelayingProxy, serve_asgi
 from wechat.fake_api import create_fake_wechat_app
 
@@ -31,7 +31,7 @@ async def test_a_mass_send_answered_too_late_is_retried_and_greets_once(
     fake_wechat.add_followers(["o1", "o2"])
     async with serve_asgi(create_fake_wechat_app(fake_wechat)) as port, DelayingProxy(port) as proxy:
         services = await make_services(
-            clock=FollowClock(fake_clock),
+            clock=fake_clock,
             http=httpx.AsyncClient(),
             wechat_api_base=f"http://127.0.0.1:{proxy.port}",
             wechat_api_timeout_seconds=CLIENT_TIMEOUT,
@@ -39,7 +39,7 @@ async def test_a_mass_send_answered_too_late_is_retried_and_greets_once(
         )
         greetings = services.greetings
         await approved_campaign(greetings)
-        set_time(fake_clock, SEND_AT)
+        fake_clock.set(SEND_AT)
         await services.api.access_token()  # fetched while WeChat is quick (and valid at the send time)
         proxy.delay = CLIENT_TIMEOUT + 1.0
         await greetings.sweep()

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import TEST_TOKEN, SettableClock
+from tests.conftest import TEST_TOKEN
 from tickets.models import Ticket, TicketMessage
 from wechat import inbound
+from wechat.fake_clock import ManualClock
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ async def desk(make_services):  # type: ignore[no-untyped-def]
     from bot.app import create_app
     from faq.kb import load_kb
 
-    services = await make_services(clock=SettableClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)))
+    services = await make_services(clock=ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)))
     services.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
     app = create_app(services=services, run_jobs=False)
     limits = httpx.Limits(max_connections=100)

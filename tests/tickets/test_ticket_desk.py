@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from staff.models import Notification
 from storage.models import Delivery, Follower
-from tests.conftest import TEST_TOKEN, SettableClock
+from tests.conftest import TEST_TOKEN
 from tickets.actions import answer_ticket, commit_and_enqueue
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.reminders import recompute_due_times
 from wechat import inbound
+from wechat.fake_clock import ManualClock
 
 pytestmark = pytest.mark.asyncio
 
@@ -21,9 +22,9 @@ UNANSWERABLE = "想给家乡小学捐一批图书，找谁联系"
 
 
 @pytest.fixture
-def clock() -> SettableClock:
-    # Monday 2026-11-23 10:00 Beijing
-    return SettableClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+def clock() -> ManualClock:
+    # Monday 2026-11-23 10:00 Beijing; the desk's own clock (the fake WeChat keeps its time)
+    return ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -174,7 +175,7 @@ async def test_answer_out_of_window_sends_template_then_answer_on_return(
 ) -> None:  # type: ignore[no-untyped-def]
     desk_services.settings.wechat_answer_template_id = "TPL_FAKE_NOTICE"
     await user.say(UNANSWERABLE)
-    clock.at += timedelta(hours=49)  # the user went quiet; the window has closed
+    clock.advance(hours=49)  # the user went quiet; the window has closed
     fake_wechat.clock.advance(hours=49)
     await _answer(desk_services, "Q20261123-0001", "请联系当地县级侨务部门。")
     await desk_services.worker().run_once()
@@ -237,10 +238,10 @@ async def test_transient_failure_is_retried_and_worker_restart_mid_send_never_se
 async def test_reminder_then_escalation_once_each(user, desk_services, clock) -> None:  # type: ignore[no-untyped-def]
     await user.say(UNANSWERABLE)
     [ticket] = await _tickets(desk_services)
-    clock.at = ticket.due_at - timedelta(hours=1)
+    clock.set(ticket.due_at - timedelta(hours=1))
     assert await desk_services.tracker.sweep_reminders() == (1, 0)
     assert await desk_services.tracker.sweep_reminders() == (0, 0)
-    clock.at = ticket.due_at + timedelta(minutes=1)
+    clock.set(ticket.due_at + timedelta(minutes=1))
     assert await desk_services.tracker.sweep_reminders() == (0, 1)
     assert await desk_services.tracker.sweep_reminders() == (0, 0)
     async with desk_services.sessions() as session:
@@ -273,7 +274,7 @@ async def test_writing_back_after_an_answer_reopens_the_ticket(user, desk_servic
     await user.say(UNANSWERABLE)
     await _answer(desk_services, "Q20261123-0001", "请联系当地县级侨务部门。")
     await desk_services.worker().run_once()
-    clock.at += timedelta(days=1)
+    clock.advance(days=1)
     reply = await user.say("侨务部门说要先找学校开证明，学校的证明怎么开")
     assert reply is not None and "追问" in reply
     [ticket] = await _tickets(desk_services)
