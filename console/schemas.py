@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tickets.detail import WindowState
+from tickets.models import TicketState
+from tickets.queue import QueueItem
+
 
 class LoginIn(BaseModel):
     username: str = Field(max_length=64)
@@ -24,23 +28,8 @@ class SessionOut(BaseModel):
     csrf_token: str = Field(description="Send back in the X-CSRF-Token header on every write")
 
 
-class QueueItemOut(BaseModel):
-    number: str
-    state: Literal["open", "waiting", "answered", "closed"]
-    category: str | None
-    department: str | None = Field(default=None, description="The department's queue; null = the dispatcher's")
-    preview: str
-    assignee: str | None
-    created_at: datetime
-    due_at: datetime
-    due_provisional: bool
-    answer_delivery: str
-    overdue: bool
-    due_soon: bool
-
-
 class QueueOut(BaseModel):
-    items: list[QueueItemOut]
+    items: list[QueueItem] = Field(description="Earliest due first; department null = the dispatcher's queue")
     total: int
     page: int
     per_page: int
@@ -51,7 +40,7 @@ class QueueOut(BaseModel):
 
 class TicketOut(BaseModel):
     number: str
-    state: Literal["open", "waiting", "answered", "closed"] = Field(description="waiting: 待补充, the clock stopped")
+    state: TicketState = Field(description="waiting: 待补充, the clock stopped")
     category: str | None
     department: str | None = Field(default=None, description="The department's queue; null = the dispatcher's")
     referral: str | None = Field(default=None, description="Closed by referral outside the federation: where")
@@ -111,7 +100,7 @@ class DeliveryOut(BaseModel):
 
 
 class WindowOut(BaseModel):
-    state: Literal["open", "closing", "closed", "unknown"]
+    state: WindowState
     closes_at: datetime | None
 
 

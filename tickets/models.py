@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.models import Base, BigId, utcnow
 
 # waiting: 待补充, staff asked the user for something and the clock is stopped until the user replies.
-TICKET_STATES = ("open", "waiting", "answered", "closed")
+TicketState = Literal["open", "waiting", "answered", "closed"]
+TICKET_STATES: tuple[TicketState, ...] = get_args(TicketState)
 
 
 def new_answer_token() -> str:
@@ -55,7 +56,7 @@ class Ticket(Base):
     source_key: Mapped[str] = mapped_column(String(160), unique=True)  # the WeChat message that opened it
     # Names the ticket in its public answer link (/a/<token>): random, so links cannot be guessed or forged.
     answer_token: Mapped[str] = mapped_column(String(64), default=new_answer_token)
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[TicketState] = mapped_column(String(16), default="open")
     category: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str] = mapped_column(Text)
     script: Mapped[str] = mapped_column(String(8), default="hans")

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tickets.models import TICKET_STATES, Ticket
+from tickets.models import TICKET_STATES, Ticket, TicketState
 
 # A ticket whose due time is this close is flagged "due soon" in the queue (reminders go out at 2 hours).
 DUE_SOON = timedelta(hours=4)
@@ -44,8 +44,11 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class QueueItem:
+    """One row of the queue; the console's JSON API returns these as they are (``console.schemas.QueueOut``).
+    ``department`` is the department's queue the ticket is in; null (None) is the dispatcher's."""
+
     number: str
-    state: str
+    state: TicketState
     category: str | None
     preview: str
     assignee: str | None

@@ -23,7 +23,6 @@ from console.schemas import (
     FaqSuggestionOut,
     MessageOut,
     NoteIn,
-    QueueItemOut,
     QueueOut,
     TicketDetailOut,
     TicketOut,
@@ -66,7 +65,7 @@ async def api_queue(
     )
     result = await list_queue(db, filters, services_of(request).clock.now())
     return QueueOut(
-        items=[QueueItemOut.model_validate(item, from_attributes=True) for item in result.items],
+        items=result.items,
         total=result.total,
         page=result.page,
         per_page=result.per_page,
