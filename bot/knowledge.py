@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,14 +34,17 @@ class KnowledgeBase:
         *,
         show_basis: bool = True,
         ask_feedback: bool = False,
+        build_matcher: Callable[[Sequence[FaqEntry]], FaqMatcher] = FaqMatcher.build,
     ) -> None:
+        """`build_matcher` indexes a KB version (the bootstrap binds the encoder and cache directory to it)."""
         self._sessions = sessions
+        self._build = build_matcher
         self._poll_seconds = poll_seconds
         self.show_basis = show_basis
         self.ask_feedback = ask_feedback
         self._extras: dict[str, AnswerExtras] = {}
         self._version = -1
-        self._matcher: FaqMatcher = FaqMatcher.build([])
+        self._matcher: FaqMatcher = build_matcher([])
         self._entries: list[FaqEntry] = []
         self._task: asyncio.Task[None] | None = None
         # A matcher with the sentence encoder spends 10-15 ms of CPU a message: run there, the event loop goes on
@@ -69,7 +73,7 @@ class KnowledgeBase:
     def use_entries(
         self, entries: list[FaqEntry], version: int = 0, extras: dict[str, AnswerExtras] | None = None
     ) -> None:
-        self._matcher, self._entries, self._version = FaqMatcher.build(entries), entries, version
+        self._matcher, self._entries, self._version = self._build(entries), entries, version
         self._extras = extras or {}
 
     def present(self, entry: FaqEntry) -> PresentedAnswer:
@@ -84,7 +88,7 @@ class KnowledgeBase:
                 return False
             version, entries = await load_entries_async(session)
             extras = {entry_id: AnswerExtras.of(row) for entry_id, row in (await details_by_id(session)).items()}
-        matcher = await asyncio.to_thread(FaqMatcher.build, entries)
+        matcher = await asyncio.to_thread(self._build, entries)
         self._matcher, self._entries, self._version, self._extras = matcher, entries, version, extras
         log.info("faq knowledge base loaded: version %s, %s entries", version, len(entries))
         return True

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,9 @@ from config.settings import Settings
 from console.deps import ConsoleServices
 from delivery.service import JOB_KIND as DELIVERY_JOB
 from delivery.service import DeliveryService
+from faq.embedding import load_embedder
+from faq.kb import FaqEntry
+from faq.matcher import FaqMatcher
 from greetings.cli import GreetingProcess
 from greetings.config import GreetingConfig, load_greeting_config
 from greetings.sending import JOB_KIND as GREETING_JOB
@@ -172,6 +176,12 @@ async def _every(seconds: float, task: PeriodicTask, health: DependencyHealth) -
         await asyncio.sleep(seconds)
 
 
+def faq_matcher_builder(settings: Settings) -> Callable[[Sequence[FaqEntry]], FaqMatcher]:
+    """How this deployment indexes a KB version: with the sentence encoder if switched on, caching in its directory."""
+    embedder = load_embedder() if settings.faq_embedding else None
+    return functools.partial(FaqMatcher.build, embedder=embedder, cache_dir=settings.faq_cache_dir)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -212,7 +222,10 @@ def build_services(
         codec=CallbackCodec(settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key or None),
         dedupe=Deduplicator(redis, done_ttl_s=settings.dedupe_ttl_seconds),
         knowledge=KnowledgeBase(
-            sessions, show_basis=settings.faq_show_basis, ask_feedback=settings.faq_feedback_prompt
+            sessions,
+            show_basis=settings.faq_show_basis,
+            ask_feedback=settings.faq_feedback_prompt,
+            build_matcher=faq_matcher_builder(settings),
         ),
         conversation=ConversationState(redis),
         dispatcher=build_dispatcher(),

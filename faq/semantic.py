@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faq.embedding import Embedder, embed_cached
@@ -54,13 +55,13 @@ class SemanticScores:
 
 
 class SemanticIndex:
-    def __init__(self, embedder: Embedder, phrasings: Sequence[Sequence[str]]) -> None:
+    def __init__(self, embedder: Embedder, phrasings: Sequence[Sequence[str]], cache_dir: Path | None = None) -> None:
         import numpy as np
 
         self.embedder = embedder
         texts = [prepare(p) for group in phrasings for p in group]
         counts = [len(group) for group in phrasings]
-        self._matrix = embed_cached(embedder, texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        self._matrix = embed_cached(embedder, texts, cache_dir) if texts else np.zeros((0, 1), dtype=np.float32)
         self._starts = np.cumsum([0, *counts[:-1]]).astype(np.int64)
         self._size = len(phrasings)
 

@@ -49,6 +49,54 @@ def test_eval_text_and_json(tmp_path: Path) -> None:
     assert "ALL" in text and "p99" in text
 
 
+def test_ask_explain_says_why(tmp_path: Path) -> None:
+    out = _run("ask", "--kb", str(MINI_KB), "--explain", "在国外护照丢了怎么办")
+    assert out.startswith("answer passport-lost-abroad")
+    assert "why: gate" in out and "answer the best candidate" in out
+    assert "read as:" in out and "#passport" in out
+    assert "1. " in out and "cov_query=" in out
+    rows = [
+        json.loads(line)
+        for line in _run(
+            "ask", "--kb", str(MINI_KB), "--explain", "--json", "-", stdin="护照\n谢谢\n红烧肉怎么做\n"
+        ).splitlines()
+    ]
+    assert rows[0]["decision"] == "suggest" and "broad word" in rows[0]["reason"]
+    assert rows[1]["decision"] == "handover" and "small talk" in rows[1]["reason"] and rows[1]["candidates"] == []
+    assert rows[2]["decision"] == "handover" and rows[2]["reason"] == "no entry shares anything with the message"
+    assert rows[2]["units"] == ["红烧肉"] and rows[2]["gate"] is None
+    assert all(set(c) == {"faq_id", "question", "probability", "features"} for c in rows[0]["candidates"])
+
+
+def test_eval_several_suites(tmp_path: Path) -> None:
+    queries = tmp_path / "q.yaml"
+    queries.write_text(
+        "- {q: 在国外护照丢了怎么办, expect: passport-lost-abroad, style: colloquial}\n"
+        "- {q: 护照, expect: passport-lost-abroad, style: keywords}\n"
+        "- {q: 红烧肉怎么做, expect: null, style: out_of_scope}\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.yaml"
+    other.write_text("- {q: 中国承认双重国籍吗, expect: dual-nationality, style: keywords}\n", encoding="utf-8")
+    suites = ["--suite", f"{MINI_KB}:{queries}", "--suite", f"{MINI_KB}:{other}"]
+    text = _run("eval", *suites)
+    assert text.count("== ") == 2 and "first%" in text
+    assert text.splitlines()[-1].startswith(f"{MINI_KB}:{other}")
+    report = json.loads(_run("eval", *suites, "--json"))
+    first, second = report["suites"]
+    assert first["suite"] == f"{MINI_KB}:{queries}" and second["overall"]["answered_correct_pct"] == 100.0
+    assert first["by_style"]["keywords"]["hit_answered_or_suggested_pct"] == 100.0  # suggested, not answered
+    assert first["by_style"]["keywords"]["answered_correct_pct"] == 0.0
+    assert first["overall"]["right_first_pct"] == 50.0  # "护照" alone ranks another passport entry first
+
+
+def test_eval_refuses_a_bad_suite(tmp_path: Path) -> None:
+    result = CliRunner().invoke(faq, ["eval", "--suite", f"{MINI_KB}"])
+    assert result.exit_code != 0 and "KB_FILE:QUERIES_FILE" in result.output
+    result = CliRunner().invoke(faq, ["eval"])
+    assert result.exit_code != 0 and "--suite" in result.output
+
+
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated SQLite database the commands find through the settings, as `qiaobot faq` does."""

@@ -13,15 +13,10 @@ from typing import Any
 import numpy as np  # the `embeddings` extra, which `make` installs
 import pytest
 
+from bot.services import faq_matcher_builder
+from config.settings import load_settings
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
-from faq.embedding import (
-    ENV_SWITCH,
-    EmbeddingCache,
-    embed_cached,
-    embedding_disabled,
-    load_embedder,
-    text_key,
-)
+from faq.embedding import EmbeddingCache, embed_cached, load_embedder, text_key
 from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
@@ -61,14 +56,14 @@ def test_cache_reembeds_only_new_texts(tmp_path: Path) -> None:
 
 
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
-    (tmp_path / "charbag-test.npz").write_bytes(b"not a zip")
+    (tmp_path / "embeddings").mkdir()
+    (tmp_path / "embeddings" / "charbag-test.npz").write_bytes(b"not a zip")
     vectors = embed_cached(CharBagEmbedder(), ["护照"], cache_dir=tmp_path)
     assert vectors.shape == (1, 64)
 
 
-def test_semantic_scores_take_the_closest_phrasing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
-    index = SemanticIndex(CharBagEmbedder(), [["护照丢了", "签证"], ["回国定居"], ["養老金"]])
+def test_semantic_scores_take_the_closest_phrasing(tmp_path: Path) -> None:
+    index = SemanticIndex(CharBagEmbedder(), [["护照丢了", "签证"], ["回国定居"], ["養老金"]], tmp_path)
     scores = index.scores("護照丟了怎么办")  # Traditional query meets the Simplified phrasing
     assert scores.top(1) == [0]
     assert scores.by_entry.shape == (3,)
@@ -76,9 +71,22 @@ def test_semantic_scores_take_the_closest_phrasing(tmp_path: Path, monkeypatch: 
     assert index.scores("养老金").top(1) == [2]  # and Traditional KB text meets a Simplified query
 
 
-def test_switch_turns_the_embedding_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_SWITCH, "off")
-    assert load_embedder() is None
+def test_without_a_directory_the_vectors_stay_in_memory(tmp_path: Path) -> None:
+    cache = EmbeddingCache("charbag-test", None)
+    cache.put("k", np.ones(4, dtype=np.float32))
+    cache.save()
+    assert cache.path is None and cache.get("k") is not None
+
+
+def test_the_setting_switches_the_encoder_and_names_the_cache(tmp_path: Path, mini_entries: list[FaqEntry]) -> None:
+    """QIAOBOT_FAQ_EMBEDDING (off by default) decides in the bootstrap; vectors go under QIAOBOT_FAQ_CACHE_DIR."""
+    off = load_settings(var_dir=tmp_path, faq_embedding=False, faq_cache_dir=None)
+    assert off.faq_embedding is False and off.faq_cache_dir == tmp_path / "faq-cache"
+    assert faq_matcher_builder(off)(mini_entries).mode == LEXICAL
+    on = load_settings(var_dir=tmp_path, faq_embedding=True, faq_cache_dir=None)
+    matcher = faq_matcher_builder(on)(mini_entries)
+    assert matcher.mode == EMBEDDING  # `make` installs the embeddings extra
+    assert (tmp_path / "faq-cache" / "embeddings" / "usem3.npz").exists()
 
 
 def test_both_coefficient_sets_are_shipped() -> None:
@@ -99,11 +107,8 @@ def test_lexical_matcher_needs_no_embedding(mini_entries: list[FaqEntry]) -> Non
     assert (decision.decision, decision.faq_id) == ("answer", "passport-lost-abroad")
 
 
-def test_matcher_with_an_embedder(
-    mini_entries: list[FaqEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
-    matcher = FaqMatcher.build(mini_entries, embedder=CharBagEmbedder())
+def test_matcher_with_an_embedder(mini_entries: list[FaqEntry], tmp_path: Path) -> None:
+    matcher = FaqMatcher.build(mini_entries, embedder=CharBagEmbedder(), cache_dir=tmp_path)
     assert matcher.mode == EMBEDDING
     decision = matcher.decide("在国外护照丢了怎么办")
     assert decision.faq_id == "passport-lost-abroad" or decision.suggestions[0] == "passport-lost-abroad"
@@ -118,11 +123,8 @@ def test_lexical_calibration_keeps_the_matcher_lexical(mini_entries: list[FaqEnt
     assert matcher.mode == LEXICAL
 
 
-def test_the_real_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_real_model() -> None:
     # `make` installs the embeddings extra, so this runs the real model rather than skipping.
-    monkeypatch.setenv(ENV_SWITCH, "on")
-    assert not embedding_disabled()
-    monkeypatch.setenv("QIAOBOT_FAQ_EMBEDDING_CACHE", str(tmp_path))
     embedder = load_embedder()
     assert embedder is not None
     vectors = embedder.encode(["护照丢了怎么办", "I lost my passport", "红烧肉怎么做"])
