@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from faq.matcher import FaqMatcher
     from greetings.service import GreetingService
     from jobs.queue import JobQueue
+    from staff.notifications import StaffNotifier
     from storage.health import DependencyHealth
     from tickets.answer_delivery import AnswerDelivery
     from tickets.time_limits import TimeLimits
@@ -70,6 +71,8 @@ class ConsoleServices(Protocol):
     def knowledge(self) -> Knowledge: ...
     @property
     def answers(self) -> AnswerDelivery: ...
+    @property
+    def notifier(self) -> StaffNotifier: ...
     @property
     def time_limits(self) -> TimeLimits: ...
     @property

@@ -202,3 +202,9 @@ class NotificationOut(BaseModel):
 
 class OkOut(BaseModel):
     ok: bool = True
+
+
+class NoticesOut(BaseModel):
+    new_tickets: int = Field(description="Open tickets nobody has taken in the queues this staff member works")
+    unread: int = Field(description="Unread notifications")
+    marker: int = Field(description="Changes whenever any ticket changes: refresh the queue when it moves")

@@ -109,21 +109,29 @@ class StaffNotifier:
                 created_at=now,
             )
         )
-        if push is None or not self.template_id:
+        if push is None:
+            return []
+        users = [(user.username, user.wechat_openid) for user in await addressed_staff(session, recipient)]
+        return await self.push_to(session, [(name, openid) for name, openid in users if openid], push, text, now)
+
+    async def push_to(
+        self, session: AsyncSession, users: Sequence[tuple[str, str]], push: WeChatPush, text: str, now: datetime
+    ) -> list[int]:
+        """Only the template messages, to (username, openid) pairs: for notices the console shows otherwise
+        (the queue's badge); nothing when no staff template is configured."""
+        if not self.template_id:
             return []
         ids = []
-        for user in await addressed_staff(session, recipient):
-            if not user.wechat_openid:
-                continue
+        for username, openid in users:
             delivery = await self.deliveries.add(
                 session,
-                key=f"{push.key}:{user.username}",
-                openid=user.wechat_openid,
+                key=f"{push.key}:{username}",
+                openid=openid,
                 channel="template",
                 purpose=push.purpose,
                 ref=push.ref,
                 payload={
-                    "touser": user.wechat_openid,
+                    "touser": openid,
                     "template_id": self.template_id,
                     "url": f"{self.console_url}{push.path}" if self.console_url else "",
                     "data": template_data(

@@ -16,6 +16,7 @@ from handlers.commands import command_of
 from handlers.context import HandlerContext, Reply
 from handlers.triage import is_junk
 from tickets import follow_ups, intake
+from tickets.arrivals import tell_on_duty
 from tickets.desk_flags import DeskFlags
 from tickets.intake import created_reply, current_ticket, ticket_by_source, today
 from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
@@ -183,6 +184,8 @@ class TicketDesk:
         category = self._category(related)
         ticket = await intake.new_ticket(ctx, self.settings, question, category, related, context, answered)
         await self.flags.mark_has_ticket(ctx)
+        # The on-duty staff of its queue hear of it on WeChat (stored with the ticket; the sweeper sends).
+        await tell_on_duty(self.notifier, ctx.session, ticket, ctx.now)
         return created_reply(ticket, ctx.now)
 
     async def _recent(self, ctx: HandlerContext) -> list[RecentMessage]:

@@ -7,10 +7,10 @@ the cookie alone can never make a write.
 
 from fastapi import APIRouter
 
-from console.api import deliveries, notifications, session, stats, tickets
+from console.api import deliveries, notices, notifications, session, stats, tickets
 
 router = APIRouter()
-for module in (session, tickets, stats, notifications, deliveries):
+for module in (session, tickets, stats, notifications, notices, deliveries):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from console.rendering import Times, render_html
 from console.sessions import StaffSession
 from staff import notifications
 from staff.errors import StaffActionError
+from tickets import arrivals
 
 DONE_MESSAGES = {
     "answered": "答复已保存，正在发送给用户。",
@@ -48,6 +49,7 @@ async def base_context(request: Request, db: Db, staff: StaffSession, active: st
         "active": active,
         "t": Times(services.settings.tz, services.clock.now()),
         "unread": await notifications.unread_count(db, staff.user),
+        "new_tickets": await arrivals.new_count(db, staff.user),  # the badge beside 工单
         "flash": DONE_MESSAGES.get(done or ""),
         "error": None,
         "health": services.health,  # the banner on every page while Redis or the database is out

@@ -15,8 +15,10 @@ from console.pages.tickets import run_ticket_action
 from console.sessions import StaffSession
 from staff.errors import StaffActionError
 from tickets import routing
+from tickets.arrivals import tell_on_duty
 from tickets.department_store import load_book
 from tickets.departments import DepartmentBook, DepartmentConfigError
+from tickets.models import Ticket
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
 
@@ -42,6 +44,12 @@ async def _run(
     return await run_ticket_action(request, db, staff, number, done, with_book)
 
 
+async def _arrived(request: Request, db: Db, move: Awaitable[Ticket]) -> list[int]:
+    """After 分派, 转办 or 退单 the on-duty staff of the queue it reached are told on WeChat."""
+    services = services_of(request)
+    return await tell_on_duty(services.notifier, db, await move, services.clock.now())
+
+
 @router.post("/{number}/dispatch")
 async def dispatch_form(
     request: Request, db: Db, staff: PageWrite, number: str, department: Annotated[str, Form(max_length=32)]
@@ -53,7 +61,7 @@ async def dispatch_form(
         staff,
         number,
         "dispatched",
-        lambda book: routing.dispatch_ticket(db, book, number, staff.user, department, now),
+        lambda book: _arrived(request, db, routing.dispatch_ticket(db, book, number, staff.user, department, now)),
     )
 
 
@@ -73,7 +81,9 @@ async def transfer_form(
         staff,
         number,
         "transferred",
-        lambda book: routing.transfer_ticket(db, book, number, staff.user, department, reason, now),
+        lambda book: _arrived(
+            request, db, routing.transfer_ticket(db, book, number, staff.user, department, reason, now)
+        ),
     )
 
 
@@ -83,7 +93,12 @@ async def return_form(
 ) -> Response:
     now = services_of(request).clock.now()
     return await _run(
-        request, db, staff, number, "returned", lambda _book: routing.return_ticket(db, number, staff.user, reason, now)
+        request,
+        db,
+        staff,
+        number,
+        "returned",
+        lambda _book: _arrived(request, db, routing.return_ticket(db, number, staff.user, reason, now)),
     )
 
 

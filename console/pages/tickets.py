@@ -30,6 +30,7 @@ from tickets.actions import (
 )
 from tickets.answer_delivery import answer_text_for
 from tickets.answer_drafts import staff_draft
+from tickets.arrivals import change_marker
 from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
 from tickets.queue import QueueFilter, list_queue, ticket_categories
@@ -99,6 +100,7 @@ async def queue_page(
             "page_url": page_url,
             "department": department,
             "departments": await department_options(db, services.settings.departments_path),
+            "marker": await change_marker(db),  # console.js refreshes the table when /api/notices moves on
         },
     )
 

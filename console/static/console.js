@@ -60,3 +60,49 @@ document.addEventListener("click", function (event) {
   target.focus();
   target.setSelectionRange(caret, caret);
 });
+// Live badges and queue: every few seconds (while the tab is visible) ask /api/notices for the counts; on the
+// queue page, when any ticket changed, fetch the same page again and swap in its table and summary. The swapped
+// nodes come from the server's own escaped page (DOMParser runs no scripts), never from text made into HTML.
+(function () {
+  var badge = document.getElementById("new-tickets-badge");
+  if (!badge || !window.fetch) return;
+  var unread = document.getElementById("unread-badge");
+  var table = document.getElementById("queue-table");
+  var every = 10000;
+  function show(element, count) {
+    if (!element) return;
+    element.textContent = String(count);
+    element.hidden = !count;
+  }
+  function refreshQueue(marker) {
+    return fetch(window.location.href, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) return;
+      return response.text().then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshTable = fresh.getElementById("queue-table");
+        if (!freshTable) return;
+        table.replaceWith(document.importNode(freshTable, true));
+        table = document.getElementById("queue-table");
+        table.setAttribute("data-live-marker", String(marker));
+        var summary = document.querySelector("p.summary"), freshSummary = fresh.querySelector("p.summary");
+        if (summary && freshSummary) summary.replaceWith(document.importNode(freshSummary, true));
+        var note = document.getElementById("queue-live");
+        if (note) note.textContent = "队列已更新（" + new Date().toTimeString().slice(0, 5) + "）";
+      });
+    });
+  }
+  function check() {
+    if (document.visibilityState === "hidden") return;
+    fetch("/api/notices", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (notices) {
+        if (!notices) return;
+        show(badge, notices.new_tickets);
+        show(unread, notices.unread);
+        if (table && String(notices.marker) !== table.getAttribute("data-live-marker")) return refreshQueue(notices.marker);
+      })
+      .catch(function () { /* offline for a moment: the next check tries again */ });
+  }
+  window.setInterval(check, every);
+  document.addEventListener("visibilitychange", check);
+})();

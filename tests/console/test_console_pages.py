@@ -139,11 +139,11 @@ async def test_notifications_page_and_mark_read(client, staff, make_ticket, serv
     await page_login(client, "alice", PASSWORD)
     page = await client.get("/console/notifications")
     assert "提醒：快到期" in page.text and f"/console/tickets/{ticket.number}" in page.text
-    assert '<span class="badge">1</span>' in page.text
+    assert '<span class="badge" id="unread-badge">1</span>' in page.text
     note_id = int(page.text.split("/console/notifications/")[1].split("/read")[0])
     done = await client.post(f"/console/notifications/{note_id}/read", data={"csrf_token": csrf_of(page.text)})
     assert done.status_code == 303
-    assert '<span class="badge">' not in (await client.get("/console/notifications")).text
+    assert '<span class="badge" id="unread-badge" hidden>0</span>' in (await client.get("/console/notifications")).text
 
 
 async def test_deliveries_page_and_retry(client, staff, make_ticket, services) -> None:

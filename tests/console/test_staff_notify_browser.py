@@ -163,3 +163,28 @@ def test_canned_replies_are_kept_and_inserted_into_the_answer_in_the_browser(loo
             assert CANNED_BODY in (_ticket(database_url, openid).answer or "")
         finally:
             browser.close()
+
+
+def test_new_tickets_appear_in_the_queue_and_badge_without_a_reload(loop_server, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    from tests.console.test_console_browser import _say
+    from tests.console.test_loop_browser import SEARCH_FOR_FAMILY, _ticket
+
+    base, _fake = loop_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page: Page = browser.new_page()
+            _login(page, base, "alice")  # 联络部
+            assert page.locator("#new-tickets-badge").is_hidden()
+            page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+            openid = "o_live_" + secrets.token_hex(4)
+            _say(base, openid, SEARCH_FOR_FAMILY)  # routed to 联络部 while alice looks at her queue
+            ticket = _ticket(database_url, openid)
+            page.wait_for_selector(f"#queue-table a:text('{ticket.number}')", timeout=25_000)
+            assert page.inner_text("#new-tickets-badge") == "1" and page.locator("#new-tickets-badge").is_visible()
+            assert "队列已更新" in page.inner_text("#queue-live")
+            assert page.evaluate("window.__sameDocument") is True
+        finally:
+            browser.close()
