@@ -87,7 +87,7 @@ def fill(url: str, now: datetime) -> str:
 
 async def measure(url: str, number: str) -> dict[str, tuple[float, float]]:
     from bot.app import create_app
-    from bot.services import build_services
+    from bot.bootstrap import build_services
     from console import router as console_router
 
     settings = load_settings(

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 
 import console
 from bot import simulator, webhook
+from bot.bootstrap import Services, build_services
 from bot.fast_path import WeChatFastPath
-from bot.services import Services, build_services
 from config.settings import Settings, get_settings
 from console import api_docs
 from tickets import answer_page

@@ -131,7 +131,7 @@ def worker() -> None:
     """Run the job worker (deliveries, reminders, broadcasts) as its own process."""
     import asyncio
 
-    from bot.services import build_services
+    from bot.bootstrap import build_services
 
     settings = _settings()
 
@@ -204,7 +204,7 @@ def db_upgrade(revision: str) -> None:
 
 def _build_process(settings: Settings, **options: object) -> object:
     """The wired process feature commands run in (``greetings send-due`` …), built on demand."""
-    from bot.services import build_services
+    from bot.bootstrap import build_services
 
     return build_services(settings, **options)  # type: ignore[arg-type]
 

@@ -24,7 +24,7 @@ from handlers.outage import HandoverNote, reply_without_storage
 from storage.activity import FollowerState, stored_follower
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.bootstrap import Services
 
 log = logging.getLogger(__name__)
 

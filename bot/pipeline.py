@@ -14,12 +14,12 @@ import logging
 
 from wechatpy.messages import BaseMessage
 
+from bot.bootstrap import Services
 from bot.dedupe import DONE_PREFIX
 from bot.outage import answer_without_redis, deferred_writes, finish_without_storage
 from bot.protocol import ProtocolError
 from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
-from bot.services import Services
 from faq.script import to_traditional
 from handlers import texts
 from handlers.context import HandlerContext, Reply

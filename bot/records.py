@@ -23,7 +23,7 @@ from storage.activity import (
 )
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.bootstrap import Services
 
 
 def build_closing(

@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.bootstrap import Services
 from bot.messages import build_message, dedupe_key
 from bot.pipeline import respond
 from bot.protocol import ProtocolError
 from bot.replay import timestamp_is_fresh
-from bot.services import Services
 
 log = logging.getLogger(__name__)
 XML = "application/xml; charset=utf-8"

@@ -53,7 +53,7 @@ class Spool(Protocol):
 
 class ConsoleServices(Protocol):
     """What the console uses of the process's components, by name; the app keeps the bootstrap's container
-    (``bot.services``) in ``app.state.services``, and the console never imports the wiring."""
+    (``bot.bootstrap``) in ``app.state.services``, and the console never imports the wiring."""
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...

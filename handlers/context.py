@@ -46,7 +46,7 @@ class Knowledge(Protocol):
 
 
 class HandlerServices(Protocol):
-    """What handlers use of the process's components, by name; the bootstrap's container (``bot.services``)
+    """What handlers use of the process's components, by name; the bootstrap's container (``bot.bootstrap``)
     has them, and a test can hand in anything that does."""
 
     @property

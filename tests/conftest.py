@@ -186,7 +186,7 @@ def settings(database_url: str, redis_url: str, tmp_path: Path):  # type: ignore
 @pytest_asyncio.fixture
 async def make_services(settings, fake_wechat, clean_backend):  # type: ignore[no-untyped-def]
     """Build services against the fake WeChat (in-process) and the test backend; closed after the test."""
-    from bot.services import build_services
+    from bot.bootstrap import build_services
     from wechat.fake_api import create_fake_wechat_app
 
     built = []

@@ -5,7 +5,7 @@ and a wait of too many working days closes the ticket with a message).
 A stopped clock keeps the working time that was left: the due time after the reply is that much working
 time after the reply, so the user's delay never counts against staff, and staff's time is never taken.
 Nothing here commits (but the sweep); staff actions return delivery ids for the caller to enqueue after its
-commit. ``TimeLimits`` receives what it uses from the bootstrap (``bot.services``).
+commit. ``TimeLimits`` receives what it uses from the bootstrap (``bot.bootstrap``).
 """
 
 from __future__ import annotations

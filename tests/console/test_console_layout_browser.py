@@ -214,7 +214,7 @@ def test_ticket_page_and_queue_at_desktop_and_phone_width(live_server, database_
 
 
 def _greeting_campaign(settings: Any, base: str) -> int:
-    from bot.services import build_services
+    from bot.bootstrap import build_services
 
     cfg = settings.model_copy(update={"public_base_url": base, "wechat_api_base": base + "/fake-wechat"})
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np  # the `embeddings` extra, which `make` installs
 import pytest
 
-from bot.services import faq_matcher_builder
+from bot.bootstrap import faq_matcher_builder
 from config.settings import load_settings
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
 from faq.embedding import EmbeddingCache, embed_cached, load_embedder, text_key

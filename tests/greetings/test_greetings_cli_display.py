@@ -31,7 +31,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_status_prints_send_times_in_the_configured_zone(cli_env: None) -> None:
     import asyncio
 
-    from bot.services import build_services
+    from bot.bootstrap import build_services
 
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0

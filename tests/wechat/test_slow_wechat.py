@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.services import Services
+from bot.bootstrap import Services
 from delivery.admin import confirm_delivery, requeue_delivery, retry_delivery
 from delivery.service import text_payload
 from jobs.worker import backoff
