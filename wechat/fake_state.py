@@ -1,4 +1,4 @@
-"""The fake WeChat API's memory, shared by its parts (``fake_mass``, ``fake_tags``, ``fake_api``)."""
+"""The fake WeChat API's memory, shared by its parts (``fake_tokens``, ``fake_mass``, ``fake_tags``, ``fake_api``)."""
 
 from __future__ import annotations
 
