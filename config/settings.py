@@ -71,6 +71,8 @@ TOPIC_MENU_PATH = CONFIG_DIR / "topic_menu.yaml"
 TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
 # The FAQ matcher's domain vocabulary (concepts and their surface forms, stop words, fillers, small talk).
 FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
+# Other countries' documents and systems (美国护照, 申根签证), so the FAQ does not answer them with China's.
+FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
 
 
 TEMPLATE_SLOTS = {

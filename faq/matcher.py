@@ -17,6 +17,8 @@ from pathlib import Path
 
 from faq.analysis import Analysis, Analyzer
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
+from faq.counterpart import CounterpartGuard
+from faq.counterpart import counterparts as load_counterparts_once
 from faq.decision import Decision
 from faq.embedding import Embedder
 from faq.explanation import Candidate, Explanation
@@ -73,10 +75,19 @@ def _handover(smalltalk: SmallTalk | None = None) -> Decision:
 class FaqMatcher:
     """Built once per KB version; `decide` is pure and safe to call from many threads."""
 
-    def __init__(self, index: KbIndex, calibration: Calibration, semantic: SemanticIndex | None = None) -> None:
+    def __init__(
+        self,
+        index: KbIndex,
+        calibration: Calibration,
+        semantic: SemanticIndex | None = None,
+        counterparts: CounterpartGuard | None = None,
+    ) -> None:
         self._index = index
         self._calibration = calibration
         self._semantic = semantic
+        self._counterparts = counterparts or CounterpartGuard(
+            load_counterparts_once(), [item.entry.phrasings() for item in index.entries]
+        )
         self._cache: OrderedDict[str, Decision] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -229,12 +240,19 @@ class FaqMatcher:
         generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
         too_long = len(text) > MAX_ANSWERABLE_CHARS
         undecided = not generic and not too_long and self._undecided(query, scored)
+        foreign = self._counterparts.asked(text[:MAX_ANALYSED_CHARS])
+        near_miss = (
+            not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
+        )
         if generic:
             because("one broad word: the user has to say which topic")
         elif too_long:
             because(f"longer than {MAX_ANSWERABLE_CHARS} characters: never answered, only matched for suggestions")
         elif undecided:
             because("the two best entries both contain every word of this short message: ask which")
+        elif near_miss:
+            # "我的美国护照到期了" is not the (Chinese) passport entry's question: offer it, never answer it
+            because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
         elif self._confident(query, scored, rows[0], why):
             because("answer the best candidate")
             return Decision("answer", ids[0], (), round(p1, 4))

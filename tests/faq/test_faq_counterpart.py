@@ -1,0 +1,75 @@
+"""Another country's document or system (美国护照, 申根签证) is never answered with China's entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import FOREIGN_COUNTERPARTS_PATH
+from faq.counterpart import FOREIGN_ONLY, CounterpartDataError, CounterpartReader, counterparts, load_counterparts
+from faq.matcher import FaqMatcher
+
+
+@pytest.fixture(scope="module")
+def reader() -> CounterpartReader:
+    return counterparts()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("我的美国护照明年到期，在上海能续吗", "passport"),
+        ("my canadian passport is about to expire, where do i renew it", "passport"),
+        ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence"),  # the last document named is Spain's
+        ("英国配偶签证怎么申请", "visa"),  # a modifier between country and document
+        ("美签面试要带什么", "visa"),  # a one-character short form, attached
+        ("德國的養老金回國能領嗎", "pension"),  # Traditional is read through Simplified
+        ("medicare 回国看病能报吗", FOREIGN_ONLY),
+        # China's own, or the user's status rather than what they ask about
+        ("中国护照过期了怎么办", None),
+        ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
+        ("我持美国护照回国探亲，签证停留期快到了", None),  # the question is about the (Chinese) visa
+        ("我是加拿大绿卡，在国内能换护照吗", None),
+        ("I hold a US passport, how do I apply for a Chinese visa", None),
+        ("how to register a marriage in china with a foreign passport", None),
+        ("新护照什么时候能拿到", None),  # "新" is new, not Singapore
+        ("国外护照被偷了", None),  # lost abroad, most likely: in doubt, not a near miss
+        ("我喺加拿大，護照就快到期", None),  # Cantonese 喺 (在); and a comma parts country and document
+        ("我在美国住了十年 护照快到期了", None),
+        ("护照过期了怎么办", None),
+    ],
+)
+def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:
+    assert reader.asked_foreign_kind(text) == kind
+
+
+def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -> None:
+    assert reader.covered_kinds(["外国驾照在国内能用吗", "驾照到期怎么换"]) == {"driving_licence"}
+    assert reader.covered_kinds(["在国外护照快到期了怎么换发"]) == frozenset()  # a place, not a qualifier
+
+
+def test_near_miss_is_offered_not_answered(mini_matcher: FaqMatcher) -> None:
+    ours = mini_matcher.decide("在国外护照快到期了怎么换发")
+    assert ours.decision == "answer" and ours.faq_id == "passport-renew-abroad"
+    theirs = mini_matcher.decide("我的美国护照快到期了怎么换发")
+    assert theirs.decision != "answer"
+    assert theirs.suggestions[:1] == ("passport-renew-abroad",)
+
+
+def test_entry_that_speaks_of_foreign_documents_still_answers(mini_matcher: FaqMatcher) -> None:
+    # driving-license: "国外驾照能不能换中国驾照" names foreign licences itself
+    decision = mini_matcher.decide("美国驾照能不能换中国驾照")
+    assert decision.decision == "answer" and decision.faq_id == "driving-license"
+
+
+def test_bad_file_is_refused_with_its_path(tmp_path: Path) -> None:
+    good = FOREIGN_COUNTERPARTS_PATH.read_text(encoding="utf-8")
+    missing = tmp_path / "missing_key.yaml"
+    missing.write_text(good.replace("status_markers:", "status_marks:"), encoding="utf-8")
+    with pytest.raises(CounterpartDataError, match=r"missing_key\.yaml"):
+        load_counterparts(missing)
+    empty_kind = tmp_path / "empty_kind.yaml"
+    empty_kind.write_text(good.replace("  passport: [护照, passport]", "  passport: []"), encoding="utf-8")
+    with pytest.raises(CounterpartDataError, match=r"empty_kind\.yaml.*passport"):
+        load_counterparts(empty_kind)
