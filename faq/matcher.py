@@ -32,6 +32,7 @@ from faq.features import (
 from faq.index import KbIndex
 from faq.kb import FaqEntry
 from faq.semantic import SemanticIndex, SemanticScores
+from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 
 __all__ = ["Decision", "FaqMatcher"]
@@ -81,10 +82,14 @@ class FaqMatcher:
         calibration: Calibration,
         semantic: SemanticIndex | None = None,
         counterparts: CounterpartGuard | None = None,
+        ranker: SemanticRanker | None = None,
     ) -> None:
+        """`semantic` adds the encoder's features to every candidate (the "embedding" set decides: how that
+        set is fitted); `ranker` leaves deciding to the lexical `calibration` and only orders suggestions."""
         self._index = index
         self._calibration = calibration
         self._semantic = semantic
+        self._ranker = ranker
         self._counterparts = counterparts or CounterpartGuard(
             load_counterparts_once(), [item.entry.phrasings() for item in index.entries]
         )
@@ -101,23 +106,33 @@ class FaqMatcher:
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
     ) -> FaqMatcher:
-        """Index the KB.  With an embedder (the bootstrap passes one when QIAOBOT_FAQ_EMBEDDING is on)
-        the sentence embedding is a signal too, if the calibration has coefficients for it; its phrasing
+        """Index the KB.  The lexical calibration decides.  With an embedder (the bootstrap passes one when
+        QIAOBOT_FAQ_EMBEDDING is on) and fitted "embedding" coefficients, the sentence encoder orders what is
+        suggested when the matcher does not answer (faq.semantic_ranking); a `calibration` with the
+        embedding features instead makes it a feature of every decision (how that set is fitted).  Phrasing
         vectors are kept in `cache_dir` between builds (None: in memory only)."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
         index = KbIndex(entries, analyzer)
         if embedder is not None:
-            fitted = calibration or load_calibration(mode=EMBEDDING)
-            if len(fitted.weights) == len(EMBEDDING_FEATURE_NAMES):
-                semantic = SemanticIndex(embedder, [e.phrasings() for e in entries], cache_dir)
-                return cls(index, fitted, semantic)
+            phrasings = [e.phrasings() for e in entries]
+            if calibration is not None and len(calibration.weights) == len(EMBEDDING_FEATURE_NAMES):
+                return cls(index, calibration, SemanticIndex(embedder, phrasings, cache_dir))
+            fused = load_calibration(mode=EMBEDDING)
+            if len(fused.weights) == len(EMBEDDING_FEATURE_NAMES):
+                ranker = SemanticRanker(index, SemanticIndex(embedder, phrasings, cache_dir), fused)
+                return cls(index, calibration or load_calibration(mode=LEXICAL), ranker=ranker)
         return cls(index, calibration or load_calibration(mode=LEXICAL))
 
     @property
     def mode(self) -> str:
-        """Which coefficient set is in use: "lexical" or "embedding"."""
+        """Which coefficient set decides: "lexical" or "embedding"."""
         return LEXICAL if self._semantic is None else EMBEDDING
+
+    @property
+    def ranks_semantically(self) -> bool:
+        """Whether the sentence encoder orders the suggestions."""
+        return self._ranker is not None
 
     @property
     def calibration(self) -> Calibration:
@@ -256,9 +271,19 @@ class FaqMatcher:
         elif self._confident(query, scored, rows[0], why):
             because("answer the best candidate")
             return Decision("answer", ids[0], (), round(p1, 4))
-        if p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor):
-            floor = cal.suggest_floor
-            picks = [ids[0], *(i for i, (_, p) in zip(ids[1:], scored[1:], strict=True) if p >= floor)]
+        lexical_suggests = p1 >= cal.suggest_threshold or (generic and p1 >= cal.suggest_floor)
+        floor = cal.suggest_floor
+        picks = [ids[0], *(i for i, (_, p) in zip(ids[1:], scored[1:], strict=True) if p >= floor)]
+        if self._ranker is not None:
+            fused = self._ranker.ranked(text[:MAX_ANALYSED_CHARS], query, [p for p, _ in scored])
+            lexical_picks = [self._index.by_id[i] for i in picks] if lexical_suggests else []
+            positions = merged_suggestions(fused, lexical_picks, self._ranker.calibration, MAX_SUGGESTIONS)
+            if positions:
+                because(f"suggest: the encoder's and the lexical model's best ({self._ranker.name})")
+                return Decision(
+                    "suggest", None, tuple(self._index.entries[p].entry.id for p in positions), round(p1, 4)
+                )
+        elif lexical_suggests:
             because(f"suggest (best p {p1:.3f} >= {cal.suggest_threshold:.3f}, others above {floor:.3f})")
             return Decision("suggest", None, tuple(picks[:MAX_SUGGESTIONS]), round(p1, 4))
         because(f"hand over (best p {p1:.3f} < suggest threshold {cal.suggest_threshold:.3f})")

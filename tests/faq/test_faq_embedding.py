@@ -21,6 +21,7 @@ from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
 from faq.semantic import SemanticIndex
+from faq.semantic_ranking import merged_suggestions
 
 
 class CharBagEmbedder:
@@ -85,7 +86,8 @@ def test_the_setting_switches_the_encoder_and_names_the_cache(tmp_path: Path, mi
     assert faq_matcher_builder(off)(mini_entries).mode == LEXICAL
     on = load_settings(var_dir=tmp_path, faq_embedding=True, faq_cache_dir=None)
     matcher = faq_matcher_builder(on)(mini_entries)
-    assert matcher.mode == EMBEDDING  # `make` installs the embeddings extra
+    assert matcher.ranks_semantically  # `make` installs the embeddings extra
+    assert matcher.mode == LEXICAL  # the lexical model still decides what is answered
     assert (tmp_path / "faq-cache" / "embeddings" / "usem3.npz").exists()
 
 
@@ -109,7 +111,7 @@ def test_lexical_matcher_needs_no_embedding(mini_entries: list[FaqEntry]) -> Non
 
 def test_matcher_with_an_embedder(mini_entries: list[FaqEntry], tmp_path: Path) -> None:
     matcher = FaqMatcher.build(mini_entries, embedder=CharBagEmbedder(), cache_dir=tmp_path)
-    assert matcher.mode == EMBEDDING
+    assert matcher.mode == LEXICAL and matcher.ranks_semantically  # the encoder orders suggestions only
     decision = matcher.decide("在国外护照丢了怎么办")
     assert decision.faq_id == "passport-lost-abroad" or decision.suggestions[0] == "passport-lost-abroad"
     for text in ("", "😀😀", "护照", "红烧肉怎么做", "a" * 10_000):
@@ -121,6 +123,44 @@ def test_lexical_calibration_keeps_the_matcher_lexical(mini_entries: list[FaqEnt
     lexical = load_calibration(mode=LEXICAL)
     matcher = FaqMatcher.build(mini_entries, calibration=lexical, embedder=CharBagEmbedder())
     assert matcher.mode == LEXICAL
+
+
+def test_embedding_coefficients_make_the_encoder_decide(mini_entries: list[FaqEntry], tmp_path: Path) -> None:
+    """How the "embedding" set is fitted: the encoder's features are in every candidate row."""
+    fused = load_calibration(mode=EMBEDDING)
+    matcher = FaqMatcher.build(mini_entries, calibration=fused, embedder=CharBagEmbedder(), cache_dir=tmp_path)
+    assert matcher.mode == EMBEDDING and not matcher.ranks_semantically
+    _, rows, _ = matcher.candidate_rows("在国外护照丢了怎么办")
+    assert rows and all(len(row) == len(EMBEDDING_FEATURE_NAMES) for row in rows)
+
+
+def test_semantic_ranking_changes_suggestions_not_answers(mini_entries: list[FaqEntry], tmp_path: Path) -> None:
+    embedder = CharBagEmbedder()
+    ranked = FaqMatcher.build(mini_entries, embedder=embedder, cache_dir=tmp_path)
+    lexical = FaqMatcher.build(mini_entries, embedder=None)
+    built_calls = embedder.calls
+    answered = ranked.decide("在国外护照丢了怎么办")
+    assert answered == lexical.decide("在国外护照丢了怎么办")
+    assert answered.decision == "answer" and embedder.calls == built_calls  # an answer never pays for the encoder
+    text = "护照的事情"  # too vague to answer: offered
+    offered = ranked.decide(text)
+    assert offered.decision == "suggest" and embedder.calls == built_calls + 1
+    ranker = ranked._ranker
+    assert ranker is not None
+    query = ranked._analyze(text)
+    positions, _ = ranked._candidates(text, query)
+    best = ranker.ranked(text, query, positions)
+    assert offered.suggestions[0] == mini_entries[best[0][0]].id  # the fused model's first choice leads
+    lexical_offer = lexical.decide(text)
+    assert set(lexical_offer.suggestions) & set(offered.suggestions)  # and the lexical picks follow
+
+
+def test_merged_suggestions_put_the_fused_choices_first() -> None:
+    fused_cal = Calibration((0.0,), 0.0, 0.9, 0.2, suggest_threshold=0.3, suggest_floor=0.1)
+    fused = [(4, 0.8), (2, 0.2), (7, 0.05)]
+    assert merged_suggestions(fused, [2, 9, 5], fused_cal, 3) == [4, 2, 9]
+    assert merged_suggestions([(4, 0.2), (2, 0.1)], [9], fused_cal, 3) == [9]  # below its threshold: lexical only
+    assert merged_suggestions([(4, 0.2)], [], fused_cal, 3) == []
 
 
 def test_the_real_model() -> None:
