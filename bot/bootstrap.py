@@ -284,6 +284,7 @@ def _install_tickets(services: Services) -> None:
     deliveries = services.deliveries
     deliveries.on_permanent_failure["ticket_answer"] = services.answers.on_send_failed
     deliveries.on_sent.append(answer_delivery.on_delivery_sent)
+    deliveries.on_sent.append(services.answers.ask_rating_after)  # 回访: its own message after the answer
     deliveries.on_staff_action.append(answer_delivery.on_delivery_staff_action)
     services.periodic.append((60.0, services.tracker.sweep_reminders))
     services.periodic.append((300.0, services.tracker.follow_calendar_changes))

@@ -109,6 +109,7 @@ EVENT_LABELS = {
     "extension_approved": "批准延期",
     "extension_refused": "不批准延期",
     "user_not_told": "未能通知用户",
+    "user_told_by_template": "窗口已关闭，已用模板消息通知用户",
     "waiting_on_user": "请用户补充（计时暂停）",
     "user_supplied": "用户已补充（恢复计时）",
     "closed_no_reply": "用户逾期未补充，自动办结",

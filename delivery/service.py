@@ -46,7 +46,9 @@ class DeliveryService:
         self.api = api
         self.clock = clock
         self.on_permanent_failure: dict[str, PermanentFailureHook] = {}
-        self.on_sent: list[Callable[[AsyncSession, Delivery], Awaitable[None]]] = []
+        # Run in the transaction that records a send; may store follow-up deliveries (a rating question after
+        # an answer) and return their ids, enqueued after that commit (so they never go out first).
+        self.on_sent: list[Callable[[AsyncSession, Delivery], Awaitable[list[int] | None]]] = []
         self.on_staff_action: list[StaffActionHook] = []
 
     async def add(
@@ -122,7 +124,9 @@ class DeliveryService:
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id)
             assert delivery is not None
-            await self._record_sent(session, delivery)
+            follow_ups = await self._record_sent(session, delivery)
+        for follow_up in follow_ups:
+            await self.enqueue(follow_up)
 
     async def staff_acted(
         self,
@@ -145,7 +149,11 @@ class DeliveryService:
         delivery.last_error = f"{delivery.last_error}; confirmed delivered by {confirmed_by}"[:2000]
         await self._record_sent(session, delivery, confirmed_by=confirmed_by)
 
-    async def _record_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str | None = None) -> None:
+    async def _record_sent(
+        self, session: AsyncSession, delivery: Delivery, confirmed_by: str | None = None
+    ) -> list[int]:
+        """Mark it sent and run the hooks; returns follow-up deliveries to enqueue after the commit (a person's
+        confirmation leaves them to the sweeper)."""
         body = dict(delivery.payload)
         delivery.state = "sent"
         delivery.sent_at = delivery.updated_at = self.clock.now()
@@ -163,8 +171,10 @@ class DeliveryService:
                 created_at=self.clock.now(),
             )
         )
+        follow_ups: list[int] = []
         for hook in self.on_sent:
-            await hook(session, delivery)
+            follow_ups += await hook(session, delivery) or []
+        return follow_ups
 
     async def _failed(self, delivery_id: int, exc: Exception) -> None:
         follow_ups: list[int] = []

@@ -26,10 +26,10 @@ from staff.notifications import StaffNotifier
 from storage.models import Delivery, Follower
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
-from tickets.satisfaction import with_rating_question
+from tickets.progress_notice import progress_payload
+from tickets.satisfaction import RATING_QUESTION
 from tickets.windows import window_open
 from wechat.api_errors import WeChatApiError
-from wechat.template_fields import template_data, time_value
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,29 @@ WINDOW_ERRORS = frozenset({45015, 45047})
 
 def answer_text(ticket: Ticket) -> str:
     """The staff answer in its wrapper, in the user's script (staff write Simplified; the console previews it)."""
-    return answer_text_for(ticket, ticket.answer or "")
+    return in_script(texts.STAFF_ANSWER.format(number=ticket.number, answer=ticket.answer or ""), ticket.script)
+
+
+def rating_text(ticket: Ticket) -> str | None:
+    """回访: the rating question, its own message after the answer (none after a referral: the ticket closed
+    with where to go, there is no answer of ours to rate)."""
+    if ticket.referral is not None or ticket.state != "answered":  # a wait closed unanswered: nothing to rate
+        return None
+    return in_script(RATING_QUESTION, ticket.script)
+
+
+def answer_texts(ticket: Ticket) -> list[str]:
+    """Every message the user receives for the answer, in order."""
+    rating = rating_text(ticket)
+    return [answer_text(ticket)] + ([rating] if rating else [])
 
 
 def answer_text_for(ticket: Ticket, answer: str) -> str:
-    """What the user receives for this answer: the same text the console's preview shows."""
+    """What the user receives for this answer (the console's preview): the answer, then the rating question
+    as a second message."""
     text = texts.STAFF_ANSWER.format(number=ticket.number, answer=answer)
-    if ticket.referral is None:  # a referral closes the ticket: there is no answer of ours to rate
-        text = with_rating_question(text)
+    if ticket.referral is None:
+        text = f"{text}\n\n{RATING_QUESTION}"
     return in_script(text, ticket.script)
 
 
@@ -113,19 +128,30 @@ class AnswerDelivery:
         """The "answer ready" notice under the 2023 template rules: number, status and time in typed fields
         (no first/remark, no colours); the link opens the answer."""
         answered = ticket.answered_at or self.clock.now()
-        return {
-            "touser": ticket.openid,
-            "template_id": self.settings.wechat_answer_template_id,
-            "url": answer_link(self.settings, ticket),
-            "data": template_data(
-                self.settings.answer_template_fields,
-                {
-                    "number": ticket.number,
-                    "status": in_script(texts.ANSWER_NOTICE_STATUS, ticket.script),
-                    "time": time_value(answered, self.settings.tz),
-                },
-            ),
-        }
+        return progress_payload(
+            self.settings, ticket, texts.ANSWER_NOTICE_STATUS, answered, answer_link(self.settings, ticket)
+        )
+
+
+    async def ask_rating_after(self, session: AsyncSession, delivery: Delivery) -> list[int]:
+        """An answer reached the user as a customer-service message: the rating question follows as its own
+        message while the window is still open (stored now, in the send's transaction, so it never goes out
+        before the answer; enqueued after that commit, keyed by the answer so it is asked once)."""
+        if delivery.purpose != "ticket_answer" or not delivery.ref:
+            return []
+        ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        rating = rating_text(ticket) if ticket is not None else None
+        if ticket is None or rating is None or ticket.rating is not None:
+            return []
+        asked = await self.deliveries.add(
+            session,
+            key=f"{delivery.key}:rating",
+            openid=ticket.openid,
+            payload=text_payload(ticket.openid, rating),
+            purpose="rating_request",
+            ref=ticket.number,
+        )
+        return [asked.id]
 
     async def on_send_failed(self, session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
         """A customer-service answer was refused for good: fall back to the template notice when the window is
@@ -167,7 +193,7 @@ class AnswerDelivery:
         ).all()
         texts = []
         for ticket in tickets:
-            texts.append(answer_text(ticket))
+            texts.extend(answer_texts(ticket))
             ticket.answer_delivery = "sent"
             session.add(
                 TicketEvent(

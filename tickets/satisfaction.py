@@ -1,8 +1,9 @@
 """回访: the user rates the latest answer by replying 1 (满意), 2 (基本满意) or 3 (不满意), optionally with a
 comment ("3 还是没说清楚材料"). 不满意 reopens the ticket for a supervisor with the comment.
 
-The question goes out with the answer (the 48-hour window is open then, or the answer waits for the user's
-next message, which opens it). A bare digit only counts as a rating while an answered ticket of that user
+The question is its own message after the answer: sent once a customer-service answer reached the user
+(the 48-hour window is open then), or handed over right after an answer that waited for the user's next
+message (``tickets.answer_delivery``). A bare digit only counts as a rating while an answered ticket of that user
 waits for one, so it never steals a numbered FAQ choice (the choices are read first) or an ordinary "1".
 """
 
@@ -41,10 +42,6 @@ def parse_rating(text: str) -> tuple[int, str] | None:
     score = _FULLWIDTH.get(digit) or int(digit)
     comment = " ".join((found.group(2) or "").split())[:MAX_COMMENT_CHARS]
     return score, comment
-
-
-def with_rating_question(answer_text: str) -> str:
-    return f"{answer_text}\n\n{RATING_QUESTION}"
 
 
 async def ticket_awaiting_rating(session: AsyncSession, openid: str, now: datetime) -> Ticket | None:

@@ -26,6 +26,7 @@ from tickets.calendar_source import current_calendar
 from tickets.clock_stops import add_working_time, working_days_since, working_time_between
 from tickets.detail import get_ticket
 from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.progress_notice import extended_status, progress_payload
 from tickets.routing import may_work
 from tickets.routing_models import TicketExtension
 from tickets.sla import format_due_zh
@@ -200,9 +201,28 @@ class TimeLimits:
             session, ticket, f"ticket-extension:{extension.id}", extension_text(ticket, ticket.due_at, now)
         )
         if not sent:
-            session.add(_event(ticket, "system", "user_not_told", now, {"why": "48小时窗口已关闭"}))
+            sent = await self._notice_by_template(session, ticket, f"ticket-extension:{extension.id}:notice", now)
         await session.flush()
         return sent
+
+    async def _notice_by_template(self, session: AsyncSession, ticket: Ticket, key: str, now: datetime) -> list[int]:
+        """The window is closed: the progress template (2023 rules: 编号, 状态 "延期至…前答复", 时间) when one is
+        configured; otherwise the audit log says the user could not be told."""
+        if not self.settings.wechat_answer_template_id:
+            session.add(_event(ticket, "system", "user_not_told", now, {"why": "48小时窗口已关闭，未配置模板消息"}))
+            return []
+        status = extended_status(ticket.due_at, self.settings)
+        delivery = await self.deliveries.add(
+            session,
+            key=key,
+            openid=ticket.openid,
+            channel="template",
+            payload=progress_payload(self.settings, ticket, status, now),
+            purpose="extension_notice",
+            ref=ticket.number,
+        )
+        session.add(_event(ticket, "system", "user_told_by_template", now, {"status": status}))
+        return [delivery.id]
 
     # --- 待补充 ----------------------------------------------------------------------------------------
 

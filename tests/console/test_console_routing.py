@@ -5,6 +5,7 @@ the audit log on the ticket page, and the admins' department page."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -163,6 +164,10 @@ async def test_referral_tells_the_user_where_to_go_and_closes_the_ticket(
     [message] = fake_wechat.custom_messages("o_refer")
     assert "不属于侨联的办理范围" in message.text and "中国驻外使领馆" in message.text
     assert "可携带房产证明前往。" in message.text and ticket.number in message.text
+    fake_wechat.clock.advance(seconds=1)  # no rating question follows a referral: nothing of ours to rate
+    await services.deliveries.sweep(older_than=timedelta(0))
+    assert await services.worker().run_once() == 0
+    assert len(fake_wechat.custom_messages("o_refer")) == 1
     shown = await client.get(f"/console/tickets/{ticket.number}")
     assert "转介至外部机构并办结" in shown.text and 'id="refer-form"' not in shown.text
     stats = await client.get("/console/stats")

@@ -5,6 +5,7 @@ hand-over → staff answer → follow-up, whatever words without script evidence
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -61,7 +62,12 @@ async def test_full_hand_over_answer_and_follow_up_in_traditional(new_user, serv
     assert await services.worker().run_once() >= 1
     pushed = [m.text or "" for m in fake_wechat.custom_messages(user.openid)]
     assert pushed and "換發證件" in pushed[-1] and "已有答覆" in pushed[-1]
-    assert shown.group(1) == pushed[-1]  # staff saw exactly what the user got
+    fake_wechat.clock.advance(seconds=1)  # the rating question follows as its own message
+    await services.deliveries.sweep(older_than=timedelta(0))
+    assert await services.worker().run_once() == 1
+    pushed = [m.text or "" for m in fake_wechat.custom_messages(user.openid)]
+    assert "請您對本次答覆作出評價" in pushed[-1] and "換發證件" in pushed[-2]
+    assert shown.group(1) == f"{pushed[-2]}\n\n{pushed[-1]}"  # staff saw exactly what the user got
     received.extend(pushed)
 
     reopened = await say("謝謝，那學校的證明怎麼開？")
