@@ -208,3 +208,60 @@ class NoticesOut(BaseModel):
     new_tickets: int = Field(description="Open tickets nobody has taken in the queues this staff member works")
     unread: int = Field(description="Unread notifications")
     marker: int = Field(description="Changes whenever any ticket changes: refresh the queue when it moves")
+
+
+class DispatchIn(BaseModel):
+    department: str = Field(max_length=32, description="The department's code (config/departments.yaml)")
+
+
+class TransferIn(BaseModel):
+    department: str = Field(max_length=32)
+    reason: str = Field(max_length=2000, description="Required: why it goes to that department")
+
+
+class ReturnIn(BaseModel):
+    reason: str = Field(max_length=2000, description="Required: why the department does not own it")
+
+
+class ReferIn(BaseModel):
+    referral: str = Field(max_length=32, description="A referral's code: where outside the federation")
+    note: str = Field(default="", max_length=2000, description="Advice added to what the user is told")
+    version: int = Field(description="The ticket version it was written against (a stale one gets 409)")
+
+
+class TicketChangeOut(BaseModel):
+    ticket: TicketOut
+    deliveries: list[int] = Field(description="Messages queued by the change (notices to the user or staff)")
+
+
+class ExtensionIn(BaseModel):
+    days: int = Field(ge=-1000, le=1000, description="Working days more (1 to QIAOBOT_EXTENSION_MAX_WORKING_DAYS)")
+    reason: str = Field(max_length=2000)
+
+
+class ExtensionDecisionIn(BaseModel):
+    decision: Literal["approve", "refuse"]
+    note: str = Field(default="", max_length=2000)
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    requested_by: str
+    reason: str
+    requested_at: datetime
+    old_due_at: datetime
+    new_due_at: datetime
+    state: Literal["pending", "approved", "refused"]
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+
+
+class ExtensionDecisionOut(BaseModel):
+    ticket: TicketOut
+    extension: ExtensionOut
+    deliveries: list[int] = Field(description="The notice to the user (customer-service or template message)")
+
+
+class AskIn(BaseModel):
+    request: str = Field(max_length=4000, description="What the user is asked to supply (待补充)")

@@ -7,10 +7,10 @@ the cookie alone can never make a write.
 
 from fastapi import APIRouter
 
-from console.api import deliveries, notices, notifications, session, stats, tickets
+from console.api import deliveries, notices, notifications, session, stats, ticket_routing, ticket_time, tickets
 
 router = APIRouter()
-for module in (session, tickets, stats, notifications, notices, deliveries):
+for module in (session, tickets, ticket_routing, ticket_time, stats, notifications, notices, deliveries):
     router.include_router(module.router)
 
 __all__ = ["router"]
