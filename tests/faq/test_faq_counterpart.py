@@ -73,3 +73,9 @@ def test_bad_file_is_refused_with_its_path(tmp_path: Path) -> None:
     empty_kind.write_text(good.replace("  passport: [护照, passport]", "  passport: []"), encoding="utf-8")
     with pytest.raises(CounterpartDataError, match=r"empty_kind\.yaml.*passport"):
         load_counterparts(empty_kind)
+
+
+def test_explain_names_the_near_miss(mini_matcher: FaqMatcher) -> None:
+    why = mini_matcher.explain("我的美国护照快到期了怎么换发")
+    assert "another country's passport" in why.reason
+    assert why.decision is not None and why.decision.decision != "answer"
