@@ -119,11 +119,24 @@ def _tables_in_delete_order(engine: Engine, database_url: str) -> list[str]:
     """
     if database_url not in _TABLES_IN_DELETE_ORDER:
         metadata = MetaData()
-        metadata.reflect(engine)
+        metadata.reflect(engine, only=lambda name, _: name not in _sqlite_search_tables(engine))
         _TABLES_IN_DELETE_ORDER[database_url] = [
             table.name for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"
         ]
     return _TABLES_IN_DELETE_ORDER[database_url]
+
+
+def _sqlite_search_tables(engine: Engine) -> set[str]:
+    """SQLite's FTS5 tables (migration 0014) and their shadow tables: triggers empty them with the tickets."""
+    if engine.dialect.name != "sqlite":
+        return set()
+    with engine.connect() as conn:
+        virtual = [
+            row[0]
+            for row in conn.execute(text("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"))
+        ]
+        names = [row[0] for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))]
+    return {name for name in names if any(name == v or name.startswith(v + "_") for v in virtual)}
 
 
 def _truncate(database_url: str) -> None:

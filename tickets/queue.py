@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tickets.models import TICKET_STATES, Ticket, TicketState
+from tickets.search import text_match
 
 # A ticket whose due time is this close is flagged "due soon" in the queue (reminders go out at 2 hours).
 DUE_SOON = timedelta(hours=4)
@@ -26,17 +27,20 @@ class QueueFilter:
     # Department codes the ticket may be in; UNASSIGNED stands for the dispatcher's queue. None = anywhere.
     departments: tuple[str, ...] | None = None
     overdue_only: bool = False
+    text: str = ""  # the search box: every space-separated term somewhere in the ticket (tickets.search)
+    received_from: datetime | None = None  # received at or after
+    received_before: datetime | None = None  # received before
     page: int = 1
     per_page: int = 50
 
     def normalized(self) -> QueueFilter:
         state = self.state if self.state in TICKET_STATES else None
-        return QueueFilter(
+        return replace(
+            self,
             state=state,
             category=self.category or None,
             assignee=self.assignee or None,
-            departments=self.departments,
-            overdue_only=self.overdue_only,
+            text=self.text.strip(),
             page=max(1, self.page),
             per_page=min(max(1, self.per_page), MAX_PER_PAGE),
         )
@@ -87,13 +91,8 @@ def _preview(text: str) -> str:
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
-async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime) -> QueuePage:
-    """One page of tickets, earliest due first for the working states (most recent first for closed).
-
-    The columns are chosen so PostgreSQL answers from the (state, due_at) indexes without reading whole
-    questions: the preview is cut in SQL.
-    """
-    f = filters.normalized()
+def queue_conditions(dialect: str, f: QueueFilter, now: datetime) -> list[Any]:
+    """The WHERE conditions of a (normalized) filter, shared by the queue page and its export."""
     where: list[Any] = []
     if f.state:
         where.append(Ticket.state == f.state)
@@ -109,8 +108,35 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
         where.append(or_(in_codes, Ticket.department.is_(None)) if UNASSIGNED in f.departments else in_codes)
     if f.overdue_only:
         where.extend([Ticket.state == "open", Ticket.due_at < now])
-    newest_first = f.state == "closed"
-    order = (Ticket.due_at.desc(), Ticket.id.desc()) if newest_first else (Ticket.due_at, Ticket.id)
+    if f.received_from is not None:
+        where.append(Ticket.created_at >= f.received_from)
+    if f.received_before is not None:
+        where.append(Ticket.created_at < f.received_before)
+    match = text_match(dialect, f.text)
+    if match is not None:
+        where.append(match)
+    return where
+
+
+def queue_order(f: QueueFilter) -> tuple[Any, ...]:
+    """Earliest due first for the working states; most recent first for closed tickets and for a search
+    (staff looking a ticket up mostly want the latest one)."""
+    if f.text:
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    if f.state == "closed":
+        return (Ticket.due_at.desc(), Ticket.id.desc())
+    return (Ticket.due_at, Ticket.id)
+
+
+async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime) -> QueuePage:
+    """One page of tickets in ``queue_order``.
+
+    The columns are chosen so PostgreSQL answers from the (state, due_at) indexes without reading whole
+    questions: the preview is cut in SQL.
+    """
+    f = filters.normalized()
+    where = queue_conditions(session.get_bind().dialect.name, f, now)
+    order = queue_order(f)
     rows = (
         await session.execute(
             select(

@@ -3,6 +3,7 @@ into the FAQ)."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -38,6 +39,11 @@ from tickets.to_faq import answer_to_faq
 router = APIRouter(prefix="/api", tags=["console"])
 
 
+def _aware(at: datetime | None, tz: tzinfo) -> datetime | None:
+    """A time without an offset is the hotline's local time."""
+    return at.replace(tzinfo=tz) if at is not None and at.tzinfo is None else at
+
+
 def _ticket_out(ticket: Ticket) -> TicketOut:
     return TicketOut.model_validate(ticket, from_attributes=True)
 
@@ -47,19 +53,26 @@ async def api_queue(
     request: Request,
     db: Db,
     staff: ApiStaff,
-    state: Annotated[str, Query(pattern="^(open|answered|closed|all)$")] = "open",
+    state: Annotated[str, Query(pattern="^(open|waiting|answered|closed|all)$")] = "open",
     category: str | None = None,
     assignee: Annotated[str | None, Query(description='A username, or "-" for unassigned')] = None,
     overdue: bool = False,
+    q: Annotated[str, Query(max_length=200, description="Search: every space-separated term in the ticket")] = "",
+    received_from: Annotated[datetime | None, Query(alias="from", description="Received at or after")] = None,
+    received_before: Annotated[datetime | None, Query(alias="before", description="Received before")] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> QueueOut:
-    """The queue, earliest due first; ``overdue`` and ``due_soon`` flag open tickets."""
+    """The queue, earliest due first (newest first when searching); ``overdue`` and ``due_soon`` flag open
+    tickets."""
     filters = QueueFilter(
         state=None if state == "all" else state,
         category=category,
         assignee=assignee,
         overdue_only=overdue,
+        text=q,
+        received_from=_aware(received_from, services_of(request).settings.tz),
+        received_before=_aware(received_before, services_of(request).settings.tz),
         page=page,
         per_page=per_page,
     )

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from console.deps import Db, PageStaff, PageWrite, services_of
 from console.pages.canned_replies import for_ticket as canned_for_ticket
 from console.pages.clock_view import ticket_clock
 from console.pages.common import base_context, error_page, redirect
-from console.pages.routing_view import department_options, queue_departments, ticket_routing
+from console.pages.queue_query import QueueQuery, queue_query
+from console.pages.routing_view import department_options, ticket_routing
 from console.rendering import render_html
 from console.sessions import StaffSession
 from staff.accounts import active_staff, display_names
@@ -33,7 +33,7 @@ from tickets.answer_drafts import staff_draft
 from tickets.arrivals import change_marker
 from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
-from tickets.queue import QueueFilter, list_queue, ticket_categories
+from tickets.queue import list_queue, ticket_categories
 from tickets.to_faq import answer_to_faq
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -65,27 +65,15 @@ async def queue_page(
     request: Request,
     db: Db,
     staff: PageStaff,
-    state: str = "open",
-    category: str = "",
-    assignee: str = "",
-    department: Annotated[str, Query(max_length=32)] = "",
-    overdue: str = "",
+    query: Annotated[QueueQuery, Depends(queue_query)],
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     services = services_of(request)
-    filters = QueueFilter(
-        state=None if state == "all" else state,
-        category=category or None,
-        assignee=assignee or None,
-        departments=await queue_departments(db, staff.user, department),
-        overdue_only=overdue == "1",
-        page=page,
-    ).normalized()
+    filters = await query.to_filter(db, staff.user, services.settings.tz, page=page)
     result = await list_queue(db, filters, services.clock.now())
-    query = {"state": state, "category": category, "assignee": assignee, "department": department, "overdue": overdue}
 
     def page_url(number: int) -> str:
-        return "/console/tickets?" + urlencode({**{k: v for k, v in query.items() if v}, "page": number})
+        return query.url("/console/tickets", page=number)
 
     context = await base_context(request, db, staff, "queue")
     return render_html(
@@ -94,11 +82,13 @@ async def queue_page(
             **context,
             "page": result,
             "f": filters,
+            "query": query,
+            "export_url": query.url("/console/tickets/export.xlsx"),
             "categories": await ticket_categories(db),
             "staff": await active_staff(db),
             "name_of": _names(await display_names(db)),
             "page_url": page_url,
-            "department": department,
+            "department": query.department,
             "departments": await department_options(db, services.settings.departments_path),
             "marker": await change_marker(db),  # console.js refreshes the table when /api/notices moves on
         },
