@@ -214,11 +214,11 @@ def _register_groups(group: click.Group) -> None:
     from greetings.cli import greetings
     from knowledge.cli import lint_command, review_due_command
     from staff.cli import staff
-    from tickets.cli import sla
+    from tickets.cli import sla, tickets_group
 
     for extra in (lint_command, review_due_command):
         faq.add_command(extra)
-    for command in (faq, sla, staff, greetings):
+    for command in (faq, sla, tickets_group, staff, greetings):
         group.add_command(command)
 
 

@@ -10,6 +10,7 @@ from console.pages import (
     canned_replies,
     deliveries,
     departments,
+    exports,
     faq,
     greetings,
     health,
@@ -27,6 +28,7 @@ from console.pages import (
 router = APIRouter()
 for module in (
     login,
+    exports,  # before tickets: /console/tickets/export.xlsx is not a ticket number
     tickets,
     ticket_routing,
     ticket_time,

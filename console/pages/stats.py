@@ -3,6 +3,7 @@ messages were settled by week, the entries most answered and most followed by â€
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +24,12 @@ from tickets.stats import ticket_stats
 KB_WEEKS_MAX = 26
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _previous_month(today: date) -> str:
+    """The month a monthly report is usually wanted for: the one before this one."""
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
 
 
 @router.get("/stats")
@@ -50,5 +57,6 @@ async def stats_page(
             "rate_chart": bar_chart(labels, [g.on_time_rate for g in stats.by_week], max_value=1.0, percent=True),
             "count_chart": bar_chart(labels, [float(g.tickets) for g in stats.by_week]),
             "kb": kb,
+            "last_month": _previous_month(services.clock.now().astimezone(services.settings.tz).date()),
         },
     )

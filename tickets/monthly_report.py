@@ -1,0 +1,208 @@
+"""The monthly report (月报) by department and by category, for the tickets received in one calendar month
+(local time), as the statistics page counts them (``tickets.stats.summarize``, in working time):
+
+- 受理量: tickets received; 转介: those closed by a referral outside the federation, counted apart and left
+  out of the rates below (where to go is not the department's answer);
+- 办结量: the rest that were answered or closed; 回复率: answered at least once ÷ the rest;
+- 按时办结率: first answer by the due time ÷ tickets whose due time has come or that were answered;
+- 延期数: approved extensions; 满意率: (满意 + 基本满意) ÷ rated; 中位答复时长: working hours to the first answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from calendars.working_days import WorkingCalendar
+from tickets.models import Ticket
+from tickets.spreadsheets import Table
+from tickets.stats import Elapsed, StatRow, summarize, wall_clock_hours, working_hours
+
+
+@dataclass(frozen=True)
+class MonthTicket:
+    row: StatRow
+    department: str | None
+    referral: str | None
+    extensions: int
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    label: str
+    received: int  # 受理量
+    referred: int  # 转介
+    concluded: int  # 办结量
+    answered: int
+    on_time_rate: float | None  # 按时办结率
+    extensions: int  # 延期数
+    rated: int
+    satisfied: int  # 满意 + 基本满意
+    median_answer_hours: float | None
+
+    @property
+    def reply_rate(self) -> float | None:  # 回复率
+        handled = self.received - self.referred
+        return self.answered / handled if handled else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:  # 满意率
+        return self.satisfied / self.rated if self.rated else None
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    month: date  # its first day
+    by_department: list[ReportRow]
+    by_category: list[ReportRow]
+    total: ReportRow
+
+
+def parse_month(text: str) -> date:
+    """``2026-11`` → 2026-11-01; anything else is a ValueError with a sentence for staff."""
+    try:
+        year, month = text.strip().split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise ValueError(f"月份应写作 YYYY-MM（例如 2026-11），而不是 {text!r}") from None
+
+
+def month_bounds(first: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return datetime.combine(first, time.min, tzinfo=tz), datetime.combine(following, time.min, tzinfo=tz)
+
+
+def report_row(label: str, tickets: Sequence[MonthTicket], now: datetime, elapsed: Elapsed) -> ReportRow:
+    own = [t for t in tickets if not t.referral]
+    group = summarize(label, [t.row for t in own], now, elapsed)
+    ratings = [t.rating for t in tickets if t.rating is not None]
+    return ReportRow(
+        label=label,
+        received=len(tickets),
+        referred=len(tickets) - len(own),
+        concluded=sum(1 for t in own if t.row.state in ("answered", "closed")),
+        answered=group.answered,
+        on_time_rate=group.on_time_rate,
+        extensions=sum(t.extensions for t in tickets),
+        rated=len(ratings),
+        satisfied=sum(1 for r in ratings if r in (1, 2)),
+        median_answer_hours=group.median_answer_hours,
+    )
+
+
+def build_report(
+    first: date,
+    tickets: Sequence[MonthTicket],
+    now: datetime,
+    department_name: Callable[[str | None], str],
+    department_order: Sequence[str | None] = (),
+    elapsed: Elapsed = wall_clock_hours,
+) -> MonthlyReport:
+    """Pure. Departments in the book's order (each listed even with no ticket), then any others; categories
+    by volume."""
+    by_department: dict[str | None, list[MonthTicket]] = {code: [] for code in department_order}
+    by_category: dict[str, list[MonthTicket]] = {}
+    for ticket in tickets:
+        by_department.setdefault(ticket.department, []).append(ticket)
+        by_category.setdefault(ticket.row.category or "未分类", []).append(ticket)
+    categories = sorted(by_category.items(), key=lambda item: (-len(item[1]), item[0]))
+    return MonthlyReport(
+        month=first,
+        by_department=[report_row(department_name(code), items, now, elapsed) for code, items in by_department.items()],
+        by_category=[report_row(name, items, now, elapsed) for name, items in categories],
+        total=report_row("合计", tickets, now, elapsed),
+    )
+
+
+async def monthly_report(
+    session: AsyncSession,
+    first: date,
+    now: datetime,
+    tz: tzinfo,
+    department_name: Callable[[str | None], str],
+    department_order: Sequence[str | None] = (),
+    calendar: WorkingCalendar | None = None,
+) -> MonthlyReport:
+    start, end = month_bounds(first, tz)
+    result = await session.execute(
+        select(
+            Ticket.created_at,
+            Ticket.due_at,
+            Ticket.first_answered_at,
+            Ticket.state,
+            Ticket.category,
+            Ticket.waited_seconds,
+            Ticket.department,
+            Ticket.referral,
+            Ticket.extension_count,
+            Ticket.rating,
+        ).where(Ticket.created_at >= start, Ticket.created_at < end)
+    )
+    tickets = [
+        MonthTicket(StatRow(*row[:5], waited_seconds=row[5] or 0), row[6], row[7], row[8] or 0, row[9])
+        for row in result.all()
+    ]
+    elapsed = working_hours(calendar, tz) if calendar else wall_clock_hours
+    return build_report(first, tickets, now, department_name, department_order, elapsed)
+
+
+REPORT_HEADER = [
+    "受理量", "办结量", "按时办结率", "回复率", "延期数", "满意率", "评价数", "转介", "中位答复时长（工作小时）",
+]  # fmt: skip
+
+
+def _cells(row: ReportRow) -> list[str | int | float | None]:
+    return [
+        row.received,
+        row.concluded,
+        row.on_time_rate,
+        row.reply_rate,
+        row.extensions,
+        row.satisfaction_rate,
+        row.rated,
+        row.referred,
+        row.median_answer_hours,
+    ]
+
+
+def report_tables(report: MonthlyReport) -> list[Table]:
+    """按部门 and 按分类 sheets (each with the 合计 row), and 说明 (what each figure counts)."""
+    month = f"{report.month:%Y-%m}"
+    percent = frozenset({3, 4, 6})
+    tables = []
+    for title, first_column, rows in (
+        (f"{month} 按部门", "部门", report.by_department),
+        (f"{month} 按分类", "分类", report.by_category),
+    ):
+        table = Table(title, [first_column, *REPORT_HEADER], widths={0: 18, 9: 22}, percent_columns=percent)
+        table.rows = [[row.label, *_cells(row)] for row in [*rows, report.total]]
+        tables.append(table)
+    notes = Table("说明", ["指标", "口径"], widths={0: 22, 1: 90})
+    notes.rows = [
+        ["统计范围", f"{month} 受理（用户提出）的工单，按北京时间计；合并进其他工单的重复工单不计"],
+        ["受理量", "当月受理的工单数（含转介）"],
+        ["转介", "转介至联合会以外机构（出入境、使领馆、地方侨办、12345）后关闭的工单，单列，不计入以下比率"],
+        ["办结量", "除转介外，已答复或已关闭的工单数"],
+        ["按时办结率", "首次答复在答复期限内的工单 ÷（已答复的工单 + 已过期限仍未答复的工单）"],
+        ["回复率", "至少答复过一次的工单 ÷（受理量 − 转介）"],
+        ["延期数", "经批准的延期次数"],
+        ["满意率", "（满意 + 基本满意）÷ 评价数"],
+        ["中位答复时长", "受理到首次答复的工作时间（不含周末、节假日和待补充的时间），单位小时"],
+    ]
+    tables.append(notes)
+    return tables
+
+
+def report_csv_table(report: MonthlyReport) -> Table:
+    """One table for CSV: the department rows, then the category rows, each marked by the first column."""
+    month = f"{report.month:%Y-%m}"
+    table = Table(month, ["维度", "名称", *REPORT_HEADER], percent_columns=frozenset({4, 5, 7}))
+    for kind, rows in (("部门", report.by_department), ("分类", report.by_category)):
+        table.rows.extend([[kind, row.label, *_cells(row)] for row in rows])
+    table.rows.append(["合计", report.total.label, *_cells(report.total)])
+    return table
