@@ -121,7 +121,10 @@ EVENT_LABELS = {
 
 
 ROUTING_ACTIONS = frozenset(
-    {"routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested", "rated"}
+    {
+        "routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested", "rated",
+        "merged_into", "merged_from",
+    }
 )
 
 
@@ -148,6 +151,10 @@ def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, st
         parts.append(f"理由：{detail['reason']}")
     if action == "rated":
         parts.append(str(detail.get("label", "")) + (f"：{detail['comment']}" if detail.get("comment") else ""))
+    if action in ("merged_into", "merged_from") and detail.get("ticket"):
+        parts.append(("→ " if action == "merged_into" else "← ") + str(detail["ticket"]))
+        if detail.get("reopened_from"):
+            parts.append("本工单重新打开待答复")
     if "error" in detail:
         parts.append(str(detail["error"]))
     return "；".join(parts)

@@ -93,7 +93,7 @@ async def department_stats(
             Ticket.referral,
             Ticket.waited_seconds,
             Ticket.extension_count,
-        ).where(Ticket.created_at >= since)
+        ).where(Ticket.created_at >= since, Ticket.merged_into.is_(None))  # a merged duplicate counts once
     )
     tickets = [
         RoutedTicket(StatRow(*row[:5], waited_seconds=row[7] or 0), row[5], row[6], row[8] or 0) for row in result.all()

@@ -65,6 +65,8 @@ class Ticket(Base):
     department: Mapped[str | None] = mapped_column(String(32))
     # Closed by referral outside the federation: the referral's code (counted apart in the figures).
     referral: Mapped[str | None] = mapped_column(String(32))
+    # 合并: the number of the ticket this duplicate was merged into (tickets.merge); it counts in no figure.
+    merged_into: Mapped[str | None] = mapped_column(String(20))
     # 待补充: when the wait began and how much working time of the promise was left then (seconds).
     waiting_since: Mapped[datetime | None]
     waiting_left_seconds: Mapped[int | None] = mapped_column(Integer)

@@ -141,7 +141,7 @@ async def monthly_report(
             Ticket.referral,
             Ticket.extension_count,
             Ticket.rating,
-        ).where(Ticket.created_at >= start, Ticket.created_at < end)
+        ).where(Ticket.created_at >= start, Ticket.created_at < end, Ticket.merged_into.is_(None))
     )
     tickets = [
         MonthTicket(StatRow(*row[:5], waited_seconds=row[5] or 0), row[6], row[7], row[8] or 0, row[9])

@@ -77,7 +77,7 @@ async def satisfaction_stats(
     since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     result = await session.execute(
         select(Ticket.rated_at, Ticket.rating, Ticket.department, Ticket.answered_by).where(
-            Ticket.rated_at >= since, Ticket.rating.is_not(None)
+            Ticket.rated_at >= since, Ticket.rating.is_not(None), Ticket.merged_into.is_(None)
         )
     )
     rows = [

@@ -131,7 +131,7 @@ async def ticket_stats(
             Ticket.state,
             Ticket.category,
             Ticket.waited_seconds,
-        ).where(Ticket.created_at >= since)
+        ).where(Ticket.created_at >= since, Ticket.merged_into.is_(None))  # a merged duplicate counts once
     )
     rows = [StatRow(*row[:5], waited_seconds=row[5] or 0) for row in result.all()]
     stats = compute_stats(rows, now, tz, weeks, working_hours(calendar, tz) if calendar else wall_clock_hours)
