@@ -43,6 +43,10 @@ PG_ADMIN_URL = os.environ.get("QIAOBOT_BENCH_PG_URL", "postgresql+psycopg://post
 REDIS_URL = os.environ.get("QIAOBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 TICKETS = int(os.environ.get("QIAOBOT_BENCH_TICKETS", "100000"))
 ROUNDS = int(os.environ.get("QIAOBOT_BENCH_ROUNDS", "100"))
+# Measure only the request kinds whose names contain this (e.g. "search"); empty: all of them.
+ONLY = os.environ.get("QIAOBOT_BENCH_ONLY", "")
+# An already filled database (kept from an earlier run) to measure again instead of creating one.
+REUSE_URL = os.environ.get("QIAOBOT_BENCH_DATABASE_URL", "")
 PASSWORD = "bench-password-123"
 BEFORE_SEARCH = "0013_staff_management"
 TICKET_COLUMNS = [
@@ -184,6 +188,8 @@ async def measure(url: str, number: str, queries: dict[str, list[str]]) -> dict[
             login = await http.post("/api/session", json={"username": "bench", "password": PASSWORD})
             login.raise_for_status()
             for name, paths in {**fixed, **searches, **filtered, **exports}.items():
+                if ONLY not in name:
+                    continue
                 results[name] = await _timed(http, paths)
                 print(f"  {name:40} p50 {results[name][0]:8.1f}  p95 {results[name][1]:8.1f}", flush=True)
     finally:
@@ -197,9 +203,29 @@ def _search(query: str, path: str = "/console/tickets", **params: Any) -> str:
     return path + "?" + urlencode({"q": query, "state": params.pop("state", "all"), **params})
 
 
+def _first_number(url: str) -> str:
+    engine = create_sync_engine(url)
+    with engine.connect() as conn:
+        number = str(conn.execute(text("SELECT number FROM tickets ORDER BY id LIMIT 1")).scalar_one())
+    engine.dispose()
+    return number
+
+
+def _print(results: dict[str, tuple[float, float]]) -> None:
+    print(f"\n{'request':44} {'p50 ms':>8} {'p95 ms':>8}   ({ROUNDS} requests each, target p95 < 200 ms)")
+    for label, (p50, p95) in results.items():
+        print(f"{label:44} {p50:8.1f} {p95:8.1f}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     name = f"qiaobot_bench_{os.getpid()}_{secrets.token_hex(3)}"
     admin = None
+    if REUSE_URL:
+        print(f"measuring {REUSE_URL}, load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+        results = asyncio.run(measure(REUSE_URL, _first_number(REUSE_URL), search_queries(REUSE_URL)))
+        _print(results)
+        return
     if BACKEND == "postgresql":
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -210,15 +236,7 @@ def main() -> None:
     print(f"backend {BACKEND}, {TICKETS} tickets, load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     try:
         fill(url, datetime.now(UTC))
-        engine = create_sync_engine(url)
-        with engine.connect() as conn:
-            number = conn.execute(text("SELECT number FROM tickets ORDER BY id LIMIT 1")).scalar_one()
-        engine.dispose()
-        results = asyncio.run(measure(url, number, search_queries(url)))
-        print(f"\n{'request':44} {'p50 ms':>8} {'p95 ms':>8}   ({ROUNDS} requests each, target p95 < 200 ms)")
-        for label, (p50, p95) in results.items():
-            print(f"{label:44} {p50:8.1f} {p95:8.1f}")
-        print(f"load average at the end {os.getloadavg()[0]:.1f}")
+        _print(asyncio.run(measure(url, _first_number(url), search_queries(url))))
     finally:
         if admin is not None:
             with admin.connect() as conn:
