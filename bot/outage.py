@@ -42,7 +42,7 @@ async def answer_without_redis(
         openid = str(message.source)
         follower = None if services.health.database_down else await _stored_follower(services, openid)
         state = follower or FollowerState(openid=openid)
-        reply, note = reply_without_storage(services.knowledge.matcher, message, state, services.memory, now)
+        reply, note = reply_without_storage(services.knowledge, message, state, services.memory, now)
         main, extra = finish_without_storage(reply, state)
         if route is not None and route.choose("passive") == "late":
             extra, main = ([main] if main else []) + extra, ""
@@ -70,8 +70,10 @@ async def _stored_follower(services: Services, openid: str) -> FollowerState | N
 def finish_without_storage(reply: Reply, follower: FollowerState) -> tuple[str, list[str]]:
     """The user's script and WeChat's size limit; without Redis there is no “更多”, so a long answer's
     remainder follows as customer-service messages."""
-    convert = to_traditional if follower.script == "hant" else (lambda text: text)
-    chunks = split_for_wechat(convert(reply.text)) if reply.text else [""]
+    traditional = follower.script == "hant"
+    convert = to_traditional if traditional else (lambda text: text)
+    main = reply.in_script(traditional)
+    chunks = split_for_wechat(main) if main else [""]
     extra = chunks[1:]
     for text in reply.extra:
         extra.extend(split_for_wechat(convert(text)))

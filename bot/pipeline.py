@@ -159,7 +159,7 @@ async def _run_handlers(
         # The database is out: answer from the matcher and keep what needs the database for the worker.
         services.health.mark_down("database", exc)
         delivery_ids = []
-        reply, note = reply_without_storage(services.knowledge.matcher, message, ctx.follower, services.memory, now)
+        reply, note = reply_without_storage(services.knowledge, message, ctx.follower, services.memory, now)
         main, extra = finish_without_storage(reply, ctx.follower)
         if route.choose("passive") == "late":
             extra, main = ([main] if main else []) + extra, ""
@@ -178,8 +178,7 @@ async def _run_handlers(
 async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:
     """Put the reply in the user's script and within WeChat's size limit, keeping the rest for “更多”."""
     convert = to_traditional if ctx.traditional else (lambda text: text)
-    # A Traditional text staff wrote themselves wins over conversion.
-    main = reply.hant if ctx.traditional and reply.hant else (convert(reply.text) if reply.text else "")
+    main = reply.in_script(ctx.traditional)
     fits = len(main.encode("utf-8")) <= REPLY_LIMIT_BYTES
     chunks = [main] if fits else split_for_wechat(main, reserve=_MORE_RESERVE)
     if len(chunks) > 1:

@@ -92,6 +92,8 @@ EVENT_LABELS = {
     "reopened": "重新打开",
     "faq_created": "加入知识库",
     "faq_similar_added": "加为相似问",
+    "faq_drafted": "起草知识库问答",
+    "faq_similar_drafted": "起草相似问",
     "delivery_retried": "重新发送",
     "answer_waiting": "答复待送达",
     "answer_delivered_on_return": "用户回来后送达",

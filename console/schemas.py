@@ -167,6 +167,7 @@ class FaqIn(BaseModel):
 
 class FaqOut(BaseModel):
     faq_id: str
+    draft_id: int = Field(description="The draft a supervisor publishes (/console/faq/drafts)")
 
 
 class StatGroupOut(BaseModel):

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FEEDBACK_PROMPT = "这个回答有帮助吗？回复 有用 / 没用"
-FEEDBACK_PROMPT_HANT = "這個回答有幫助嗎？回覆 有用 / 沒用"
-HELPFUL_WORDS = frozenset({"有用", "有帮助", "有幫助", "helpful", "useful"})
-UNHELPFUL_WORDS = frozenset(
-    {"没用", "沒用", "没有用", "沒有用", "没帮助", "沒幫助", "无用", "無用", "not helpful", "useless"}
-)
+from faq.script import to_traditional
+from handlers.commands import command_words, word
+
+# The words come from config/command_words.yaml (helpful / unhelpful), so the line never names a word the
+# bot would not take.
+FEEDBACK_PROMPT = f"这个回答有帮助吗？回复 {word('helpful')} / {word('unhelpful')}"
+FEEDBACK_PROMPT_HANT = to_traditional(FEEDBACK_PROMPT)
 THANKS_HELPFUL = "感谢您的反馈！如还有其他问题，欢迎随时提问。"
-THANKS_UNHELPFUL = "感谢您的反馈，我们会改进这条回答。需要工作人员帮助的话，请回复“人工”留言。"
+THANKS_UNHELPFUL = f"感谢您的反馈，我们会改进这条回答。需要工作人员帮助的话，请回复“{word('human')}”留言。"
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,11 @@ class PresentedAnswer:
 
 
 def feedback_of(text: str) -> bool | None:
-    """True for 有用, False for 没用 (either script, a trailing punctuation mark allowed), else None."""
-    word = text.strip().strip("。！!.~～ ").lower()
-    if word in HELPFUL_WORDS:
+    """True for a helpful word (有用), False for an unhelpful one (没用), else None; either script, any case,
+    spaces and punctuation ignored, as every command word."""
+    said = command_words().exact(text)
+    if said == "helpful":
         return True
-    if word in UNHELPFUL_WORDS:
+    if said == "unhelpful":
         return False
     return None

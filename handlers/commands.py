@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.settings import COMMAND_WORDS_PATH
 
-Command = Literal["human", "status", "menu", "more", "confirm", "decline"]
-COMMANDS: tuple[Command, ...] = ("human", "status", "menu", "more", "confirm", "decline")
-# Words that only mean something as the answer to the bot's question back.
-_ANSWERS = ("confirm", "decline")
+Command = Literal["human", "status", "menu", "more", "confirm", "decline", "helpful", "unhelpful"]
+COMMANDS: tuple[Command, ...] = ("human", "status", "menu", "more", "confirm", "decline", "helpful", "unhelpful")
+# Words that only mean something as the answer to the bot's question back, or to an answer's feedback line.
+_ANSWERS = ("confirm", "decline", "helpful", "unhelpful")
 # Plain numbers pick from the list the bot showed last (or confirm its question back).
 MAX_CHOICE = 20
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -113,8 +113,9 @@ def choice_number(text: str) -> int | None:
 def command_of(text: str) -> str | None:
     """Return "human" | "status" | "menu" | "more" | "choice:N" or None for ordinary text.
 
-    "confirm" and "decline" are not returned here: only the handler that asked the question back knows whether a "是" is
-    an answer to it (see ``is_confirmation``).
+    "confirm", "decline", "helpful" and "unhelpful" are not returned here: only the handler that asked the question
+    back knows whether a "是" is an answer to it (see ``is_confirmation``), and only with the feedback line on is
+    "有用" an answer (``handlers.answer_feedback.feedback_of``).
     """
     number = choice_number(text)
     if number is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wechatpy.messages import BaseMessage
 
+from faq.script import to_traditional
 from storage.health import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -72,6 +73,15 @@ class Reply:
     extra: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     hant: str | None = None
+
+    def in_script(self, traditional: bool) -> str:
+        """The main text as the user reads it: a Traditional text staff wrote themselves wins over conversion
+        (the one rule for the normal path and the outage path)."""
+        if traditional and self.hant:
+            return self.hant
+        if traditional and self.text:
+            return to_traditional(self.text)
+        return self.text
 
 
 @dataclass

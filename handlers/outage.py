@@ -17,11 +17,11 @@ from typing import Any
 
 from wechatpy.messages import BaseMessage
 
-from faq.matcher import FaqMatcher
 from faq.script import detect_script
 from handlers import texts
+from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_of
 from handlers.commands import command_of
-from handlers.context import Reply
+from handlers.context import Knowledge, Reply
 from handlers.menu import group_of_click
 from handlers.specific_case import specific_case
 from handlers.text import answer_reply
@@ -82,9 +82,11 @@ def _bound(items: OrderedDict[str, Any], limit: int) -> None:
 
 
 def reply_without_storage(
-    matcher: FaqMatcher, message: BaseMessage, follower: FollowerState, memory: OutageMemory, now: datetime
+    knowledge: Knowledge, message: BaseMessage, follower: FollowerState, memory: OutageMemory, now: datetime
 ) -> tuple[Reply, HandoverNote | None]:
-    """The reply to ``message`` from the matcher alone, and the hand-over to keep, if any."""
+    """The reply to ``message`` from the in-process matcher alone, and the hand-over to keep, if any. An
+    answer reads as on the normal path (``answer_reply``: 依据 line, hand-written Traditional text)."""
+    matcher = knowledge.matcher
     openid = str(message.source)
     if message.type == "event":
         return _event(message, follower, memory, now)
@@ -109,6 +111,9 @@ def reply_without_storage(
         return Reply(f"可咨询的事项：\n{texts.TOPIC_MENU}\n请直接输入您的问题。"), None
     if command is not None:  # "更多" and numbered choices live in Redis
         return Reply(STATE_UNAVAILABLE), None
+    if knowledge.ask_feedback and (helpful := feedback_of(text)) is not None:  # answers carry the line here too
+        thanks = THANKS_HELPFUL if helpful else THANKS_UNHELPFUL
+        return Reply(thanks, meta={"decision": "feedback", "helpful": helpful}), None
     # As in handlers/text.py: noise and off-topic messages are never a hand-over, nor the question after “人工”.
     kind = classify(text, ())
     if kind == "junk":
@@ -122,7 +127,7 @@ def reply_without_storage(
     if specific_case(text) is not None:
         return _recorded(), HandoverNote(text, "specific_case", tuple(decision.suggestions))
     if decision.decision == "answer" and decision.faq_id is not None:
-        return answer_reply(matcher.entry(decision.faq_id), decision.score), None
+        return answer_reply(knowledge, matcher.entry(decision.faq_id), decision.score), None
     if decision.smalltalk in ("greeting", "thanks", "bye"):
         said = {"greeting": texts.GREETING, "thanks": texts.THANKS, "bye": texts.BYE}[decision.smalltalk]
         return Reply(said, meta={"decision": decision.smalltalk}), None

@@ -17,9 +17,9 @@ from __future__ import annotations
 from faq.kb import FaqEntry
 from faq.script import detect_script
 from handlers import texts
-from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, PresentedAnswer, feedback_of
+from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_of
 from handlers.commands import choice_number, command_of, is_confirmation, is_decline
-from handlers.context import HandlerContext, Reply
+from handlers.context import HandlerContext, Knowledge, Reply
 from handlers.dispatcher import Router
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
@@ -106,7 +106,7 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     if decision.decision == "answer" and decision.faq_id is not None:
         ctx.delete_after.append(state.choices_key(ctx.openid))
         entry = matcher.entry(decision.faq_id)
-        reply = answer_reply(entry, decision.score, presented=services.knowledge.present(entry))
+        reply = answer_reply(services.knowledge, entry, decision.score)
         await services.desk.note_context(ctx, text, reply.text)
         return reply
     if decision.smalltalk == "greeting":
@@ -147,11 +147,11 @@ async def _also_see(ctx: HandlerContext, reply: Reply, faq_id: str | None) -> Re
     return reply
 
 
-def answer_reply(entry: FaqEntry, score: float | None = None, *, presented: PresentedAnswer | None = None) -> Reply:
-    """``presented``: the answer with its 依据 line and hand-written Traditional text (KnowledgeBase.present)."""
+def answer_reply(knowledge: Knowledge, entry: FaqEntry, score: float | None = None) -> Reply:
+    """An FAQ answer as the user reads it, on every path (normal, choice picked, Redis or database out): the
+    answer with its 依据 line, the hand-written Traditional text and the feedback line (``Knowledge.present``)."""
+    presented = knowledge.present(entry)
     meta = {"decision": "answer", "faq_id": entry.id, "score": score}
-    if presented is None:
-        return Reply(f"【{entry.question}】\n{entry.answer.strip()}", meta=meta)
     return Reply(presented.text, meta=meta, hant=presented.hant)
 
 
@@ -189,4 +189,4 @@ async def _chosen(ctx: HandlerContext, token: str) -> Reply:
     except KeyError:  # the KB changed since the list was shown
         return Reply(texts.NO_CHOICE)
     await ctx.services.conversation.clear_choices(ctx.openid)
-    return answer_reply(entry, presented=ctx.services.knowledge.present(entry))
+    return answer_reply(ctx.services.knowledge, entry)

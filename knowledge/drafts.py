@@ -14,6 +14,7 @@ from knowledge.content import EntryContent
 from knowledge.editing import EditError, checked
 from knowledge.models import KbDraft
 from knowledge.store import published, revision, sync_outside_changes
+from staff.errors import StaffActionError
 
 DraftAction = Literal["save", "retire", "restore", "review"]
 
@@ -25,14 +26,13 @@ class Actor(Protocol):
     def can(self, role: str) -> bool: ...
 
 
-class KbActionError(Exception):
+class KbActionError(StaffActionError):
     """A refused KB action, worded for staff; ``status`` is what the console answers with."""
 
     status = 400
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
-        self.message = message
         if status is not None:
             self.status = status
 

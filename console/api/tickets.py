@@ -29,12 +29,12 @@ from console.schemas import (
     TicketOut,
     WindowOut,
 )
+from knowledge.from_ticket import propose_from_ticket
 from staff.errors import StaffActionError
 from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
 from tickets.detail import ticket_detail
 from tickets.models import Ticket
 from tickets.queue import MAX_PER_PAGE, QueueFilter, list_queue
-from tickets.to_faq import answer_to_faq
 
 router = APIRouter(prefix="/api", tags=["console"])
 
@@ -174,10 +174,11 @@ async def api_reopen(request: Request, db: Db, staff: ApiWrite, number: str) -> 
 
 @router.post("/tickets/{number}/faq", response_model=FaqOut, responses=ERRORS)
 async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: FaqIn) -> Response | FaqOut:
-    """Supervisors: turn the ticket's answer into a new FAQ entry, or add its question as a 相似问."""
+    """Draft the ticket's answer as a new FAQ entry, or its question as a 相似问 of one; a supervisor publishes
+    the draft (``/console/faq/drafts``) as any other KB change."""
     services = services_of(request)
     try:
-        faq_id = await answer_to_faq(
+        proposed = await propose_from_ticket(
             db,
             number,
             staff.user,
@@ -193,5 +194,4 @@ async def api_faq(request: Request, db: Db, staff: ApiWrite, number: str, body: 
         await db.rollback()
         return _error(exc)
     await db.commit()
-    await services.knowledge.refresh()
-    return FaqOut(faq_id=faq_id)
+    return FaqOut(faq_id=proposed.entry_id, draft_id=proposed.draft_id)

@@ -17,6 +17,7 @@ from console.pages.queue_query import QueueQuery, queue_query
 from console.pages.routing_view import department_options, ticket_routing
 from console.rendering import render_html
 from console.sessions import StaffSession
+from knowledge.from_ticket import propose_from_ticket
 from staff.accounts import active_staff, display_names
 from staff.errors import StaffActionError
 from tickets.actions import (
@@ -34,7 +35,6 @@ from tickets.arrivals import change_marker
 from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
 from tickets.queue import list_queue, ticket_categories
-from tickets.to_faq import answer_to_faq
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -265,13 +265,13 @@ async def faq_form(
     category: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     services = services_of(request)
-    response = await run_ticket_action(
+    return await run_ticket_action(
         request,
         db,
         staff,
         number,
         "faq",
-        lambda: answer_to_faq(
+        lambda: propose_from_ticket(
             db,
             number,
             staff.user,
@@ -284,6 +284,3 @@ async def faq_form(
             category=category or None,
         ),
     )
-    if response.status_code == 303:
-        await services.knowledge.refresh()
-    return response

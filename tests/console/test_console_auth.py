@@ -220,10 +220,11 @@ async def test_staff_cannot_do_supervisor_things(login, make_ticket) -> None:
         f"/api/tickets/{ticket.number}/assign", json={"assignee": "alice"}, headers=alice.headers()
     )
     assert own.status_code == 200 and own.json()["assignee"] == "alice"
-    faq = {"mode": "new"}
-    assert (
-        await alice.http.post(f"/api/tickets/{ticket.number}/faq", json=faq, headers=alice.headers())
-    ).status_code == 403
+    # Staff may propose a ticket's answer for the FAQ (a draft); only a supervisor publishes it.
+    drafted = await alice.http.post(f"/api/tickets/{ticket.number}/faq", json={"mode": "new"}, headers=alice.headers())
+    assert drafted.status_code == 200 and drafted.json()["faq_id"] == "ticket-" + ticket.number.lower()
+    publish = {"draft": str(drafted.json()["draft_id"]), "acknowledged": "1", "csrf_token": alice.csrf}
+    assert (await alice.http.post("/console/faq/drafts/publish", data=publish)).status_code == 403
     assert (await alice.http.post("/api/deliveries/1/retry", headers=alice.headers())).status_code == 403
     by_sam = await sam.http.post(f"/api/tickets/{ticket.number}/assign", json=to_bob, headers=sam.headers())
     assert by_sam.status_code == 200 and by_sam.json()["assignee"] == "bob"

@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from console.sessions import StaffIdentity
 from delivery.admin import problem_deliveries, requeue_delivery, retry_delivery
-from faq.kb import FaqEntry
 from faq.store import load_entries_async
+from knowledge.drafts import draft_for, list_drafts
+from knowledge.from_ticket import faq_id_for, propose_from_ticket
+from knowledge.menu import menu_categories
+from knowledge.publishing import publish
+from knowledge.store import entry_history
 from staff import notifications
 from staff.errors import NotAllowed, StaffActionError
 from staff.models import Notification
@@ -32,7 +36,6 @@ from tickets.errors import AnswerConflict
 from tickets.models import TicketEvent
 from tickets.queue import UNASSIGNED, QueueFilter, due_flags, list_queue, ticket_categories
 from tickets.stats import StatRow, compute_stats, ticket_stats
-from tickets.to_faq import add_to_kb, answer_to_faq
 
 ALICE = StaffIdentity(1, "alice", "Alice", "staff")
 BOB = StaffIdentity(2, "bob", "Bob", "staff")
@@ -71,33 +74,6 @@ def test_answer_text_limits() -> None:
         check_answer_text("   ")
     with pytest.raises(StaffActionError, match="过长"):
         check_answer_text("长" * 700)
-
-
-KB = [FaqEntry("visa", "出入境", "怎么办签证？", ("签证办理",), "看使馆网站。")]
-
-
-def test_add_to_kb_new_entry_and_similar() -> None:
-    added = add_to_kb(
-        KB,
-        "new",
-        question="  孩子 回国 上学？ ",
-        answer="带上护照。",
-        category="教育",
-        faq_id="ticket-q20261123-0001",
-        reviewed="2026-11",
-    )
-    assert [e.id for e in added] == ["visa", "ticket-q20261123-0001"]
-    assert added[1].question == "孩子 回国 上学？" and added[1].reviewed == "2026-11"
-    similar = add_to_kb(
-        KB, "similar", question="签证怎么弄", answer="", category="", faq_id="visa", reviewed="2026-11"
-    )
-    assert similar[0].similar == ("签证办理", "签证怎么弄") and similar[0].answer == "看使馆网站。"
-    with pytest.raises(StaffActionError, match="已经在"):
-        add_to_kb(KB, "similar", question="签证办理", answer="", category="", faq_id="visa", reviewed="x")
-    with pytest.raises(StaffActionError, match="没有 id"):
-        add_to_kb(KB, "similar", question="q", answer="", category="", faq_id="nope", reviewed="x")
-    with pytest.raises(StaffActionError, match="重复"):
-        add_to_kb(KB, "new", question="q", answer="a", category="c", faq_id="visa", reviewed="2026-11")
 
 
 def _row(created: str, due: str, answered: str | None, state: str, category: str | None) -> StatRow:
@@ -258,38 +234,77 @@ async def test_note_assign_close_reopen_are_audited(services, make_ticket) -> No
         assert all(e.at == now for e in events)
 
 
-async def test_supervisor_turns_an_answer_into_faq(services, make_ticket) -> None:
+async def test_a_ticket_answer_becomes_a_draft_a_supervisor_publishes(services, make_ticket) -> None:  # type: ignore[no-untyped-def]
+    """Ticket → FAQ is a KB change like any other: a draft (in the drafts list, on the ticket's trail) that
+    reaches users only when a supervisor publishes it, with the staff member who drafted it as its author."""
     ticket = await make_ticket(
         "在德国怎么给孩子办回国旅行证？",
         state="answered",
         answer="向驻德使馆申请旅行证，需要父母护照和出生纸。",
         first_answered=services.clock.now(),
     )
+    now = services.clock.now()
+    before = services.knowledge.version
     async with services.sessions() as session:
-        with pytest.raises(NotAllowed):
-            await answer_to_faq(session, ticket.number, ALICE, "new", now=services.clock.now(), tz=services.settings.tz)
-        faq_id = await answer_to_faq(
-            session, ticket.number, SAM, "new", now=services.clock.now(), tz=services.settings.tz
-        )
+        proposed = await propose_from_ticket(session, ticket.number, ALICE, "new", now=now, tz=services.settings.tz)
         await session.commit()
-    await services.knowledge.refresh()
-    assert faq_id == "ticket-" + ticket.number.lower()
-    entry = services.knowledge.matcher.entry(faq_id)
-    assert entry.answer.startswith("向驻德使馆申请旅行证") and entry.category == "教育"
+    assert proposed.entry_id == faq_id_for(ticket.number) == "ticket-" + ticket.number.lower()
+    assert not await services.knowledge.refresh() and services.knowledge.version == before  # nothing published
+    with pytest.raises(KeyError):
+        services.knowledge.matcher.entry(proposed.entry_id)
     async with services.sessions() as session:
-        await answer_to_faq(
+        views = await list_drafts(session)
+        assert [(v.draft.entry_id, v.draft.author, v.current) for v in views] == [(proposed.entry_id, "alice", None)]
+        content = views[0].content
+        assert content is not None and content.answer.startswith("向驻德使馆申请旅行证") and content.category == "教育"
+        assert views[0].draft.note == f"来自工单 {ticket.number}"
+        with pytest.raises(StaffActionError, match="只有主管"):
+            await publish(session, ALICE, [proposed.draft_id], menu=menu_categories(), month="2026-11", now=now,
+                          acknowledged=True)
+        await session.rollback()
+        await publish(session, SAM, [proposed.draft_id], menu=menu_categories(), month="2026-11", now=now,
+                      acknowledged=True)
+        await session.commit()
+        history = await entry_history(session, proposed.entry_id)
+        assert [(r.action, r.author, r.published_by) for r in history] == [("create", "alice", "sam")]
+    assert await services.knowledge.refresh()
+    entry = services.knowledge.matcher.entry(proposed.entry_id)
+    assert entry.answer.startswith("向驻德使馆申请旅行证") and entry.category == "教育"
+
+    async with services.sessions() as session:
+        similar = await propose_from_ticket(
             session,
             ticket.number,
             SAM,
             "similar",
-            now=services.clock.now(),
+            now=now,
             tz=services.settings.tz,
             faq_id="dual-nationality",
             question="孩子能有两个护照吗",
         )
         await session.commit()
         _, entries = await load_entries_async(session)
-    assert "孩子能有两个护照吗" in next(e for e in entries if e.id == "dual-nationality").similar
+        assert "孩子能有两个护照吗" not in next(e for e in entries if e.id == "dual-nationality").similar
+        draft = await draft_for(session, "dual-nationality")
+        assert draft is not None and draft.id == similar.draft_id
+        assert "孩子能有两个护照吗" in draft.content["similar"]
+        with pytest.raises(StaffActionError, match="已经在"):
+            await propose_from_ticket(session, ticket.number, SAM, "similar", now=now, tz=services.settings.tz,
+                                      faq_id="dual-nationality", question="孩子能有两个护照吗")
+        with pytest.raises(StaffActionError, match="没有 id"):
+            await propose_from_ticket(session, ticket.number, SAM, "similar", now=now, tz=services.settings.tz,
+                                      faq_id="nope", question="q")
+        await session.rollback()
+        events = (
+            await session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            )
+        ).all()
+    drafted = [(e.actor, e.action, (e.detail or {}).get("faq_id")) for e in events if "faq" in e.action]
+    assert drafted == [
+        ("alice", "faq_drafted", proposed.entry_id),
+        ("sam", "faq_similar_drafted", "dual-nationality"),
+    ]
 
 
 async def test_retry_failed_and_uncertain_deliveries(services, make_ticket) -> None:

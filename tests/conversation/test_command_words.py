@@ -98,3 +98,31 @@ def test_a_menu_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> None:
     path.write_text("groups:\n  - {title: 热线, summary: '{humans}', categories: [热线服务]}\n", encoding="utf-8")
     with pytest.raises(TopicMenuError, match="humans"):
         load_topic_menu(path)
+
+
+def test_the_feedback_words_come_from_the_table_in_both_scripts() -> None:
+    """The 有用/没用 line names the table's first words, and every listed form (简/繁/English) is understood."""
+    from handlers.answer_feedback import FEEDBACK_PROMPT, FEEDBACK_PROMPT_HANT, feedback_of
+    from handlers.commands import command_of
+
+    helpful, unhelpful = _table_words("helpful"), _table_words("unhelpful")
+    assert {"有用", "有幫助"} <= set(helpful) and {"没用", "沒用", "沒有用"} <= set(unhelpful)
+    assert FEEDBACK_PROMPT.endswith(f"回复 {helpful[0]} / {unhelpful[0]}")
+    assert FEEDBACK_PROMPT_HANT == "這個回答有幫助嗎？回覆 有用 / 沒用"
+    assert all(feedback_of(w) is True for w in helpful) and all(feedback_of(w) is False for w in unhelpful)
+    assert feedback_of("沒用！") is False and feedback_of("Not Helpful.") is False
+    assert feedback_of("护照有用吗") is None
+    assert all(command_of(w) is None for w in (*helpful, *unhelpful))  # only an answer to the line
+
+
+def test_a_word_both_helpful_and_unhelpful_is_refused(tmp_path: Path) -> None:
+    data = yaml.safe_load(COMMAND_WORDS_PATH.read_text(encoding="utf-8"))
+    data["commands"]["unhelpful"]["exact"].append("有幫助")  # read as 有帮助, already a helpful word
+    path = tmp_path / "words.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CommandWordsError, match="有幫助"):
+        load_command_words(path)
+    del data["commands"]["helpful"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CommandWordsError, match="helpful"):
+        load_command_words(path)

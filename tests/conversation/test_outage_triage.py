@@ -9,9 +9,11 @@ import pytest
 from wechatpy import parse_message
 
 from config.settings import CONFIG_DIR
-from faq.kb import load_kb
-from faq.matcher import FaqMatcher
+from faq.kb import FaqEntry, load_kb
+from faq.matcher import Decision, FaqMatcher
+from handlers.answer_feedback import PresentedAnswer
 from handlers.outage import OutageMemory, reply_without_storage
+from knowledge.presentation import present
 from storage.activity import FollowerState
 from wechat import inbound
 
@@ -23,9 +25,22 @@ def matcher() -> FaqMatcher:
     return FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"), embedder=None)
 
 
+class _Served:
+    """The KB as the outage path reads it: the matcher and how an answer is presented."""
+
+    def __init__(self, matcher: FaqMatcher) -> None:
+        self.matcher, self.entries, self.ask_feedback = matcher, matcher.entries(), False
+
+    async def decide(self, text: str) -> Decision:
+        return self.matcher.decide(text)
+
+    def present(self, entry: FaqEntry) -> PresentedAnswer:
+        return present(entry, None, show_basis=True, ask_feedback=False)
+
+
 def _say(matcher: FaqMatcher, text: str, memory: OutageMemory, follower: FollowerState):  # type: ignore[no-untyped-def]
     message = parse_message(inbound.text_message(follower.openid, text))
-    return reply_without_storage(matcher, message, follower, memory, NOW)
+    return reply_without_storage(_Served(matcher), message, follower, memory, NOW)
 
 
 @pytest.mark.parametrize("text", ["？？？", "asdfgh 哈哈 🍉🍉", "明天天气怎么样"])
