@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from knowledge.content import EntryContent
 from knowledge.editing import EditError, checked
@@ -35,6 +37,24 @@ class KbActionError(StaffActionError):
         super().__init__(message)
         if status is not None:
             self.status = status
+
+
+class DraftConflict(KbActionError):
+    """Someone else saved this entry's draft after the form was opened (or at the same moment): nothing of
+    theirs is overwritten, and the typed text goes back to the person on the page."""
+
+    status = 409
+
+    def __init__(self, entry_id: str, other: KbDraft | None) -> None:
+        who = other.author if other is not None else "他人"
+        super().__init__(
+            f"{who} 在您打开此页之后保存了 {entry_id} 的草稿。您的修改尚未保存，仍在下面的表单中；"
+            "请对照对方的草稿（见下方差异），确认后再保存。"
+        )
+        self.entry_id = entry_id
+        self.other: dict[str, Any] | None = other.content if other is not None else None
+        self.other_action = other.action if other is not None else None
+        self.other_version = other.version if other is not None else 0
 
 
 @dataclass(frozen=True)
@@ -74,13 +94,22 @@ async def save_draft(
     action: DraftAction = "save",
     note: str = "",
     new_entry: bool = False,
+    expected_version: int | None = None,
 ) -> KbDraft:
-    """Store (or replace) the entry's draft. ``new_entry``: refuse an id that is already published."""
+    """Store (or replace) the entry's draft. ``new_entry``: refuse an id that is already published.
+
+    ``expected_version``: the draft version the editor's form showed (0: there was no draft); a draft saved
+    by anyone since is a ``DraftConflict``. Two saves at the same moment are one too, whatever the caller
+    passes: the second INSERT meets the unique entry id, the second UPDATE a version already moved on."""
     try:
         content = checked(content)
     except EditError as exc:
         raise KbActionError(exc.message) from None
-    latest = await sync_outside_changes(session, now)
+    try:
+        latest = await sync_outside_changes(session, now)
+    except IntegrityError:  # another save recorded the same outside change at this moment
+        await session.rollback()
+        raise KbActionError("知识库正被他人同时修改，您的修改尚未保存，仍在表单中：请再点一次“保存草稿”", 409) from None
     _, current = await published(session)
     exists = any(c.id == content.id for c in current)
     if new_entry and exists:
@@ -90,7 +119,9 @@ async def save_draft(
     base = latest[content.id].number if content.id in latest else 0
     draft = await draft_for(session, content.id)
     if new_entry and draft is not None and draft.author != actor.username:
-        raise KbActionError(f"{draft.author} 已有 id 为 {content.id} 的新建草稿，请换一个 id")
+        raise KbActionError(f"{draft.author} 已有 id 为 {content.id} 的新建草稿，请换一个 id", 409)
+    if expected_version is not None and (draft.version if draft is not None else 0) != expected_version:
+        raise DraftConflict(content.id, draft)
     if draft is None:
         draft = KbDraft(entry_id=content.id, created_at=now)
         session.add(draft)
@@ -100,8 +131,17 @@ async def save_draft(
     draft.note = note.strip()
     draft.author = actor.username
     draft.updated_at = now
-    await session.flush()
+    await _flush_or_conflict(session, content.id)
     return draft
+
+
+async def _flush_or_conflict(session: AsyncSession, entry_id: str) -> None:
+    try:
+        await session.flush()
+    except (IntegrityError, StaleDataError):
+        # The other save won: report it as it now stands (read after the rollback, in a fresh transaction).
+        await session.rollback()
+        raise DraftConflict(entry_id, await draft_for(session, entry_id)) from None
 
 
 async def retire_draft(session: AsyncSession, actor: Actor, entry_id: str, now: datetime, note: str = "") -> KbDraft:
@@ -127,4 +167,7 @@ async def discard_draft(session: AsyncSession, actor: Actor, draft_id: int) -> N
     if draft.author != actor.username and not actor.can("supervisor"):
         raise KbActionError("只有草稿作者或主管可以放弃这份草稿", 403)
     await session.delete(draft)
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise KbActionError("这份草稿刚被修改过，请刷新后再决定是否放弃", 409) from None

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.content import EntryContent
@@ -38,9 +39,10 @@ def weeks_back(now: datetime, tz: tzinfo, weeks: int) -> list[date]:
     return [current - timedelta(days=7 * back) for back in range(weeks - 1, -1, -1)]
 
 
-async def conversation_since(session: AsyncSession, since: datetime) -> list[Exchange]:
-    """Inbound texts and the bot's passive replies since ``since``, paired (see ``missed.exchanges``)."""
-    query = select(
+def conversation_query(since: datetime) -> Select[Any]:
+    """The log rows the missed page reads: a time window, which ``ix_message_log_created`` serves (the page is
+    read on every view; tests/knowledge/test_kb_missed_query.py checks both backends' plans use the index)."""
+    return select(
         MessageLog.openid,
         MessageLog.direction,
         MessageLog.record_key,
@@ -53,7 +55,11 @@ async def conversation_since(session: AsyncSession, since: datetime) -> list[Exc
         or_(MessageLog.msg_type.in_(("text", "voice")), MessageLog.direction == "out"),
         MessageLog.record_key.is_not(None),
     )
-    rows = (await session.execute(query)).all()
+
+
+async def conversation_since(session: AsyncSession, since: datetime) -> list[Exchange]:
+    """Inbound texts and the bot's passive replies since ``since``, paired (see ``missed.exchanges``)."""
+    rows = (await session.execute(conversation_query(since))).all()
     return exchanges(
         LogRow(r.openid, r.direction, r.record_key, r.content, r.meta, r.created_at, r.msg_type) for r in rows
     )

@@ -33,6 +33,7 @@ class KbDraft(Base):
 
     ``base_revision`` is the entry's revision number the draft was written against, so publishing over a
     newer published version is refused rather than silently undoing it. ``action``: save | retire.
+    ``version`` counts the draft's own saves, so two people saving it at once cannot overwrite each other.
     """
 
     __tablename__ = "kb_drafts"
@@ -46,6 +47,11 @@ class KbDraft(Base):
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped on every save (SQLAlchemy's optimistic lock: an UPDATE or DELETE of a version someone else has
+    # replaced meanwhile writes nothing and raises StaleDataError); the edit form sends the version it showed.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative hook
 
 
 class KbRevision(Base):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from faq.kb import KbValidationError, entry_to_row, parse_kb_rows
 from faq.store import replace_entries_in
@@ -149,7 +150,10 @@ async def publish(
             note=view.draft.note,
         )
         await session.delete(await session.get(KbDraft, view.draft.id))
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError:  # a draft was saved again after this check read it: publish nothing
+        raise KbActionError("有草稿在您检查之后又被修改，请重新检查后再发布", 409) from None
     return Published(version, [view.draft.entry_id for view in plan.drafts])
 
 

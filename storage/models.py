@@ -48,7 +48,10 @@ class MessageLog(Base):
     """Every message in and out, so staff can read a conversation and nothing leaves without a trace."""
 
     __tablename__ = "message_log"
-    __table_args__ = (Index("ix_message_log_openid_created", "openid", "created_at"),)
+    __table_args__ = (
+        Index("ix_message_log_openid_created", "openid", "created_at"),
+        Index("ix_message_log_created", "created_at"),  # the missed-questions page reads a time window
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_key: Mapped[str | None] = mapped_column(String(200), unique=True)  # write-behind idempotency

@@ -14,6 +14,7 @@ from console.rendering import render_html
 from console.sessions import StaffSession
 from knowledge.content import EntryContent, PolicySource
 from knowledge.drafts import (
+    DraftConflict,
     KbActionError,
     discard_draft,
     draft_for,
@@ -154,7 +155,11 @@ async def _edit_page(
     resolves: list[str] | None = None,
     answers: list[str] | None = None,
     status_code: int = 200,
+    draft_version: int | None = None,
+    conflict: DraftConflict | None = None,
 ) -> Response:
+    """``draft_version``: the draft version the form goes back with (the one the editor started from, so a
+    save by someone else meanwhile is still caught); by default the draft's as it stands now."""
     services, settings = _settings(request)
     today = services.clock.now().astimezone(settings.tz).date()
     current = None
@@ -162,7 +167,13 @@ async def _edit_page(
     if not new and content is not None:
         _, entries = await published(db)
         current = next((e for e in entries if e.id == content.id), None)
+    if content is not None and content.id:
         draft = await draft_for(db, content.id)
+    conflict_changes = None
+    if conflict is not None:
+        retiring = conflict.other is None or conflict.other_action == "retire"
+        theirs = None if retiring or conflict.other is None else EntryContent.from_json(conflict.other)
+        conflict_changes = diff(theirs, content)
     context = await _context(
         request,
         db,
@@ -175,6 +186,9 @@ async def _edit_page(
         categories=sorted({c for _, group in menu_categories() for c in group}),
         resolves=resolves or [],
         answers=answers or [],
+        draft_version=(draft.version if draft is not None else 0) if draft_version is None else draft_version,
+        conflict=conflict,
+        conflict_changes=conflict_changes,
     )
     if error:
         context["error"] = error
@@ -197,13 +211,17 @@ async def new_entry_form(request: Request, db: Db, staff: PageWrite) -> Response
     form = await _form_fields(request)
     now = services_of(request).clock.now()
     resolves = split_lines(form.get("resolves", ""))
+    expected = _version_of(form)
     try:
         content = _content_from_form(form, form.get("id", ""))
-        await save_draft(db, staff.user, content, now, new_entry=True, note=form.get("note", ""))
+        await save_draft(
+            db, staff.user, content, now, new_entry=True, note=form.get("note", ""), expected_version=expected
+        )
         if resolves:
             await mark_resolved(db, resolves, content.id, staff.user, now)
     except KbActionError as exc:
         await db.rollback()
+        conflict = exc if isinstance(exc, DraftConflict) else None
         return await _edit_page(
             request,
             db,
@@ -213,9 +231,17 @@ async def new_entry_form(request: Request, db: Db, staff: PageWrite) -> Response
             error=exc.message,
             resolves=list(resolves),
             status_code=exc.status,
+            draft_version=conflict.other_version if conflict else expected,
+            conflict=conflict,
         )
     await db.commit()
     return redirect(f"/console/faq/{content.id}?done=draft")
+
+
+def _version_of(form: dict[str, str]) -> int | None:
+    """The draft version the form was opened on (0: no draft then; None: a client that does not say)."""
+    value = form.get("draft_version", "")
+    return int(value) if value.isdigit() else None
 
 
 def _loose(form: dict[str, str]) -> EntryContent:
@@ -305,12 +331,23 @@ async def entry_page(request: Request, db: Db, staff: PageStaff, entry_id: str) 
 async def entry_form(request: Request, db: Db, staff: PageWrite, entry_id: str) -> Response:
     form = await _form_fields(request)
     now = services_of(request).clock.now()
+    expected = _version_of(form)
     try:
-        await save_draft(db, staff.user, _content_from_form(form, entry_id), now, note=form.get("note", ""))
+        content = _content_from_form(form, entry_id)
+        await save_draft(db, staff.user, content, now, note=form.get("note", ""), expected_version=expected)
     except KbActionError as exc:
         await db.rollback()
+        conflict = exc if isinstance(exc, DraftConflict) else None
         return await _edit_page(
-            request, db, staff, _loose({**form, "id": entry_id}), new=False, error=exc.message, status_code=exc.status
+            request,
+            db,
+            staff,
+            _loose({**form, "id": entry_id}),
+            new=False,
+            error=exc.message,
+            status_code=exc.status,
+            draft_version=conflict.other_version if conflict else expected,
+            conflict=conflict,
         )
     await db.commit()
     return redirect(f"/console/faq/{entry_id}?done=draft")

@@ -23,7 +23,7 @@ from knowledge.missed_log import MissedReport, add_as_similar, find_group, misse
 from knowledge.review_due import published_review_due
 
 router = APIRouter(prefix="/console/missed", include_in_schema=False)
-GROUPS_SHOWN = 100
+PAGE_SIZE = 25  # groups a page shows (each one also asks the matcher which entry it most likely belongs to)
 
 
 def is_human_request(text: str) -> bool:
@@ -70,13 +70,20 @@ def _target(request: Request, group: MissedGroup) -> str | None:
 
 @router.get("")
 async def missed_page(
-    request: Request, db: Db, staff: PageStaff, weeks: Annotated[int, Query(ge=1, le=26)] = 4
+    request: Request,
+    db: Db,
+    staff: PageStaff,
+    weeks: Annotated[int, Query(ge=1, le=26)] = 4,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     report = await report_for(request, db, weeks)
     entries = services_of(request).knowledge.entries
+    pages = max(1, -(-len(report.groups) // PAGE_SIZE))
+    page = min(page, pages)
+    first = (page - 1) * PAGE_SIZE
     groups = [
         {"group": g, "target": _target(request, g), "trend": g.weekly(report.weeks, services_of(request).settings.tz)}
-        for g in report.groups[:GROUPS_SHOWN]
+        for g in report.groups[first : first + PAGE_SIZE]
     ]
     context = await base_context(request, db, staff, "missed")
     if request.query_params.get("done") == "similar":
@@ -87,6 +94,10 @@ async def missed_page(
             **context,
             "groups": groups,
             "weeks": weeks,
+            "page": page,
+            "pages": pages,
+            "total_groups": len(report.groups),
+            "first_number": first,
             "week_labels": [f"{w.month}/{w.day}" for w in report.weeks],
             "entries": sorted(entries, key=lambda e: e.id),
             "KIND_TEXT": KIND_TEXT,

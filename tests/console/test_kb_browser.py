@@ -64,6 +64,7 @@ def live_kb(settings, database_url: str, redis_url: str) -> Iterator[str]:
     with Session(engine) as session:
         create_staff(session, "alice", PASSWORD, "staff", display_name="李工")
         create_staff(session, "sam", PASSWORD, "supervisor", display_name="王主管")
+        create_staff(session, "bob", PASSWORD, "staff", display_name="老王")
         session.commit()
     engine.dispose()
     port = _port()
@@ -224,3 +225,120 @@ def test_missed_messages_become_similar_questions_and_the_next_is_answered(live_
     assert reply.startswith(f"【{QUESTION}】")
     sam.goto(f"{base}/console/missed")
     assert "护照被小偷偷走了我该怎么办" not in sam.inner_text("main")
+
+
+def test_two_staff_saving_one_entry_the_second_is_told_and_keeps_the_text(live_kb: str, browser: Any) -> None:
+    base = live_kb
+    alice, bob = _logged_in(browser, base, "alice"), _logged_in(browser, base, "bob")
+    for page in (alice, bob):
+        page.goto(f"{base}/console/faq/passport-lost-abroad")
+    alice.fill("#entry-answer", "李工：先报警，再在线申请旅行证。")
+    alice.click("#save-draft")
+    alice.wait_for_url("**done=draft")
+
+    bob.fill("#entry-answer", "老王：先联系驻当地使领馆。")
+    bob.click("#save-draft")  # his page was opened before her save
+    bob.wait_for_selector("#draft-conflict")
+    assert "alice 在您打开此页之后保存了 passport-lost-abroad 的草稿" in bob.inner_text("p.error")
+    assert "李工：先报警" in bob.inner_text("#draft-conflict .diff-removed")
+    assert "老王：先联系驻当地使领馆。" in bob.inner_text("#draft-conflict .diff-added")
+    assert bob.input_value("#entry-answer") == "老王：先联系驻当地使领馆。"  # nothing he typed is lost
+    alice.goto(f"{base}/console/faq/passport-lost-abroad")
+    assert alice.input_value("#entry-answer") == "李工：先报警，再在线申请旅行证。"  # nor anything she saved
+
+    bob.click("#save-draft")  # having seen hers, he saves his over it
+    bob.wait_for_url("**done=draft")
+    assert bob.input_value("#entry-answer") == "老王：先联系驻当地使领馆。"
+    assert "bob 的草稿" in bob.inner_text("#draft-note")
+
+
+def _answered_ticket(database_url: str, question: str, answer: str) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from storage.models import Follower
+    from tickets.models import Ticket, TicketMessage
+
+    now = datetime.now(UTC)
+    engine = create_sync_engine(database_url)
+    with Session(engine) as session:
+        session.add(Follower(openid="o_kb_ticket", subscribed=True, last_interaction_at=now, script="hans"))
+        ticket = Ticket(
+            number=f"Q{now:%Y%m%d}-0901",
+            openid="o_kb_ticket",
+            source_key="kb-browser:1",
+            state="answered",
+            category="其他",
+            question=question,
+            script="hans",
+            created_at=now - timedelta(hours=2),
+            due_at=now + timedelta(days=2),
+            due_provisional=False,
+            answer=answer,
+            answered_by="alice",
+            answered_at=now,
+            first_answered_at=now,
+            answer_delivery="none",
+            reopen_count=0,
+        )
+        session.add(ticket)
+        session.flush()
+        session.add(TicketMessage(ticket_id=ticket.id, kind="user", author="o_kb_ticket", body=question))
+        session.commit()
+        number = ticket.number
+    engine.dispose()
+    return number
+
+
+def test_a_ticket_answer_becomes_a_draft_and_reaches_users_once_published(
+    live_kb: str, browser: Any, database_url: str
+) -> None:
+    base = live_kb
+    question = "在海外想给家乡小学捐赠图书应该联系谁？"
+    answer = "请联系家乡所在县（市、区）侨联，由侨联对接当地教育部门和受赠学校。"
+    number = _answered_ticket(database_url, question, answer)
+    alice = _logged_in(browser, base, "alice")  # staff may propose; only a supervisor publishes
+    alice.goto(f"{base}/console/tickets/{number}")
+    alice.click("button:text('生成知识库草稿')")
+    alice.wait_for_url(f"**/console/tickets/{number}?done=faq")
+    assert "已生成知识库草稿" in alice.inner_text("p.flash")
+    assert not _simulator(base, "o_kb_ticket_user_1", question).startswith(f"【{question}】")  # a draft only
+
+    sam = _logged_in(browser, base, "sam")
+    sam.goto(f"{base}/console/faq/drafts")
+    entry_id = f"ticket-{number.lower()}"
+    draft = sam.inner_text(f"#draft-{entry_id}")
+    assert f"来自工单 {number}" in draft and answer in draft
+    _publish_all(sam, base)
+    reply = _simulator(base, "o_kb_ticket_user_2", question)
+    assert reply.startswith(f"【{question}】") and answer in reply
+    sam.goto(f"{base}/console/faq/{entry_id}/history")
+    assert "撰写 alice · 发布 sam" in sam.inner_text("#revision-1")
+
+
+def test_the_missed_page_pages_through_its_groups(live_kb: str, browser: Any, monkeypatch: Any) -> None:
+    import console.pages.missed as missed_page
+
+    monkeypatch.setattr(missed_page, "PAGE_SIZE", 1)
+    base = live_kb
+    asked = ["想给家乡小学捐一批图书，找谁联系", "老家祖屋翻修要办什么手续"]
+    for number, text in enumerate(asked):
+        _simulator(base, f"o_kb_pages_{number}", text)
+    sam = _logged_in(browser, base, "sam")
+
+    def paged() -> bool:
+        sam.goto(f"{base}/console/missed")
+        return sam.locator("#pager-top").count() == 1
+
+    _wait_for(paged, "the write-behind log to reach the missed page")
+    pages = int(sam.inner_text("#pager-top").split("/")[1].split("页")[0])
+    assert pages >= 2 and sam.locator(".missed-group").count() == 1
+    seen = [sam.inner_text(".missed-group h3")]
+    for number in range(2, pages + 1):
+        sam.click("#pager-bottom .next-page")
+        sam.wait_for_url(f"**page={number}")
+        assert f"第 {number} / {pages} 页" in sam.inner_text("#pager-top")
+        seen.append(sam.inner_text(".missed-group h3"))
+    assert all(any(text in group for group in seen) for text in asked)
+    assert sam.locator("#pager-top .next-page").count() == 0
+    sam.click("#pager-top .prev-page")
+    sam.wait_for_url(f"**page={pages - 1}")
