@@ -212,11 +212,11 @@ def _build_process(settings: Settings, **options: object) -> object:
 def _register_groups(group: click.Group) -> None:
     from faq.cli import faq
     from greetings.cli import greetings
-    from knowledge.cli import lint_command, review_due_command
+    from knowledge.cli import export_command, import_command, lint_command, review_due_command
     from staff.cli import staff
     from tickets.cli import sla, tickets_group
 
-    for extra in (lint_command, review_due_command):
+    for extra in (import_command, export_command, lint_command, review_due_command):
         faq.add_command(extra)
     for command in (faq, sla, tickets_group, staff, greetings):
         group.add_command(command)

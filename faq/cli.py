@@ -1,6 +1,8 @@
 """`faq` command group (mounted by the lead as `qiaobot faq`).
 
 Without --kb the commands work on the database through faq.store (imported when a command needs it).
+``faq import`` / ``faq export`` (the KB with everything staff keep on an entry) and ``faq lint`` /
+``faq review-due`` live in ``knowledge.cli``; bot/cli.py mounts them on this group.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import click
 
 from faq.evaluation import EvalReport, evaluate, load_queries, table_lines
-from faq.kb import FaqEntry, KbChanges, KbValidationError, dump_kb, load_kb
+from faq.kb import FaqEntry, KbValidationError, load_kb
 from faq.matcher import Decision, FaqMatcher
 
 
@@ -148,39 +150,6 @@ def eval_command(kb: str | None, queries: str | None, suites: tuple[str, ...], a
         click.echo("")
     if len(reports) > 1:
         click.echo("\n".join(table_lines([(name, report.overall) for name, report in reports], "suite")))
-
-
-@faq.command(name="import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Validate only.")
-def import_command(file: str, dry_run: bool) -> None:
-    """Validate FILE (.yaml/.csv/.xlsx) and replace the KB in the database with it, all or nothing."""
-    from faq.store import load_entries, replace_entries
-
-    entries = _load_or_fail(file)
-    changes = KbChanges.between(load_entries(), entries)
-    if dry_run:
-        click.echo(f"{len(entries)} 条校验通过（未导入）；导入将{changes.summary()}")
-        return
-    count = replace_entries(entries)
-    click.echo(f"已导入 {count} 条：{changes.summary()}")
-    for line in changes.details():
-        click.echo(line)
-
-
-@faq.command(name="export")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--kb", type=click.Path(exists=True, dir_okay=False), help="Convert this KB file instead of the database."
-)
-def export_command(file: str, kb: str | None) -> None:
-    """Write the KB to FILE; the format follows the extension (.yaml/.csv/.xlsx)."""
-    entries = _entries_from(kb)
-    try:
-        dump_kb(entries, Path(file))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"已导出 {len(entries)} 条到 {file}")
 
 
 if __name__ == "__main__":  # pragma: no cover

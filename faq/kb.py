@@ -13,11 +13,23 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 COLUMNS: tuple[str, ...] = ("id", "category", "question", "similar", "answer", "keywords", "reviewed")
+# Columns only people read, which the matcher ignores: the hand-written Traditional answer and the policy source.
+# A file carries them so an export and re-import loses nothing (knowledge/kb_files.py validates and stores them);
+# any command that loads a KB file accepts them.
+STAFF_COLUMNS: tuple[str, ...] = (
+    "answer_hant",
+    "source_authority",
+    "source_title",
+    "source_number",
+    "source_url",
+    "source_effective_on",
+    "source_expires_on",
+)
 REQUIRED_COLUMNS: frozenset[str] = frozenset({"id", "category", "question", "answer"})
 _LIST_COLUMNS: frozenset[str] = frozenset({"similar", "keywords"})
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -130,12 +142,15 @@ def _check_reviewed(value: Any) -> tuple[str | None, str | None]:
     return text, None
 
 
-def parse_kb_rows(rows: Sequence[Any], *, sheet_offset: int | None = None) -> list[FaqEntry]:
+def parse_kb_rows(
+    rows: Sequence[Any], *, sheet_offset: int | None = None, extra_columns: Sequence[str] = STAFF_COLUMNS
+) -> list[FaqEntry]:
     """Validate raw rows (dicts from any format) and build entries, or raise KbValidationError.
 
     ``sheet_offset``: for a table, entry ``n`` is sheet row ``n + sheet_offset``; every problem and every
-    reference to another row then uses sheet rows.
+    reference to another row then uses sheet rows. ``extra_columns`` are allowed and left to the caller.
     """
+    known = (*COLUMNS, *extra_columns)
     problems: list[KbProblem] = []
     entries: list[FaqEntry] = []
     first_row: dict[str, int] = {}
@@ -153,7 +168,7 @@ def parse_kb_rows(rows: Sequence[Any], *, sheet_offset: int | None = None) -> li
             problems.append(problem(index, "*", f"该行不是字段表（收到 {type(row).__name__}）"))
             continue
         row_problems: list[KbProblem] = []
-        unknown = sorted(str(k) for k in row if str(k) not in COLUMNS)
+        unknown = sorted(str(k) for k in row if str(k) not in known)
         for key in unknown:
             row_problems.append(problem(index, key, "未知的字段"))
         values: dict[str, str] = {}
@@ -249,12 +264,14 @@ def _read_yaml(path: Path) -> list[Any]:
     return data
 
 
-def _rows_from_table(header: Sequence[Any], body: Iterable[Sequence[Any]]) -> list[Any]:
+def _rows_from_table(
+    header: Sequence[Any], body: Iterable[Sequence[Any]], extra_columns: Sequence[str] = STAFF_COLUMNS
+) -> list[Any]:
     """Turn a header + data rows into dicts; a row wider than the header is reported as broken."""
     names = [str(h).strip() if h is not None else "" for h in header]
     while names and not names[-1]:
         names.pop()
-    _check_header(names)
+    _check_header(names, extra_columns)
     rows: list[Any] = []
     for cells in body:
         values = list(cells)
@@ -270,17 +287,18 @@ def _rows_from_table(header: Sequence[Any], body: Iterable[Sequence[Any]]) -> li
     return rows
 
 
-def _check_header(names: Sequence[str]) -> None:
+def _check_header(names: Sequence[str], extra_columns: Sequence[str] = STAFF_COLUMNS) -> None:
     """A missing or misspelt column is one problem of the header, not one per row ("不能为空" × 69)."""
+    known = (*COLUMNS, *extra_columns)
     problems = [
         KbProblem(0, column, f"缺少列 {column}", sheet_row=1)
         for column in COLUMNS
         if column in REQUIRED_COLUMNS and column not in names
     ]
     problems += [
-        KbProblem(0, name, f"未知的列 {name}（可用的列：{', '.join(COLUMNS)}）", sheet_row=1)
+        KbProblem(0, name, f"未知的列 {name}（可用的列：{', '.join(known)}）", sheet_row=1)
         for name in names
-        if name and name not in COLUMNS
+        if name and name not in known
     ]
     duplicated = sorted({name for name in names if name and names.count(name) > 1})
     problems += [KbProblem(0, name, f"列 {name} 出现了不止一次", sheet_row=1) for name in duplicated]
@@ -288,7 +306,7 @@ def _check_header(names: Sequence[str]) -> None:
         raise KbValidationError(problems)
 
 
-def _read_csv(path: Path) -> list[Any]:
+def _read_csv(path: Path, extra_columns: Sequence[str] = STAFF_COLUMNS) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -296,10 +314,10 @@ def _read_csv(path: Path) -> list[Any]:
     table = list(csv.reader(io.StringIO(text)))
     if not table:
         return []
-    return _rows_from_table(table[0], table[1:])
+    return _rows_from_table(table[0], table[1:], extra_columns)
 
 
-def _read_xlsx(path: Path) -> list[Any]:
+def _read_xlsx(path: Path, extra_columns: Sequence[str] = STAFF_COLUMNS) -> list[Any]:
     from openpyxl import load_workbook
 
     try:
@@ -313,7 +331,7 @@ def _read_xlsx(path: Path) -> list[Any]:
         workbook.close()
     if not table:
         return []
-    return _rows_from_table(table[0], table[1:])
+    return _rows_from_table(table[0], table[1:], extra_columns)
 
 
 def _format(path: Path) -> str:
@@ -327,20 +345,31 @@ def _format(path: Path) -> str:
     raise ValueError(f"不支持的知识库格式 {suffix!r}（支持 .yaml/.yml/.csv/.xlsx）")
 
 
-def read_kb_rows(path: str | Path) -> list[Any]:
-    """Raw rows as found in the file, before validation (format chosen by extension)."""
+def read_kb_rows(path: str | Path, extra_columns: Sequence[str] = STAFF_COLUMNS) -> list[Any]:
+    """Raw rows as found in the file, before validation (format chosen by extension). A table's header may
+    name ``extra_columns`` besides the KB's own."""
     path = Path(path)
     fmt = _format(path)
     if fmt == "yaml":
         return _read_yaml(path)
     if fmt == "csv":
-        return _read_csv(path)
-    return _read_xlsx(path)
+        return _read_csv(path, extra_columns)
+    return _read_xlsx(path, extra_columns)
+
+
+def sheet_offset_of(path: str | Path) -> int | None:
+    """How the file counts its rows for problems: None for YAML (entries), 1 for a table (header row)."""
+    return None if _format(Path(path)) == "yaml" else 1
 
 
 def load_kb(path: str | Path) -> list[FaqEntry]:
     rows = read_kb_rows(path)
-    return parse_kb_rows(rows, sheet_offset=None if _format(Path(path)) == "yaml" else 1)
+    return parse_kb_rows(rows, sheet_offset=sheet_offset_of(path))
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -353,7 +382,9 @@ class KbChanges:
     unchanged: int
 
     @classmethod
-    def between(cls, before: Sequence[FaqEntry], after: Sequence[FaqEntry]) -> KbChanges:
+    def between(cls, before: Sequence[_Identified], after: Sequence[_Identified]) -> KbChanges:
+        """By id; an entry is changed when it compares unequal (the caller's entries: FaqEntry, or an entry
+        with the fields only people read)."""
         old = {entry.id: entry for entry in before}
         new_ids = {entry.id for entry in after}
         added = tuple(e.id for e in after if e.id not in old)
@@ -376,19 +407,34 @@ class KbChanges:
         return lines
 
 
-def dump_kb(entries: Sequence[FaqEntry], path: str | Path) -> None:
+def dump_kb(
+    entries: Sequence[FaqEntry],
+    path: str | Path,
+    extra_rows: Sequence[Mapping[str, str]] | None = None,
+    extra_columns: Sequence[str] = STAFF_COLUMNS,
+) -> None:
+    """Write the KB; ``extra_rows`` (one per entry, text by ``extra_columns``) follow the KB's own columns in
+    a table, and in YAML appear where not empty."""
     path = Path(path)
     fmt = _format(path)
+    extras: Sequence[Mapping[str, str]] = extra_rows if extra_rows is not None else [{} for _ in entries]
+    if len(extras) != len(entries):
+        raise ValueError("extra_rows must hold one row per entry")
+    columns = [*COLUMNS, *extra_columns]
     if fmt == "yaml":
-        text = yaml.safe_dump([_entry_to_yaml(e) for e in entries], allow_unicode=True, sort_keys=False, width=1000)
+        items = [
+            {**_entry_to_yaml(e), **{c: extra[c] for c in extra_columns if extra.get(c)}}
+            for e, extra in zip(entries, extras, strict=True)
+        ]
+        text = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1000)
         path.write_text(text, encoding="utf-8")
     elif fmt == "csv":
         # With a BOM, Excel on Windows reads the file as UTF-8 instead of the local code page (mojibake).
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+            writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
-            for entry in entries:
-                writer.writerow(entry_to_row(entry))
+            for entry, extra in zip(entries, extras, strict=True):
+                writer.writerow({**entry_to_row(entry), **{c: extra.get(c, "") for c in extra_columns}})
     else:
         from openpyxl import Workbook
 
@@ -396,8 +442,12 @@ def dump_kb(entries: Sequence[FaqEntry], path: str | Path) -> None:
         sheet = workbook.active
         assert sheet is not None
         sheet.title = "faq"
-        sheet.append(list(COLUMNS))
-        for entry in entries:
-            row = entry_to_row(entry)
-            sheet.append([row[c] for c in COLUMNS])
+        sheet.append(columns)
+        for entry, extra in zip(entries, extras, strict=True):
+            row = {**entry_to_row(entry), **{c: extra.get(c, "") for c in extra_columns}}
+            sheet.append([row[c] for c in columns])
+        # Text cells, so what staff type into them later (a 文号 like "2024-1", a date) stays as typed.
+        for cells in sheet.iter_rows(min_row=2):
+            for cell in cells:
+                cell.number_format = "@"
         workbook.save(path)

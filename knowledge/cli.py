@@ -1,4 +1,5 @@
-"""``qiaobot faq lint`` and ``qiaobot faq review-due`` (mounted on the faq group by bot/cli.py)."""
+"""``qiaobot faq import`` / ``export`` (the KB file with the Traditional answers and policy sources),
+``qiaobot faq lint`` and ``qiaobot faq review-due`` (mounted on the faq group by bot/cli.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faq.kb import FaqEntry, KbValidationError, load_kb
+from knowledge.content import EntryContent
+from knowledge.kb_files import read_kb_file, write_kb_file
 from knowledge.lint import Finding, check_kb
 from knowledge.review import ReviewDue
 from knowledge.review_due import published_review_due
@@ -103,3 +106,60 @@ def review_due_command(months: int | None, on_day: datetime | None, as_json: boo
             click.echo(f"{item.entry.id}\t{item.text}（审核：{item.reviewed or '无'}{expiry}）\t{item.entry.question}")
     if not as_json:
         click.echo(f"待审核：{len(due)} 条（审核周期 {period} 个月）。", err=True)
+
+
+def _read_or_fail(path: str) -> list[EntryContent]:
+    try:
+        return read_kb_file(path).contents
+    except (KbValidationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate only.")
+def import_command(file: str, dry_run: bool) -> None:
+    """Validate FILE (.yaml/.csv/.xlsx) and replace the KB in the database with it, all or nothing: the
+    entries, their hand-written Traditional answers and policy sources."""
+    from knowledge.kb_import import import_kb, plan_import
+
+    try:
+        kb_file = read_kb_file(file)
+    except (KbValidationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def run(session: AsyncSession) -> tuple[int, list[str]]:
+        plan = await plan_import(session, kb_file)
+        lines = plan.changes.details()
+        if plan.kept_extras:
+            lines.append("  文件中没有繁體答案和政策依据列：保留各条问答已有的繁體答案和政策依据")
+        if dry_run:
+            click.echo(f"{len(plan.contents)} 条校验通过（未导入）；导入将{plan.changes.summary()}")
+            return 0, lines
+        await import_kb(session, plan)
+        await session.commit()
+        click.echo(f"已导入 {len(plan.contents)} 条：{plan.changes.summary()}")
+        return len(plan.contents), lines
+
+    _, lines = _with_session(run)
+    for line in lines:
+        click.echo(line)
+
+
+@click.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kb", type=click.Path(exists=True, dir_okay=False), help="Convert this KB file, not the database.")
+def export_command(file: str, kb: str | None) -> None:
+    """Write the KB to FILE, with every field staff keep on an entry; the format follows the extension
+    (.yaml/.csv/.xlsx)."""
+
+    async def stored(session: AsyncSession) -> list[EntryContent]:
+        _, contents = await published(session)
+        return contents
+
+    contents = _read_or_fail(kb) if kb else _with_session(stored)
+    try:
+        write_kb_file(contents, file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已导出 {len(contents)} 条到 {file}")

@@ -114,7 +114,7 @@ def test_import_says_what_it_added_changed_and_removed(tmp_path: Path) -> None:
     removed = rows.pop(1)["id"]
     rows.append({**rows[-1], "id": "added-entry"})
     with edited.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))  # the export's columns, extras included
         writer.writeheader()
         writer.writerows(rows)
     second = qiaobot("faq", "import", str(edited))
