@@ -9,6 +9,7 @@ its own services, job worker and write-behind flusher, as ``make run`` serves it
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -33,8 +34,10 @@ from tests.console.test_console_browser import CHROMIUM, CHROMIUM_ARGS
 KB_SMALL = Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml"
 QUESTION = "在国外护照丢了怎么办？"
 NEW_ANSWER = "请先向当地警方报案，再通过“中国领事”APP在线申请补发旅行证，无需本人前往使领馆。"
-# This developer's port range on the shared machine; an ephemeral port if all are taken.
-PORTS = range(8190, 8200)
+# The ports a developer on the shared machine may serve on (QIAOBOT_TEST_PORTS=8180-8189); otherwise, or when all
+# are taken, an ephemeral port.
+_RANGE = os.environ.get("QIAOBOT_TEST_PORTS", "")
+PORTS = range(int(_RANGE.split("-")[0]), int(_RANGE.split("-")[1]) + 1) if _RANGE else range(0)
 
 pytestmark = [
     pytest.mark.browser,
