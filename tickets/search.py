@@ -24,6 +24,9 @@ SEARCHED_KINDS = ("user", "context", "note", "ask")  # as in migration 0014
 MAX_TERMS = 8
 MAX_TERM_CHARS = 64
 _WORD = re.compile(r"\w", re.UNICODE)
+# A whole ticket number (tickets.numbering): looked up by the number's own unique index. Its character pairs
+# (digits) are in every ticket, so the text index would narrow nothing (measured: 1.4 s at 100,000 tickets).
+_TICKET_NUMBER = re.compile(r"^[Qq]\d{8}-\d{4,}$")
 
 
 def search_terms(query: str) -> list[str]:
@@ -103,4 +106,9 @@ def text_match(dialect: str, query: str) -> ColumnElement[bool] | None:
     if not terms:
         return None
     matches = _pg_matches if dialect == "postgresql" else _sqlite_matches
-    return and_(*(Ticket.id.in_(matches(term)) for term in terms))
+    return and_(
+        *(
+            Ticket.number == term.upper() if _TICKET_NUMBER.match(term) else Ticket.id.in_(matches(term))
+            for term in terms
+        )
+    )
