@@ -136,7 +136,14 @@ def test_message_ticket_browser_answer_reaches_wechat(live_server, database_url:
             while not fake.custom_messages(openid) and time.monotonic() < deadline:
                 time.sleep(0.1)
             sent = fake.custom_messages(openid)
-            assert len(sent) == 1 and ANSWER in (sent[0].text or "") and ticket.number in (sent[0].text or "")
+            assert ANSWER in (sent[0].text or "") and ticket.number in (sent[0].text or "")
+            # 回访: the rating question follows as its own message, after the answer and only once
+            deadline = time.monotonic() + 15
+            while len(fake.custom_messages(openid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            sent = fake.custom_messages(openid)
+            assert len(sent) == 2 and "请您对本次答复作出评价" in (sent[1].text or "")
+            assert "请您对本次答复作出评价" not in (sent[0].text or "")
 
             # The worker records "sent" just after WeChat accepts the message: reload until it shows.
             deadline = time.monotonic() + 15
