@@ -91,7 +91,7 @@ class FaqMatcher:
         self._semantic = semantic
         self._ranker = ranker
         self._counterparts = counterparts or CounterpartGuard(
-            load_counterparts_once(), [item.entry.phrasings() for item in index.entries]
+            load_counterparts_once(), [[p.normalized for p in item.phrasings] for item in index.entries]
         )
         self._cache: OrderedDict[str, Decision] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -255,7 +255,7 @@ class FaqMatcher:
         generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
         too_long = len(text) > MAX_ANSWERABLE_CHARS
         undecided = not generic and not too_long and self._undecided(query, scored)
-        foreign = self._counterparts.asked(text[:MAX_ANALYSED_CHARS])
+        foreign = self._counterparts.asked(query.normalized)
         near_miss = (
             not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
         )
