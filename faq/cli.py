@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,14 +20,24 @@ from faq.kb import FaqEntry, KbValidationError, load_kb
 from faq.matcher import Decision, FaqMatcher
 
 
-def _matcher(entries: list[FaqEntry]) -> FaqMatcher:
+def _matcher(entries: Sequence[FaqEntry], progress: Callable[[int], object] | None = None) -> FaqMatcher:
     """The matcher as this deployment's settings build it (encoder switch, cache directory)."""
     from config.settings import get_settings
     from faq.embedding import load_embedder
 
     settings = get_settings()
     embedder = load_embedder() if settings.faq_embedding else None
-    return FaqMatcher.build(entries, embedder=embedder, cache_dir=settings.faq_cache_dir)
+    return FaqMatcher.build(entries, embedder=embedder, cache_dir=settings.faq_cache_dir, progress=progress)
+
+
+def prepare_matcher(entries: Sequence[FaqEntry]) -> FaqMatcher:
+    """Index a KB about to be imported and calibrate it for itself, with a progress bar on stderr. The fit
+    lands in the cache directory, so every serving process that reloads the new version reads it."""
+    started = time.perf_counter()
+    with click.progressbar(length=len(entries), label="建立索引并按本库校准", file=sys.stderr) as bar:
+        matcher = _matcher(entries, progress=bar.update)
+    click.echo(f"校准：{matcher.calibration.note}（{time.perf_counter() - started:.1f} 秒）", err=True)
+    return matcher
 
 
 def _entries_from(kb: str | None) -> list[FaqEntry]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
@@ -54,23 +54,39 @@ class IndexedEntry:
     keyword_units: tuple[frozenset[str], ...]
     pinyin_bigrams: frozenset[str]
     ngrams: frozenset[str] = frozenset()  # character bigrams / words of all phrasings and keywords
+    keywords: tuple[Analysis, ...] = ()
+
+
+def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tuple[Analysis, ...]) -> IndexedEntry:
+    keyword_units = tuple(k.unit_set for k in keywords if k.units)
+    units = frozenset().union(*(p.unit_set for p in phrasings), *keyword_units)
+    bigrams = frozenset().union(*(p.pinyin_bigrams for p in phrasings))
+    ngrams = frozenset().union(
+        *(text_ngrams(p.normalized) for p in phrasings),
+        *(text_ngrams(k.normalized) for k in keywords),
+    )
+    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords)
 
 
 class KbIndex:
-    def __init__(self, entries: Sequence[FaqEntry], analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        analyzer: Analyzer,
+        analysed: Sequence[IndexedEntry] | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> None:
+        """Analyse and index `entries` (calling `progress(n)` as n more are analysed); or, given `analysed`,
+        index those as they are (no analysis again)."""
         self.analyzer = analyzer
-        self.entries: list[IndexedEntry] = []
-        for entry in entries:
-            phrasings = tuple(analyzer.analyze(p) for p in entry.phrasings())
-            keywords = tuple(analyzer.analyze(k) for k in entry.keywords)
-            keyword_units = tuple(k.unit_set for k in keywords if k.units)
-            units = frozenset().union(*(p.unit_set for p in phrasings), *keyword_units)
-            bigrams = frozenset().union(*(p.pinyin_bigrams for p in phrasings))
-            ngrams = frozenset().union(
-                *(text_ngrams(p.normalized) for p in phrasings),
-                *(text_ngrams(k.normalized) for k in keywords),
-            )
-            self.entries.append(IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams))
+        self.entries: list[IndexedEntry] = list(analysed) if analysed is not None else []
+        if analysed is None:
+            for number, entry in enumerate(entries, 1):
+                phrasings = tuple(analyzer.analyze(p) for p in entry.phrasings())
+                keywords = tuple(analyzer.analyze(k) for k in entry.keywords)
+                self.entries.append(indexed_entry(entry, phrasings, keywords))
+                if progress is not None and (number % 100 == 0 or number == len(entries)):
+                    progress(100 if number % 100 == 0 else number % 100)
         self.by_id = {e.entry.id: i for i, e in enumerate(self.entries)}
         count = len(self.entries)
         df: dict[str, int] = {}
@@ -97,6 +113,20 @@ class KbIndex:
         self._unseen_idf = max(self._idf.values(), default=1.0)
         limit = max(50, int(count * _MAX_POSTING_SHARE))
         self._postings = {u: p for u, p in postings.items() if len(p) <= limit}
+
+    def without(self, phrasings: Mapping[int, int], entries: Set[int]) -> KbIndex:
+        """This KB with some phrasings (position -> phrasing number) and whole entries left out, as if never
+        written: the KB's own 相似问 then pose as users' messages (faq.kb_calibration). No analysis again."""
+        kept: list[IndexedEntry] = []
+        for position, item in enumerate(self.entries):
+            if position in entries:
+                continue
+            drop = phrasings.get(position)
+            if drop is not None and len(item.phrasings) > 1:
+                rest = tuple(p for j, p in enumerate(item.phrasings) if j != drop)
+                item = indexed_entry(item.entry, rest, item.keywords)
+            kept.append(item)
+        return KbIndex([], self.analyzer, kept)
 
     def idf(self, unit: str) -> float:
         """IDF of a unit; words the KB never uses still weigh (they are what the KB lacks)."""

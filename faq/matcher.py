@@ -12,11 +12,12 @@ from __future__ import annotations
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from faq.analysis import Analysis, Analyzer
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
+from faq.candidates import find_candidates
 from faq.counterpart import CounterpartGuard
 from faq.counterpart import counterparts as load_counterparts_once
 from faq.decision import Decision
@@ -25,22 +26,18 @@ from faq.explanation import Candidate, Explanation
 from faq.features import (
     EMBEDDING_FEATURE_NAMES,
     QUERY_FEATURE_NAMES,
-    candidate_features,
     gate_features,
     query_features,
 )
 from faq.index import KbIndex
 from faq.kb import FaqEntry
-from faq.semantic import SemanticIndex, SemanticScores
+from faq.kb_calibration import calibrate
+from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 
 __all__ = ["Decision", "FaqMatcher"]
 
-RERANK_CANDIDATES = 15
-# Entries the embedding ranks highest join the lexical candidates: they catch paraphrases
-# that share no word with the KB.
-SEMANTIC_CANDIDATES = 5
 MAX_SUGGESTIONS = 3
 # Longer messages are stories or complaints: match them for suggestions, never answer.
 MAX_ANSWERABLE_CHARS = 200
@@ -105,15 +102,21 @@ class FaqMatcher:
         calibration: Calibration | None = None,
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> FaqMatcher:
         """Index the KB.  The lexical calibration decides.  With an embedder (the bootstrap passes one when
         QIAOBOT_FAQ_EMBEDDING is on) and fitted "embedding" coefficients, the sentence encoder orders what is
         suggested when the matcher does not answer (faq.semantic_ranking); a `calibration` with the
         embedding features instead makes it a feature of every decision (how that set is fitted).  Phrasing
-        vectors are kept in `cache_dir` between builds (None: in memory only)."""
+        vectors are kept in `cache_dir` between builds (None: in memory only).
+
+        Without an explicit `calibration` the lexical prior (faq/calibration.json) is calibrated for this KB
+        from its own phrasings (faq.kb_calibration), the fit cached by the KB's fingerprint in `cache_dir`
+        too.  `progress(n)` is called as n more entries are analysed (the import's progress bar)."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
-        index = KbIndex(entries, analyzer)
+        index = KbIndex(entries, analyzer, progress=progress)
+        lexical = calibration or calibrate(index, load_calibration(mode=LEXICAL), cache_dir)
         if embedder is not None:
             phrasings = [e.phrasings() for e in entries]
             if calibration is not None and len(calibration.weights) == len(EMBEDDING_FEATURE_NAMES):
@@ -121,8 +124,8 @@ class FaqMatcher:
             fused = load_calibration(mode=EMBEDDING)
             if len(fused.weights) == len(EMBEDDING_FEATURE_NAMES):
                 ranker = SemanticRanker(index, SemanticIndex(embedder, phrasings, cache_dir), fused)
-                return cls(index, calibration or load_calibration(mode=LEXICAL), ranker=ranker)
-        return cls(index, calibration or load_calibration(mode=LEXICAL))
+                return cls(index, lexical, ranker=ranker)
+        return cls(index, lexical)
 
     @property
     def mode(self) -> str:
@@ -137,6 +140,10 @@ class FaqMatcher:
     @property
     def calibration(self) -> Calibration:
         return self._calibration
+
+    @property
+    def index(self) -> KbIndex:
+        return self._index
 
     def entry(self, faq_id: str) -> FaqEntry:
         position = self._index.by_id.get(faq_id)
@@ -154,15 +161,8 @@ class FaqMatcher:
         """Positions worth reranking and their feature rows."""
         if not query.units and not query.pinyin_bigrams:
             return [], []
-        positions = self._index.retrieve(query, RERANK_CANDIDATES)
-        semantic: SemanticScores | None = None
-        if self._semantic is not None:
-            semantic = self._semantic.scores(text[:MAX_ANALYSED_CHARS])
-            seen = set(positions)
-            positions.extend(p for p in semantic.top(SEMANTIC_CANDIDATES) if p not in seen)
-        if not positions:
-            return [], []
-        return positions, candidate_features(query, positions, self._index, semantic)
+        semantic = self._semantic.scores(text[:MAX_ANALYSED_CHARS]) if self._semantic is not None else None
+        return find_candidates(self._index, query, semantic)
 
     def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[list[float]]]:
         """(entry position, probability), best first, and the candidates' feature rows in the same order."""

@@ -12,6 +12,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faq.cli import prepare_matcher
 from faq.kb import FaqEntry, KbValidationError, load_kb
 from knowledge.content import EntryContent
 from knowledge.kb_files import read_kb_file, write_kb_file
@@ -136,6 +137,7 @@ def import_command(file: str, dry_run: bool) -> None:
         if dry_run:
             click.echo(f"{len(plan.contents)} 条校验通过（未导入）；导入将{plan.changes.summary()}")
             return 0, lines
+        prepare_matcher([c.to_faq_entry() for c in plan.contents])  # before writing: the fit is ready to read
         await import_kb(session, plan)
         await session.commit()
         click.echo(f"已导入 {len(plan.contents)} 条：{plan.changes.summary()}")

@@ -115,6 +115,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'kb.db'}"
     upgrade(url)
     monkeypatch.setenv("QIAOBOT_DATABASE_URL", url)
+    monkeypatch.setenv("QIAOBOT_VAR_DIR", str(tmp_path))
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()
@@ -137,6 +138,8 @@ def test_import_validates_everything_before_writing(tmp_path: Path, database: st
     out = _qiaobot_faq("import", str(MINI_KB))
     assert load_entries(database) == load_kb(MINI_KB)
     assert str(len(load_kb(MINI_KB))) in out
+    assert "建立索引并按本库校准" in out and "校准：conservative" in out  # 10 entries: too few to fit
+    assert len(list((tmp_path / "faq-cache" / "calibration").glob("*.json"))) == 1  # ready for every process
 
 
 def test_export_from_kb_file_converts_format(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import main
+from faq.calibration import load_calibration
 from faq.kb import load_kb
+from faq.matcher import FaqMatcher
 from knowledge.lint import check_kb
 from knowledge.menu import menu_categories
 
@@ -60,6 +62,12 @@ def test_the_publish_check_also_catches_questions_a_changed_entry_pulls_away() -
         replace(e, similar=(*e.similar, *stealing)) if e.id == "hotline-reply-time" else e
         for e in load_kb(Path(__file__).resolve().parents[1] / "data" / "kb_small.yaml")
     ]
-    found = {(f.kind, f.entry_ids, f.text) for f in check_kb(entries, menu_categories(), focus={"hotline-reply-time"})}
+    # The general prior as it is: a KB of five entries is too small to calibrate, and the matcher served for it
+    # is conservative (it suggests where the prior answers), which is not what this test is about.
+    prior = FaqMatcher.build(entries, calibration=load_calibration())
+    found = {
+        (f.kind, f.entry_ids, f.text)
+        for f in check_kb(entries, menu_categories(), matcher=prior, focus={"hotline-reply-time"})
+    }
     assert ("misrouted", ("hotline-reply-time", "consular-protection"), "海外遇险如何求助") in found
     assert ("ambiguous", ("consular-protection", "hotline-reply-time"), "领事保护电话") in found

@@ -1,0 +1,265 @@
+"""Calibration for the KB being served, fitted from its own 相似问 when it is loaded.
+
+The general prior (faq/calibration.json) was fitted on labelled messages about one KB. On another KB the
+scores sit differently (how close its entries are to each other, how many phrasings each has), so the
+prior's gate threshold does not transfer. Every KB is therefore also measured on itself:
+
+- *in scope* (leave one phrasing out): a sample of phrasings, each removed from its entry, pose as users'
+  messages; the entry's other phrasings must still find it;
+- *out of scope* (leave one entry out): a sample of whole entries removed; one phrasing of each poses as a
+  message the KB no longer answers, and whatever scores best (often a near twin) must not be answered.
+
+Both samples are left out of one copy of the index (faq.index.KbIndex.without: no analysis again), so a
+fit costs one re-index and a few hundred candidate scorings, not one KB build per example. The weights
+stay the prior's (learned from users' messages, which the KB's own phrasings are not); what is fitted
+here is the gate threshold (see fit_for_kb). A KB too small to learn from keeps the prior with
+conservative thresholds and a warning. The result is cached by a fingerprint of the KB, the vocabulary,
+the prior and this code's version, in memory and in the cache directory, so a restart or another
+process loading the same KB version reads it instead of fitting again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from faq.calibration import Calibration
+from faq.candidates import find_candidates
+from faq.features import gate_features, query_features
+from faq.index import KbIndex
+from faq.vocabulary import vocabulary
+
+log = logging.getLogger(__name__)
+
+# Bump when the sampling or the fitting rule changes: cached fits of older code are then ignored.
+FIT_VERSION = "kb-fit-1"
+MAX_IN_SCOPE = 400
+MAX_OUT_OF_SCOPE = 200
+SEED = 7
+ROUNDS = 4
+# Fewer examples than this and the KB's own figures say too little to move a threshold.
+MIN_IN_SCOPE = 30
+MIN_OUT_OF_SCOPE = 12
+# A KB too small to calibrate answers only what the prior is very sure of.
+CONSERVATIVE_GATE = 0.97
+CONSERVATIVE_ANSWER = 0.97
+# How far a KB's own examples may move the prior's gate threshold.
+MAX_MOVE = 0.1
+# Keys of the reference rates in the prior's metrics (see reference_rates).
+REFERENCE_WRONG = "self_wrong"
+REFERENCE_LEFT_OUT = "self_left_out_answered"
+
+_memory: dict[str, Calibration] = {}
+_memory_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SelfExample:
+    """One of the KB's own phrasings posing as a message: the gate's view of its best candidate."""
+
+    in_scope: bool  # its entry is still in the index (only that phrasing was left out)
+    right: bool  # the best candidate is its own entry
+    gate: float  # the prior's gate probability for answering that candidate
+    p1: float
+
+
+def fingerprint(index: KbIndex, prior: Calibration) -> str:
+    digest = hashlib.sha256(FIT_VERSION.encode())
+    digest.update(json.dumps(asdict(prior), sort_keys=True, ensure_ascii=False).encode())
+    words = vocabulary()
+    digest.update(json.dumps([words.concepts, sorted(words.stopwords)], ensure_ascii=False).encode())
+    for item in index.entries:
+        entry = item.entry
+        digest.update("\x1e".join((entry.id, *entry.phrasings(), "\x1f", *entry.keywords)).encode())
+    return digest.hexdigest()[:24]
+
+
+def self_examples(index: KbIndex, prior: Calibration, seed: int = SEED) -> list[SelfExample]:
+    """The KB's leave-one-phrasing-out and leave-one-entry-out examples, scored by the prior.
+
+    In each of ROUNDS rounds a different quarter of the entries is left out whole, and one phrasing of
+    each other entry that has several; a small KB so contributes every entry once as out of scope and up
+    to three phrasings of each as in scope, a large one a sample of both."""
+    rng = random.Random(seed)
+    positions = list(range(len(index.entries)))
+    rng.shuffle(positions)
+    quarter = len(positions) // ROUNDS
+    examples: list[SelfExample] = []
+    per_round_in = MAX_IN_SCOPE // ROUNDS
+    per_round_out = min(quarter, MAX_OUT_OF_SCOPE // ROUNDS)
+    for round_number in range(ROUNDS if quarter else 0):
+        out_entries = positions[round_number * quarter : round_number * quarter + per_round_out]
+        held_out = set(positions[round_number * quarter : (round_number + 1) * quarter])
+        candidates = [p for p in positions if p not in held_out and len(index.entries[p].phrasings) > 1]
+        rng.shuffle(candidates)
+        phrasings = {p: rng.randrange(len(index.entries[p].phrasings)) for p in candidates[:per_round_in]}
+        reduced = index.without(phrasings, held_out)
+        for position, phrasing in phrasings.items():
+            examples.extend(_scored(reduced, index, position, phrasing, prior, in_scope=True))
+        for position in out_entries:
+            phrasing = rng.randrange(len(index.entries[position].phrasings))
+            examples.extend(_scored(reduced, index, position, phrasing, prior, in_scope=False))
+    return examples
+
+
+def _scored(
+    reduced: KbIndex, index: KbIndex, position: int, phrasing: int, prior: Calibration, *, in_scope: bool
+) -> list[SelfExample]:
+    query = index.entries[position].phrasings[phrasing]
+    distinct = query.unit_set
+    # The matcher never answers a message of one broad word: such phrasings teach the gate nothing.
+    if not distinct or (len(distinct) == 1 and not reduced.is_specific(next(iter(distinct)))):
+        return []
+    positions, rows = find_candidates(reduced, query)
+    if not positions:
+        return []
+    probabilities = [prior.probability(r) for r in rows]
+    order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
+    p1 = probabilities[order[0]]
+    p2 = probabilities[order[1]] if len(order) > 1 else 0.0
+    gate = prior.gate_probability(gate_features(p1, p2, rows[order[0]], query_features(query, reduced)))
+    right = in_scope and reduced.entries[positions[order[0]]].entry.id == index.entries[position].entry.id
+    return [SelfExample(in_scope, right, gate, p1)]
+
+
+def rates_at(examples: Sequence[SelfExample], threshold: float) -> tuple[float, float, float]:
+    """(right answers, wrong answers) among in-scope examples, and answered among left-out entries."""
+    inside = [e for e in examples if e.in_scope]
+    outside = [e for e in examples if not e.in_scope]
+    right = sum(1 for e in inside if e.right and e.gate >= threshold) / max(1, len(inside))
+    wrong = sum(1 for e in inside if not e.right and e.gate >= threshold) / max(1, len(inside))
+    answered_out = sum(1 for e in outside if e.gate >= threshold) / max(1, len(outside))
+    return right, wrong, answered_out
+
+
+def conservative(prior: Calibration, reason: str) -> Calibration:
+    return replace(
+        prior,
+        answer_threshold=max(prior.answer_threshold, CONSERVATIVE_ANSWER),
+        gate_threshold=max(prior.gate_threshold, CONSERVATIVE_GATE),
+        note=f"conservative (the prior only): {reason}",
+    )
+
+
+def fit_for_kb(index: KbIndex, prior: Calibration) -> Calibration:
+    """The prior with its gate threshold moved for this KB (see choose_threshold)."""
+    if not prior.has_gate:
+        return replace(prior, note=f"{prior.note} (no gate to fit for this KB)")
+    examples = self_examples(index, prior)
+    n_in = sum(1 for e in examples if e.in_scope)
+    n_out = len(examples) - n_in
+    if n_in < MIN_IN_SCOPE or n_out < MIN_OUT_OF_SCOPE:
+        return conservative(
+            prior,
+            f"知识库太小，无法按本库校准（{len(index.entries)} 条，{n_in} 个可留出的相似问、{n_out} 个可留出的条目，"
+            f"至少需要 {MIN_IN_SCOPE} 和 {MIN_OUT_OF_SCOPE}）；只在把握很大时直接回答",
+        )
+    threshold = choose_threshold(examples, prior)
+    right, wrong, answered_out = rates_at(examples, threshold)
+    return replace(
+        prior,
+        gate_threshold=threshold,
+        note=(
+            f"fitted on this KB ({len(index.entries)} entries; {n_in} phrasings and {n_out} entries left out): "
+            f"gate threshold {prior.gate_threshold:.3f} -> {threshold:.3f}"
+        ),
+        metrics={
+            **prior.metrics,
+            "kb_self_right": round(right, 4),
+            "kb_self_wrong": round(wrong, 4),
+            "kb_self_left_out_answered": round(answered_out, 4),
+        },
+    )
+
+
+def choose_threshold(examples: Sequence[SelfExample], prior: Calibration) -> float:
+    """The lowest gate threshold at which this KB's own examples err no more often than the reference KB's
+    did at the prior's threshold (faq.training stores those rates in the prior's metrics), both in
+    answering a left-out phrasing with the wrong entry and in answering for a left-out entry.
+
+    A KB whose entries sit far apart answers more readily; one of near twins less. The move is bounded
+    (MAX_MOVE either way): a few hundred of the KB's own phrasings are evidence, not a full refit."""
+    reference_wrong = prior.metrics.get(REFERENCE_WRONG)
+    reference_out = prior.metrics.get(REFERENCE_LEFT_OUT)
+    if reference_wrong is None or reference_out is None:
+        return prior.gate_threshold
+    lowest = max(0.5, prior.gate_threshold - MAX_MOVE)
+    highest = min(0.99, prior.gate_threshold + MAX_MOVE)
+    for step in range(round(lowest * 1000), round(highest * 1000) + 1):
+        threshold = step / 1000
+        _, wrong, answered_out = rates_at(examples, threshold)
+        if wrong <= reference_wrong + 1e-3 and answered_out <= reference_out + 1e-3:  # the references are rounded
+            return threshold
+    return highest
+
+
+def reference_rates(index: KbIndex, prior: Calibration) -> dict[str, float]:
+    """The prior's own KB measured on itself at the prior's threshold: what choose_threshold compares with."""
+    _, wrong, answered_out = rates_at(self_examples(index, prior), prior.gate_threshold)
+    return {REFERENCE_WRONG: round(wrong, 4), REFERENCE_LEFT_OUT: round(answered_out, 4)}
+
+
+def calibrate(index: KbIndex, prior: Calibration, cache_dir: Path | None = None) -> Calibration:
+    """The calibration for this KB: from memory, from the cache directory, or fitted now (and stored)."""
+    key = fingerprint(index, prior)
+    path = cache_dir / "calibration" / f"{key}.json" if cache_dir is not None else None
+    with _memory_lock:
+        cached = _memory.get(key)
+    if cached is not None:
+        if path is not None and not path.exists():  # fitted in this process for another directory
+            _write(path, cached)
+        return cached
+    calibration = _read(path, prior) if path is not None else None
+    if calibration is None:
+        calibration = fit_for_kb(index, prior)
+        if path is not None:
+            _write(path, calibration)
+    if calibration.note.startswith("conservative") and index.entries:  # an empty KB is only a placeholder
+        log.warning("faq: %s", calibration.note)
+    with _memory_lock:
+        if len(_memory) > 16:
+            _memory.clear()
+        _memory[key] = calibration
+    return calibration
+
+
+def _read(path: Path, prior: Calibration) -> Calibration | None:
+    """Only the fitted parts are stored; the rest is the prior the fingerprint already names."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        threshold = float(data["gate_threshold"])
+        metrics = {str(k): float(v) for k, v in data["metrics"].items()}
+        if not math.isfinite(threshold):
+            return None
+        return replace(
+            prior,
+            gate_threshold=threshold,
+            answer_threshold=float(data["answer_threshold"]),
+            note=str(data["note"]),
+            metrics=metrics,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing or damaged: fit again
+
+
+def _write(path: Path, calibration: Calibration) -> None:
+    document = {
+        "gate_threshold": calibration.gate_threshold,
+        "answer_threshold": calibration.answer_threshold,
+        "note": calibration.note,
+        "metrics": calibration.metrics,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:  # read-only disk: the next start fits again, nothing breaks
+        log.info("faq: could not keep the KB calibration at %s", path)

@@ -1,0 +1,147 @@
+"""Per-KB calibration: fitted from the KB's own phrasings at build time, cached by fingerprint, conservative
+(with a warning) for a KB too small to learn from."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pytest
+
+import faq.kb_calibration as kb_calibration
+from faq.calibration import load_calibration
+from faq.index import KbIndex
+from faq.kb import FaqEntry, load_kb
+from faq.kb_calibration import (
+    CONSERVATIVE_GATE,
+    MAX_MOVE,
+    REFERENCE_LEFT_OUT,
+    REFERENCE_WRONG,
+    SelfExample,
+    calibrate,
+    choose_threshold,
+    fingerprint,
+    self_examples,
+)
+from faq.matcher import FaqMatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+# A 50-entry KB written apart from the shipped one (a dev set of the project, not a measuring set).
+FUQING_KB = ROOT / "bench" / "data" / "kb_fuqing" / "kb.yaml"
+
+
+@pytest.fixture(scope="module")
+def fuqing() -> list[FaqEntry]:
+    return load_kb(FUQING_KB)
+
+
+@pytest.fixture(autouse=True)
+def _forget_fits() -> None:
+    kb_calibration._memory.clear()
+
+
+def test_a_kb_is_calibrated_on_its_own_phrasings(fuqing: list[FaqEntry], tmp_path: Path) -> None:
+    prior = load_calibration()
+    matcher = FaqMatcher.build(fuqing, cache_dir=tmp_path)
+    fitted = matcher.calibration
+    assert fitted.note.startswith("fitted on this KB (50 entries;")
+    assert fitted.weights == prior.weights and fitted.gate_weights == prior.gate_weights
+    assert abs(fitted.gate_threshold - prior.gate_threshold) <= MAX_MOVE + 1e-9
+    assert 0 <= fitted.metrics["kb_self_wrong"] <= 1 and "kb_self_left_out_answered" in fitted.metrics
+    assert f"{fitted.gate_threshold:.3f}" in matcher.explain("护照丢了怎么办").calibration
+    (stored,) = (tmp_path / "calibration").glob("*.json")
+    assert stored.stem == fingerprint(matcher._index, prior)
+
+
+def test_a_second_process_reads_the_fit_instead_of_fitting(
+    fuqing: list[FaqEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = FaqMatcher.build(fuqing, cache_dir=tmp_path).calibration
+    kb_calibration._memory.clear()  # as in another process
+
+    def no_fit(*_: object) -> None:
+        raise AssertionError("fitted again although the cache holds this KB's fit")
+
+    monkeypatch.setattr(kb_calibration, "fit_for_kb", no_fit)
+    assert FaqMatcher.build(fuqing, cache_dir=tmp_path).calibration == first
+
+
+def test_an_edited_kb_is_fitted_afresh_and_a_damaged_cache_is_refitted(fuqing: list[FaqEntry], tmp_path: Path) -> None:
+    prior = load_calibration()
+    before = FaqMatcher.build(fuqing, cache_dir=tmp_path)
+    edited = [dataclasses.replace(fuqing[0], similar=(*fuqing[0].similar, "新加的一个问法")), *fuqing[1:]]
+    after = FaqMatcher.build(edited, cache_dir=tmp_path)
+    assert fingerprint(before._index, prior) != fingerprint(after._index, prior)
+    assert len(list((tmp_path / "calibration").glob("*.json"))) == 2
+    for path in (tmp_path / "calibration").glob("*.json"):
+        path.write_text("{not json", encoding="utf-8")
+    kb_calibration._memory.clear()
+    again = FaqMatcher.build(fuqing, cache_dir=tmp_path).calibration
+    assert again.gate_threshold == before.calibration.gate_threshold and again.note.startswith("fitted")
+
+
+def test_a_kb_too_small_gets_conservative_thresholds_and_a_warning(
+    mini_entries: list[FaqEntry], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="faq.kb_calibration"):
+        matcher = FaqMatcher.build(mini_entries)
+    assert matcher.calibration.gate_threshold >= CONSERVATIVE_GATE
+    assert matcher.calibration.note.startswith("conservative")
+    assert any("知识库太小" in r.getMessage() for r in caplog.records)
+    decision = matcher.decide("在国外护照丢了怎么办")  # a near-verbatim question is still answered
+    assert (decision.decision, decision.faq_id) == ("answer", "passport-lost-abroad")
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_an_empty_or_one_entry_kb_builds(mini_entries: list[FaqEntry], size: int) -> None:
+    one = [dataclasses.replace(e, similar=()) for e in mini_entries[:size]]
+    matcher = FaqMatcher.build(one)
+    assert matcher.decide("护照丢了").decision in ("answer", "suggest", "handover")
+
+
+def test_leaving_out_keeps_the_rest_of_the_index(mini_entries: list[FaqEntry]) -> None:
+    index = FaqMatcher.build(mini_entries)._index
+    reduced = index.without({0: 1}, {2, 3})
+    assert reduced.size == index.size - 2
+    assert [e.entry.id for e in reduced.entries] == [e.entry.id for i, e in enumerate(index.entries) if i not in {2, 3}]
+    assert len(reduced.entries[0].phrasings) == len(index.entries[0].phrasings) - 1
+    assert index.entries[0].phrasings[1] not in reduced.entries[0].phrasings
+
+
+def test_self_examples_leave_out_phrasings_and_entries(fuqing: list[FaqEntry]) -> None:
+    prior = load_calibration()
+    examples = self_examples(FaqMatcher.build(fuqing, calibration=prior)._index, prior)
+    inside = [e for e in examples if e.in_scope]
+    outside = [e for e in examples if not e.in_scope]
+    assert len(inside) > 100 and len(outside) > 40
+    assert not any(e.right for e in outside)
+    assert 0.3 < sum(e.right for e in inside) / len(inside) < 1.0  # a left-out phrasing is not always found
+
+
+def _examples(wrong: int, left_out_answered: int) -> list[SelfExample]:
+    """100 in scope (`wrong` of them answered wrongly at gate 0.85) and 50 left out (some answered at 0.85)."""
+    inside = [SelfExample(True, False, 0.85, 0.9) for _ in range(wrong)]
+    inside += [SelfExample(True, True, 0.95, 0.9) for _ in range(100 - wrong)]
+    outside = [SelfExample(False, False, 0.85, 0.9) for _ in range(left_out_answered)]
+    outside += [SelfExample(False, False, 0.1, 0.2) for _ in range(50 - left_out_answered)]
+    return inside + outside
+
+
+def test_the_threshold_follows_how_often_this_kb_errs() -> None:
+    prior = dataclasses.replace(
+        load_calibration(), gate_threshold=0.9, metrics={REFERENCE_WRONG: 0.05, REFERENCE_LEFT_OUT: 0.1}
+    )
+    # This KB's near misses score at 0.85: with few of them it may answer from 0.8 (the bound); with
+    # many it has to stay above them.
+    assert choose_threshold(_examples(wrong=2, left_out_answered=2), prior) == pytest.approx(0.8)
+    assert choose_threshold(_examples(wrong=20, left_out_answered=2), prior) == pytest.approx(0.851)
+    assert choose_threshold(_examples(wrong=2, left_out_answered=20), prior) == pytest.approx(0.851)
+    without_reference = dataclasses.replace(prior, metrics={})
+    assert choose_threshold(_examples(wrong=2, left_out_answered=2), without_reference) == 0.9
+
+
+def test_calibrate_without_a_cache_directory_fits_in_memory(fuqing: list[FaqEntry]) -> None:
+    prior = load_calibration()
+    index: KbIndex = FaqMatcher.build(fuqing, calibration=prior)._index
+    assert calibrate(index, prior) is calibrate(index, prior)
