@@ -65,6 +65,14 @@ class WeChatApiClient:
         self.token_fetches = 0
 
     @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
+    @property
     def token_key(self) -> str:
         """Redis key holding the shared access token (for operators and tests)."""
         return self._token.key

@@ -37,6 +37,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from wechat import inbound
 from wechat.fake_mass import MassSends
+from wechat.fake_media import TemporaryMedia
+from wechat.fake_media_routes import MEDIA_PATHS, add_media_routes, media_call, upload_summary
 from wechat.fake_records import DeliveredMessage, RecordedCall, TemplateMessage, _Fault, _Follower
 from wechat.fake_rules import CUSTOM_CAP, CUSTOM_MSGTYPES, CUSTOM_WINDOW, JsonDict, WeChatError
 from wechat.fake_tags import UsersAndTags
@@ -49,9 +51,9 @@ def _normalize_path(path: str) -> str:
     return path.removeprefix("cgi-bin/")
 
 
-class FakeWeChatState(AccessTokens, MassSends, UsersAndTags):
-    """The fake WeChat API: test controls, customer-service and template messages; tokens, mass sends and
-    tags come from its parts."""
+class FakeWeChatState(AccessTokens, MassSends, UsersAndTags, TemporaryMedia):
+    """The fake WeChat API: test controls, customer-service and template messages; tokens, mass sends, tags
+    and temporary media come from its parts."""
 
     def fail_next(
         self,
@@ -159,6 +161,7 @@ class FakeWeChatState(AccessTokens, MassSends, UsersAndTags):
             raise WeChatError(44004 if msgtype == "text" else 47001)
         if msgtype == "text" and not str(content.get("content", "")):
             raise WeChatError(44004)
+        self.check_message_media(msgtype, content)
         now = self.now()
         with self._lock:
             follower = self._follower(body.get("touser"))
@@ -243,7 +246,10 @@ def create_fake_wechat_app(state: FakeWeChatState | None = None) -> FastAPI:
         query = dict(request.query_params)
         raw = await request.body()
         body: Any = None
-        if raw:
+        if path == "media/upload":
+            form = await request.form()
+            body = upload_summary(form.get("media"))
+        elif raw:
             try:
                 body = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError):
@@ -258,7 +264,15 @@ def create_fake_wechat_app(state: FakeWeChatState | None = None) -> FastAPI:
                 return PlainTextResponse("Internal Server Error", status_code=fault.http_status)
             if fault.errcode is not None:
                 return _json(WeChatError(fault.errcode, fault.errmsg).body())
+        if path in MEDIA_PATHS:
+            try:
+                fake.check_access_token(query.get("access_token"))
+            except WeChatError as error:
+                return _json(error.body())
+            return await media_call(fake, request.method, path, request, query)
         return _json(_dispatch(fake, request.method, path, query, body))
+
+    add_media_routes(app, fake, Depends(_loopback_only))
 
     @app.post("/_fake/interactions", dependencies=[Depends(_loopback_only)])
     async def record_interaction(request: Request) -> JSONResponse:

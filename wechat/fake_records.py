@@ -46,6 +46,17 @@ class DeliveredMessage:
 
 
 @dataclass(frozen=True)
+class StoredMedia:
+    media_id: str
+    kind: str  # image | voice | video | shortvideo | thumb | file
+    content: bytes
+    content_type: str
+    filename: str
+    created_at: datetime
+    origin: str  # "user" (sent with a message) or "upload" (media/upload)
+
+
+@dataclass(frozen=True)
 class TemplateMessage:
     msgid: int
     openid: str

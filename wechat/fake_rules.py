@@ -27,6 +27,17 @@ TAGS_PER_USER = 20
 BATCHTAGGING_MAX = 50
 FIRST_USER_TAG_ID = 100  # 0, 1 and 2 are reserved by WeChat (2 is 星标组)
 STAR_TAG_ID = 2
+# Temporary media (sources in wechat.fake_media): kept three days; upload limits and formats per type.
+MEDIA_LIFETIME = timedelta(days=3)
+MB = 1024 * 1024
+UPLOAD_LIMITS = {"image": 10 * MB, "voice": 2 * MB, "video": 10 * MB, "thumb": 64 * 1024}
+UPLOAD_FORMATS = {
+    "image": frozenset({"png", "jpeg", "jpg", "gif"}),
+    "voice": frozenset({"amr", "mp3"}),
+    "video": frozenset({"mp4"}),
+    "thumb": frozenset({"jpg"}),
+}
+UPLOAD_SIZE_ERRCODE = {"image": 40009, "voice": 40010, "video": 40011, "thumb": 40012}
 
 # The fake account's templates as an admin would add them from the category library (类目模板, the only kind
 # since 2023): "留言办理进度通知" (编号, 状态, 时间) and "待办事项提醒" (事项, 时间).
@@ -41,14 +52,24 @@ ERRMSG: dict[int, str] = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40003: "invalid openid",
+    40004: "invalid media type",
+    40005: "invalid file type",
+    40007: "invalid media_id",
     40008: "invalid message type",
+    40009: "invalid image size",
+    40010: "invalid voice size",
+    40011: "invalid video size",
+    40012: "invalid thumb size",
     40013: "invalid appid",
     40032: "invalid openid list size",
     40037: "invalid template_id",
     40125: "invalid appsecret",
     41001: "access_token missing",
+    41005: "media data missing",
+    41006: "media_id missing",
     42001: "access_token expired",
     43004: "require subscribe",
+    44001: "empty media data",
     44002: "empty post data",
     44004: "empty content",
     45009: "reach max api daily quota limit",

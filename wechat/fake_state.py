@@ -8,7 +8,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wechat.fake_records import DeliveredMessage, MassJob, RecordedCall, TemplateMessage, _Fault, _Follower, _Token
+from wechat.fake_records import (
+    DeliveredMessage,
+    MassJob,
+    RecordedCall,
+    StoredMedia,
+    TemplateMessage,
+    _Fault,
+    _Follower,
+    _Token,
+)
 from wechat.fake_rules import (
     BEIJING,
     DEFAULT_TEMPLATE_FIELDS,
@@ -74,6 +83,8 @@ class FakeStateBase:
         self._clientmsgids: dict[str, int] = {}
         self._mass_calls: list[datetime] = []
         self._faults: dict[str, list[_Fault]] = {}
+        self._media: dict[str, StoredMedia] = {}
+        self._video_links: dict[str, str] = {}  # video_url token -> media_id
 
     def now(self) -> datetime:
         return self.clock()
