@@ -58,16 +58,20 @@ from jobs.worker import JobHandler, Worker
 from knowledge.review_notice import send_weekly_notice
 from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
+from storage.blobs import BlobStore, blob_store_for
 from storage.db import async_session_factory, create_db_engine
 from storage.health import DependencyHealth
 from storage.redis_client import create_redis, resolve_redis_url
 from tickets import answer_delivery, desk_flags
 from tickets.answer_delivery import AnswerDelivery
+from tickets.attachment_download import JOB_KIND as ATTACHMENT_JOB
+from tickets.attachment_download import AttachmentDownloads
 from tickets.desk import TicketDesk
 from tickets.desk_flags import DeskFlags
 from tickets.reminders import ReplyTracker
 from tickets.time_limits import TimeLimits
 from wechat.api_client import WeChatApiClient
+from wechat.media_api import WeChatMedia
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,9 @@ class Services:
     tracker: ReplyTracker
     time_limits: TimeLimits
     greetings: GreetingService
+    media: WeChatMedia
+    blobs: BlobStore
+    downloads: AttachmentDownloads
     desk: HelpDesk = field(default_factory=NoDesk)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
     health: DependencyHealth = field(default_factory=DependencyHealth)
@@ -213,6 +220,8 @@ def build_services(
         console_url=settings.public_base_url,
         tz=settings.tz,
     )
+    media = WeChatMedia(api, timeout=settings.attachment_download_timeout_seconds)
+    blobs = blob_store_for(settings, http)
     services = Services(
         settings=settings,
         clock=clock,
@@ -250,6 +259,9 @@ def build_services(
             greeting_config or _greeting_config(settings.greetings_path),
             notifier,
         ),
+        media=media,
+        blobs=blobs,
+        downloads=AttachmentDownloads(sessions, queue, media, blobs, clock, max_bytes=settings.attachment_max_bytes),
     )
     services.health.probes["redis"] = redis.ping
     services.health.probes["database"] = lambda: _ping_database(engine)
@@ -260,6 +272,7 @@ def build_services(
     services.periodic.append((0.25, services.activity.flush))
     services.periodic.append((1.0, lambda: drain_deferred(services)))
     _install_tickets(services)
+    _install_attachments(services)
     _install_greetings(services)
     _install_knowledge(services)
     return services
@@ -289,6 +302,12 @@ def _install_tickets(services: Services) -> None:
     services.periodic.append((60.0, services.tracker.sweep_reminders))
     services.periodic.append((300.0, services.tracker.follow_calendar_changes))
     services.periodic.append((600.0, services.time_limits.close_silent_waits))
+
+
+def _install_attachments(services: Services) -> None:
+    """Files users send on tickets: the download job and the sweep that re-enqueues lost or given-up ones."""
+    services.job_handlers[ATTACHMENT_JOB] = services.downloads.run_job
+    services.periodic.append((60.0, services.downloads.sweep))
 
 
 GREETING_SWEEP_SECONDS = 30.0  # a greeting goes out within this of its time; claims make extra rounds harmless

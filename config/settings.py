@@ -170,6 +170,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     run_jobs_in_process: bool = True
 
+    # Attachments: pictures, voice, video and files users send on a ticket, and images staff attach to answers.
+    # Stored in a directory (default <var_dir>/attachments) or, with attachment_store=s3, an S3-compatible bucket.
+    attachment_store: Literal["local", "s3"] = "local"
+    attachment_dir: Path | None = None
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    # WeChat's temporary image upload: 10 MB on one page, 2 MB in the same page's notes; stay under both.
+    answer_image_max_bytes: int = Field(default=2 * 1024 * 1024, ge=16 * 1024, le=2 * 1024 * 1024)
+    attachment_download_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    s3_endpoint: str = ""  # e.g. https://s3.eu-central-1.amazonaws.com or https://minio.internal:9000
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+
     # Knowledge base upkeep
     kb_review_months: int = Field(default=12, ge=1, le=120)  # an entry unreviewed this long is flagged
     kb_human_window_minutes: int = Field(default=10, ge=1)  # "人工" this soon after an answer: it did not help
@@ -294,6 +308,16 @@ class Settings(BaseSettings):
             if not self.wechat_api_base:
                 self.wechat_api_base = self.public_base_url.rstrip("/") + "/fake-wechat"
         self.wechat_api_base = self.wechat_api_base.rstrip("/")
+        if self.attachment_store == "s3":
+            missing_s3 = [
+                f"QIAOBOT_{name.upper()}"
+                for name in ("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+                if not getattr(self, name)
+            ]
+            if missing_s3:
+                raise ValueError("QIAOBOT_ATTACHMENT_STORE=s3 needs " + ", ".join(missing_s3))
+        if self.attachment_dir is None:
+            self.attachment_dir = self.var_dir / "attachments"
         return self
 
     @property

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from config.settings import Settings
 from storage.s3_sigv4 import EMPTY_SHA256, sign
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
@@ -93,6 +94,21 @@ class LocalBlobStore:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path_of(key).is_file)
+
+
+def blob_store_for(settings: Settings, http: httpx.AsyncClient) -> BlobStore:
+    """The store the settings name: the attachment directory, or the S3 bucket."""
+    if settings.attachment_store == "s3":
+        return S3BlobStore(
+            settings.s3_endpoint,
+            settings.s3_bucket,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            http=http,
+        )
+    assert settings.attachment_dir is not None  # filled in by the settings
+    return LocalBlobStore(settings.attachment_dir)
 
 
 class S3BlobStore:

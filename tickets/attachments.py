@@ -1,0 +1,139 @@
+"""Attachments on a ticket: recording what the user sent, what the ticket page shows of them, and who may open
+them (the ticket's people: its department, the dispatcher for the dispatcher's queue, supervisors, and whoever
+it is assigned to or answered by — users send passports and certificates, so not every staff member)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.inbound_media import KIND_NAMES, InboundMedia
+from staff.roles import Actor
+from tickets.attachment_models import Attachment
+from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.routing import may_work
+
+# Formats a browser shows or plays itself; anything else (WeChat voice is AMR) is offered as a download.
+PREVIEWABLE_IMAGES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+PLAYABLE_AUDIO = frozenset({"audio/mpeg", "audio/mp4", "audio/ogg", "audio/wav", "audio/webm", "audio/aac"})
+PLAYABLE_VIDEO = frozenset({"video/mp4", "video/webm"})
+STATE_NAMES = {
+    "pending": "正在从微信取回",
+    "stored": "已保存",
+    "too_large": "文件过大，未保存",
+    "expired": "已过期（微信只保存 3 天）",
+    "failed": "未能取回",
+}
+
+
+async def record_inbound(
+    session: AsyncSession, ticket: Ticket, media: InboundMedia, openid: str, source_key: str, now: datetime
+) -> Attachment:
+    """The user's file joins the ticket as a line of its conversation and a pending attachment, in the message's
+    transaction and keyed by the WeChat message (a redelivery finds the first). Enqueue its download after
+    commit (``AttachmentDownloads.enqueue``); the sweep does it if that is lost."""
+    existing = await session.scalar(select(Attachment).where(Attachment.source_key == source_key))
+    if existing is not None:
+        return existing
+    message = TicketMessage(
+        ticket_id=ticket.id, kind="user", author=openid, body=media.thread_line(), created_at=now
+    )
+    session.add(message)
+    await session.flush()
+    attachment = Attachment(
+        ticket_id=ticket.id,
+        message_id=message.id,
+        direction="in",
+        kind=media.kind,
+        author=openid,
+        source_key=source_key,
+        media_id=media.media_id,
+        received_at=media.received_at,
+        state="pending",
+        attempts=0,
+        error="",
+        filename=media.filename,
+        recognition=media.recognition,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(attachment)
+    detail = {"kind": media.kind}
+    session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="attachment_received", detail=detail, at=now))
+    await session.flush()
+    return attachment
+
+
+async def may_open(session: AsyncSession, actor: Actor, ticket: Ticket) -> bool:
+    if actor.username in (ticket.assignee, ticket.answered_by):
+        return True
+    return await may_work(session, actor, ticket)
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """One attachment as the ticket page shows it."""
+
+    id: int
+    message_id: int | None
+    direction: str
+    kind: str
+    kind_name: str
+    state: str
+    state_name: str
+    error: str
+    content_type: str
+    filename: str
+    size: int | None
+    recognition: str | None
+    at: datetime
+
+    @property
+    def stored(self) -> bool:
+        return self.state == "stored"
+
+    @property
+    def preview(self) -> bool:
+        return self.stored and self.content_type in PREVIEWABLE_IMAGES
+
+    @property
+    def playable(self) -> bool:
+        return self.stored and self.content_type in PLAYABLE_AUDIO
+
+    @property
+    def video(self) -> bool:
+        return self.stored and self.content_type in PLAYABLE_VIDEO
+
+    @property
+    def size_text(self) -> str:
+        if self.size is None:
+            return ""
+        return f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024 else f"{self.size / (1024 * 1024):.1f} MB"
+
+
+def view_of(attachment: Attachment) -> AttachmentView:
+    return AttachmentView(
+        id=attachment.id,
+        message_id=attachment.message_id,
+        direction=attachment.direction,
+        kind=attachment.kind,
+        kind_name=KIND_NAMES.get(attachment.kind, "文件"),
+        state=attachment.state,
+        state_name=STATE_NAMES.get(attachment.state, attachment.state),
+        error=attachment.error,
+        content_type=attachment.content_type or "",
+        filename=attachment.filename or "",
+        size=attachment.size,
+        recognition=attachment.recognition,
+        at=attachment.received_at,
+    )
+
+
+async def ticket_attachments(session: AsyncSession, ticket_id: int) -> list[AttachmentView]:
+    rows = (
+        await session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id))
+    ).all()
+    return [view_of(row) for row in rows]
