@@ -48,10 +48,10 @@ from greetings.config import GreetingConfig, load_greeting_config
 from greetings.sending import JOB_KIND as GREETING_JOB
 from greetings.service import GreetingService
 from handlers import build_dispatcher
-from handlers.context import EventListener, HandlerContext, HandlerServices, HelpDesk
+from handlers.context import EventListener, HandlerContext, HandlerServices, HelpDesk, TicketFiles
 from handlers.conversation_state import ConversationState
 from handlers.dispatcher import Router
-from handlers.no_desk import NoDesk
+from handlers.no_desk import NoDesk, NoTicketFiles
 from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
@@ -64,8 +64,11 @@ from storage.health import DependencyHealth
 from storage.redis_client import create_redis, resolve_redis_url
 from tickets import answer_delivery, desk_flags
 from tickets.answer_delivery import AnswerDelivery
+from tickets.answer_images import PURPOSE as ANSWER_IMAGE
+from tickets.answer_images import AnswerImages
 from tickets.attachment_download import JOB_KIND as ATTACHMENT_JOB
 from tickets.attachment_download import AttachmentDownloads
+from tickets.attachment_inbox import TicketAttachments
 from tickets.desk import TicketDesk
 from tickets.desk_flags import DeskFlags
 from tickets.reminders import ReplyTracker
@@ -107,6 +110,7 @@ class Services:
     blobs: BlobStore
     downloads: AttachmentDownloads
     desk: HelpDesk = field(default_factory=NoDesk)
+    files: TicketFiles = field(default_factory=NoTicketFiles)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
     health: DependencyHealth = field(default_factory=DependencyHealth)
     local_dedupe: LocalDedupe = field(default_factory=LocalDedupe)
@@ -305,9 +309,15 @@ def _install_tickets(services: Services) -> None:
 
 
 def _install_attachments(services: Services) -> None:
-    """Files users send on tickets: the download job and the sweep that re-enqueues lost or given-up ones."""
+    """Files on tickets: the download job and its sweep for what users send; for images staff attach to answers,
+    the upload before each send, the release after the answer's text, and a window refusal held for later."""
+    services.files = TicketAttachments(services.downloads)
     services.job_handlers[ATTACHMENT_JOB] = services.downloads.run_job
     services.periodic.append((60.0, services.downloads.sweep))
+    images = AnswerImages(services.sessions, services.blobs, services.media, services.clock)
+    services.deliveries.preparers[ANSWER_IMAGE] = images.prepare
+    services.deliveries.on_sent.append(images.after_sent)
+    services.deliveries.on_permanent_failure[ANSWER_IMAGE] = images.on_refused
 
 
 GREETING_SWEEP_SECONDS = 30.0  # a greeting goes out within this of its time; claims make extra rounds harmless

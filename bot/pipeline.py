@@ -153,6 +153,7 @@ async def _run_handlers(
             delivery_ids.append(delivery.id)
         if ctx._session is not None:
             await ctx._session.commit()
+        await _after_commit(services, ctx)
     except Exception as exc:
         if not is_database_outage(exc):
             raise
@@ -173,6 +174,17 @@ async def _run_handlers(
     )
     await services.closer.close(closing)
     return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids
+
+
+async def _after_commit(services: Services, ctx: HandlerContext) -> None:
+    """What handlers queued for after the commit (e.g. an attachment's download job). Each has a sweep that
+    does it later if this is lost, so a failure here is logged, not raised."""
+    for hook in ctx.after_commit:
+        try:
+            await hook()
+        except Exception as exc:
+            if not services.health.observe(exc):
+                log.exception("after-commit step failed; its sweep will retry")
 
 
 async def _finish_texts(ctx: HandlerContext, reply: Reply) -> tuple[str, list[str]]:

@@ -29,6 +29,8 @@ class SimulatedUser:
     mode: Mode = "plain"
     fake_prefix: str = "/fake-wechat"
     interact: Callable[[str], object] | None = None  # tell an in-process fake directly instead of over HTTP
+    # Store a file as the phone's upload in an in-process fake (FakeWeChatState.add_user_media) instead of HTTP.
+    add_media: Callable[..., str] | None = None
     _cursor: int = 0
 
     def build(self, kind: str, text: str = "", key: str = "") -> str:
@@ -49,6 +51,38 @@ class SimulatedUser:
         if kind == "click":
             return inbound.click_event(self.openid, key or "MENU")
         raise ValueError(f"unknown message kind {kind!r}")
+
+    async def upload_media(self, kind: str, content: bytes, content_type: str | None = None) -> str:
+        """What the phone does before sending a picture, voice or video: the file goes to WeChat, which names
+        it with a MediaId (the fake's ``/_fake/media`` control, or the in-process fake)."""
+        if self.add_media is not None:
+            return self.add_media(kind, content, content_type=content_type)
+        response = await self.http.post(
+            f"{self.fake_prefix}/_fake/media",
+            params={"type": kind},
+            content=content,
+            headers={"Content-Type": content_type or "application/octet-stream"},
+        )
+        response.raise_for_status()
+        return str(response.json()["media_id"])
+
+    def build_media(self, kind: str, media_id: str, recognition: str | None = None) -> str:
+        if kind == "image":
+            return inbound.image_message(self.openid, media_id=media_id)
+        if kind == "voice":
+            return inbound.voice_message(self.openid, media_id=media_id, recognition=recognition)
+        if kind in ("video", "shortvideo"):
+            return inbound.video_message(self.openid, media_id=media_id, short=kind == "shortvideo")
+        raise ValueError(f"not a media message kind: {kind!r}")
+
+    async def send_media(
+        self, kind: str, content: bytes, content_type: str | None = None, *, recognition: str | None = None
+    ) -> str | None:
+        """Send a picture, voice or video with real content; returns the passive reply's text."""
+        media_id = await self.upload_media(kind, content, content_type)
+        response, reply = await self.post(self.build_media(kind, media_id, recognition))
+        response.raise_for_status()
+        return None if reply is None else str(reply.get("Content", ""))
 
     async def post(self, xml: str) -> tuple[httpx.Response, dict[str, Any] | None]:
         """Post one message as WeChat would; returns the HTTP response and the decoded passive reply."""

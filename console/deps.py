@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from greetings.service import GreetingService
     from jobs.queue import JobQueue
     from staff.notifications import StaffNotifier
+    from storage.blobs import BlobStore
     from storage.health import DependencyHealth
     from tickets.answer_delivery import AnswerDelivery
     from tickets.time_limits import TimeLimits
@@ -81,6 +82,8 @@ class ConsoleServices(Protocol):
     def health(self) -> DependencyHealth: ...
     @property
     def spool(self) -> Spool: ...
+    @property
+    def blobs(self) -> BlobStore: ...
     async def deferred_counts(self) -> dict[str, int]: ...
 
 

@@ -29,6 +29,9 @@ MAX_ATTEMPTS = 8  # then the delivery is failed and shown to staff (the worker g
 # A failed send that is the user's doing (window closed, unfollowed) is handed to whoever owns the purpose.
 # It returns ids of deliveries it added (a fallback), which are enqueued after the commit.
 PermanentFailureHook = Callable[[AsyncSession, Delivery, WeChatApiError], Awaitable[list[int]]]
+# Turns a stored payload into what is sent, just before the send (e.g. uploads a stored image and names its fresh
+# media_id): called on every attempt, so a payload never carries a WeChat id that expired while it waited.
+Preparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A person retried or confirmed a delivery (``delivery.admin``): (session, delivery, username, action, detail, at).
 StaffActionHook = Callable[[AsyncSession, Delivery, str, str, dict[str, Any], datetime], Awaitable[None]]
 
@@ -47,8 +50,10 @@ class DeliveryService:
         self.clock = clock
         self.on_permanent_failure: dict[str, PermanentFailureHook] = {}
         # Run in the transaction that records a send; may store follow-up deliveries (a rating question after
-        # an answer) and return their ids, enqueued after that commit (so they never go out first).
+        # an answer) or let "held" ones go (an answer's image), and return their ids, enqueued after that commit
+        # (so they never go out first).
         self.on_sent: list[Callable[[AsyncSession, Delivery], Awaitable[list[int] | None]]] = []
+        self.preparers: dict[str, Preparer] = {}
         self.on_staff_action: list[StaffActionHook] = []
 
     async def add(
@@ -61,8 +66,12 @@ class DeliveryService:
         purpose: str,
         channel: str = "custom",
         ref: str | None = None,
+        held: bool = False,
     ) -> Delivery:
-        """Record a delivery in the caller's transaction (idempotent on ``key``). Call ``enqueue`` after commit."""
+        """Record a delivery in the caller's transaction (idempotent on ``key``). Call ``enqueue`` after commit.
+
+        A ``held`` delivery waits (state ``held``: neither sent nor swept) until its owner sets it ``pending``
+        and enqueues it, e.g. an answer's image once the answer's text was delivered."""
         existing = await session.scalar(select(Delivery).where(Delivery.key == key))
         if existing is not None:
             return existing
@@ -73,7 +82,7 @@ class DeliveryService:
             purpose=purpose,
             ref=ref,
             payload=payload,
-            state="pending",
+            state="held" if held else "pending",
             attempts=0,
             last_error="",
             created_at=self.clock.now(),
@@ -90,6 +99,7 @@ class DeliveryService:
 
     async def run_job(self, payload: dict[str, Any]) -> None:
         delivery_id = int(payload["delivery_id"])
+        prepared = await self._prepare(delivery_id)
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.state not in ("pending", "sending"):
@@ -105,7 +115,7 @@ class DeliveryService:
             delivery.state = "sending"
             delivery.attempts += 1
             delivery.updated_at = self.clock.now()
-            channel, body = delivery.channel, dict(delivery.payload)
+            channel, body = delivery.channel, prepared if prepared is not None else dict(delivery.payload)
         try:
             if channel == "template":
                 await self.api.call("POST", "message/template/send", json_body=body)
@@ -128,6 +138,27 @@ class DeliveryService:
         for follow_up in follow_ups:
             await self.enqueue(follow_up)
 
+    async def _prepare(self, delivery_id: int) -> dict[str, Any] | None:
+        """The payload to send, from the purpose's preparer (before anything is marked as sending: a preparer's
+        failure leaves the delivery pending, and a transient one is retried)."""
+        async with self.sessions() as session:
+            delivery = await session.get(Delivery, delivery_id)
+            if delivery is None or delivery.state != "pending" or delivery.purpose not in self.preparers:
+                return None
+            purpose, stored = delivery.purpose, dict(delivery.payload)
+        try:
+            return await self.preparers[purpose](stored)
+        except WeChatApiError as exc:
+            await self._failed(delivery_id, exc, count_attempt=True)
+            if exc.transient:
+                raise RetryLater(str(exc)) from exc
+            raise
+        except Exception as exc:
+            if getattr(exc, "transient", False):
+                await self._failed(delivery_id, exc, count_attempt=True)
+                raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
+            raise
+
     async def staff_acted(
         self,
         session: AsyncSession,
@@ -141,13 +172,14 @@ class DeliveryService:
         for hook in self.on_staff_action:
             await hook(session, delivery, username, action, detail, at)
 
-    async def confirm_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str) -> None:
+    async def confirm_sent(self, session: AsyncSession, delivery: Delivery, confirmed_by: str) -> list[int]:
         """A person checked that an uncertain delivery did reach the user: record it as sent (in the
-        caller's transaction), with the same effects as a send the worker saw succeed."""
+        caller's transaction), with the same effects as a send the worker saw succeed. Returns the held
+        deliveries this lets go (now pending: enqueue them after the commit, or the sweeper will)."""
         if delivery.state != "uncertain":
             raise ValueError(f"delivery {delivery.id} is {delivery.state}, not uncertain")
         delivery.last_error = f"{delivery.last_error}; confirmed delivered by {confirmed_by}"[:2000]
-        await self._record_sent(session, delivery, confirmed_by=confirmed_by)
+        return await self._record_sent(session, delivery, confirmed_by=confirmed_by)
 
     async def _record_sent(
         self, session: AsyncSession, delivery: Delivery, confirmed_by: str | None = None
@@ -176,11 +208,13 @@ class DeliveryService:
             follow_ups += await hook(session, delivery) or []
         return follow_ups
 
-    async def _failed(self, delivery_id: int, exc: Exception) -> None:
+    async def _failed(self, delivery_id: int, exc: Exception, *, count_attempt: bool = False) -> None:
         follow_ups: list[int] = []
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id)
             assert delivery is not None
+            if count_attempt:  # failed while preparing: nothing was sent, but it was an attempt
+                delivery.attempts += 1
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             delivery.updated_at = self.clock.now()
             if isinstance(exc, WeChatApiError) and exc.outcome_unknown:

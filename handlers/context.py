@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from faq.matcher import Decision, FaqMatcher
     from handlers.answer_feedback import PresentedAnswer
     from handlers.conversation_state import ConversationState
+    from handlers.inbound_media import InboundMedia
     from storage.activity import FollowerState
     from storage.health import DependencyHealth
 
@@ -58,6 +59,8 @@ class HandlerServices(Protocol):
     def conversation(self) -> ConversationState: ...
     @property
     def desk(self) -> HelpDesk: ...
+    @property
+    def files(self) -> TicketFiles: ...
     @property
     def knowledge(self) -> Knowledge: ...
     @property
@@ -98,6 +101,9 @@ class HandlerContext:
     scratch: dict[str, Any] = field(default_factory=dict)
     # Redis values read with the dedupe claim (keys components registered in ``Services.prefetch``).
     prefetched: dict[str, bytes | None] = field(default_factory=dict)
+    # Steps to run once the unit of work committed (enqueue a job for a row it wrote); each must be one that a
+    # sweep would also do later, since a crash between commit and step loses it.
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def session(self) -> AsyncSession:
@@ -115,6 +121,14 @@ class HandlerContext:
     @property
     def traditional(self) -> bool:
         return self.follower.script == "hant"
+
+
+class TicketFiles(Protocol):
+    """Files users send (``handlers.media``): the tickets package puts them on tickets."""
+
+    async def attach(self, ctx: HandlerContext, media: InboundMedia, ticket_number: str) -> None:
+        """Put the message's file on the ticket (once per message) and fetch it from WeChat after the commit."""
+        ...
 
 
 class HelpDesk(Protocol):

@@ -45,3 +45,4 @@ def media_of(message: BaseMessage, now: datetime) -> InboundMedia | None:
     received = getattr(message, "create_time", None)
     at = received if isinstance(received, datetime) and received.tzinfo is not None else now
     return InboundMedia(kind, media_id, min(at, now), recognition, filename)
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers import texts
 from handlers.context import HandlerContext, HandoverReason, Reply
+from handlers.inbound_media import InboundMedia
 
 
 class NoDesk:
@@ -40,3 +41,10 @@ class NoDesk:
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         return []
+
+
+class NoTicketFiles:
+    """Without a help desk there is no ticket to put a file on."""
+
+    async def attach(self, ctx: HandlerContext, media: InboundMedia, ticket_number: str) -> None:
+        return None

@@ -21,6 +21,8 @@ from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_
 from handlers.commands import choice_number, command_of, is_confirmation, is_decline
 from handlers.context import HandlerContext, Knowledge, Reply
 from handlers.dispatcher import Router
+from handlers.inbound_media import media_of
+from handlers.media import attach_after, to_ticket
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
 from handlers.triage import classify, is_junk
@@ -36,10 +38,13 @@ async def on_text(ctx: HandlerContext) -> Reply:
 @router.message("voice")
 async def on_voice(ctx: HandlerContext) -> Reply:
     # Recognition is only present when 语音识别 is switched on for the account; without it we cannot listen.
+    # The recording itself goes onto the user's ticket when the message does (AMR; staff can listen to it).
     recognition = str(getattr(ctx.message, "recognition", "") or "").strip()
+    media = media_of(ctx.message, ctx.now)
     if not recognition:
-        return Reply(texts.VOICE_NOT_RECOGNISED)
-    return await answer_text(ctx, recognition)
+        attached = await to_ticket(ctx, media) if media is not None else None
+        return attached or Reply(texts.VOICE_NOT_RECOGNISED)
+    return await attach_after(ctx, media, await answer_text(ctx, recognition))
 
 
 async def answer_text(ctx: HandlerContext, text: str) -> Reply:

@@ -24,6 +24,7 @@ from faq.script import in_script
 from handlers import texts
 from staff.notifications import StaffNotifier
 from storage.models import Delivery, Follower
+from tickets.answer_images import release_images
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
 from tickets.progress_notice import progress_payload
@@ -195,6 +196,8 @@ class AnswerDelivery:
         for ticket in tickets:
             texts.extend(answer_texts(ticket))
             ticket.answer_delivery = "sent"
+            # Its images are let go too; the delivery sweeper sends them after the text (within a minute).
+            await release_images(session, ticket.number, self.clock.now())
             session.add(
                 TicketEvent(
                     ticket_id=ticket.id,

@@ -32,20 +32,25 @@ STATE_NAMES = {
 async def record_inbound(
     session: AsyncSession, ticket: Ticket, media: InboundMedia, openid: str, source_key: str, now: datetime
 ) -> Attachment:
-    """The user's file joins the ticket as a line of its conversation and a pending attachment, in the message's
-    transaction and keyed by the WeChat message (a redelivery finds the first). Enqueue its download after
+    """The user's file joins the ticket with the line of its conversation and as a pending attachment, in the
+    message's transaction and keyed by the WeChat message (a redelivery finds the first). Enqueue its download after
     commit (``AttachmentDownloads.enqueue``); the sweep does it if that is lost."""
     existing = await session.scalar(select(Attachment).where(Attachment.source_key == source_key))
     if existing is not None:
         return existing
-    message = TicketMessage(
-        ticket_id=ticket.id, kind="user", author=openid, body=media.thread_line(), created_at=now
-    )
-    session.add(message)
-    await session.flush()
+    # The line this message already became (an addition the desk wrote), the question itself (it opened the
+    # ticket: no line, shown with the question), or a new line of its own.
+    line_id = await session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == source_key))
+    if line_id is None and ticket.source_key != source_key:
+        message = TicketMessage(
+            ticket_id=ticket.id, kind="user", author=openid, body=media.thread_line(), created_at=now
+        )
+        session.add(message)
+        await session.flush()
+        line_id = message.id
     attachment = Attachment(
         ticket_id=ticket.id,
-        message_id=message.id,
+        message_id=line_id,
         direction="in",
         kind=media.kind,
         author=openid,
@@ -130,6 +135,14 @@ def view_of(attachment: Attachment) -> AttachmentView:
         recognition=attachment.recognition,
         at=attachment.received_at,
     )
+
+
+async def files_by_message(session: AsyncSession, ticket_id: int) -> dict[int | None, list[AttachmentView]]:
+    """The ticket's attachments under the thread line each belongs to (the ticket page)."""
+    grouped: dict[int | None, list[AttachmentView]] = {}
+    for view in await ticket_attachments(session, ticket_id):
+        grouped.setdefault(view.message_id, []).append(view)
+    return grouped
 
 
 async def ticket_attachments(session: AsyncSession, ticket_id: int) -> list[AttachmentView]:

@@ -7,6 +7,7 @@ once with the draft kept."""
 from fastapi import APIRouter
 
 from console.pages import (
+    attachments,
     canned_replies,
     deliveries,
     departments,
@@ -31,6 +32,7 @@ for module in (
     login,
     exports,  # before tickets: /console/tickets/export.xlsx is not a ticket number
     tickets,
+    attachments,
     ticket_routing,
     ticket_time,
     ticket_merge,

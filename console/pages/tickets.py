@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from console.deps import Db, PageStaff, PageWrite, services_of
@@ -31,7 +31,9 @@ from tickets.actions import (
 )
 from tickets.answer_delivery import answer_text_for
 from tickets.answer_drafts import staff_draft
+from tickets.answer_images import attach_answer_image
 from tickets.arrivals import change_marker
+from tickets.attachments import files_by_message, may_open
 from tickets.detail import get_ticket, ticket_detail
 from tickets.errors import AnswerConflict
 from tickets.queue import list_queue, ticket_categories
@@ -121,6 +123,7 @@ async def _ticket_page(
         kb_entries = same_category[:KB_CHOICES_LIMIT]
     if error:
         context["error"] = error
+    limit = services.settings.answer_image_max_bytes
     return render_html(
         "ticket.html",
         {
@@ -137,6 +140,10 @@ async def _ticket_page(
             "routing": await ticket_routing(db, services.settings.departments_path, staff.user, detail.ticket),
             "clock": await ticket_clock(db, services, staff.user, detail.ticket),
             "canned": await canned_for_ticket(db, staff.user, detail.ticket.department),
+            "files": await files_by_message(db, detail.ticket.id),
+            "may_open_files": await may_open(db, staff.user, detail.ticket),
+            "answer_image_max": limit,
+            "answer_image_mb": f"{limit / (1024 * 1024):g}",
         },
         status_code=status_code,
     )
@@ -155,10 +162,24 @@ async def answer_form(
     number: str,
     answer: Annotated[str, Form(max_length=20000)],
     version: Annotated[int, Form()],
+    image: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     services = services_of(request)
+    picture = await image.read() if image is not None and image.filename else b""
     try:
         outcome = await answer_ticket(services.answers, db, number, staff.user, answer, version)
+        if picture:
+            await attach_answer_image(
+                db,
+                services.blobs,
+                services.deliveries,
+                outcome.ticket,
+                staff.user,
+                picture,
+                (image.filename or "") if image is not None else "",
+                services.settings.answer_image_max_bytes,
+                services.clock.now(),
+            )
     except AnswerConflict as conflict:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)
