@@ -96,7 +96,8 @@ class Delivery(Base):
 
     ``key`` is the idempotency key (unique); ``state``: pending → sending → sent, or failed / uncertain
     (a worker stopped mid-send: WeChat's customer-service API has no idempotency key, so we do not resend
-    blindly; staff decide) / waiting (the 48-hour window is closed; delivered when the user next writes).
+    blindly; staff decide) / waiting (the 48-hour window is closed; delivered when the user next writes) / held
+    (stored with what it follows, e.g. an answer's image, and let go by its owner once that was delivered).
     """
 
     __tablename__ = "deliveries"
