@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
+import zlib
 from pathlib import Path
 from typing import Literal, cast
 
@@ -28,6 +30,10 @@ class SimulatedMessage(BaseModel):
     kind: Literal["text", "voice", "image", "location", "link", "subscribe", "unsubscribe", "click"] = "text"
     text: str = Field(default="", max_length=4000)
     key: str = Field(default="", max_length=64)
+    # A picture the page's user chose (base64, ≤ 1 MB decoded), sent as the phone would: uploaded to the fake
+    # WeChat first, the message naming its MediaId. Without one, the 发图片 button sends a generated picture.
+    media: str = Field(default="", max_length=1_400_000)
+    content_type: Literal["", "image/jpeg", "image/png", "image/gif"] = ""
 
 
 # What each field must be, in the words the page shows (pydantic's own report is JSON meant for developers).
@@ -37,6 +43,8 @@ FIELD_RULES = {
     "kind": "不支持的消息类型",
     "text": "消息最长 4000 字",
     "key": "菜单 KEY 最长 64 个字符",
+    "media": "图片不能超过 1 MB",
+    "content_type": "只能发送 JPG、PNG 或 GIF 图片",
 }
 
 
@@ -57,6 +65,19 @@ def _user(request: Request, openid: str, mode: str) -> SimulatedUser:
         openid=openid,
         mode=cast(Mode, mode),
     )
+
+
+def sample_png(size: int = 96) -> bytes:
+    """A small picture (a blue-to-red gradient PNG) for the 发图片 button, so staff see a real image."""
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // size, 64, y * 255 // size)) for x in range(size)) for y in range(size)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 PLAIN_OPTION = '<option value="plain">明文</option>'
@@ -103,7 +124,17 @@ async def send(request: Request) -> dict[str, object] | JSONResponse:
         return {"ok": False, "error": "已配置 QIAOBOT_WECHAT_AES_KEY，服务只接受加密消息：请选择兼容或安全模式"}
     user = _user(request, message.openid, mode)
     try:
-        response, reply = await user.post(user.build(message.kind, message.text, message.key))
+        if message.kind == "image":
+            try:
+                picture = base64.b64decode(message.media, validate=True) if message.media else sample_png()
+            except ValueError:
+                return JSONResponse({"ok": False, "error": "图片数据不是有效的 base64"}, status_code=422)
+            fake = request.app.state.fake_wechat
+            media_id = fake.add_user_media("image", picture, content_type=message.content_type or "image/png")
+            xml = user.build_media("image", media_id)
+        else:
+            xml = user.build(message.kind, message.text, message.key)
+        response, reply = await user.post(xml)
     finally:
         await user.http.aclose()
     if response.status_code != 200:

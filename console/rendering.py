@@ -119,6 +119,11 @@ EVENT_LABELS = {
     "reopened_unsatisfied": "用户不满意，重新打开交主管",
     "merged_into": "合并到其他工单",
     "merged_from": "合并了其他工单",
+    "appended": "用户追加留言",
+    "attachment_received": "用户发来附件",
+    "answer_image_attached": "答复附图片",
+    "answer_image_waiting": "答复图片待用户下次留言时补发",
+    "answer_image_failed": "答复图片发送失败",
 }
 
 
