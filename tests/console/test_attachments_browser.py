@@ -35,7 +35,7 @@ def _until(check: Callable[[], object], seconds: float = 20, what: str = "") -> 
 
 
 def test_a_picture_from_the_user_and_an_image_in_the_answer(live_server, database_url: str) -> None:  # noqa: F811
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import FilePayload, sync_playwright
 
     base, fake = live_server
     openid = "o_pic_" + secrets.token_hex(6)
@@ -58,7 +58,7 @@ def test_a_picture_from_the_user_and_an_image_in_the_answer(live_server, databas
             phone.fill("#openid", openid)
             phone.dispatch_event("#openid", "change")
             phone.set_input_files(
-                "#image-file", files=[{"name": "旧护照.png", "mimeType": "image/png", "buffer": users_picture}]
+                "#image-file", files=[FilePayload(name="旧护照.png", mimeType="image/png", buffer=users_picture)]
             )
             phone.wait_for_selector(f".msg.bot >> text=已补充到您的留言（编号 {ticket.number}）", timeout=20000)
 
@@ -83,7 +83,7 @@ def test_a_picture_from_the_user_and_an_image_in_the_answer(live_server, databas
             desk.wait_for_function("img => img.complete && img.naturalWidth === 120", arg=image.element_handle())
             desk.fill("#answer-text", ANSWER)
             desk.set_input_files(
-                "#answer-image", files=[{"name": "照片要求.png", "mimeType": "image/png", "buffer": staff_picture}]
+                "#answer-image", files=[FilePayload(name="照片要求.png", mimeType="image/png", buffer=staff_picture)]
             )
             desk.click("#send-answer")
             desk.wait_for_url("**done=answered")
