@@ -2,11 +2,13 @@
 # The staff-console tests drive Debian's chromium through Playwright (Playwright's own browser download is
 # not possible here). Install it from Debian's packages when missing and we may; otherwise say so loudly.
 # The layout checks take screenshots of Chinese pages: without a CJK font every character is a box and
-# line heights differ, so fonts-noto-cjk is installed alongside.
+# line heights differ, so fonts-noto-cjk is installed alongside. ffmpeg turns WeChat voices (AMR) into MP3 for
+# the ticket page's player; its tests need it too.
 set -u
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" || missing+=(fonts-noto-cjk)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the browser tests..."

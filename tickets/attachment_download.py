@@ -4,6 +4,7 @@ A job per attachment (``attachment:<id>``). WeChat keeps temporary media three d
 为3天"), so a download that fails (WeChat busy, the store out, the network) is retried with back-off for as
 long as WeChat may still have the file; past that the attachment says ``expired``. A file over the configured
 limit is not kept and says so (``too_large``, with its size), so staff know to ask the user for it another way.
+A voice (AMR, which browsers cannot play) also gets an MP3 copy when ffmpeg is installed.
 A download changes nothing on WeChat's side, so repeating one is always safe.
 """
 
@@ -23,6 +24,7 @@ from jobs.queue import JobQueue
 from jobs.worker import RetryLater, backoff
 from storage.blobs import BlobStore, BlobStoreError
 from tickets.attachment_models import Attachment
+from tickets.voice_playback import PLAYABLE_TYPE, amr_to_mp3
 from wechat.api_client import WeChatApiError
 from wechat.media_api import INVALID_MEDIA_ID, DownloadedMedia, MediaTooLarge, WeChatMedia
 
@@ -105,10 +107,13 @@ class AttachmentDownloads:
         except BlobStoreError as exc:
             await self._retry(attachment_id, exc)
             return
+        playable = await self._playable_copy(key, downloaded)
         async with self.sessions() as session, session.begin():
             attachment = await session.get(Attachment, attachment_id)
             if attachment is None:
                 return
+            if playable is not None:
+                attachment.playable_key, attachment.playable_type = playable, PLAYABLE_TYPE
             attachment.state = "stored"
             attachment.blob_key = key
             attachment.size = len(downloaded.content)
@@ -125,6 +130,17 @@ class AttachmentDownloads:
             key = blob_key_for(attachment, downloaded.content_type, self.clock.now())
         await self.blobs.put(key, downloaded.content, downloaded.content_type)
         return key
+
+    async def _playable_copy(self, key: str, downloaded: DownloadedMedia) -> str | None:
+        """A voice's MP3 beside the original (browsers cannot play AMR); None without ffmpeg or on failure."""
+        if downloaded.content_type != "audio/amr" and not downloaded.content.startswith(b"#!AMR\n"):
+            return None
+        mp3 = await amr_to_mp3(downloaded.content)
+        if mp3 is None:
+            return None
+        playable = key.rsplit(".", 1)[0] + "-play.mp3"
+        await self.blobs.put(playable, mp3, PLAYABLE_TYPE)
+        return playable
 
     async def _finish(self, attachment_id: int, state: str, error: str) -> None:
         async with self.sessions() as session, session.begin():

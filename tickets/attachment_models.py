@@ -43,6 +43,9 @@ class Attachment(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     blob_key: Mapped[str | None] = mapped_column(String(512))
     recognition: Mapped[str | None] = mapped_column(Text)  # WeChat's speech recognition of a voice, if on
+    # A copy browsers play (a voice's AMR converted to MP3, tickets.voice_playback), when one could be made.
+    playable_key: Mapped[str | None] = mapped_column(String(512))
+    playable_type: Mapped[str | None] = mapped_column(String(64))
     stored_at: Mapped[datetime | None]
     # Outbound images: the media_id of the latest upload to WeChat and when (reused within its three days).
     upload_media_id: Mapped[str | None] = mapped_column(String(256))

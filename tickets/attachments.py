@@ -95,6 +95,7 @@ class AttachmentView:
     size: int | None
     recognition: str | None
     at: datetime
+    playable_type: str | None = None  # a converted copy browsers play (a voice's MP3)
 
     @property
     def stored(self) -> bool:
@@ -106,7 +107,12 @@ class AttachmentView:
 
     @property
     def playable(self) -> bool:
-        return self.stored and self.content_type in PLAYABLE_AUDIO
+        return self.stored and (self.content_type in PLAYABLE_AUDIO or self.playable_type is not None)
+
+    @property
+    def play_query(self) -> str:
+        """What the file view's URL takes to serve the playable copy rather than the original."""
+        return "?play=1" if self.playable_type else ""
 
     @property
     def video(self) -> bool:
@@ -134,6 +140,7 @@ def view_of(attachment: Attachment) -> AttachmentView:
         size=attachment.size,
         recognition=attachment.recognition,
         at=attachment.received_at,
+        playable_type=attachment.playable_type if attachment.playable_key else None,
     )
 
 

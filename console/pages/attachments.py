@@ -50,6 +50,7 @@ async def attachment_file(
     staff: PageStaff,
     attachment_id: int,
     download: Annotated[str, Query(max_length=1)] = "",
+    play: Annotated[str, Query(max_length=1)] = "",
 ) -> Response:
     services = services_of(request)
     attachment = await db.get(Attachment, attachment_id)
@@ -64,13 +65,16 @@ async def attachment_file(
     if attachment.state != "stored" or attachment.blob_key is None:
         context = await base_context(request, db, staff, "queue")
         return error_page(context, AttachmentUnavailable("附件尚未保存"), f"/console/tickets/{ticket.number}")
+    key, content_type = attachment.blob_key, attachment.content_type
+    if play and attachment.playable_key and attachment.playable_type:  # a voice's MP3 copy
+        key, content_type = attachment.playable_key, attachment.playable_type
     try:
-        content = await services.blobs.get(attachment.blob_key)
+        content = await services.blobs.get(key)
     except (BlobMissing, BlobStoreError) as exc:
         context = await base_context(request, db, staff, "queue")
         missing = StoreUnavailable(f"附件文件暂时无法读取：{exc}")
         return error_page(context, missing, f"/console/tickets/{ticket.number}")
-    content_type = attachment.content_type if attachment.content_type in SAFE_TYPES else "application/octet-stream"
+    content_type = content_type if content_type in SAFE_TYPES else "application/octet-stream"
     inline = content_type in INLINE_TYPES and not download
     name = _download_name(attachment, ticket)
     disposition = "inline" if inline else f"attachment; filename*=UTF-8''{quote(name)}"

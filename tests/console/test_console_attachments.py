@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from handlers.inbound_media import InboundMedia
 from storage.models import Delivery
 from tests.console.conftest import PASSWORD, csrf_of, page_login
+from tickets import voice_playback
 from tickets.attachment_models import Attachment
 from tickets.attachments import record_inbound
 from tickets.models import Ticket
@@ -17,6 +19,8 @@ from tickets.models import Ticket
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 400
 JPEG = b"\xff\xd8\xff\xe0" + b"\x11" * 800 + b"\xff\xd9"
 AMR = b"#!AMR\n" + b"\x3c" * 64
+# One second of AMR-NB 12.2 kbit/s: the file header, then 50 frames of a mode-7 header byte and 31 bytes.
+AMR_SECOND = b"#!AMR\n" + (b"\x3c" + bytes(range(7, 38))) * 50
 
 
 async def _attach(services, fake_wechat, ticket: Ticket, kind: str, content: bytes, ctype: str, n: int = 1) -> int:  # type: ignore[no-untyped-def]
@@ -75,9 +79,10 @@ async def test_other_staff_see_that_a_file_exists_but_cannot_open_it(  # type: i
     assert anonymous.status_code == 303 and "/console/login" in anonymous.headers["location"]
 
 
-async def test_a_voice_is_offered_as_a_download_with_its_recognition(  # type: ignore[no-untyped-def]
-    client, staff, make_ticket, services, fake_wechat
+async def test_without_ffmpeg_a_voice_is_offered_as_a_download_with_its_recognition(  # type: ignore[no-untyped-def]
+    client, staff, make_ticket, services, fake_wechat, monkeypatch
 ) -> None:
+    monkeypatch.setattr(voice_playback, "ffmpeg_path", lambda: None)
     ticket = await make_ticket()
     voice_id = await _attach(services, fake_wechat, ticket, "voice", AMR, "audio/amr")
     await services.worker().run_once()
@@ -88,6 +93,27 @@ async def test_a_voice_is_offered_as_a_download_with_its_recognition(  # type: i
     served = await client.get(f"/console/attachments/{voice_id}")
     assert served.headers["content-type"] == "audio/amr"
     assert served.headers["content-disposition"].startswith("attachment;")  # not playable inline
+
+
+@pytest.mark.skipif(voice_playback.ffmpeg_path() is None, reason="ffmpeg is not installed (scripts/ensure_chromium.sh)")
+async def test_with_ffmpeg_a_voice_plays_in_the_browser_as_mp3(  # type: ignore[no-untyped-def]
+    client, staff, make_ticket, services, fake_wechat
+) -> None:
+    ticket = await make_ticket()
+    voice_id = await _attach(services, fake_wechat, ticket, "voice", AMR_SECOND, "audio/amr")
+    await services.worker().run_once()
+    async with services.sessions() as session:
+        row = await session.get(Attachment, voice_id)
+        assert row is not None and row.playable_type == "audio/mpeg" and row.playable_key is not None
+    await page_login(client, "sam", PASSWORD)
+    page = await client.get(f"/console/tickets/{ticket.number}")
+    assert f'<audio controls preload="none" src="/console/attachments/{voice_id}?play=1">' in page.text
+    assert "AMR 格式，浏览器不能直接播放" not in page.text
+    mp3 = await client.get(f"/console/attachments/{voice_id}", params={"play": "1"})
+    assert mp3.headers["content-type"] == "audio/mpeg" and mp3.headers["content-disposition"] == "inline"
+    assert mp3.content[:3] == b"ID3" or mp3.content[:2] in (b"\xff\xfb", b"\xff\xf3")
+    original = await client.get(f"/console/attachments/{voice_id}", params={"download": "1"})
+    assert original.content == AMR_SECOND and original.headers["content-type"] == "audio/amr"
 
 
 async def test_a_failed_or_expired_download_says_so_on_the_ticket(  # type: ignore[no-untyped-def]
