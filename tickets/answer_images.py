@@ -30,7 +30,7 @@ from storage.blobs import BlobStore
 from storage.models import Delivery
 from tickets.attachment_models import Attachment
 from tickets.models import Ticket, TicketEvent, TicketMessage
-from wechat.api_client import WeChatApiError
+from wechat.api_errors import WeChatApiError
 from wechat.media_api import WeChatMedia
 
 PURPOSE = "ticket_answer_image"

@@ -25,7 +25,7 @@ from jobs.worker import RetryLater, backoff
 from storage.blobs import BlobStore, BlobStoreError
 from tickets.attachment_models import Attachment
 from tickets.voice_playback import PLAYABLE_TYPE, amr_to_mp3
-from wechat.api_client import WeChatApiError
+from wechat.api_errors import WeChatApiError
 from wechat.media_api import INVALID_MEDIA_ID, DownloadedMedia, MediaTooLarge, WeChatMedia
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from wechat.api_client import TOKEN_ERRCODES, WeChatApiClient, WeChatApiError, WeChatTransportError
+from wechat.api_client import WeChatApiClient
+from wechat.api_errors import TOKEN_ERRCODES, WeChatApiError, WeChatTransportError
 
 INVALID_MEDIA_ID = 40007  # unknown, or past WeChat's three days
 _FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)

@@ -3,8 +3,7 @@ WeChat's three days, through the real job queue and the fake WeChat API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
@@ -21,17 +20,10 @@ from wechat.fake_api import FakeWeChatState
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 20 + b"\xff\xd9"
 
 
-class ClockOf:
-    def __init__(self, manual: Callable[[], datetime]) -> None:
-        self.manual = manual
-
-    def now(self) -> datetime:
-        return self.manual()
-
 
 @pytest_asyncio.fixture
 async def services(make_services, fake_clock):  # type: ignore[no-untyped-def]
-    return await make_services(clock=ClockOf(fake_clock))
+    return await make_services(clock=fake_clock)
 
 
 async def _ticket(services) -> Ticket:  # type: ignore[no-untyped-def]

@@ -3,9 +3,6 @@ fetched from the fake WeChat's temporary media by the job worker, once per messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 import httpx
 import pytest
 import pytest_asyncio
@@ -22,19 +19,12 @@ UNANSWERABLE = "想给家乡小学捐一批图书，找谁联系"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
 
 
-class ClockOf:
-    def __init__(self, manual: Callable[[], datetime]) -> None:
-        self.manual = manual
-
-    def now(self) -> datetime:
-        return self.manual()
-
 
 @pytest_asyncio.fixture
 async def services(make_services, fake_clock):  # type: ignore[no-untyped-def]
     from faq.kb import load_kb
 
-    svc = await make_services(clock=ClockOf(fake_clock))
+    svc = await make_services(clock=fake_clock)
     svc.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
     return svc
 

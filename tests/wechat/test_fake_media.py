@@ -12,7 +12,8 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from wechat.api_client import WeChatApiClient, WeChatApiError, WeChatTransportError
+from wechat.api_client import WeChatApiClient
+from wechat.api_errors import WeChatApiError, WeChatTransportError
 from wechat.fake_api import FakeWeChatState, create_fake_wechat_app
 from wechat.fake_clock import ManualClock
 from wechat.media_api import MediaTooLarge, WeChatMedia, filename_of
