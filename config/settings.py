@@ -95,6 +95,9 @@ def parse_template_fields(value: str) -> dict[str, str]:
     return parsed
 
 
+FORM_MARGIN_BYTES = 256 * 1024  # an answer form's text and fields besides its image
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the setting so an operator can fix it."""
 
@@ -159,10 +162,11 @@ class Settings(BaseSettings):
     wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=0)
 
     # Every request body must arrive within this time (else 408), at most this many at once (else 503), and
-    # at most this large (else 413); the webhook's own limit (max_body_bytes) is smaller still.
+    # at most this large (else 413); the webhook's own limit (max_body_bytes) is smaller still. An answer form
+    # carries its image, so this is at least answer_image_max_bytes + 256 KiB.
     body_read_timeout_seconds: float = Field(default=10.0, gt=0)
     max_pending_uploads: int = Field(default=64, ge=1)
-    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
+    max_request_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)
 
     # Behaviour
     passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
@@ -308,6 +312,11 @@ class Settings(BaseSettings):
             if not self.wechat_api_base:
                 self.wechat_api_base = self.public_base_url.rstrip("/") + "/fake-wechat"
         self.wechat_api_base = self.wechat_api_base.rstrip("/")
+        if self.max_request_bytes < self.answer_image_max_bytes + FORM_MARGIN_BYTES:
+            raise ValueError(
+                "QIAOBOT_MAX_REQUEST_BYTES must be at least QIAOBOT_ANSWER_IMAGE_MAX_BYTES + 262144 "
+                "(an answer form carries its image)"
+            )
         if self.attachment_store == "s3":
             missing_s3 = [
                 f"QIAOBOT_{name.upper()}"

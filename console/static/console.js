@@ -106,3 +106,13 @@ document.addEventListener("click", function (event) {
   window.setInterval(check, every);
   document.addEventListener("visibilitychange", check);
 })();
+// A file over its form's limit (data-max-bytes, e.g. an answer's image) is refused here, before a long upload.
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+  var limit = Number(input.getAttribute("data-max-bytes"));
+  var file = input.files && input.files[0];
+  var tooBig = file && limit && file.size > limit;
+  input.setCustomValidity(tooBig ? "图片 " + (file.size / 1048576).toFixed(1) + " MB，超过上限 " + (limit / 1048576).toFixed(0) + " MB，请压缩后再附上" : "");
+  if (tooBig) input.reportValidity();
+});
