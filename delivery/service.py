@@ -36,6 +36,10 @@ Preparer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 StaffActionHook = Callable[[AsyncSession, Delivery, str, str, dict[str, Any], datetime], Awaitable[None]]
 
 
+class _Unpreparable(Exception):
+    """A preparer failed for good: the delivery is failed, nothing is sent."""
+
+
 class DeliveryService:
     def __init__(
         self,
@@ -99,7 +103,10 @@ class DeliveryService:
 
     async def run_job(self, payload: dict[str, Any]) -> None:
         delivery_id = int(payload["delivery_id"])
-        prepared = await self._prepare(delivery_id)
+        try:
+            prepared = await self._prepare(delivery_id)
+        except _Unpreparable:
+            return  # failed for a person to look at; the job itself is done
         async with self.sessions() as session, session.begin():
             delivery = await session.get(Delivery, delivery_id, with_for_update=True)
             if delivery is None or delivery.state not in ("pending", "sending"):
@@ -139,8 +146,9 @@ class DeliveryService:
             await self.enqueue(follow_up)
 
     async def _prepare(self, delivery_id: int) -> dict[str, Any] | None:
-        """The payload to send, from the purpose's preparer (before anything is marked as sending: a preparer's
-        failure leaves the delivery pending, and a transient one is retried)."""
+        """The payload to send, from the purpose's preparer, before anything is marked as sending. A transient
+        failure (WeChat busy, the file store out) leaves the delivery pending and is retried; any other fails
+        the delivery for a person (``_Unpreparable`` stops the job without a send)."""
         async with self.sessions() as session:
             delivery = await session.get(Delivery, delivery_id)
             if delivery is None or delivery.state != "pending" or delivery.purpose not in self.preparers:
@@ -148,16 +156,26 @@ class DeliveryService:
             purpose, stored = delivery.purpose, dict(delivery.payload)
         try:
             return await self.preparers[purpose](stored)
-        except WeChatApiError as exc:
-            await self._failed(delivery_id, exc, count_attempt=True)
-            if exc.transient:
-                raise RetryLater(str(exc)) from exc
-            raise
         except Exception as exc:
-            if getattr(exc, "transient", False):
-                await self._failed(delivery_id, exc, count_attempt=True)
+            wechat = isinstance(exc, WeChatApiError)
+            transient = exc.transient if isinstance(exc, WeChatApiError) else bool(getattr(exc, "transient", False))
+            if wechat or transient:
+                await self._failed(delivery_id, exc, count_attempt=True)  # permanent WeChat refusals: its hook
+            else:
+                await self._give_up(delivery_id, exc)
+            if transient:
                 raise RetryLater(f"{type(exc).__name__}: {exc}") from exc
-            raise
+            raise _Unpreparable(str(exc)) from exc
+
+    async def _give_up(self, delivery_id: int, exc: Exception) -> None:
+        async with self.sessions() as session, session.begin():
+            delivery = await session.get(Delivery, delivery_id)
+            if delivery is not None:
+                delivery.attempts += 1
+                delivery.state = "failed"
+                delivery.last_error = f"could not prepare the send: {type(exc).__name__}: {exc}"[:2000]
+                delivery.updated_at = self.clock.now()
+        log.error("delivery %s failed while preparing: %s", delivery_id, exc)
 
     async def staff_acted(
         self,

@@ -223,3 +223,23 @@ async def test_outside_the_window_the_image_waits_for_the_users_next_message(  #
     assert await services.deliveries.sweep() == 1
     await services.worker().run_once()
     assert [m.msgtype for m in fake_wechat.custom_messages(ticket.openid)] == ["image"]
+
+
+async def test_an_image_whose_file_is_gone_fails_for_a_person_and_is_not_retried(  # type: ignore[no-untyped-def]
+    client, staff, make_ticket, services, fake_wechat
+) -> None:
+    ticket = await make_ticket()
+    fake_wechat.interact(ticket.openid)
+    await page_login(client, "sam", PASSWORD)
+    await _answer(client, ticket, {"image": ("a.png", PNG, "image/png")})
+    async with services.sessions() as session:
+        [outbound] = (await session.scalars(select(Attachment).where(Attachment.direction == "out"))).all()
+    await services.blobs.delete(outbound.blob_key)  # e.g. removed from the bucket by hand
+    await services.worker().run_once()  # the text
+    await services.worker().run_once()  # the image: nothing to upload
+    async with services.sessions() as session:
+        image = (await session.scalars(select(Delivery).where(Delivery.purpose == "ticket_answer_image"))).one()
+    assert image.state == "failed" and "could not prepare" in image.last_error
+    assert await services.deliveries.sweep(older_than=timedelta(0)) == 0  # not pending: never swept again
+    assert fake_wechat.uploaded_media() == []
+    assert [m.msgtype for m in fake_wechat.custom_messages(ticket.openid)] == ["text"]
