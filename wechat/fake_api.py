@@ -22,6 +22,8 @@ messages follow the official "全局返回码" page and the per-API pages:
   developer community); 45066 "retry too fast" is modelled but off by default; 45028 when the quota is
   used up (subscription account: 1 a day; service account: a daily call quota, and each follower receives
   at most 4 a month — the rest are filtered, as ``FilterCount`` shows).
+- temporary media (``media/get``, ``media/upload``, 40007 past three days): ``wechat.fake_media``; a
+  customer-service image/voice/video must name a live media_id (40007 otherwise).
 """
 
 from __future__ import annotations
