@@ -1,7 +1,7 @@
 """attachments: files users send on a ticket and images staff attach to answers
 
-Revision ID: 0014_attachments
-Revises: 0013_staff_management
+Revision ID: 0016_attachments
+Revises: 0015_ticket_merge
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UtcDateTime
 
-revision = "0014_attachments"
-down_revision = "0013_staff_management"
+revision = "0016_attachments"
+down_revision = "0015_ticket_merge"
 branch_labels = None
 depends_on = None
 
