@@ -24,7 +24,7 @@ from faq.script import in_script
 from handlers import texts
 from staff.notifications import StaffNotifier
 from storage.models import Delivery, Follower
-from tickets.answer_images import release_images
+from tickets.answer_images import images_waiting, release_images
 from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
 from tickets.progress_notice import progress_payload
@@ -144,6 +144,8 @@ class AnswerDelivery:
         rating = rating_text(ticket) if ticket is not None else None
         if ticket is None or rating is None or ticket.rating is not None:
             return []
+        # An image staff attached goes between the answer and the question (answer_images lets it go after it).
+        after_images = await images_waiting(session, ticket.number)
         asked = await self.deliveries.add(
             session,
             key=f"{delivery.key}:rating",
@@ -151,8 +153,9 @@ class AnswerDelivery:
             payload=text_payload(ticket.openid, rating),
             purpose="rating_request",
             ref=ticket.number,
+            held=after_images,
         )
-        return [asked.id]
+        return [] if after_images else [asked.id]
 
     async def on_send_failed(self, session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
         """A customer-service answer was refused for good: fall back to the template notice when the window is

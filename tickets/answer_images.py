@@ -34,6 +34,7 @@ from wechat.api_errors import WeChatApiError
 from wechat.media_api import WeChatMedia
 
 PURPOSE = "ticket_answer_image"
+RATING_PURPOSE = "rating_request"  # tickets.answer_delivery: the 回访 question after an answer, held behind images
 WINDOW_ERRORS = frozenset({45015, 45047})
 REUSE_UPLOAD_FOR = timedelta(days=2, hours=12)  # WeChat keeps an upload 3 days; leave room for a slow queue
 # The signature each accepted format starts with; the declared type is not trusted.
@@ -127,6 +128,37 @@ async def attach_answer_image(
     )
 
 
+async def images_waiting(session: AsyncSession, ticket_number: str) -> bool:
+    """Whether an answer image of the ticket is still to be sent (held, queued or on its way)."""
+    found = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.purpose == PURPOSE,
+            Delivery.ref == ticket_number,
+            Delivery.state.in_(("held", "pending", "sending")),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def release_rating(session: AsyncSession, ticket_number: str, now: datetime) -> list[int]:
+    """The rating question held behind the ticket's answer images, once none is left to send."""
+    if await images_waiting(session, ticket_number):
+        return []
+    held = (
+        await session.scalars(
+            select(Delivery).where(
+                Delivery.purpose == RATING_PURPOSE, Delivery.ref == ticket_number, Delivery.state == "held"
+            )
+        )
+    ).all()
+    for delivery in held:
+        delivery.state = "pending"
+        delivery.updated_at = now
+    return [delivery.id for delivery in held]
+
+
 async def release_images(session: AsyncSession, ticket_number: str, now: datetime) -> list[int]:
     """Let the ticket's held answer images go (the caller enqueues the ids after its commit)."""
     held = (
@@ -170,14 +202,21 @@ class AnswerImages:
         return {"touser": payload["touser"], "msgtype": "image", "image": {"media_id": media_id}}
 
     async def after_sent(self, session: AsyncSession, delivery: Delivery) -> list[int]:
+        """The answer's text went: its images go. An image went: the rating question (if held) goes."""
         if delivery.purpose == "ticket_answer" and delivery.ref:
             return await release_images(session, delivery.ref, self.clock.now())
+        if delivery.purpose == PURPOSE and delivery.ref:
+            return await release_rating(session, delivery.ref, self.clock.now())
         return []
 
     async def on_refused(self, session: AsyncSession, delivery: Delivery, exc: WeChatApiError) -> list[int]:
         ticket = await session.scalar(select(Ticket).where(Ticket.number == delivery.ref))
+        released: list[int] = []
         if exc.errcode in WINDOW_ERRORS:
             delivery.state = "held"  # goes with the answer when the user next writes
+        elif delivery.ref:
+            await session.flush()
+            released = await release_rating(session, delivery.ref, self.clock.now())  # no image will go first
         if ticket is not None:
             session.add(
                 TicketEvent(
@@ -188,4 +227,4 @@ class AnswerImages:
                     at=self.clock.now(),
                 )
             )
-        return []
+        return released

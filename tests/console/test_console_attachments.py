@@ -153,9 +153,11 @@ async def test_an_answer_with_an_image_sends_the_text_then_the_image(  # type: i
         [outbound] = (await session.scalars(select(Attachment).where(Attachment.direction == "out"))).all()
     assert outbound.state == "stored" and outbound.content_type == "image/jpeg"
     await services.worker().run_once()  # the text goes; its success lets the image go
-    await services.worker().run_once()  # the image: uploaded, then sent
+    await services.worker().run_once()  # the image: uploaded, then sent; then the rating question may go
+    await services.worker().run_once()
     sent = fake_wechat.custom_messages(ticket.openid)
-    assert [m.msgtype for m in sent] == ["text", "image"]
+    assert [m.msgtype for m in sent] == ["text", "image", "text"]  # answer, its picture, then 回访
+    assert "请看附图" in (sent[0].text or "") and "满意" in (sent[2].text or "")
     [uploaded] = fake_wechat.uploaded_media()
     assert uploaded.content == JPEG and uploaded.kind == "image"
     assert sent[1].payload["image"] == {"media_id": uploaded.media_id}
