@@ -1,15 +1,15 @@
 """attachments: a playable copy of a voice (AMR converted to MP3)
 
-Revision ID: 0017_attachment_playback
-Revises: 0016_attachments
+Revision ID: 0018_attachment_playback
+Revises: 0017_attachments
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_attachment_playback"
-down_revision = "0016_attachments"
+revision = "0018_attachment_playback"
+down_revision = "0017_attachments"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """attachments: files users send on a ticket and images staff attach to answers
 
-Revision ID: 0016_attachments
-Revises: 0015_ticket_merge
+Revision ID: 0017_attachments
+Revises: 0016_draft_version_log_index
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UtcDateTime
 
-revision = "0016_attachments"
-down_revision = "0015_ticket_merge"
+revision = "0017_attachments"
+down_revision = "0016_draft_version_log_index"
 branch_labels = None
 depends_on = None
 
