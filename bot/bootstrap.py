@@ -27,6 +27,10 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.admission import Admission
+from bot.backlog import Backlog, QueueLog
+from bot.backlog import user_key as backlog_user_key
+from bot.backlog_drain import drain_backlog
 from bot.closing import Closing, MessageCloser
 from bot.dedupe import Deduplicator
 from bot.deferred import DrainServices, drain_deferred, pending_counts
@@ -109,6 +113,9 @@ class Services:
     media: WeChatMedia
     blobs: BlobStore
     downloads: AttachmentDownloads
+    admission: Admission
+    backlog: Backlog
+    backlog_log: QueueLog = field(default_factory=QueueLog)
     desk: HelpDesk = field(default_factory=NoDesk)
     files: TicketFiles = field(default_factory=NoTicketFiles)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
@@ -143,8 +150,9 @@ class Services:
                 self._background.append(asyncio.create_task(_every(interval, task, self.health)))
 
     async def deferred_counts(self) -> dict[str, int]:
-        """Hand-overs waiting for the database, and those that failed to be written (the health page)."""
-        return await pending_counts(self.redis)
+        """Hand-overs waiting for the database and messages waiting in the backlog, and those that failed
+        (the health page)."""
+        return {**await pending_counts(self.redis), **await self.backlog.counts()}
 
     async def replay_spool(self) -> int:
         """Move what was spooled while Redis was out into Redis (each entry once)."""
@@ -217,6 +225,7 @@ def build_services(
     )
     queue = JobQueue(redis)
     deliveries = DeliveryService(sessions, queue, api, clock)
+    dedupe = Deduplicator(redis, done_ttl_s=settings.dedupe_ttl_seconds)
     notifier = StaffNotifier(
         deliveries,
         template_id=settings.wechat_staff_template_id,
@@ -233,7 +242,7 @@ def build_services(
         engine=engine,
         sessions=sessions,
         codec=CallbackCodec(settings.wechat_token, settings.wechat_appid, settings.wechat_aes_key or None),
-        dedupe=Deduplicator(redis, done_ttl_s=settings.dedupe_ttl_seconds),
+        dedupe=dedupe,
         knowledge=KnowledgeBase(
             sessions,
             show_basis=settings.faq_show_basis,
@@ -266,15 +275,19 @@ def build_services(
         media=media,
         blobs=blobs,
         downloads=AttachmentDownloads(sessions, queue, media, blobs, clock, max_bytes=settings.attachment_max_bytes),
+        admission=Admission(settings.webhook_concurrency),
+        backlog=Backlog(redis, dedupe),
     )
     services.health.probes["redis"] = redis.ping
     services.health.probes["database"] = lambda: _ping_database(engine)
     services.health.on_up["redis"].append(services.replay_spool)
     services.prefetch.append(services.conversation.confirm_key)  # read with the claim: no extra round trip
+    services.prefetch.append(backlog_user_key)  # a sender with messages queued: the next one queues behind
     services.job_handlers[DELIVERY_JOB] = deliveries.run_job
     services.periodic.append((15.0, deliveries.sweep))
     services.periodic.append((0.25, services.activity.flush))
     services.periodic.append((1.0, lambda: drain_deferred(services)))
+    services.periodic.append((0.5, lambda: drain_backlog(services)))
     _install_tickets(services)
     _install_attachments(services)
     _install_greetings(services)

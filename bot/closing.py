@@ -14,7 +14,8 @@ import redis.asyncio as aioredis
 
 from storage.redis_batch import ScriptBatcher
 
-# KEYS: dedupe, activity queue, follower cache, recent texts, deferred writes, "applied once" marker, then keys
+# KEYS: dedupe, activity queue, follower cache, recent texts, deferred writes, "applied once" marker, the
+#       sender's lock (released if this message holds it; the dedupe key itself when there is none), then keys
 #       to delete.
 # ARGV: done value, done ttl, follower json, follower ttl, recent text ("" = none), recent keep, recent ttl,
 #       marker ttl (0 = no marker), number of records, records..., deferred writes...
@@ -32,7 +33,8 @@ end
 local n = tonumber(ARGV[9])
 for i = 1, n do redis.call('RPUSH', KEYS[2], ARGV[9 + i]) end
 for i = 10 + n, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[i]) end
-for i = 7, #KEYS do redis.call('DEL', KEYS[i]) end
+if KEYS[7] ~= KEYS[1] and redis.call('GET', KEYS[7]) == KEYS[1] then redis.call('DEL', KEYS[7]) end
+for i = 8, #KEYS do redis.call('DEL', KEYS[i]) end
 return n
 """
 
@@ -59,6 +61,7 @@ class Closing:
     delete_keys: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     once_key: str = ""  # set when replaying a spooled closing: applied at most once
+    sender_key: str = ""  # the sender's lock (bot.dedupe), released with the closing
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -84,6 +87,7 @@ class MessageCloser:
             closing.recent_key,
             DEFERRED_KEY,
             closing.once_key or closing.dedupe_key,
+            closing.sender_key or closing.dedupe_key,
             *closing.delete_keys,
         ]
         args: list[str | bytes | int] = [

@@ -3,10 +3,15 @@
 WeChat's callback is the one hot endpoint: thousands of small XML posts a second. Routed through FastAPI it
 pays for exception middleware, routing and telemetry on every message; here it is matched first and handled
 directly, and everything else (console, API, simulator, lifespan) goes to the FastAPI app unchanged.
+
+It is also where a request's clock starts: ``RECEIVED_AT`` in the scope is the first moment the application
+sees the request (uvicorn has parsed its head), before the body is read, and the webhook's 5-second budget
+counts from it (``bot.pipeline``), so time spent waiting for the process is part of the budget.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.http_guard import RequestGuard
-from bot.webhook import wechat_endpoint
+from bot.webhook import RECEIVED_AT, wechat_endpoint
 
 
 class WeChatFastPath:
@@ -42,6 +47,7 @@ class WeChatFastPath:
         self._entry: Any = ProxyHeadersMiddleware(guarded, trusted_hosts=trusted) if trusted else guarded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RECEIVED_AT] = time.monotonic()
         await self._entry(scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:

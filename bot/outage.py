@@ -7,8 +7,10 @@ kept as a ``Closing`` whose deferred writes the worker makes once the database i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,10 +19,11 @@ from wechatpy.messages import BaseMessage
 from bot.dedupe import DONE_PREFIX
 from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
+from faq.matcher import Decision
 from faq.script import to_traditional
 from handlers.context import Reply
 from handlers.long_text import split_for_wechat
-from handlers.outage import HandoverNote, reply_without_storage
+from handlers.outage import Decide, HandoverNote, reply_without_storage
 from storage.activity import FollowerState, stored_follower
 
 if TYPE_CHECKING:
@@ -29,11 +32,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# What the spool's fsync and the reply need after the decision, at most, of the message's budget.
+SPOOL_RESERVE_S = 0.5
+
+
+def bounded_decide(services: Services, deadline: float | None) -> Decide:
+    """The process's matcher (a heavy one runs off the event loop, ``KnowledgeBase.decide``), given until
+    ``deadline`` less the spool's reserve; no decision by then is ``None`` (the message is handed over)."""
+
+    async def decide(text: str) -> Decision | None:
+        if deadline is None:
+            return await services.knowledge.decide(text)
+        remaining = deadline - SPOOL_RESERVE_S - time.monotonic()
+        try:
+            return await asyncio.wait_for(services.knowledge.decide(text), timeout=max(0.0, remaining))
+        except TimeoutError:
+            log.warning("no FAQ decision within the budget during an outage; kept as a hand-over")
+            return None
+
+    return decide
+
+
 async def answer_without_redis(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute | None = None
+    services: Services,
+    message: BaseMessage,
+    key: str,
+    route: ReplyRoute | None = None,
+    *,
+    deadline: float | None = None,
 ) -> Outcome:
     """Handle ``message`` with Redis out: deduped in this process, its writes spooled to disk (fsynced)
-    before the reply goes back, replayed into Redis once it answers again."""
+    before the reply goes back, replayed into Redis once it answers again. ``deadline`` (monotonic) bounds
+    the matcher, so a slow one cannot hold the reply past WeChat's wait."""
     owner, earlier = services.local_dedupe.claim(key)
     if not owner:
         return Outcome(earlier or b"")
@@ -42,7 +72,9 @@ async def answer_without_redis(
         openid = str(message.source)
         follower = None if services.health.database_down else await _stored_follower(services, openid)
         state = follower or FollowerState(openid=openid)
-        reply, note = reply_without_storage(services.knowledge, message, state, services.memory, now)
+        reply, note = await reply_without_storage(
+            services.knowledge, message, state, services.memory, now, bounded_decide(services, deadline)
+        )
         main, extra = finish_without_storage(reply, state)
         if route is not None and route.choose("passive") == "late":
             extra, main = ([main] if main else []) + extra, ""

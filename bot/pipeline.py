@@ -1,9 +1,12 @@
 """One inbound message, handled once, answered within WeChat's 5-second wait.
 
-Owner path: claim the dedupe key → handle in a task → if it finishes inside the budget (~4 s) the reply goes
-back passively; otherwise the webhook answers ``success`` and the task stores the reply as a
-customer-service delivery instead. Which of the two happens is decided once, by whichever side gets there
-first (``ReplyRoute``), so a reply is never both returned and pushed, nor neither.
+Owner path: admitted (``bot.admission``) → claim the dedupe key → handle in a task → if it finishes before
+the deadline (the budget, ~4 s, counted from when the request was received) the reply goes back passively;
+otherwise the webhook answers ``success`` and the task stores the reply as a customer-service delivery
+instead. Which of the two happens is decided once, by whichever side gets there first (``ReplyRoute``), so a
+reply is never both returned and pushed, nor neither. A message whose turn would come too late is not
+handled now: it is answered ``success`` and queued (``bot.backlog``), and so is every later message of a
+sender who has messages queued, to keep their order.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from typing import TYPE_CHECKING
 
 from wechatpy.messages import BaseMessage
 
-from bot.bootstrap import Services
+from bot.backlog import user_key
 from bot.dedupe import DONE_PREFIX
-from bot.outage import answer_without_redis, deferred_writes, finish_without_storage
+from bot.outage import answer_without_redis, bounded_decide, deferred_writes, finish_without_storage
 from bot.protocol import ProtocolError
 from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
@@ -28,56 +33,99 @@ from handlers.outage import reply_without_storage
 from storage.activity import ActivityLog, FollowerState
 from storage.health import DatabaseUnavailable, is_database_outage, is_redis_outage
 
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+
 log = logging.getLogger(__name__)
 
+# How often a message waiting for its sender's previous one looks again (they are rare and short).
+SENDER_POLL_S = 0.01
 _MORE_RESERVE = len(("\n" + texts.MORE_HINT).encode("utf-8"))
 
 
-async def respond(services: Services, message: BaseMessage, key: str, nonce: str | None = None) -> bytes:
+async def respond(
+    services: Services, message: BaseMessage, key: str, nonce: str | None = None, received_at: float | None = None
+) -> bytes:
     """Return the passive reply XML (plaintext) for this delivery, or b"" to answer ``success``.
 
-    Raises ``ProtocolError`` (403) when ``nonce`` already carried another message (bot.replay); with Redis
-    down the nonce is not checked (the signed timestamp's window still bounds a replay)."""
+    ``received_at`` (``time.monotonic()``) is when the request arrived; the budget counts from there, so
+    time spent waiting for the process counts too. Raises ``ProtocolError`` (403) when ``nonce`` already
+    carried another message (bot.replay); with Redis down the nonce is not checked (the signed timestamp's
+    window still bounds a replay)."""
+    budget = services.settings.passive_reply_budget_seconds
+    deadline = (received_at if received_at is not None else time.monotonic()) + budget
     if services.health.redis_down:
-        return (await answer_without_redis(services, message, key)).reply_xml
+        return (await answer_without_redis(services, message, key, deadline=deadline)).reply_xml
     try:
-        return await _respond(services, message, key, nonce)
+        return await _respond(services, message, key, nonce, deadline)
     except Exception as exc:
         if not is_redis_outage(exc):
             raise
         services.health.mark_down("redis", exc)
-        return (await answer_without_redis(services, message, key)).reply_xml
+        return (await answer_without_redis(services, message, key, deadline=deadline)).reply_xml
 
 
-async def _respond(services: Services, message: BaseMessage, key: str, nonce: str | None) -> bytes:
-    budget = services.settings.passive_reply_budget_seconds
-    dedupe = services.dedupe
-    openid = str(message.source)
+async def _respond(services: Services, message: BaseMessage, key: str, nonce: str | None, deadline: float) -> bytes:
+    admission = services.admission
     window = services.nonces
-    claim = await dedupe.claim(
-        key,
-        [services.activity.follower_key(openid), *(f(openid) for f in services.prefetch)],
-        (window.key(nonce), window.ttl_seconds) if nonce and window.tolerance_seconds else None,
-    )
-    if claim.replayed:
+    nonce_window = (window.key(nonce), window.ttl_seconds) if nonce and window.tolerance_seconds else None
+    if not await admission.enter(deadline):
+        return await _queue(services, message, key, nonce_window, owned=False)
+    entered = time.monotonic()
+    task: asyncio.Task[Outcome] | None = None
+    try:
+        dedupe = services.dedupe
+        openid = str(message.source)
+        prefetch = [services.activity.follower_key(openid), *(f(openid) for f in services.prefetch)]
+        claim = await dedupe.claim(key, prefetch, nonce_window, sender=openid)
+        while claim.busy:
+            # Another message of this user is being handled: its writes land before this one reads.
+            if time.monotonic() + admission.service_s >= deadline:
+                return await _queue(services, message, key, None, owned=False)
+            await asyncio.sleep(SENDER_POLL_S)
+            claim = await dedupe.claim(key, prefetch, nonce_window, sender=openid)
+        if claim.replayed:
+            raise ProtocolError(403, "nonce already used", f"nonce {nonce!r} already carried another message")
+        if not claim.owner:
+            if claim.result is not None or claim.queued:
+                return claim.result or b""
+            waited = await dedupe.wait_result(key, max(0.0, deadline - time.monotonic()))
+            if waited is None or waited.queued:
+                return b""  # the first delivery is still working (or queued); it will push its answer itself
+            if not waited.owner:
+                return waited.result or b""
+            # The first owner died (its lease lapsed) and we hold the key now: handle it ourselves.
+            claim = waited
+        if claim.prefetched.get(user_key(openid)):
+            # The sender has messages in the backlog: this one goes behind them, in order.
+            return await _queue(services, message, key, None, owned=True)
+        route = ReplyRoute()
+        task = asyncio.create_task(handle_owned(services, message, key, route, claim.prefetched, deadline))
+        # The slot is held until the handling ends, passive or late, so late work still counts as load.
+        task.add_done_callback(lambda _: admission.leave(time.monotonic() - entered))
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+        if task not in done and route.choose("late") == "late":
+            log.warning("reply to %s not ready in time; answering success and pushing it later", key)
+            task.add_done_callback(_log_task_failure)
+            return b""
+        return (await task).reply_xml
+    finally:
+        if task is None:
+            admission.leave(time.monotonic() - entered)
+
+
+async def _queue(
+    services: Services, message: BaseMessage, key: str, nonce: tuple[str, int] | None, *, owned: bool
+) -> bytes:
+    """Answer ``success`` now and queue the message for a customer-service reply (``bot.backlog``)."""
+    queued = await services.backlog.push(key, message._data, nonce=nonce, owned=owned)
+    if queued.replayed:
         raise ProtocolError(403, "nonce already used", f"nonce {nonce!r} already carried another message")
-    if not claim.owner:
-        if claim.result is not None:
-            return claim.result
-        waited = await dedupe.wait_result(key, budget)
-        if waited is None:
-            return b""  # the first delivery is still working; it will push its answer itself
-        if not waited.owner:
-            return waited.result or b""
-        # The first owner died (its lease lapsed) and we hold the key now: handle it ourselves.
-    route = ReplyRoute()
-    task = asyncio.create_task(_handle(services, message, key, route, claim.prefetched))
-    done, _ = await asyncio.wait({task}, timeout=budget)
-    if task not in done and route.choose("late") == "late":
-        log.warning("reply to %s not ready in %.1fs; answering success and pushing it later", key, budget)
-        task.add_done_callback(_log_task_failure)
-        return b""
-    return (await task).reply_xml
+    if not queued.queued:  # a redelivery of a message claimed, queued or handled already
+        current = queued.current or b""
+        return current[len(DONE_PREFIX) :] if current.startswith(DONE_PREFIX) else b""
+    services.backlog_log.note(key)
+    return b""
 
 
 def _log_task_failure(task: asyncio.Task[Outcome]) -> None:
@@ -85,22 +133,30 @@ def _log_task_failure(task: asyncio.Task[Outcome]) -> None:
         log.error("late handling failed", exc_info=task.exception())
 
 
-async def _handle(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute, prefetched: dict[str, bytes | None]
+async def handle_owned(
+    services: Services,
+    message: BaseMessage,
+    key: str,
+    route: ReplyRoute,
+    prefetched: dict[str, bytes | None],
+    deadline: float | None = None,
 ) -> Outcome:
+    """Handle a message whose dedupe key the caller claimed; closes it (or releases it on failure).
+    ``deadline`` bounds the matcher on the outage paths (None: a late reply, no passive answer waits)."""
     dedupe = services.dedupe
     try:
         async with dedupe.lease(key):
-            outcome, deliveries = await _run_handlers(services, message, key, route, prefetched)
+            outcome, deliveries = await _run_handlers(services, message, key, route, prefetched, deadline)
     except Exception as exc:
         if is_redis_outage(exc):
             # Redis went away mid-message (nothing of it was closed there): finish it from the spool.
             services.health.mark_down("redis", exc)
-            return await answer_without_redis(services, message, key, route)
+            return await answer_without_redis(services, message, key, route, deadline=deadline)
         # Nothing was committed (or the commit failed): give the key up so WeChat's redelivery retries.
         with contextlib.suppress(Exception):
             await asyncio.shield(dedupe.release(key))
         raise
+    dedupe.forget_sender(key)  # released by the closing
     try:
         for delivery_id in deliveries:
             await services.deliveries.enqueue(delivery_id)
@@ -111,7 +167,12 @@ async def _handle(
 
 
 async def _run_handlers(
-    services: Services, message: BaseMessage, key: str, route: ReplyRoute, prefetched: dict[str, bytes | None]
+    services: Services,
+    message: BaseMessage,
+    key: str,
+    route: ReplyRoute,
+    prefetched: dict[str, bytes | None],
+    deadline: float | None,
 ) -> tuple[Outcome, list[int]]:
     now = services.clock.now()
     openid = str(message.source)
@@ -160,7 +221,9 @@ async def _run_handlers(
         # The database is out: answer from the matcher and keep what needs the database for the worker.
         services.health.mark_down("database", exc)
         delivery_ids = []
-        reply, note = reply_without_storage(services.knowledge, message, ctx.follower, services.memory, now)
+        reply, note = await reply_without_storage(
+            services.knowledge, message, ctx.follower, services.memory, now, bounded_decide(services, deadline)
+        )
         main, extra = finish_without_storage(reply, ctx.follower)
         if route.choose("passive") == "late":
             extra, main = ([main] if main else []) + extra, ""

@@ -73,6 +73,7 @@ def build_closing(
         records=serialized,
         delete_keys=delete_keys or [],
         deferred=deferred,
+        sender_key=services.dedupe.sender_key(openid),
     )
 
 

@@ -20,6 +20,8 @@ from bot.replay import timestamp_is_fresh
 
 log = logging.getLogger(__name__)
 XML = "application/xml; charset=utf-8"
+# Scope key: ``time.monotonic()`` when the request reached the application (set by ``bot.fast_path``).
+RECEIVED_AT = "qiaobot.received_at"
 
 
 def services_of(request: Request) -> Services:
@@ -63,7 +65,7 @@ async def receive(request: Request) -> Response:
         log.warning("refused callback (%s): %s", exc.status, exc)
         return PlainTextResponse(exc.public, status_code=exc.status)
     try:
-        reply = await respond(services, message, dedupe_key(envelope.message), nonce)
+        reply = await respond(services, message, dedupe_key(envelope.message), nonce, request.scope.get(RECEIVED_AT))
     except ProtocolError as exc:
         log.warning("refused callback (%s): %s", exc.status, exc)
         return PlainTextResponse(exc.public, status_code=exc.status)

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
 
     # Behaviour
     passive_reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
+    # Messages handled at once by one process; more wait in line, and one that would be answered too late is
+    # answered "success" and queued for a customer-service reply (bot.admission, bot.backlog).
+    webhook_concurrency: int = Field(default=16, ge=1, le=1024)
     dedupe_ttl_seconds: int = Field(default=600, ge=30)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     run_jobs_in_process: bool = True

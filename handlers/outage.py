@@ -4,19 +4,23 @@ and an honest "recorded, a person will follow up" for the rest, which is kept as
 The normal handlers keep conversation state (numbered choices, “更多”, the question after “人工”) in Redis
 and tickets in the database; this path reads neither. What it must remember between two messages of one
 user (the question after “人工”, the last few texts) it keeps in this process for the outage's length.
-Nothing here does I/O: the caller stores the reply and the hand-over (spool or Redis).
+Nothing here does I/O: the caller stores the reply and the hand-over (spool or Redis), and may pass its own
+``decide`` (the process's matcher, off the event loop when it is a heavy one, bounded by the message's
+deadline: a decision that does not come in time is a hand-over).
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from wechatpy.messages import BaseMessage
 
+from faq.matcher import Decision
 from faq.script import detect_script
 from handlers import texts
 from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_of
@@ -81,11 +85,20 @@ def _bound(items: OrderedDict[str, Any], limit: int) -> None:
         items.popitem(last=False)
 
 
-def reply_without_storage(
-    knowledge: Knowledge, message: BaseMessage, follower: FollowerState, memory: OutageMemory, now: datetime
+Decide = Callable[[str], Awaitable[Decision | None]]  # None: no decision in time
+
+
+async def reply_without_storage(
+    knowledge: Knowledge,
+    message: BaseMessage,
+    follower: FollowerState,
+    memory: OutageMemory,
+    now: datetime,
+    decide: Decide | None = None,
 ) -> tuple[Reply, HandoverNote | None]:
     """The reply to ``message`` from the in-process matcher alone, and the hand-over to keep, if any. An
-    answer reads as on the normal path (``answer_reply``: 依据 line, hand-written Traditional text)."""
+    answer reads as on the normal path (``answer_reply``: 依据 line, hand-written Traditional text).
+    ``decide`` defaults to ``knowledge.matcher.decide`` inline."""
     matcher = knowledge.matcher
     openid = str(message.source)
     if message.type == "event":
@@ -123,7 +136,9 @@ def reply_without_storage(
     memory.remember(openid, text)
     if memory.take_awaiting(openid):
         return _recorded(), HandoverNote(text, "asked_for_human")
-    decision = matcher.decide(text)
+    decision = await decide(text) if decide is not None else matcher.decide(text)
+    if decision is None:  # the matcher did not decide in time: a person answers instead
+        return _recorded(), HandoverNote(text, "unanswered")
     if specific_case(text) is not None:
         return _recorded(), HandoverNote(text, "specific_case", tuple(decision.suggestions))
     if decision.decision == "answer" and decision.faq_id is not None:

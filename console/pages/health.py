@@ -30,7 +30,7 @@ async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
         }
         for name, state in services.health.snapshot().items()
     ]
-    counts: dict[str, int | None] = {"deferred": None, "failed": None}
+    counts: dict[str, int | None] = {"deferred": None, "failed": None, "backlog": None, "backlog_failed": None}
     if not services.health.redis_down:
         try:
             counts.update(await services.deferred_counts())

@@ -3,6 +3,7 @@ there: junk and off-topic messages are never kept as hand-overs, specific cases 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -40,7 +41,7 @@ class _Served:
 
 def _say(matcher: FaqMatcher, text: str, memory: OutageMemory, follower: FollowerState):  # type: ignore[no-untyped-def]
     message = parse_message(inbound.text_message(follower.openid, text))
-    return reply_without_storage(_Served(matcher), message, follower, memory, NOW)
+    return asyncio.run(reply_without_storage(_Served(matcher), message, follower, memory, NOW))
 
 
 @pytest.mark.parametrize("text", ["？？？", "asdfgh 哈哈 🍉🍉", "明天天气怎么样"])

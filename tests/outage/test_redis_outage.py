@@ -137,3 +137,52 @@ async def test_redis_outage_answers_spools_and_replays_once(service, redis_serve
     assert sorted(d.openid for d in deliveries) == ["o_human", "o_other"]
     assert all(tickets[d.openid].number in d.payload["text"]["content"] for d in deliveries)
     assert await drain_deferred(services) == 0
+
+
+class _SlowHeavyMatcher:
+    """A matcher of the heavy kind (run off the event loop) that takes far longer than WeChat waits."""
+
+    def __init__(self, real, seconds: float) -> None:  # type: ignore[no-untyped-def]
+        from faq.calibration import EMBEDDING
+
+        self.mode, self.real, self.seconds = EMBEDDING, real, seconds
+
+    def decide(self, text: str):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(self.seconds)
+        return self.real.decide(text)
+
+    def entry(self, faq_id: str):  # type: ignore[no-untyped-def]
+        return self.real.entry(faq_id)
+
+
+async def test_a_slow_matcher_during_a_redis_outage_neither_stalls_the_loop_nor_the_reply(
+    service, redis_server
+) -> None:  # type: ignore[no-untyped-def]
+    """With Redis out the matcher is asked directly; a heavy one runs off the loop, and one that has not
+    decided within the budget turns the message into a recorded hand-over instead of a late answer."""
+    services, http = service
+    services.settings = services.settings.model_copy(update={"passive_reply_budget_seconds": 1.0})
+    services.knowledge._matcher = _SlowHeavyMatcher(services.knowledge.matcher, 3.0)  # type: ignore[assignment]
+    redis_server.stop()
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0.02)
+
+    loop = asyncio.get_running_loop()
+    tick_task = asyncio.create_task(ticker())
+    started = loop.time()
+    response = await _post(http, inbound.text_message("o_slow_outage", "在国外护照丢了怎么办", msg_id=99001))
+    elapsed = loop.time() - started
+    stop.set()
+    await tick_task
+    assert elapsed < 2.0, f"answered after {elapsed:.1f}s"
+    assert "已记录" in _content(response)  # a person answers: the hand-over waits in the spool
+    assert ticks >= 10  # the loop went on while the matcher worked
+    assert services.spool.pending() == 1

@@ -116,3 +116,29 @@ def test_upgrade_merges_open_tickets_a_user_already_has(tmp_path) -> None:  # ty
     assert states == {"Q-1": "open", "Q-2": "closed", "Q-3": "closed"}
     assert bodies == ["第三条", "第二条", "补充"]
     assert merged == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("question", ["在国外护照丢了怎么办", "我父亲的侨房在老家被占用了，想咨询怎么处理"])
+async def test_a_question_sent_right_after_human_joins_the_hand_over(desk, question) -> None:  # type: ignore[no-untyped-def]
+    """“人工” and the question a few milliseconds later, both in flight at once: whichever is handled first,
+    the question ends up as the one ticket's question (the user's messages are handled one at a time)."""
+    services, http = desk
+    users = [f"o_fast_{index}_{len(question)}" for index in range(8)]
+
+    async def pair(openid: str, gap: float) -> None:
+        human = asyncio.create_task(_post(http, openid, "人工"))
+        await asyncio.sleep(gap)
+        follow = asyncio.create_task(_post(http, openid, question))
+        for response in await asyncio.gather(human, follow):
+            assert response.status_code == 200
+
+    await asyncio.gather(*(pair(openid, 0.001 * (index % 4)) for index, openid in enumerate(users)))
+    from bot.backlog_drain import drain_backlog
+
+    while await services.backlog.head() is not None:  # on a busy machine some wait their turn there
+        await drain_backlog(services)
+    async with services.sessions() as session:
+        for openid in users:
+            tickets = (await session.scalars(select(Ticket).where(Ticket.openid == openid))).all()
+            assert [t.question for t in tickets] == [question], openid
