@@ -43,7 +43,7 @@ async def _post(http: httpx.AsyncClient, xml: str) -> tuple[str, float]:
 
 async def _drain_and_send(services) -> None:  # type: ignore[no-untyped-def]
     worker = services.worker(concurrency=64)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a few hundred messages, one at a time, on a busy machine
     while time.monotonic() < deadline:
         await drain_backlog(services)
         ran = await worker.run_once()

@@ -35,6 +35,13 @@ async def desk(make_services):  # type: ignore[no-untyped-def]
         yield services, http
 
 
+async def _drain(services) -> None:  # type: ignore[no-untyped-def]
+    from bot.backlog_drain import drain_backlog
+
+    while await services.backlog.head() is not None:
+        await drain_backlog(services)
+
+
 async def _post(http: httpx.AsyncClient, openid: str, text: str) -> httpx.Response:
     query, body = inbound.sign_post(inbound.text_message(openid, text), "plain", TEST_TOKEN)
     return await http.post("/wechat", params=query, content=body)
@@ -50,6 +57,9 @@ async def test_messages_racing_after_human_join_one_ticket(desk, burst) -> None:
     texts = [f"第{index}条：我父亲的侨房在老家被占用了，想咨询怎么处理（{index}）" for index in range(burst)]
     responses = await asyncio.gather(*(_post(http, openid, text) for text in texts))
     assert [r.status_code for r in responses] == [200] * burst
+    # One message of a user at a time: on a busy machine the last of 20 may wait past the budget, be
+    # answered "success" and queued; they join the ticket when the backlog is handled.
+    await _drain(services)
     async with services.sessions() as session:
         tickets = (await session.scalars(select(Ticket).where(Ticket.openid == openid))).all()
         assert len(tickets) == 1, [t.number for t in tickets]
@@ -58,7 +68,8 @@ async def test_messages_racing_after_human_join_one_ticket(desk, burst) -> None:
     held = [ticket.question, *bodies]
     assert sorted(held) == sorted(texts)  # every message is in the one ticket, none twice
     replies = [r.text for r in responses]
-    assert sum(ticket.number in reply for reply in replies) == burst  # every reply names the same ticket
+    # every passive reply names the same ticket (the queued ones are answered by customer-service message)
+    assert sum(ticket.number in reply or reply == "success" for reply in replies) == burst
 
 
 @pytest.mark.asyncio
@@ -134,10 +145,7 @@ async def test_a_question_sent_right_after_human_joins_the_hand_over(desk, quest
             assert response.status_code == 200
 
     await asyncio.gather(*(pair(openid, 0.001 * (index % 4)) for index, openid in enumerate(users)))
-    from bot.backlog_drain import drain_backlog
-
-    while await services.backlog.head() is not None:  # on a busy machine some wait their turn there
-        await drain_backlog(services)
+    await _drain(services)  # on a busy machine some wait their turn there
     async with services.sessions() as session:
         for openid in users:
             tickets = (await session.scalars(select(Ticket).where(Ticket.openid == openid))).all()
