@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 import console
-from bot import simulator, webhook
+from bot import backlog_drain, simulator, webhook
 from bot.bootstrap import Services, build_services
 from bot.fast_path import WeChatFastPath
 from config.settings import Settings, get_settings
@@ -52,6 +52,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        backlog_drain.install(app.state.services)
         await app.state.services.start(run_jobs=settings.run_jobs_in_process if run_jobs is None else run_jobs)
         log.info("qiaobot ready (%s mode, WeChat API %s)", settings.env, settings.wechat_api_base)
         try:

@@ -33,6 +33,12 @@ class SenderBusy(Exception):
     """The sender's lock stayed held: the item stays at the head of the backlog."""
 
 
+def install(services: Services) -> None:
+    """Drain the backlog wherever jobs run (``serve`` with in-process jobs, ``qiaobot worker``). Installed by
+    those entrypoints rather than the bootstrap, which this module's pipeline import would make a cycle."""
+    services.periodic.append((0.5, lambda: drain_backlog(services)))
+
+
 async def drain_backlog(services: Services, batch: int = 500) -> int:
     """Handle up to ``batch`` queued messages; returns how many were taken off the backlog."""
     if services.health.database_down or services.health.redis_down:

@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.admission import Admission
 from bot.backlog import Backlog, QueueLog
 from bot.backlog import user_key as backlog_user_key
-from bot.backlog_drain import drain_backlog
 from bot.closing import Closing, MessageCloser
 from bot.dedupe import Deduplicator
 from bot.deferred import DrainServices, drain_deferred, pending_counts
@@ -287,7 +286,6 @@ def build_services(
     services.periodic.append((15.0, deliveries.sweep))
     services.periodic.append((0.25, services.activity.flush))
     services.periodic.append((1.0, lambda: drain_deferred(services)))
-    services.periodic.append((0.5, lambda: drain_backlog(services)))
     _install_tickets(services)
     _install_attachments(services)
     _install_greetings(services)

@@ -131,12 +131,14 @@ def worker() -> None:
     """Run the job worker (deliveries, reminders, broadcasts) as its own process."""
     import asyncio
 
+    from bot import backlog_drain
     from bot.bootstrap import build_services
 
     settings = _settings()
 
     async def run() -> None:
         services = build_services(settings)
+        backlog_drain.install(services)
         await services.start(run_jobs=True)
         click.echo("qiaobot worker running; Ctrl-C to stop")
         try:

@@ -38,8 +38,9 @@ async def desk(make_services):  # type: ignore[no-untyped-def]
 async def _drain(services) -> None:  # type: ignore[no-untyped-def]
     from bot.backlog_drain import drain_backlog
 
-    while await services.backlog.head() is not None:
-        await drain_backlog(services)
+    while await services.backlog.head() is not None or services.admission.active:
+        await drain_backlog(services)  # and late replies still being handled hold their slots until done
+        await asyncio.sleep(0.05)
 
 
 async def _post(http: httpx.AsyncClient, openid: str, text: str) -> httpx.Response:
