@@ -208,6 +208,8 @@ def reference_rates(index: KbIndex, prior: Calibration) -> dict[str, float]:
 
 def calibrate(index: KbIndex, prior: Calibration, cache_dir: Path | None = None) -> Calibration:
     """The calibration for this KB: from memory, from the cache directory, or fitted now (and stored)."""
+    if not index.entries:  # the placeholder a process serves before its first load: nothing to fit or keep
+        return conservative(prior, "知识库为空")
     key = fingerprint(index, prior)
     path = cache_dir / "calibration" / f"{key}.json" if cache_dir is not None else None
     with _memory_lock:

@@ -94,10 +94,13 @@ def test_a_kb_too_small_gets_conservative_thresholds_and_a_warning(
 
 
 @pytest.mark.parametrize("size", [0, 1])
-def test_an_empty_or_one_entry_kb_builds(mini_entries: list[FaqEntry], size: int) -> None:
+def test_an_empty_or_one_entry_kb_builds(mini_entries: list[FaqEntry], size: int, tmp_path: Path) -> None:
     one = [dataclasses.replace(e, similar=()) for e in mini_entries[:size]]
-    matcher = FaqMatcher.build(one)
-    assert matcher.decide("护照丢了").decision in ("answer", "suggest", "handover")
+    matcher = FaqMatcher.build(one, cache_dir=tmp_path)
+    assert matcher.calibration.gate_threshold >= CONSERVATIVE_GATE
+    assert matcher.decide("护照丢了").decision == ("handover" if size == 0 else "suggest")  # conservative: offered
+    stored = list((tmp_path / "calibration").glob("*.json")) if size else []
+    assert len(stored) == size  # the empty placeholder KB leaves nothing behind
 
 
 def test_leaving_out_keeps_the_rest_of_the_index(mini_entries: list[FaqEntry]) -> None:
