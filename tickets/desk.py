@@ -18,7 +18,7 @@ from handlers.triage import is_junk
 from tickets import follow_ups, intake
 from tickets.arrivals import tell_on_duty
 from tickets.desk_flags import DeskFlags
-from tickets.intake import created_reply, current_ticket, ticket_by_source, today
+from tickets.intake import created_reply, current_ticket, handled_before, today
 from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
 from tickets.sla import format_due_zh
 from tickets.time_limits import resume
@@ -82,33 +82,37 @@ class TicketDesk:
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply:
-        existing = await ticket_by_source(ctx.session, ctx.dedupe_key)
+        existing = await handled_before(ctx)
         if existing is not None:  # this very message was handled before (redelivery after a crash)
             return created_reply(existing, ctx.now)
-        current = await self._current(ctx)
-        if current is not None and current.state == "open":
-            if reason == "asked_for_human":
+        if reason == "asked_for_human":
+            current = await self._current(ctx)
+            if current is not None and current.state == "open":
                 due = format_due_zh(current.due_at, today(ctx.now))
                 return Reply(texts.HANDOVER_ALREADY_OPEN.format(number=current.number, due=due))
-            return await follow_ups.append(ctx, current, text)
-        recent = await self._recent(ctx)
-        if reason == "asked_for_human":
             # The request is the user's last plausible message; what came before it is its context.
+            recent = await self._recent(ctx)
             if not recent:
                 await self.flags.await_question(ctx.openid)
                 return Reply(texts.HANDOVER_ASK_QUESTION)
             asked = recent[-1]
             return await self._open(ctx, asked.text, related, recent[:-1], answered=asked)
+        # Anything else joins the open ticket or opens one: decided once, under the user's lock, on fresh rows.
+        await lock_user(ctx.session, ctx.openid, ctx.now)
+        current = await self._current(ctx)
+        if current is not None and current.state == "open":
+            return await follow_ups.append(ctx, current, text)
+        recent = await self._recent(ctx)
         if reason == "confirmed":
             # ``text`` is the message the bot asked about: the last of the recent ones, unless it was dropped.
             earlier = recent[:-1] if recent and recent[-1].text == text else recent
-            return await self._open(ctx, text, related, earlier)
-        return await self._open(ctx, text, related, recent)
+            return await self._open(ctx, text, related, earlier, locked=(current,))
+        return await self._open(ctx, text, related, recent, locked=(current,))
 
     async def take_deferred(self, ctx: HandlerContext, text: str, reason: str, related: tuple[str, ...]) -> Reply:
         """A hand-over kept while storage was out (``bot.deferred``): the user was told it was recorded, so it
         joins their ticket or opens one, whatever the reason; a second copy of the item finds the first."""
-        existing = await ticket_by_source(ctx.session, ctx.dedupe_key)
+        existing = await handled_before(ctx)
         if existing is not None:
             return created_reply(existing, ctx.now)
         joined = await self.follow_up(ctx, text)
@@ -171,14 +175,19 @@ class TicketDesk:
         related: tuple[str, ...],
         context: list[RecentMessage],
         answered: RecentMessage | None = None,
+        locked: tuple[Ticket | None] | None = None,
     ) -> Reply:
-        existing = await ticket_by_source(ctx.session, ctx.dedupe_key)
+        """``locked``: the caller holds the user's lock already and read their current ticket under it."""
+        existing = await handled_before(ctx)
         if existing is not None:
             return created_reply(existing, ctx.now)
-        # Messages written in a burst race here: the first to take the lock opens the ticket, the others
-        # wait for its commit and join it (the database allows one open ticket per user in any case).
-        await lock_user(ctx.session, ctx.openid, ctx.now)
-        current = await self._current(ctx)
+        if locked is None:
+            # Messages written in a burst race here: the first to take the lock opens the ticket, the others
+            # wait for its commit and join it (the database allows one open ticket per user in any case).
+            await lock_user(ctx.session, ctx.openid, ctx.now)
+            current = await self._current(ctx)
+        else:
+            (current,) = locked
         if current is not None and current.state == "open":
             return await follow_ups.append(ctx, current, question)
         category = self._category(related)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from handlers import texts
 from handlers.context import Reply
 from storage.activity import RecentMessage
-from tickets.intake import ADDITION, add_context, due_from, today
+from tickets.intake import ADDITION, add_context, due_from, handled_before, today
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.sla import format_due_zh
 
@@ -27,7 +27,7 @@ REOPEN_WITHIN = timedelta(days=7)
 
 
 async def append(ctx: HandlerContext, ticket: Ticket, text: str) -> Reply:
-    if await ctx.session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == ctx.dedupe_key)):
+    if await handled_before(ctx) is not None:  # this very message was added before (a redelivery)
         return Reply(texts.APPENDED_AGAIN.format(number=ticket.number))
     _add_user_message(ctx, ticket, text, "appended")
     return Reply(

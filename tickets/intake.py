@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import texts
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 # a later addition to the request.
 CONTEXT, BOT_REPLY, ADDITION = "context", "bot", "user"
 
+
+SOURCE = "desk:source"  # ctx.scratch: the ticket this message opened or joined before (None: none)
 
 def today(now: datetime) -> date:
     return now.astimezone(BEIJING).date()
@@ -119,12 +121,18 @@ def add_context(
 
 
 async def ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:
-    """The ticket this WeChat message opened or joined already, if it was handled before."""
-    ticket = await session.scalar(select(Ticket).where(Ticket.source_key == key))
-    if ticket is not None:
-        return ticket
-    message = await session.scalar(select(TicketMessage).where(TicketMessage.source_key == key))
-    return None if message is None else await session.get(Ticket, message.ticket_id)
+    """The ticket this WeChat message opened or joined already, if it was handled before (one statement)."""
+    added_to = select(TicketMessage.ticket_id).where(TicketMessage.source_key == key).scalar_subquery()
+    return await session.scalar(select(Ticket).where(or_(Ticket.source_key == key, Ticket.id == added_to)).limit(1))
+
+
+async def handled_before(ctx: HandlerContext) -> Ticket | None:
+    """``ticket_by_source`` for the message being handled, asked once per message: the dedupe claim lets one
+    handler at a time work on a message, so the answer cannot change while it does."""
+    if SOURCE not in ctx.scratch:
+        ctx.scratch[SOURCE] = await ticket_by_source(ctx.session, ctx.dedupe_key)
+    found: Ticket | None = ctx.scratch[SOURCE]
+    return found
 
 
 async def current_ticket(session: AsyncSession, openid: str) -> Ticket | None:

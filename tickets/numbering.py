@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,14 +19,14 @@ def format_number(day: date, sequence: int) -> str:
 
 
 async def next_number(session: AsyncSession, at: datetime) -> str:
-    """Atomically take the next number of the day (the UPDATE row-locks the counter until commit)."""
+    """Atomically take the next number of the day in one statement: an upsert that row-locks the counter
+    until commit (a racing first ticket of the day waits for it, then counts on)."""
     day = at.astimezone(BEIJING).date()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(TicketCounter).values(day=day, last=0).on_conflict_do_nothing(index_elements=["day"]))
+    statement = insert(TicketCounter).values(day=day, last=1)
     result = await session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.day == day)
-        .values(last=TicketCounter.last + 1)
-        .returning(TicketCounter.last)
+        statement.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1}).returning(
+            TicketCounter.last
+        )
     )
     return format_number(day, int(result.scalar_one()))
