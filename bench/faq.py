@@ -29,7 +29,8 @@ from faq import kb_calibration  # noqa: E402
 from faq.calibration import load_calibration  # noqa: E402
 from faq.embedding import load_embedder  # noqa: E402
 from faq.evaluation import load_queries, percentile  # noqa: E402
-from faq.kb import FaqEntry, dump_kb, load_kb  # noqa: E402
+from faq.kb import FaqEntry, load_kb  # noqa: E402
+from faq.kb_writer import dump_kb  # noqa: E402
 from faq.matcher import FaqMatcher  # noqa: E402
 from faq.store import replace_entries  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

@@ -1,4 +1,4 @@
-"""The FAQ knowledge base: entries, validation and the YAML / CSV / XLSX formats.
+"""The FAQ knowledge base: entries, validation and reading the YAML / CSV / XLSX formats (writing: faq/kb_writer.py).
 
 Staff edit the KB in Excel as often as in YAML, so every format shares one column set
 and one validator.  Validation collects *all* problems before failing: a person fixing a
@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
@@ -231,21 +231,6 @@ def entry_to_row(entry: FaqEntry) -> dict[str, Any]:
     }
 
 
-def _entry_to_yaml(entry: FaqEntry) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": entry.id,
-        "category": entry.category,
-        "question": entry.question,
-        "similar": list(entry.similar),
-        "answer": entry.answer,
-    }
-    if entry.keywords:
-        data["keywords"] = list(entry.keywords)
-    if entry.reviewed:
-        data["reviewed"] = entry.reviewed
-    return data
-
-
 def _broken(message: str) -> KbValidationError:
     return KbValidationError([KbProblem(0, "*", message)])
 
@@ -334,7 +319,7 @@ def _read_xlsx(path: Path, extra_columns: Sequence[str] = STAFF_COLUMNS) -> list
     return _rows_from_table(table[0], table[1:], extra_columns)
 
 
-def _format(path: Path) -> str:
+def kb_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return "yaml"
@@ -349,7 +334,7 @@ def read_kb_rows(path: str | Path, extra_columns: Sequence[str] = STAFF_COLUMNS)
     """Raw rows as found in the file, before validation (format chosen by extension). A table's header may
     name ``extra_columns`` besides the KB's own."""
     path = Path(path)
-    fmt = _format(path)
+    fmt = kb_format(path)
     if fmt == "yaml":
         return _read_yaml(path)
     if fmt == "csv":
@@ -359,95 +344,9 @@ def read_kb_rows(path: str | Path, extra_columns: Sequence[str] = STAFF_COLUMNS)
 
 def sheet_offset_of(path: str | Path) -> int | None:
     """How the file counts its rows for problems: None for YAML (entries), 1 for a table (header row)."""
-    return None if _format(Path(path)) == "yaml" else 1
+    return None if kb_format(Path(path)) == "yaml" else 1
 
 
 def load_kb(path: str | Path) -> list[FaqEntry]:
     rows = read_kb_rows(path)
     return parse_kb_rows(rows, sheet_offset=sheet_offset_of(path))
-
-
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class KbChanges:
-    """What an import does to the stored KB, by entry id: said after a successful import."""
-
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
-
-    @classmethod
-    def between(cls, before: Sequence[_Identified], after: Sequence[_Identified]) -> KbChanges:
-        """By id; an entry is changed when it compares unequal (the caller's entries: FaqEntry, or an entry
-        with the fields only people read)."""
-        old = {entry.id: entry for entry in before}
-        new_ids = {entry.id for entry in after}
-        added = tuple(e.id for e in after if e.id not in old)
-        changed = tuple(e.id for e in after if e.id in old and old[e.id] != e)
-        removed = tuple(e.id for e in before if e.id not in new_ids)
-        return cls(added, changed, removed, len(after) - len(added) - len(changed))
-
-    def summary(self) -> str:
-        return (
-            f"新增 {len(self.added)} 条，修改 {len(self.changed)} 条，删除 {len(self.removed)} 条，"
-            f"未变 {self.unchanged} 条"
-        )
-
-    def details(self, limit: int = 10) -> list[str]:
-        lines = []
-        for label, ids in (("新增", self.added), ("修改", self.changed), ("删除", self.removed)):
-            if ids:
-                more = f" 等 {len(ids)} 条" if len(ids) > limit else ""
-                lines.append(f"  {label}：{', '.join(ids[:limit])}{more}")
-        return lines
-
-
-def dump_kb(
-    entries: Sequence[FaqEntry],
-    path: str | Path,
-    extra_rows: Sequence[Mapping[str, str]] | None = None,
-    extra_columns: Sequence[str] = STAFF_COLUMNS,
-) -> None:
-    """Write the KB; ``extra_rows`` (one per entry, text by ``extra_columns``) follow the KB's own columns in
-    a table, and in YAML appear where not empty."""
-    path = Path(path)
-    fmt = _format(path)
-    extras: Sequence[Mapping[str, str]] = extra_rows if extra_rows is not None else [{} for _ in entries]
-    if len(extras) != len(entries):
-        raise ValueError("extra_rows must hold one row per entry")
-    columns = [*COLUMNS, *extra_columns]
-    if fmt == "yaml":
-        items = [
-            {**_entry_to_yaml(e), **{c: extra[c] for c in extra_columns if extra.get(c)}}
-            for e, extra in zip(entries, extras, strict=True)
-        ]
-        text = yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1000)
-        path.write_text(text, encoding="utf-8")
-    elif fmt == "csv":
-        # With a BOM, Excel on Windows reads the file as UTF-8 instead of the local code page (mojibake).
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            for entry, extra in zip(entries, extras, strict=True):
-                writer.writerow({**entry_to_row(entry), **{c: extra.get(c, "") for c in extra_columns}})
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = "faq"
-        sheet.append(columns)
-        for entry, extra in zip(entries, extras, strict=True):
-            row = {**entry_to_row(entry), **{c: extra.get(c, "") for c in extra_columns}}
-            sheet.append([row[c] for c in columns])
-        # Text cells, so what staff type into them later (a 文号 like "2024-1", a date) stays as typed.
-        for cells in sheet.iter_rows(min_row=2):
-            for cell in cells:
-                cell.number_format = "@"
-        workbook.save(path)

@@ -16,11 +16,11 @@ from faq.kb import (
     STAFF_COLUMNS,
     KbProblem,
     KbValidationError,
-    dump_kb,
     parse_kb_rows,
     read_kb_rows,
     sheet_offset_of,
 )
+from faq.kb_writer import dump_kb
 from knowledge.content import EntryContent, PolicySource
 
 # The columns after the KB's own: (column, what staff call it, the longest value the database keeps).

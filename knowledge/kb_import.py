@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faq.kb import KbChanges
+from faq.kb_changes import KbChanges
 from faq.store import replace_entries_in
 from knowledge.content import EntryContent
 from knowledge.kb_files import KbFile

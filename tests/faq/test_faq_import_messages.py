@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from faq.kb import COLUMNS, KbChanges, KbValidationError, dump_kb, load_kb
+from faq.kb import COLUMNS, KbValidationError, load_kb
+from faq.kb_changes import KbChanges
+from faq.kb_writer import dump_kb
 
 MINI_KB = Path(__file__).parent / "data" / "mini_kb.yaml"
 ROOT = Path(__file__).resolve().parents[2]

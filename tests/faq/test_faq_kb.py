@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from faq.kb import FaqEntry, KbValidationError, dump_kb, load_kb, parse_kb_rows
+from faq.kb import FaqEntry, KbValidationError, load_kb, parse_kb_rows
+from faq.kb_writer import dump_kb
 
 
 def _row(**overrides: object) -> dict[str, object]:
