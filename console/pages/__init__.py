@@ -13,6 +13,7 @@ from console.pages import (
     departments,
     exports,
     faq,
+    faq_drafts,
     greetings,
     health,
     login,
@@ -39,6 +40,7 @@ for module in (
     canned_replies,
     departments,
     staff,
+    faq_drafts,  # before faq: /console/faq/drafts is not an entry id
     faq,
     missed,
     stats,

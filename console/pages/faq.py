@@ -1,5 +1,6 @@
 """The knowledge base in the console: list and search entries, edit one (a draft), its history with diffs
-and restore, and the drafts page where a supervisor sees the KB check and publishes. Calls ``knowledge/``."""
+and restore. The drafts page, where a supervisor sees the KB check and publishes, is console/pages/faq_drafts.py.
+Calls ``knowledge/``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from knowledge.content import EntryContent, PolicySource
 from knowledge.drafts import (
     DraftConflict,
     KbActionError,
-    discard_draft,
     draft_for,
     list_drafts,
     restore_draft,
@@ -25,10 +25,9 @@ from knowledge.drafts import (
 )
 from knowledge.editing import EditError, parse_day, split_lines
 from knowledge.history import diff
-from knowledge.lint import KIND_TEXT as LINT_LABELS
 from knowledge.menu import menu_categories
 from knowledge.missed_log import mark_resolved
-from knowledge.publishing import mark_reviewed, plan_publish, publish
+from knowledge.publishing import mark_reviewed
 from knowledge.review import REASON_TEXT, review_due
 from knowledge.review_due import this_month
 from knowledge.store import entry_history, published
@@ -55,7 +54,7 @@ ACTION_LABELS = {
 }
 
 
-async def _context(request: Request, db: Db, staff: StaffSession, **extra: Any) -> dict[str, Any]:
+async def faq_context(request: Request, db: Db, staff: StaffSession, **extra: Any) -> dict[str, Any]:
     context = await base_context(request, db, staff, "faq")
     done = request.query_params.get("done")
     if done in DONE:
@@ -63,7 +62,7 @@ async def _context(request: Request, db: Db, staff: StaffSession, **extra: Any) 
     return {**context, "ACTION_LABELS": ACTION_LABELS, "REASON_TEXT": REASON_TEXT, **extra}
 
 
-def _settings(request: Request) -> tuple[Any, Any]:
+def faq_services(request: Request) -> tuple[Any, Any]:
     services = services_of(request)
     return services, services.settings
 
@@ -78,7 +77,7 @@ async def faq_list(
     review: Annotated[str, Query(pattern="^(|due|expired|ok)$")] = "",
     source: Annotated[str, Query(pattern="^(|with|without)$")] = "",
 ) -> Response:
-    services, settings = _settings(request)
+    services, settings = faq_services(request)
     today = services.clock.now().astimezone(settings.tz).date()
     _, entries = await published(db)
     drafts = {view.draft.entry_id: view for view in await list_drafts(db)}
@@ -100,7 +99,7 @@ async def faq_list(
         rows.append({"entry": entry, "due": due, "draft": drafts.get(entry.id)})
     new_drafts = [view for view in drafts.values() if view.current is None]
     categories = sorted({e.category for e in entries})
-    context = await _context(
+    context = await faq_context(
         request,
         db,
         staff,
@@ -160,7 +159,7 @@ async def _edit_page(
 ) -> Response:
     """``draft_version``: the draft version the form goes back with (the one the editor started from, so a
     save by someone else meanwhile is still caught); by default the draft's as it stands now."""
-    services, settings = _settings(request)
+    services, settings = faq_services(request)
     today = services.clock.now().astimezone(settings.tz).date()
     current = None
     draft = None
@@ -174,7 +173,7 @@ async def _edit_page(
         retiring = conflict.other is None or conflict.other_action == "retire"
         theirs = None if retiring or conflict.other is None else EntryContent.from_json(conflict.other)
         conflict_changes = diff(theirs, content)
-    context = await _context(
+    context = await faq_context(
         request,
         db,
         staff,
@@ -252,68 +251,6 @@ def _loose(form: dict[str, str]) -> EntryContent:
         return _content_from_form({**form, "effective_on": "", "expires_on": ""}, form.get("id", ""))
 
 
-@router.get("/drafts")
-async def drafts_page(request: Request, db: Db, staff: PageStaff) -> Response:
-    services, settings = _settings(request)
-    now = services.clock.now()
-    views = await list_drafts(db)
-    plan = None
-    error = None
-    if views:
-        try:
-            plan = await plan_publish(
-                db, [v.draft.id for v in views], menu_categories(), this_month(now, settings.tz), now
-            )
-        except KbActionError as exc:
-            error = exc.message
-        await db.commit()  # outside changes recorded by the check's history sync
-    items = [{"view": v, "changes": diff(v.current, v.content)} for v in views]
-    stale = {v.draft.id for v in plan.stale} if plan else set()
-    context = await _context(request, db, staff, items=items, plan=plan, stale=stale, LINT_LABELS=LINT_LABELS)
-    if error:
-        context["error"] = error
-    return render_html("faq_drafts.html", context)
-
-
-@router.post("/drafts/publish")
-async def publish_form(request: Request, db: Db, staff: PageWrite) -> Response:
-    services, settings = _settings(request)
-    form = await request.form()
-    ids = [int(v) for v in form.getlist("draft") if isinstance(v, str) and v.isdigit()]
-    version = str(form.get("version") or "")
-    now = services.clock.now()
-    try:
-        await publish(
-            db,
-            staff.user,
-            ids,
-            menu=menu_categories(),
-            month=this_month(now, settings.tz),
-            now=now,
-            acknowledged=form.get("acknowledged") == "1",
-            expected_version=int(version) if version.isdigit() else None,
-        )
-    except KbActionError as exc:
-        await db.rollback()
-        context = await _context(request, db, staff, message=exc.message, back="/console/faq/drafts")
-        return render_html("error.html", context, status_code=exc.status)
-    await db.commit()
-    await services.knowledge.refresh()  # this process at once; the others within their poll interval
-    return redirect("/console/faq/drafts?done=published")
-
-
-@router.post("/drafts/{draft_id}/discard")
-async def discard_form(request: Request, db: Db, staff: PageWrite, draft_id: int) -> Response:
-    try:
-        await discard_draft(db, staff.user, draft_id)
-    except KbActionError as exc:
-        await db.rollback()
-        context = await _context(request, db, staff, message=exc.message, back="/console/faq/drafts")
-        return render_html("error.html", context, status_code=exc.status)
-    await db.commit()
-    return redirect("/console/faq/drafts?done=discarded")
-
-
 @router.get("/{entry_id}")
 async def entry_page(request: Request, db: Db, staff: PageStaff, entry_id: str) -> Response:
     draft = await draft_for(db, entry_id)
@@ -322,7 +259,7 @@ async def entry_page(request: Request, db: Db, staff: PageStaff, entry_id: str) 
     _, entries = await published(db)
     found = next((e for e in entries if e.id == entry_id), None)
     if found is None:
-        context = await _context(request, db, staff, message=f"没有 id 为 {entry_id} 的问答", back="/console/faq")
+        context = await faq_context(request, db, staff, message=f"没有 id 为 {entry_id} 的问答", back="/console/faq")
         return render_html("error.html", context, status_code=404)
     return await _edit_page(request, db, staff, found, new=False)
 
@@ -360,7 +297,7 @@ async def _entry_action(
         await action()
     except KbActionError as exc:
         await db.rollback()
-        context = await _context(request, db, staff, message=exc.message, back=f"/console/faq/{entry_id}")
+        context = await faq_context(request, db, staff, message=exc.message, back=f"/console/faq/{entry_id}")
         return render_html("error.html", context, status_code=exc.status)
     await db.commit()
     if done == "reviewed":
@@ -378,7 +315,7 @@ async def retire_form(request: Request, db: Db, staff: PageWrite, entry_id: str)
 
 @router.post("/{entry_id}/reviewed")
 async def reviewed_form(request: Request, db: Db, staff: PageWrite, entry_id: str) -> Response:
-    services, settings = _settings(request)
+    services, settings = faq_services(request)
     now = services.clock.now()
     return await _entry_action(
         request,
@@ -405,7 +342,7 @@ async def history_page(request: Request, db: Db, staff: PageStaff, entry_id: str
         before = EntryContent.from_json(older.content) if older is not None and older.content else None
         after = EntryContent.from_json(rev.content) if rev.content else None
         items.append({"rev": rev, "changes": diff(before, after)})
-    context = await _context(request, db, staff, entry_id=entry_id, items=items)
+    context = await faq_context(request, db, staff, entry_id=entry_id, items=items)
     return render_html("faq_history.html", context)
 
 
