@@ -171,3 +171,18 @@ async def discard_draft(session: AsyncSession, actor: Actor, draft_id: int) -> N
         await session.flush()
     except StaleDataError:
         raise KbActionError("这份草稿刚被修改过，请刷新后再决定是否放弃", 409) from None
+
+
+async def content_to_extend(session: AsyncSession, entry_id: str) -> EntryContent:
+    """The entry as a new 相似问 should be added to it: its pending draft if there is one (so that edit is kept),
+    else the published entry; an entry waiting to be retired or not in the KB is refused."""
+    existing = await draft_for(session, entry_id)
+    if existing is not None and existing.action == "retire":
+        raise KbActionError("这条问答有待发布的下线草稿，不能再添加相似问", 409)
+    if existing is not None:
+        return EntryContent.from_json(existing.content)
+    _, current = await published(session)
+    found = next((c for c in current if c.id == entry_id), None)
+    if found is None:
+        raise KbActionError(f"知识库中没有 id 为 {entry_id} 的问答", 404)
+    return found

@@ -12,9 +12,8 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.content import EntryContent
-from knowledge.drafts import Actor, KbActionError, draft_for, save_draft
+from knowledge.drafts import Actor, KbActionError, content_to_extend, save_draft
 from knowledge.review_due import this_month
-from knowledge.store import published
 from tickets.actions import ticket_event
 from tickets.detail import get_ticket
 
@@ -33,17 +32,7 @@ def faq_id_for(ticket_number: str) -> str:
 
 async def _with_similar(session: AsyncSession, entry_id: str, question: str) -> EntryContent:
     """The entry (its pending draft if there is one, so that edit is kept) with ``question`` as a 相似问."""
-    existing = await draft_for(session, entry_id)
-    if existing is not None and existing.action == "retire":
-        raise KbActionError("这条问答有待发布的下线草稿，不能再添加相似问", 409)
-    if existing is not None:
-        base = EntryContent.from_json(existing.content)
-    else:
-        _, current = await published(session)
-        found = next((c for c in current if c.id == entry_id), None)
-        if found is None:
-            raise KbActionError(f"知识库中没有 id 为 {entry_id} 的问答", 404)
-        base = found
+    base = await content_to_extend(session, entry_id)
     if question == base.question or question in base.similar:
         raise KbActionError("该问法已经在这条问答中")
     return replace(base, similar=(*base.similar, question))

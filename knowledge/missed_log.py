@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.content import EntryContent
-from knowledge.drafts import Actor, KbActionError, draft_for, save_draft
+from knowledge.drafts import Actor, KbActionError, content_to_extend, save_draft
 from knowledge.missed import (
     Exchange,
     KbFigures,
@@ -28,7 +28,6 @@ from knowledge.missed import (
     week_start,
 )
 from knowledge.models import KbMissedResolved
-from knowledge.store import published
 from storage.models import MessageLog
 
 HumanRequest = Callable[[str], bool]
@@ -112,17 +111,7 @@ async def add_as_similar(
     session: AsyncSession, actor: Actor, entry_id: str, texts: Sequence[str], now: datetime
 ) -> EntryContent:
     """Draft the entry with the group's wordings as new 相似问 (on top of the entry's existing draft, if any)."""
-    existing = await draft_for(session, entry_id)
-    if existing is not None and existing.action == "retire":
-        raise KbActionError("这条问答有待发布的下线草稿，不能再添加相似问", 409)
-    if existing is not None:
-        base = EntryContent.from_json(existing.content)
-    else:
-        _, current = await published(session)
-        found = next((c for c in current if c.id == entry_id), None)
-        if found is None:
-            raise KbActionError(f"知识库中没有 id 为 {entry_id} 的问答", 404)
-        base = found
+    base = await content_to_extend(session, entry_id)
     known = {fold(p) for p in (base.question, *base.similar)}
     added = [t for t in dict.fromkeys(" ".join(t.split()) for t in texts) if t and fold(t) not in known]
     if not added:
