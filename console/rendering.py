@@ -160,6 +160,11 @@ def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, st
         parts.append(str(detail.get("label", "")) + (f"：{detail['comment']}" if detail.get("comment") else ""))
     if action in ("merged_into", "merged_from") and detail.get("ticket"):
         parts.append(("→ " if action == "merged_into" else "← ") + str(detail["ticket"]))
+        if action == "merged_from" and detail.get("messages"):
+            files = f"、{detail['attachments']} 个附件" if detail.get("attachments") else ""
+            parts.append(f"移入 {detail['messages']} 条留言{files}")
+        elif action == "merged_into" and detail.get("attachments"):
+            parts.append(f"{detail['attachments']} 个附件随对话移走")
         if detail.get("reopened_from"):
             parts.append("本工单重新打开待答复")
     if "error" in detail:

@@ -97,3 +97,54 @@ async def test_merge_on_the_ticket_pages(login, services, make_ticket) -> None:
     shown = await sam.http.get(f"/console/tickets/{duplicate.number}")
     assert 'id="merged-into"' in shown.text and f'href="/console/tickets/{first.number}"' in shown.text
     assert "合并到其他工单" in shown.text and 'id="merge-form"' not in shown.text
+
+
+async def test_merge_moves_the_attachments_and_a_pending_download_lands_on_the_ticket_merged_into(  # type: ignore[no-untyped-def]
+    login, services, make_ticket, fake_wechat
+) -> None:
+    from handlers.inbound_media import InboundMedia
+    from tickets.attachment_models import Attachment
+    from tickets.attachments import record_inbound
+
+    first, duplicate = await _pair(services, make_ticket)
+    now = services.clock.now()
+    photo = fake_wechat.add_user_media("image", PNG, content_type="image/png")
+    voice = fake_wechat.add_user_media("voice", AMR, content_type="audio/amr")
+    async with services.sessions() as session:
+        row = await get_ticket(session, duplicate.number)
+        # The photo was the duplicate's question itself (no thread line); the voice came as an addition.
+        asked = await record_inbound(session, row, InboundMedia("image", photo, now), row.openid, row.source_key, now)
+        spoken = InboundMedia("voice", voice, now, "护照首页")
+        added = await record_inbound(session, row, spoken, row.openid, "m:2", now)
+        await session.commit()
+    await services.downloads.enqueue(asked.id)
+    await services.worker().run_once()  # the photo is stored on the duplicate; the voice's download is pending
+    sam = await login("sam")
+    page = await sam.http.get(f"/console/tickets/{duplicate.number}")
+    done = await sam.http.post(
+        f"/console/tickets/{duplicate.number}/merge", data={"into": first.number, "csrf_token": csrf_of(page.text)}
+    )
+    assert done.status_code == 303
+    await services.downloads.enqueue(added.id)  # the download queued before the merge runs after it
+    await services.worker().run_once()
+    async with services.sessions() as session:
+        rows = {a.id: a for a in await session.scalars(select(Attachment))}
+        question_line = await session.scalar(
+            select(TicketMessage.id).where(
+                TicketMessage.ticket_id == first.id, TicketMessage.body == "护照丢了，补办要带什么"
+            ).order_by(TicketMessage.id.desc()).limit(1)  # the line the merge made (make_ticket wrote one too)
+        )
+    assert {a.ticket_id for a in rows.values()} == {first.id}
+    assert rows[asked.id].message_id == question_line  # shown under the duplicate's question, now a line
+    assert rows[added.id].state == "stored" and rows[added.id].message_id is not None
+    target = await sam.http.get(f"/console/tickets/{first.number}")
+    assert f'<img src="/console/attachments/{asked.id}"' in target.text
+    assert f'id="attachment-{added.id}" data-state="stored"' in target.text
+    assert f"← {duplicate.number}；移入 4 条留言、2 个附件" in target.text  # 2 of the question, the note, the voice
+    assert (await sam.http.get(f"/console/attachments/{asked.id}")).content == PNG
+    shown = await sam.http.get(f"/console/tickets/{duplicate.number}")
+    assert "attachment-" not in shown.text and "2 个附件随对话移走" in shown.text
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 400
+AMR = b"#!AMR\n" + b"\x3c" * 64
