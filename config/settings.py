@@ -98,6 +98,11 @@ def parse_template_fields(value: str) -> dict[str, str]:
 FORM_MARGIN_BYTES = 256 * 1024  # an answer form's text and fields besides its image
 
 
+def base64_size(size: int) -> int:
+    """How long ``size`` bytes are in base64 (the JSON API's answer image)."""
+    return 4 * ((size + 2) // 3)
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the setting so an operator can fix it."""
 
@@ -162,8 +167,8 @@ class Settings(BaseSettings):
     wechat_timestamp_tolerance_seconds: int = Field(default=300, ge=0)
 
     # Every request body must arrive within this time (else 408), at most this many at once (else 503), and
-    # at most this large (else 413); the webhook's own limit (max_body_bytes) is smaller still. An answer form
-    # carries its image, so this is at least answer_image_max_bytes + 256 KiB.
+    # at most this large (else 413); the webhook's own limit (max_body_bytes) is smaller still. An answer
+    # carries its image (in base64 through the JSON API), so this is at least 4/3 answer_image_max_bytes + 256 KiB.
     body_read_timeout_seconds: float = Field(default=10.0, gt=0)
     max_pending_uploads: int = Field(default=64, ge=1)
     max_request_bytes: int = Field(default=3 * 1024 * 1024, ge=64 * 1024)
@@ -315,10 +320,11 @@ class Settings(BaseSettings):
             if not self.wechat_api_base:
                 self.wechat_api_base = self.public_base_url.rstrip("/") + "/fake-wechat"
         self.wechat_api_base = self.wechat_api_base.rstrip("/")
-        if self.max_request_bytes < self.answer_image_max_bytes + FORM_MARGIN_BYTES:
+        if self.max_request_bytes < base64_size(self.answer_image_max_bytes) + FORM_MARGIN_BYTES:
             raise ValueError(
-                "QIAOBOT_MAX_REQUEST_BYTES must be at least QIAOBOT_ANSWER_IMAGE_MAX_BYTES + 262144 "
-                "(an answer form carries its image)"
+                "QIAOBOT_MAX_REQUEST_BYTES must be at least QIAOBOT_ANSWER_IMAGE_MAX_BYTES in base64 "
+                f"(4/3 of it) + 262144, i.e. {base64_size(self.answer_image_max_bytes) + FORM_MARGIN_BYTES} "
+                "(the JSON API's answer carries its image in base64)"
             )
         if self.attachment_store == "s3":
             missing_s3 = [

@@ -124,14 +124,28 @@ class TicketDetailOut(BaseModel):
     due_soon: bool
 
 
+class AnswerImageIn(BaseModel):
+    """An image sent after the answer's text (JPG, PNG or GIF by its first bytes, at most
+    ``QIAOBOT_ANSWER_IMAGE_MAX_BYTES``), as in the ticket page's answer form."""
+
+    filename: str = Field(default="", max_length=255, description="Shown on the ticket page, e.g. 办理流程.jpg")
+    content_base64: str = Field(
+        description="The file in standard base64 (RFC 4648; line breaks allowed), or a data:image/…;base64, URL"
+    )
+
+
 class AnswerIn(BaseModel):
     answer: str = Field(max_length=20000)
     version: int
+    image: AnswerImageIn | None = None
 
 
 class AnswerOut(BaseModel):
     ticket: TicketOut
-    deliveries: list[int]
+    deliveries: list[int] = Field(description="The answer's deliveries, queued now")
+    image_delivery: int | None = Field(
+        default=None, description="The image's delivery: held until the text was delivered, then sent (or uncertain)"
+    )
 
 
 class ConflictOut(BaseModel):

@@ -15,9 +15,12 @@ message after the answer's text.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,10 +31,14 @@ from staff.errors import StaffActionError
 from staff.roles import Actor
 from storage.blobs import BlobStore
 from storage.models import Delivery
+from tickets.actions import AnswerOutcome, answer_ticket
 from tickets.attachment_models import Attachment
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from wechat.api_errors import WeChatApiError
 from wechat.media_api import WeChatMedia
+
+if TYPE_CHECKING:
+    from tickets.answer_delivery import AnswerDelivery
 
 PURPOSE = "ticket_answer_image"
 RATING_PURPOSE = "rating_request"  # tickets.answer_delivery: the 回访 question after an answer, held behind images
@@ -126,6 +133,54 @@ async def attach_answer_image(
         ref=ticket.number,
         held=True,
     )
+
+
+@dataclass(frozen=True)
+class AnswerImage:
+    """The image staff attached to an answer, as uploaded (the form's file, or the API's base64)."""
+
+    content: bytes
+    filename: str = ""
+
+
+def decoded_image(content_base64: str, filename: str = "") -> AnswerImage:
+    """The JSON API's image: standard base64 (RFC 4648 §4), line breaks allowed, or a ``data:…;base64,`` URL
+    as a browser's FileReader makes it; anything else is refused with a reason staff can act on."""
+    text = content_base64.strip()
+    if text.startswith("data:"):
+        header, comma, rest = text.partition(",")
+        if not comma or not header.endswith(";base64"):
+            raise StaffActionError("图片的 data URL 须为 base64 编码（data:image/…;base64,…）")
+        text = rest
+    try:
+        content = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise StaffActionError("图片内容不是有效的 base64 编码") from None
+    return AnswerImage(content, filename)
+
+
+async def answer_with_image(
+    answers: AnswerDelivery,
+    session: AsyncSession,
+    blobs: BlobStore,
+    number: str,
+    actor: Actor,
+    text: str,
+    version: int,
+    image: AnswerImage | None,
+    limit: int,
+) -> tuple[AnswerOutcome, Delivery | None]:
+    """Answer the ticket and attach its image, one rule for the page and the API (the caller commits, then
+    enqueues the answer's deliveries; the image's is held until the text went). A refused image raises before
+    the caller commits, so neither the answer nor the file is kept."""
+    outcome = await answer_ticket(answers, session, number, actor, text, version)
+    if image is None:
+        return outcome, None
+    delivery = await attach_answer_image(
+        session, blobs, answers.deliveries, outcome.ticket, actor, image.content, image.filename, limit,
+        answers.clock.now(),
+    )
+    return outcome, delivery
 
 
 async def images_waiting(session: AsyncSession, ticket_number: str) -> bool:

@@ -31,7 +31,8 @@ from console.schemas import (
 )
 from knowledge.from_ticket import propose_from_ticket
 from staff.errors import StaffActionError
-from tickets.actions import add_note, answer_ticket, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.actions import add_note, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
+from tickets.answer_images import answer_with_image, decoded_image
 from tickets.detail import ticket_detail
 from tickets.models import Ticket
 from tickets.queue import MAX_PER_PAGE, QueueFilter, list_queue
@@ -118,16 +119,33 @@ async def api_ticket(request: Request, db: Db, staff: ApiStaff, number: str) -> 
 @router.post("/tickets/{number}/answer", response_model=AnswerOut, responses=WRITE_ERRORS)
 async def api_answer(request: Request, db: Db, staff: ApiWrite, number: str, body: AnswerIn) -> Response | AnswerOut:
     """Answer the user. ``version`` is the ticket version the answer was written against; if the ticket
-    changed since (someone else answered), the answer is refused with 409 and the current answer."""
+    changed since (someone else answered), the answer is refused with 409 and the current answer.
+
+    ``image`` (optional) goes as an image message after the text, as from the ticket page: uploaded with
+    ``media/upload`` just before it is sent, held until the text was delivered (outside the 48-hour window,
+    until the user next writes); a send whose outcome is unknown is *uncertain* and never repeated blindly.
+    A refused image (format, size, encoding) answers 400 and keeps nothing, not even the answer."""
     services = services_of(request)
     try:
-        outcome = await answer_ticket(services.answers, db, number, staff.user, body.answer, body.version)
+        image = decoded_image(body.image.content_base64, body.image.filename) if body.image is not None else None
+        outcome, image_delivery = await answer_with_image(
+            services.answers,
+            db,
+            services.blobs,
+            number,
+            staff.user,
+            body.answer,
+            body.version,
+            image,
+            services.settings.answer_image_max_bytes,
+        )
     except StaffActionError as exc:
         await db.rollback()
         return _error(exc)
     ticket = _ticket_out(outcome.ticket)
+    image_id = image_delivery.id if image_delivery is not None else None
     await commit_and_enqueue(services.deliveries, db, outcome.delivery_ids)
-    return AnswerOut(ticket=ticket, deliveries=outcome.delivery_ids)
+    return AnswerOut(ticket=ticket, deliveries=outcome.delivery_ids, image_delivery=image_id)
 
 
 @router.post("/tickets/{number}/notes", response_model=MessageOut, responses=ERRORS)

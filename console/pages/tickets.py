@@ -23,7 +23,6 @@ from staff.errors import StaffActionError
 from tickets.actions import (
     AnswerOutcome,
     add_note,
-    answer_ticket,
     assign_ticket,
     close_ticket,
     commit_and_enqueue,
@@ -31,7 +30,7 @@ from tickets.actions import (
 )
 from tickets.answer_delivery import answer_text_for
 from tickets.answer_drafts import staff_draft
-from tickets.answer_images import attach_answer_image
+from tickets.answer_images import AnswerImage, answer_with_image
 from tickets.arrivals import change_marker
 from tickets.attachments import files_by_message, may_open
 from tickets.detail import get_ticket, ticket_detail
@@ -165,21 +164,19 @@ async def answer_form(
     image: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     services = services_of(request)
-    picture = await image.read() if image is not None and image.filename else b""
+    picture = AnswerImage(await image.read(), image.filename or "") if image is not None and image.filename else None
     try:
-        outcome = await answer_ticket(services.answers, db, number, staff.user, answer, version)
-        if picture:
-            await attach_answer_image(
-                db,
-                services.blobs,
-                services.deliveries,
-                outcome.ticket,
-                staff.user,
-                picture,
-                (image.filename or "") if image is not None else "",
-                services.settings.answer_image_max_bytes,
-                services.clock.now(),
-            )
+        outcome, _image = await answer_with_image(
+            services.answers,
+            db,
+            services.blobs,
+            number,
+            staff.user,
+            answer,
+            version,
+            picture,
+            services.settings.answer_image_max_bytes,
+        )
     except AnswerConflict as conflict:
         await db.rollback()
         return await _ticket_page(request, db, staff, number, draft=answer, conflict=conflict, status_code=409)

@@ -42,5 +42,9 @@ def test_the_request_limit_leaves_room_for_an_answers_image() -> None:
     with pytest.raises(SettingsError, match="QIAOBOT_MAX_REQUEST_BYTES"):
         load_settings(max_request_bytes=2 * 1024 * 1024)  # a 2 MB image would be refused before it is read
     assert load_settings(max_request_bytes=2 * 1024 * 1024, answer_image_max_bytes=1024 * 1024).max_request_bytes
+    # The JSON API carries the image in base64 (4/3 of it): 2.5 MiB would hold the form's 2 MB, not the API's.
+    with pytest.raises(SettingsError, match="in base64"):
+        load_settings(max_request_bytes=5 * 512 * 1024)
+    assert load_settings().max_request_bytes >= 4 * (2 * 1024 * 1024 + 2) // 3 + 256 * 1024
     with pytest.raises(SettingsError, match="ANSWER_IMAGE_MAX_BYTES"):
         load_settings(answer_image_max_bytes=3 * 1024 * 1024)  # above WeChat's own limit
