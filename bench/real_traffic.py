@@ -126,6 +126,11 @@ def run_real_traffic(args: argparse.Namespace) -> None:
                         cpu = base.cpu_seconds(app.pid)
                         result = open_loop.run_blocking("127.0.0.1", port, raw, rate, seconds)
                         row = _open_row(result, seconds)
+                        print(
+                            f"offered {rate:.0f}/s: statuses {result.statuses}, errors {result.error_kinds or 'none'}, "
+                            f"{result.expired} idle connections past keep-alive closed unused",
+                            flush=True,
+                        )
                         row["cpu_ms"] = 1000 * (base.cpu_seconds(app.pid) - cpu) / max(1, len(result.latencies))
                         rows.append((f"open loop, offered {rate:.0f}/s", workers, row))
                         base.drain()
