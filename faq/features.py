@@ -9,7 +9,8 @@ entries.  The calibration layer weighs them; this module only measures.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
@@ -53,10 +54,15 @@ def _unit_string(units: Sequence[str], symbols: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _weighted_share(units: Sequence[str] | frozenset[str], present: frozenset[str], index: KbIndex) -> float:
+def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbIndex) -> float:
+    """IDF-weighted share of `units` (distinct, in a fixed order) found in `present`.
+
+    Callers pass units in an order that does not follow PYTHONHASHSEED (a message's or a phrasing's own
+    order, or sorted): a float sum over a set's order differs in its last bits between two processes, and
+    with it, now and then, which of two close candidates is first."""
     total = 0.0
     hit = 0.0
-    for unit in set(units):
+    for unit in units:
         weight = index.idf(unit)
         total += weight
         if unit in present:
@@ -64,16 +70,40 @@ def _weighted_share(units: Sequence[str] | frozenset[str], present: frozenset[st
     return hit / total if total else 0.0
 
 
-def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[float]:
+@dataclass(frozen=True)
+class _Message:
+    """What every candidate's row needs from the message, computed once per message."""
+
+    units: tuple[str, ...]  # distinct, in the message's order
+    unit_set: frozenset[str]
+    unknown: float
+    grams: tuple[str, ...]  # character bigrams and words, sorted
+    latin: float
+
+
+def _message(query: Analysis, index: KbIndex) -> _Message:
+    units = tuple(dict.fromkeys(query.units))
+    letters = [c for c in query.normalized if c.isalpha()]
+    return _Message(
+        units,
+        query.unit_set,
+        1.0 - _weighted_share(units, index.vocabulary, index),
+        tuple(sorted(text_ngrams(query.normalized))),
+        sum(1 for c in letters if c.isascii()) / len(letters) if letters else 0.0,
+    )
+
+
+def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _Message | None = None) -> list[float]:
     """All features but `lead`, which needs the other candidates."""
-    query_units = query.unit_set
-    cov_query = _weighted_share(query_units, item.units, index)
+    message = message or _message(query, index)
+    query_units = message.unit_set
+    cov_query = _weighted_share(message.units, item.units, index)
     symbols: dict[str, str] = {}
     query_string = _unit_string(query.units, symbols)
     cov_entry = fuzz_units = fuzz_chars = fuzz_pinyin = 0.0
     for phrasing in item.phrasings:
         if phrasing.units:
-            cov_entry = max(cov_entry, _weighted_share(phrasing.units, query_units, index))
+            cov_entry = max(cov_entry, _weighted_share(dict.fromkeys(phrasing.units), query_units, index))
             fuzz_units = max(fuzz_units, fuzz.ratio(query_string, _unit_string(phrasing.units, symbols)))
         fuzz_chars = max(fuzz_chars, fuzz.ratio(query.normalized, phrasing.normalized))
         if query.pinyin and phrasing.pinyin:
@@ -83,12 +113,9 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[fl
     else:
         bigram_cov = 0.0
     # KB authors often list broad words (护照) as keywords: weigh hits by how telling they are.
-    keyword_units = frozenset().union(*item.keyword_units)
+    keyword_units = sorted(frozenset().union(*item.keyword_units))
     keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0
-    unknown = 1.0 - _weighted_share(query_units, index.vocabulary, index)
-    char_ngram = index.ngram_share(text_ngrams(query.normalized), item)
-    letters = [c for c in query.normalized if c.isalpha()]
-    latin = sum(1 for c in letters if c.isascii()) / len(letters) if letters else 0.0
+    char_ngram = index.ngram_share(message.grams, item)
     return [
         cov_query,
         cov_entry,
@@ -96,11 +123,11 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex) -> list[fl
         fuzz_chars / 100,
         fuzz_pinyin / 100,
         bigram_cov,
-        unknown,
+        message.unknown,
         1.0 if query.foreign_attribute else 0.0,
         keyword,
         char_ngram,
-        latin,
+        message.latin,
     ]
 
 
@@ -116,7 +143,8 @@ def candidate_features(
     semantic: SemanticScores | None = None,
 ) -> list[list[float]]:
     """Rows in FEATURE_NAMES order, or EMBEDDING_FEATURE_NAMES when `semantic` is given."""
-    rows = [raw_features(query, index.entries[p], index) for p in positions]
+    message = _message(query, index)
+    rows = [raw_features(query, index.entries[p], index, message) for p in positions]
     bases = [base_score(r) for r in rows]
     top_semantic = semantic.top(1)[0] if semantic is not None and len(semantic.by_entry) else -1
     out: list[list[float]] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
@@ -140,8 +140,9 @@ class KbIndex:
             return self._unseen_idf * 0.3
         return self._unseen_idf * (0.5 if unit.isascii() else 0.9)
 
-    def ngram_share(self, grams: frozenset[str], item: IndexedEntry) -> float:
-        """IDF-weighted share of the message's n-grams that the entry's wording contains."""
+    def ngram_share(self, grams: Iterable[str], item: IndexedEntry) -> float:
+        """IDF-weighted share of the message's n-grams (distinct, in a fixed order: a float sum over a set's
+        order follows PYTHONHASHSEED) that the entry's wording contains."""
         total = hit = 0.0
         for gram in grams:
             weight = max(self._ngram_idf.get(gram, self._unseen_ngram_idf), 0.05)
@@ -156,18 +157,22 @@ class KbIndex:
         return 0 < df <= max(2, int(self.size * 0.005))
 
     def retrieve(self, query: Analysis, limit: int) -> list[int]:
-        """Positions of the entries sharing the most informative units with the query."""
+        """Positions of the entries sharing the most informative units with the query.
+
+        Units are visited in a fixed order and ties go to the earlier entry: a set's order follows
+        PYTHONHASHSEED, and with it the float sums and which of two equal scores made the cut, so the
+        same message could get different candidates in two processes."""
         scores: dict[int, float] = {}
-        for unit in set(query.units):
+        for unit in dict.fromkeys(query.units):
             posting = self._postings.get(unit)
             if posting:
                 weight = self._idf[unit]
                 for position in posting:
                     scores[position] = scores.get(position, 0.0) + weight
-        for bigram in query.pinyin_bigrams:
+        for bigram in sorted(query.pinyin_bigrams):
             posting = self._postings.get("~" + bigram)
             if posting:
                 weight = self._idf["~" + bigram] * _BIGRAM_WEIGHT
                 for position in posting:
                     scores[position] = scores.get(position, 0.0) + weight
-        return [p for p, _ in heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])]
+        return [p for p, _ in heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))]
