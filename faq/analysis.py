@@ -26,6 +26,7 @@ from itertools import pairwise
 import jieba
 from pypinyin import lazy_pinyin
 
+from faq.english import EnglishLemmatizer
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers
 from faq.vocabulary import vocabulary
 
@@ -67,8 +68,16 @@ _DESTINATION_MARKERS = frozenset({"去", "到", "飞", "飞去", "前往", "去�
 # A country followed by these names a person's nationality or origin, not a foreign system.
 _PERSON_MARKERS = frozenset(
     {"籍", "人", "国籍", "公民", "华人", "华裔", "华侨", "侨胞", "老公", "老婆", "朋友", "男朋友", "女朋友"}
+    | {"citizen", "citizens", "citizenship", "national", "nationals", "nationality", "passport", "people", "person"}
+    | {"man", "woman", "wife", "husband", "friend", "boyfriend", "girlfriend", "colleague", "partner", "descent"}
+)
+# A country followed by one of these is a nationality: "美国籍", "Canadian citizen", "加拿大国籍" are a
+# foreign national (#foreigner), not a country plus the generic #nationality.
+_NATIONALITY_WORDS = frozenset(
+    {"籍", "国籍", "公民", "citizen", "citizens", "citizenship", "national", "nationals", "nationality"}
 )
 # Any of these in the message means it is about China after all ("拿了加拿大护照，中国护照还能用吗").
+FOREIGN_NATIONAL = CONCEPT_PREFIX + "foreigner"
 _DOMESTIC_CONCEPTS = frozenset({"#domestic", "#chinese_citizen"})
 
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
@@ -95,34 +104,6 @@ def char_pinyin(char: str) -> str:
 
 def pinyin_of(text: str) -> tuple[str, ...]:
     return tuple(p for p in (char_pinyin(c) for c in text) if p)
-
-
-def english_variants(word: str) -> list[str]:
-    """Crude inflection stripping (renews, renewed, renewing, cities): enough to meet the lexicon."""
-    out = [word]
-    if len(word) > 3:
-        if word.endswith("ies"):
-            out.append(word[:-3] + "y")
-        if word.endswith("es"):
-            out.append(word[:-2])
-        if word.endswith("s"):
-            out.append(word[:-1])
-        if word.endswith("ed"):
-            out.extend((word[:-2], word[:-1]))
-        if word.endswith("ing"):
-            out.extend((word[:-3], word[:-3] + "e"))
-    # "used" must not become the country "us", nor "sing" the letters "s" + …: stems under
-    # three letters are mostly other words.
-    return [out[0], *(v for v in out[1:] if len(v) >= 3)]
-
-
-def _lookup_english(forms: Mapping[str, frozenset[str]], phrase: str) -> frozenset[str] | None:
-    head, _, last = phrase.rpartition(" ")
-    for variant in english_variants(last):
-        found = forms.get(f"{head} {variant}" if head else variant)
-        if found:
-            return found
-    return None
 
 
 @dataclass(frozen=True)
@@ -153,8 +134,16 @@ class Analysis:
 class Lexicon:
     """Surface form → concepts, plus a pinyin index of the Chinese forms, and the words that carry no topic."""
 
-    def __init__(self, concepts: Mapping[str, Iterable[str]], stopwords: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        concepts: Mapping[str, Iterable[str]],
+        stopwords: frozenset[str] = frozenset(),
+        english_irregular: Mapping[str, str] | None = None,
+    ) -> None:
         self.stopwords = stopwords
+        self.english = EnglishLemmatizer(english_irregular)
+        # "are"/"goes"/"needs" are stop words whatever the inflection
+        self.stop_lemmas = frozenset(self.english.lemma(w) for w in stopwords if _ASCII_TOKEN.match(w))
         self.forms: dict[str, frozenset[str]] = {}
         grouped: dict[str, set[str]] = {}
         for concept, forms in concepts.items():
@@ -162,6 +151,12 @@ class Lexicon:
                 key = normalize_term(form)
                 if key:
                     grouped.setdefault(key, set()).add(CONCEPT_PREFIX + concept)
+        # "美国籍", "加拿大籍": a named country's nationality is a foreign national (jieba would cut
+        # 美国籍 into 美 + 国籍, and keeps 加拿大籍 whole as a word the lexicon does not know).
+        for form in concepts.get("abroad", ()):
+            key = normalize_term(form)
+            if key and key not in _GENERIC_ABROAD and all(is_cjk_char(c) for c in key) and key + "籍" not in grouped:
+                grouped[key + "籍"] = {CONCEPT_PREFIX + "abroad", FOREIGN_NATIONAL}
         self.forms = {k: frozenset(v) for k, v in grouped.items()}
         self.by_pinyin: dict[tuple[str, ...], frozenset[str]] = {}
         pinyin_grouped: dict[tuple[str, ...], set[str]] = {}
@@ -170,6 +165,23 @@ class Lexicon:
                 pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
         self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
         self.max_phrase_words = max((f.count(" ") + 1 for f in self.forms if f.isascii()), default=1)
+        # English forms by their words' lemmas: "moving back" meets the listed "move back".
+        english: dict[str, set[str]] = {}
+        for form, found in self.forms.items():
+            if all(_ASCII_TOKEN.match(w) for w in form.split()):
+                english.setdefault(self.english.phrase(form), set()).update(found)
+        self.by_lemma = {k: frozenset(v) for k, v in english.items()}
+        # Chinese forms as users spell them in pinyin ("hukou", "huaqiao", "qingtian" in an English message).
+        spelled: dict[str, set[str]] = {}
+        for form, found in self.forms.items():
+            if 2 <= len(form) <= _MAX_PINYIN_TERM and all(is_cjk_char(c) for c in form):
+                spelled.setdefault("".join(lazy_pinyin(form)), set()).update(found)
+        self.by_spelling = {k: frozenset(v) for k, v in spelled.items() if k not in self.forms}
+
+    def is_stopword(self, token: str) -> bool:
+        return token in self.stopwords or (
+            _ASCII_TOKEN.match(token) is not None and self.english.lemma(token) in self.stop_lemmas
+        )
 
     def jieba_words(self) -> list[str]:
         """Forms jieba should keep whole (no spaces: jieba cuts on them anyway)."""
@@ -223,6 +235,9 @@ class Analyzer:
         named_foreign = False
         foreign_destination = False
         forms = self.lexicon.forms
+        by_lemma = self.lexicon.by_lemma
+        english = self.lexicon.english
+        is_stopword = self.lexicon.is_stopword
         stopwords = self.lexicon.stopwords
         while i < len(tokens):
             token = tokens[i]
@@ -233,10 +248,12 @@ class Analyzer:
                     window = tokens[i : i + n]
                     if not all(_ASCII_TOKEN.match(w) for w in window):
                         continue
-                    matched = _lookup_english(forms, " ".join(window))
+                    matched = forms.get(" ".join(window)) or by_lemma.get(english.phrase(" ".join(window)))
                     if matched:
                         width = n
                         break
+                if not matched and token not in stopwords and len(token) >= 4:
+                    matched = self.lexicon.by_spelling.get(token)
             else:
                 matched = forms.get(token)
             if matched:
@@ -246,7 +263,8 @@ class Analyzer:
                     previous = tokens[i - 1] if i else ""
                     following = [t for t in tokens[i + width : i + width + 2] if t != "的"]
                     if (
-                        previous not in _LOCATION_MARKERS
+                        not token.endswith("籍")  # 美国籍: a person's nationality, never a system
+                        and previous not in _LOCATION_MARKERS
                         and following
                         and following[0] not in _PERSON_MARKERS
                         and following[0] not in stopwords
@@ -256,13 +274,17 @@ class Analyzer:
                 units.extend(sorted(matched))
                 content_chars.extend(c for t in tokens[i : i + width] for c in t)
                 i += width
+                if "#abroad" in matched and i < len(tokens) and tokens[i] in _NATIONALITY_WORDS:
+                    units.append(FOREIGN_NATIONAL)
+                    content_chars.extend(tokens[i])
+                    i += 1
                 continue
             if any(is_cjk_char(c) for c in token):
                 pending.append(token)
             else:
                 flush()
-                if token not in stopwords:
-                    units.append(token)
+                if not is_stopword(token):
+                    units.append(english.lemma(token) if _ASCII_TOKEN.match(token) else token)
             i += 1
         flush()
         content_chars = [c for t in tokens if t not in stopwords for c in t]
@@ -295,7 +317,8 @@ class Analyzer:
             hit: tuple[int, frozenset[str]] | None = None
             for n in range(min(_MAX_PINYIN_TERM, len(chars) - i), 1, -1):
                 concepts = self.lexicon.by_pinyin.get(tuple(syllables[i : i + n]))
-                if concepts and not self._only_stopwords(starts, i, i + n):
+                span = (starts, i, i + n)
+                if concepts and not self._only_stopwords(*span) and not self._cuts_stopword(*span):
                     hit = (n, concepts)
                     break
             if hit:
@@ -319,6 +342,18 @@ class Analyzer:
             pos = end
         return out
 
+    def _cuts_stopword(self, starts: Mapping[int, str], begin: int, end: int) -> bool:
+        """A sound match that starts or ends inside a multi-character stop word ("可以|怎样" read as 以怎,
+        遗赠) joins the tail of one word to the head of the next: not a word anyone said."""
+        stopwords = self.lexicon.stopwords
+        for start, token in starts.items():
+            if len(token) < 2 or token not in stopwords:
+                continue
+            stop = start + len(token)
+            if start < begin < stop or start < end < stop:
+                return True
+        return False
+
     def _only_stopwords(self, starts: Mapping[int, str], begin: int, end: int) -> bool:
         stopwords = self.lexicon.stopwords
         pos = begin
@@ -339,5 +374,5 @@ def default_lexicon() -> Lexicon:
     with _default_lock:
         if _default_lexicon is None:
             shipped = vocabulary()
-            _default_lexicon = Lexicon(shipped.concepts, shipped.stopwords)
+            _default_lexicon = Lexicon(shipped.concepts, shipped.stopwords, shipped.english_irregular)
         return _default_lexicon

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import opencc
 
+from faq.english import fold_accents
 from faq.vocabulary import vocabulary
 
 _converter_lock = threading.Lock()
@@ -32,7 +33,11 @@ def to_simplified(text: str) -> str:
 
 
 _APOSTROPHE_S = re.compile(r"['’](?:s|m|re|ve|ll|d)\b")
+# "won't" and "can't" are not "wo" + "not", "ca" + "not".
+_IRREGULAR_NEGATION = re.compile(r"\b(?:(won)|(can)|(shan))['’]t\b|\b(cannot)\b")
 _NEGATION = re.compile(r"n['’]t\b")
+# Capital "US" is the country; lower case it would be the pronoun ("help us", "with us").
+_US = re.compile(r"(?<![A-Za-z])U\.?S\.?(?:A\.?)?(?![A-Za-z])")
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -77,9 +82,20 @@ def _spoken_digits(text: str) -> str:
     return _SPOKEN_NUMBER.sub(lambda m: "".join(_SPOKEN_DIGITS[c] for c in m.group(0)), text)
 
 
+def _negation(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "will not"
+    if match.group(3):
+        return "shall not"
+    return "can not"
+
+
 def normalize_text(text: str) -> str:
-    """NFKC (full-width → half-width), lower case, Traditional → Simplified, punctuation → space."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full-width → half-width), lower case, Latin accents off, contractions spelled out,
+    Traditional → Simplified, punctuation → space."""
+    text = _US.sub("USA", unicodedata.normalize("NFKC", text)).lower()
+    text = fold_accents(text)
+    text = _IRREGULAR_NEGATION.sub(_negation, text)
     text = _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text))
     text = _spoken_digits(to_simplified(text))
     text = "".join(c if _keep(c) else " " for c in text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ from config.settings import FAQ_VOCABULARY_PATH
 _CONCEPT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Lists of words beside the concepts, in the order the file holds them.
 _WORD_LISTS = ("opinion_cues", "stopwords", "fillers", "greetings", "thanks", "byes")
-_KEYS = frozenset({"concepts", "china_anchors", *_WORD_LISTS})
+_KEYS = frozenset({"concepts", "china_anchors", "english_irregular", *_WORD_LISTS})
+_ENGLISH_WORD = re.compile(r"^[a-z]+$")
 
 
 class VocabularyError(ValueError):
@@ -45,6 +46,8 @@ class Vocabulary:
     greetings: tuple[str, ...]
     thanks: tuple[str, ...]
     byes: tuple[str, ...]
+    # Irregular English forms and spelling variants -> the form the vocabulary lists (came -> come).
+    english_irregular: Mapping[str, str] = field(default_factory=dict)
 
 
 class _Lines:
@@ -79,6 +82,29 @@ class _Checker:
 
     def problem(self, where: tuple[str | int, ...], message: str) -> None:
         self.problems.append(f"line {self.lines.of(where)}: {_key_name(where)}: {message}")
+
+    def word_map(self, value: Any, where: tuple[str | int, ...]) -> dict[str, str]:
+        """A mapping of one lower-case English word to another (english_irregular)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(where, f"expected a mapping of word: word, got {_kind(value)}")
+            return {}
+        out: dict[str, str] = {}
+        for key, target in value.items():
+            at = (*where, str(key))
+            if not isinstance(key, str) or not isinstance(target, str):
+                self.problem(at, f"{key!r}: {target!r}: both sides must be text (put yes/no/numbers in quotes)")
+            elif not _ENGLISH_WORD.match(key) or not _ENGLISH_WORD.match(target):
+                self.problem(at, f"{key!r}: {target!r}: each side is one lower-case English word (a-z only)")
+            elif key == target:
+                self.problem(at, f"{key!r} maps to itself")
+            else:
+                out[key] = target
+        for key, target in out.items():
+            if target in out:
+                self.problem((*where, key), f"{key!r} -> {target!r}, which is itself mapped: map {key!r} directly")
+        return out
 
     def words(self, value: Any, where: tuple[str | int, ...], *, required: bool) -> tuple[str, ...]:
         """A list of non-empty texts without repeats; anything else is a problem at its line."""
@@ -154,6 +180,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         if name not in concepts:
             check.problem(("china_anchors", i), f"{name!r} is not a concept defined under concepts:")
     lists = {key: check.words(data.get(key), (key,), required=False) for key in _WORD_LISTS}
+    irregular = check.word_map(data.get("english_irregular"), ("english_irregular",))
     if check.problems:
         raise VocabularyError(path, check.problems)
     return Vocabulary(
@@ -165,6 +192,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         greetings=lists["greetings"],
         thanks=lists["thanks"],
         byes=lists["byes"],
+        english_irregular=irregular,
     )
 
 

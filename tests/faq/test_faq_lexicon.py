@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq.analysis import Analyzer, english_variants
+from faq.analysis import Analyzer
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +74,40 @@ def test_pinyin_signal_is_computed_on_content(analyzer: Analyzer) -> None:
     assert a.pinyin == b.pinyin and a.pinyin_bigrams == b.pinyin_bigrams
 
 
-@pytest.mark.parametrize(("word", "stem"), [("renews", "renew"), ("cities", "city"), ("expired", "expire")])
-def test_english_variants(word: str, stem: str) -> None:
-    assert stem in english_variants(word)
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("moving back to china", "#settle"),  # every word of a phrase inflected, not only the last
+        ("my passports expired", "#expire"),
+        ("naturalised in canada", "#foreigner"),  # British spelling of the listed "naturalize"
+        ("my fiancée", "#spouse"),  # accent folded
+        ("we came back", "#return"),  # irregular past, from english_irregular
+        ("a hukou question", "#hukou"),
+        ("my hometown qingtian", "#domestic"),  # a Chinese place spelled in pinyin reaches its Chinese form
+    ],
+)
+def test_english_inflections_and_spellings_reach_the_concept(analyzer: Analyzer, text: str, concept: str) -> None:
+    assert concept in analyzer.analyze(text).units
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm a Canadian citizen", "我是加拿大籍", "入了美国国籍"],
+)
+def test_a_country_with_a_nationality_word_is_a_foreign_national(analyzer: Analyzer, text: str) -> None:
+    units = analyzer.analyze(text).units
+    assert "#foreigner" in units and "#nationality" not in units
+
+
+def test_lower_case_us_is_the_pronoun_and_capital_us_the_country(analyzer: Analyzer) -> None:
+    assert "#abroad" not in analyzer.analyze("can you help us").units
+    assert "#abroad" in analyzer.analyze("my US passport").units
+
+
+def test_a_sound_match_never_joins_the_tail_of_one_stop_word_to_the_next(analyzer: Analyzer) -> None:
+    # 可以|怎样 sounds like 遗赠 (a bequest) across the word boundary
+    assert "#inherit" not in analyzer.analyze("人在美国可以怎样做").units
+    assert "#visa" in analyzer.analyze("前正").units  # a whole stop word plus a stray character still counts
 
 
 @pytest.mark.parametrize(

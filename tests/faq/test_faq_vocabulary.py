@@ -87,3 +87,13 @@ def test_malformed_files_fail_loudly(text: str, expected: str) -> None:
 def test_an_unreadable_file_is_a_vocabulary_error(tmp_path: Path) -> None:
     with pytest.raises(VocabularyError, match="cannot be read"):
         load_vocabulary(tmp_path / "missing.yaml")
+
+
+def test_english_irregular_forms_are_checked() -> None:
+    text = GOOD + "english_irregular:\n  came: come\n  went: Go\n  paid: paid\n  gone: came\n"
+    problems = _problems(text)
+    assert any("english_irregular.went" in p and "lower-case" in p for p in problems)
+    assert any("english_irregular.paid" in p and "itself" in p for p in problems)
+    assert any("english_irregular.gone" in p and "itself mapped" in p for p in problems)
+    good = parse_vocabulary(GOOD + "english_irregular:\n  came: come\n", Path("v.yaml"))
+    assert good.english_irregular == {"came": "come"}
