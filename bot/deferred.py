@@ -115,4 +115,4 @@ async def _write(services: DrainServices, item: dict[str, Any]) -> list[int]:
     finally:
         if ctx._session is not None:
             await ctx._session.close()
-    return [delivery.id]
+    return [delivery.id, *ctx.notices]  # the worker is not holding a reply: the staff notices go now too

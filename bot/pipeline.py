@@ -146,7 +146,7 @@ async def handle_owned(
     dedupe = services.dedupe
     try:
         async with dedupe.lease(key):
-            outcome, deliveries = await _run_handlers(services, message, key, route, prefetched, deadline)
+            outcome, deliveries, notices = await _run_handlers(services, message, key, route, prefetched, deadline)
     except Exception as exc:
         if is_redis_outage(exc):
             # Redis went away mid-message (nothing of it was closed there): finish it from the spool.
@@ -157,6 +157,8 @@ async def handle_owned(
             await asyncio.shield(dedupe.release(key))
         raise
     dedupe.forget_sender(key)  # released by the closing
+    if notices:
+        send_notices_later(services, notices)
     try:
         for delivery_id in deliveries:
             await services.deliveries.enqueue(delivery_id)
@@ -173,7 +175,8 @@ async def _run_handlers(
     route: ReplyRoute,
     prefetched: dict[str, bytes | None],
     deadline: float | None,
-) -> tuple[Outcome, list[int]]:
+) -> tuple[Outcome, list[int], list[int]]:
+    """Returns the outcome, the reply's own deliveries (sent before the reply returns) and staff notices."""
     now = services.clock.now()
     openid = str(message.source)
     follower: FollowerState | None
@@ -221,6 +224,7 @@ async def _run_handlers(
         # The database is out: answer from the matcher and keep what needs the database for the worker.
         services.health.mark_down("database", exc)
         delivery_ids = []
+        ctx.notices = []  # rolled back with the rest
         reply, note = await reply_without_storage(
             services.knowledge, message, ctx.follower, services.memory, now, bounded_decide(services, deadline)
         )
@@ -236,7 +240,30 @@ async def _run_handlers(
         services, message, key, now, follower, main, reply.meta, deferred, ctx.delete_after, sent=next(iter(extra), "")
     )
     await services.closer.close(closing)
-    return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids
+    return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids, ctx.notices
+
+
+# Notices on their way to the queue: asyncio keeps only weak references to tasks, so they are held here until done.
+_NOTICES_IN_FLIGHT: set[asyncio.Task[None]] = set()
+
+
+def send_notices_later(services: Services, delivery_ids: list[int]) -> None:
+    """Enqueue staff notices (``HandlerContext.notices``) in a task of their own, so the passive reply does not
+    wait for them: the in-process or a separate worker sends them within its poll (0.2 s) instead of the delivery
+    sweeper's 30–45 s. Lost (the process stopped, Redis failed), they are still pending rows the sweeper sends;
+    sent, they are not pending, so the sweeper never sends one twice."""
+    task = asyncio.create_task(_enqueue_notices(services, list(delivery_ids)))
+    _NOTICES_IN_FLIGHT.add(task)
+    task.add_done_callback(_NOTICES_IN_FLIGHT.discard)
+
+
+async def _enqueue_notices(services: Services, delivery_ids: list[int]) -> None:
+    try:
+        for delivery_id in delivery_ids:
+            await services.deliveries.enqueue(delivery_id)
+    except Exception as exc:
+        if not services.health.observe(exc):
+            log.exception("staff notices %s not enqueued; the delivery sweeper sends them", delivery_ids)
 
 
 async def _after_commit(services: Services, ctx: HandlerContext) -> None:

@@ -104,6 +104,10 @@ class HandlerContext:
     # Steps to run once the unit of work committed (enqueue a job for a row it wrote); each must be one that a
     # sweep would also do later, since a crash between commit and step loses it.
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Deliveries the unit of work stored that the reply must not wait for (a staff notice of a new ticket): the
+    # pipeline enqueues them once the message is closed, without holding the passive reply; the delivery sweeper
+    # sends any whose enqueue was lost, and their keys make a second enqueue send nothing twice.
+    notices: list[int] = field(default_factory=list)
 
     @property
     def session(self) -> AsyncSession:

@@ -20,7 +20,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,14 +31,10 @@ from staff.errors import StaffActionError
 from staff.roles import Actor
 from storage.blobs import BlobStore
 from storage.models import Delivery
-from tickets.actions import AnswerOutcome, answer_ticket
 from tickets.attachment_models import Attachment
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from wechat.api_errors import WeChatApiError
 from wechat.media_api import WeChatMedia
-
-if TYPE_CHECKING:
-    from tickets.answer_delivery import AnswerDelivery
 
 PURPOSE = "ticket_answer_image"
 RATING_PURPOSE = "rating_request"  # tickets.answer_delivery: the 回访 question after an answer, held behind images
@@ -157,30 +153,6 @@ def decoded_image(content_base64: str, filename: str = "") -> AnswerImage:
     except (binascii.Error, ValueError):
         raise StaffActionError("图片内容不是有效的 base64 编码") from None
     return AnswerImage(content, filename)
-
-
-async def answer_with_image(
-    answers: AnswerDelivery,
-    session: AsyncSession,
-    blobs: BlobStore,
-    number: str,
-    actor: Actor,
-    text: str,
-    version: int,
-    image: AnswerImage | None,
-    limit: int,
-) -> tuple[AnswerOutcome, Delivery | None]:
-    """Answer the ticket and attach its image, one rule for the page and the API (the caller commits, then
-    enqueues the answer's deliveries; the image's is held until the text went). A refused image raises before
-    the caller commits, so neither the answer nor the file is kept."""
-    outcome = await answer_ticket(answers, session, number, actor, text, version)
-    if image is None:
-        return outcome, None
-    delivery = await attach_answer_image(
-        session, blobs, answers.deliveries, outcome.ticket, actor, image.content, image.filename, limit,
-        answers.clock.now(),
-    )
-    return outcome, delivery
 
 
 async def images_waiting(session: AsyncSession, ticket_number: str) -> bool:

@@ -4,7 +4,7 @@ and a template message to the on-duty staff (值班, with a bound openid) of the
 派单 on arrival, 分派, 转办, or 退单 back to the dispatchers.
 
 Nothing here commits; the returned delivery ids are enqueued by the caller after its commit (the webhook
-leaves them to the delivery sweeper).
+once the message is closed, without holding its passive reply: ``HandlerContext.notices``).
 """
 
 from __future__ import annotations

@@ -74,9 +74,10 @@ class TicketDesk:
         ticket = await ticket_awaiting_rating(ctx.session, ctx.openid, ctx.now)
         if ticket is None:
             return None
-        # Supervisors' template messages (when configured) are stored with the rating; the delivery sweeper
-        # sends stored deliveries that were never enqueued.
-        reply, _deliveries = await record_rating(self.notifier, ctx.session, ticket, *parsed, ctx.now)
+        # Staff template messages stored with the rating (none today: supervisors are told in the console) go
+        # once the message is closed, like a new ticket's.
+        reply, deliveries = await record_rating(self.notifier, ctx.session, ticket, *parsed, ctx.now)
+        ctx.notices.extend(deliveries)
         return Reply(rating_reply(reply, ctx.follower.script), meta={"decision": "rated", "ticket": ticket.number})
 
     async def hand_over(
@@ -193,8 +194,9 @@ class TicketDesk:
         category = self._category(related)
         ticket = await intake.new_ticket(ctx, self.settings, question, category, related, context, answered)
         await self.flags.mark_has_ticket(ctx)
-        # The on-duty staff of its queue hear of it on WeChat (stored with the ticket; the sweeper sends).
-        await tell_on_duty(self.notifier, ctx.session, ticket, ctx.now)
+        # The on-duty staff of its queue hear of it on WeChat: stored with the ticket, sent once the message is
+        # closed without holding its reply (the delivery sweeper is the safety net).
+        ctx.notices.extend(await tell_on_duty(self.notifier, ctx.session, ticket, ctx.now))
         return created_reply(ticket, ctx.now)
 
     async def _recent(self, ctx: HandlerContext) -> list[RecentMessage]:

@@ -32,7 +32,8 @@ from console.schemas import (
 from knowledge.from_ticket import propose_from_ticket
 from staff.errors import StaffActionError
 from tickets.actions import add_note, assign_ticket, close_ticket, commit_and_enqueue, reopen_ticket
-from tickets.answer_images import answer_with_image, decoded_image
+from tickets.answer_images import decoded_image
+from tickets.answering import answer_with_image
 from tickets.detail import ticket_detail
 from tickets.models import Ticket
 from tickets.queue import MAX_PER_PAGE, QueueFilter, list_queue

@@ -30,7 +30,8 @@ from tickets.actions import (
 )
 from tickets.answer_delivery import answer_text_for
 from tickets.answer_drafts import staff_draft
-from tickets.answer_images import AnswerImage, answer_with_image
+from tickets.answer_images import AnswerImage
+from tickets.answering import answer_with_image
 from tickets.arrivals import change_marker
 from tickets.attachments import files_by_message, may_open
 from tickets.detail import get_ticket, ticket_detail

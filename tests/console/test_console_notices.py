@@ -4,6 +4,7 @@ the queue a ticket reaches (派单 from the webhook, 分派, 转办, 退单), un
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -142,3 +143,85 @@ async def test_no_staff_template_means_no_wechat_notice(wechat_user, staff, serv
     await wechat_user(openid="o_passport").say(PASSPORT_QUESTION)
     await _send_stored(services, fake_wechat)
     assert fake_wechat.templates_sent == []
+
+
+async def _run_worker_until(services, fake_wechat, count: int, within: float = 3.0) -> None:  # type: ignore[no-untyped-def]
+    """Run the worker as the in-process one does (it polls every 0.2 s) until ``count`` templates went, or fail:
+    no sweep runs here, so only a prompt enqueue gets them out."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + within
+    while len(fake_wechat.templates_sent) < count:
+        assert loop.time() < until, f"{len(fake_wechat.templates_sent)} of {count} template(s) after {within} s"
+        await asyncio.sleep(0.05)  # the webhook's notice task runs between these
+        await services.worker().run_once()
+
+
+async def test_a_webhook_ticket_tells_the_on_duty_staff_without_waiting_for_the_sweeper(  # type: ignore[no-untyped-def]
+    wechat_user, staff, services, fake_wechat
+) -> None:
+    services.notifier.template_id = STAFF_TEMPLATE
+    await _join(services, "rights", "alice")
+    await _duty(services, "alice", "o_staff_alice")
+    fake_wechat.add_follower("o_staff_alice")
+    reply = await wechat_user(openid="o_prompt").say(PASSPORT_QUESTION)
+    assert reply is not None and "留言编号" in reply
+    await _run_worker_until(services, fake_wechat, 1)  # no sweep: the clock has not moved at all
+    [notice] = fake_wechat.templates_sent
+    assert notice.openid == "o_staff_alice" and notice.data["thing1"]["value"].startswith("新留言Q")
+    await _send_stored(services, fake_wechat)  # the sweeper, the safety net, finds nothing left to send
+    fake_wechat.clock.advance(seconds=60)
+    await services.deliveries.sweep()
+    while await services.worker().run_once():
+        pass
+    assert len(fake_wechat.templates_sent) == 1
+
+
+async def test_the_passive_reply_does_not_wait_for_the_notice(  # type: ignore[no-untyped-def]
+    wechat_user, staff, services, fake_wechat, monkeypatch
+) -> None:
+    services.notifier.template_id = STAFF_TEMPLATE
+    await _join(services, "rights", "alice")
+    await _duty(services, "alice", "o_staff_alice")
+    fake_wechat.add_follower("o_staff_alice")
+    released = asyncio.Event()
+    enqueue = services.deliveries.enqueue
+
+    async def stalled(delivery_id: int) -> None:  # e.g. Redis slow for a moment
+        await released.wait()
+        await enqueue(delivery_id)
+
+    monkeypatch.setattr(services.deliveries, "enqueue", stalled)
+    reply = await asyncio.wait_for(wechat_user(openid="o_stalled").say(PASSPORT_QUESTION), timeout=3.5)
+    assert reply is not None and "留言编号" in reply  # answered passively while the notice is still held
+    await services.worker().run_once()
+    assert fake_wechat.templates_sent == []
+    released.set()
+    await _run_worker_until(services, fake_wechat, 1)
+
+
+async def test_a_lost_notice_is_sent_by_the_sweeper_once(  # type: ignore[no-untyped-def]
+    wechat_user, staff, services, fake_wechat, monkeypatch
+) -> None:
+    services.notifier.template_id = STAFF_TEMPLATE
+    await _join(services, "rights", "alice")
+    await _duty(services, "alice", "o_staff_alice")
+    fake_wechat.add_follower("o_staff_alice")
+
+    async def redis_gone(delivery_id: int) -> None:
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(services.deliveries, "enqueue", redis_gone)
+    await wechat_user(openid="o_lost").say(PASSPORT_QUESTION)
+    await asyncio.sleep(0.1)
+    monkeypatch.undo()
+    await services.worker().run_once()
+    assert fake_wechat.templates_sent == []  # its enqueue was lost
+    fake_wechat.clock.advance(seconds=31)
+    assert await services.deliveries.sweep() == 1
+    while await services.worker().run_once():
+        pass
+    fake_wechat.clock.advance(seconds=31)
+    await services.deliveries.sweep()
+    await services.worker().run_once()
+    assert [t.openid for t in fake_wechat.templates_sent] == ["o_staff_alice"]
+

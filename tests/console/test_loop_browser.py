@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -40,6 +41,13 @@ SEARCH_FOR_FAMILY = "请问侨联能不能帮忙找一下失散多年的亲人�
 def loop_server(settings, database_url: str, redis_url: str) -> Iterator[tuple[str, FakeWeChatState]]:  # type: ignore[no-untyped-def]
     """The app under uvicorn as ``make run`` serves it, with the shipped FAQ loaded before it starts (so
     hand-overs carry the categories of related entries) and the accounts of the scenario."""
+    with serving(settings, database_url, redis_url) as served:
+        yield served
+
+
+@contextmanager
+def serving(settings, database_url: str, redis_url: str, **overrides: object) -> Iterator[tuple[str, FakeWeChatState]]:  # type: ignore[no-untyped-def]
+    """``loop_server`` with settings of the test's own (e.g. a staff template id)."""
     from bot.app import create_app
 
     _truncate(database_url)
@@ -49,7 +57,12 @@ def loop_server(settings, database_url: str, redis_url: str) -> Iterator[tuple[s
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     cfg = settings.model_copy(
-        update={"public_base_url": base, "wechat_api_base": base + "/fake-wechat", "run_jobs_in_process": True}
+        update={
+            "public_base_url": base,
+            "wechat_api_base": base + "/fake-wechat",
+            "run_jobs_in_process": True,
+            **overrides,
+        }
     )
     app = create_app(cfg)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
