@@ -30,7 +30,8 @@ class SessionOut(BaseModel):
 
 class QueueOut(BaseModel):
     items: list[QueueItem] = Field(description="Earliest due first; department null = the dispatcher's queue")
-    total: int
+    total: int = Field(description="Exact unless total_capped: then at least this many (a search's count stops there)")
+    total_capped: bool = False
     page: int
     per_page: int
     pages: int

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tickets.models import TICKET_STATES, Ticket, TicketState
-from tickets.search import text_match
+from tickets.search import DOC_SCOPE, search_page, text_match
 
 # A ticket whose due time is this close is flagged "due soon" in the queue (reminders go out at 2 hours).
 DUE_SOON = timedelta(hours=4)
@@ -67,16 +67,23 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class QueuePage:
+    """``total`` is exact unless ``capped``: a search matching more than ``tickets.search.COUNT_CAP`` tickets
+    says "1000+" and lets staff page on while pages come back full."""
+
     items: list[QueueItem]
     total: int
     page: int
     per_page: int
     open_count: int
     overdue_count: int
+    capped: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        known = max(1, -(-self.total // self.per_page))
+        if self.capped and len(self.items) == self.per_page:
+            return max(known, self.page + 1)
+        return max(known, self.page) if self.capped else known
 
 
 def due_flags(state: str, due_at: datetime, now: datetime) -> tuple[bool, bool]:
@@ -91,30 +98,44 @@ def _preview(text: str) -> str:
     return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
-def queue_conditions(dialect: str, f: QueueFilter, now: datetime) -> list[Any]:
-    """The WHERE conditions of a (normalized) filter, shared by the queue page and its export."""
+def scope_conditions(f: QueueFilter, state: Any, department: Any, created_at: Any) -> list[Any]:
+    """The state, department and received-date conditions of a (normalized) filter, on ``tickets`` or on
+    the columns ``ticket_search`` copies from it (PostgreSQL: the search checks them on the index's rows)."""
     where: list[Any] = []
     if f.state:
-        where.append(Ticket.state == f.state)
+        where.append(state == f.state)
+    if f.departments is not None:
+        codes = [code for code in f.departments if code != UNASSIGNED]
+        in_codes = department.in_(codes)
+        where.append(or_(in_codes, department.is_(None)) if UNASSIGNED in f.departments else in_codes)
+    if f.received_from is not None:
+        where.append(created_at >= f.received_from)
+    if f.received_before is not None:
+        where.append(created_at < f.received_before)
+    return where
+
+
+def queue_conditions(dialect: str, f: QueueFilter, now: datetime, with_text: bool = True) -> list[Any]:
+    """The WHERE conditions of a (normalized) filter, shared by the queue page and its export; without the
+    search box's when ``with_text`` is false (the page searches through ``tickets.search.search_page``)."""
+    where = scope_conditions(f, Ticket.state, Ticket.department, Ticket.created_at) + ticket_conditions(f, now)
+    match = text_match(dialect, f.text) if with_text else None
+    if match is not None:
+        where.append(match)
+    return where
+
+
+def ticket_conditions(f: QueueFilter, now: datetime) -> list[Any]:
+    """The conditions only ``tickets`` can answer: category, assignee, overdue."""
+    where: list[Any] = []
     if f.category:
         where.append(Ticket.category == f.category)
     if f.assignee == UNASSIGNED:
         where.append(Ticket.assignee.is_(None))
     elif f.assignee:
         where.append(Ticket.assignee == f.assignee)
-    if f.departments is not None:
-        codes = [code for code in f.departments if code != UNASSIGNED]
-        in_codes = Ticket.department.in_(codes)
-        where.append(or_(in_codes, Ticket.department.is_(None)) if UNASSIGNED in f.departments else in_codes)
     if f.overdue_only:
         where.extend([Ticket.state == "open", Ticket.due_at < now])
-    if f.received_from is not None:
-        where.append(Ticket.created_at >= f.received_from)
-    if f.received_before is not None:
-        where.append(Ticket.created_at < f.received_before)
-    match = text_match(dialect, f.text)
-    if match is not None:
-        where.append(match)
     return where
 
 
@@ -135,29 +156,37 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
     questions: the preview is cut in SQL.
     """
     f = filters.normalized()
-    where = queue_conditions(session.get_bind().dialect.name, f, now)
-    order = queue_order(f)
-    rows = (
-        await session.execute(
-            select(
-                Ticket.number,
-                Ticket.state,
-                Ticket.category,
-                func.substr(Ticket.question, 1, PREVIEW_CHARS * 2),
-                Ticket.assignee,
-                Ticket.created_at,
-                Ticket.due_at,
-                Ticket.due_provisional,
-                Ticket.answer_delivery,
-                Ticket.department,
-            )
-            .where(*where)
-            .order_by(*order)
-            .limit(f.per_page)
-            .offset((f.page - 1) * f.per_page)
-        )
-    ).all()
-    total = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
+    dialect = session.get_bind().dialect.name
+    where = queue_conditions(dialect, f, now, with_text=False)
+    offset = (f.page - 1) * f.per_page
+    hits = None
+    if f.text and dialect == "postgresql":  # the documents copy state, department and received time
+        doc_where = scope_conditions(f, *DOC_SCOPE)
+        hits = await search_page(session, ticket_conditions(f, now), f.text, offset, f.per_page, doc_where)
+    elif f.text:
+        hits = await search_page(session, where, f.text, offset, f.per_page)
+    columns = select(
+        Ticket.number,
+        Ticket.state,
+        Ticket.category,
+        func.substr(Ticket.question, 1, PREVIEW_CHARS * 2),
+        Ticket.assignee,
+        Ticket.created_at,
+        Ticket.due_at,
+        Ticket.due_provisional,
+        Ticket.answer_delivery,
+        Ticket.department,
+    )
+    capped = False
+    if hits is not None:
+        order = {ticket_id: i for i, ticket_id in enumerate(hits.ids)}
+        found = (await session.execute(columns.add_columns(Ticket.id).where(Ticket.id.in_(hits.ids)))).all()
+        rows = [row[:-1] for row in sorted(found, key=lambda row: order[row[-1]])]
+        total, capped = hits.total, hits.capped
+    else:
+        page_query = columns.where(*where).order_by(*queue_order(f)).limit(f.per_page).offset(offset)
+        rows = list((await session.execute(page_query)).all())
+        total = int(await session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0)
     open_count, overdue_count = await open_and_overdue(session, now)
     items = []
     for number, state, category, question, assignee, created_at, due_at, provisional, delivery, department in rows:
@@ -178,7 +207,7 @@ async def list_queue(session: AsyncSession, filters: QueueFilter, now: datetime)
                 department,
             )
         )
-    return QueuePage(items, total, f.page, f.per_page, open_count, overdue_count)
+    return QueuePage(items, total, f.page, f.per_page, open_count, overdue_count, capped)
 
 
 async def open_and_overdue(session: AsyncSession, now: datetime) -> tuple[int, int]:

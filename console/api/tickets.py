@@ -82,6 +82,7 @@ async def api_queue(
     return QueueOut(
         items=result.items,
         total=result.total,
+        total_capped=result.capped,
         page=result.page,
         per_page=result.per_page,
         pages=result.pages,
