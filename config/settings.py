@@ -73,6 +73,8 @@ TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
 FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
 # Other countries' documents and systems (美国护照, 申根签证), so the FAQ does not answer them with China's.
 FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
+# Taiwan/Hong Kong regional words and written Cantonese, read as their mainland forms before FAQ matching.
+REGIONAL_WORDS_PATH = CONFIG_DIR / "regional_words.yaml"
 
 
 TEMPLATE_SLOTS = {

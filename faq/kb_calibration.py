@@ -34,12 +34,13 @@ from faq.calibration import Calibration
 from faq.candidates import find_candidates
 from faq.features import gate_features, query_features
 from faq.index import KbIndex
+from faq.regional import regional_words
 from faq.vocabulary import vocabulary
 
 log = logging.getLogger(__name__)
 
 # Bump when the sampling or the fitting rule changes: cached fits of older code are then ignored.
-FIT_VERSION = "kb-fit-1"
+FIT_VERSION = "kb-fit-2"  # 2: English lemmas, regional words (faq/english.py, faq/regional.py)
 MAX_IN_SCOPE = 400
 MAX_OUT_OF_SCOPE = 200
 SEED = 7
@@ -74,7 +75,10 @@ def fingerprint(index: KbIndex, prior: Calibration) -> str:
     digest = hashlib.sha256(FIT_VERSION.encode())
     digest.update(json.dumps(asdict(prior), sort_keys=True, ensure_ascii=False).encode())
     words = vocabulary()
-    digest.update(json.dumps([words.concepts, sorted(words.stopwords)], ensure_ascii=False).encode())
+    digest.update(
+        json.dumps([words.concepts, sorted(words.stopwords), words.english_irregular], ensure_ascii=False).encode()
+    )
+    digest.update(json.dumps(regional_words().mainland, ensure_ascii=False, sort_keys=True).encode())
     for item in index.entries:
         entry = item.entry
         digest.update("\x1e".join((entry.id, *entry.phrasings(), "\x1f", *entry.keywords)).encode())

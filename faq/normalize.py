@@ -14,6 +14,7 @@ from functools import lru_cache
 import opencc
 
 from faq.english import fold_accents
+from faq.regional import regional_words
 from faq.vocabulary import vocabulary
 
 _converter_lock = threading.Lock()
@@ -92,12 +93,12 @@ def _negation(match: re.Match[str]) -> str:
 
 def normalize_text(text: str) -> str:
     """NFKC (full-width → half-width), lower case, Latin accents off, contractions spelled out,
-    Traditional → Simplified, punctuation → space."""
+    Traditional → Simplified, regional and Cantonese words → mainland ones, punctuation → space."""
     text = _US.sub("USA", unicodedata.normalize("NFKC", text)).lower()
     text = fold_accents(text)
     text = _IRREGULAR_NEGATION.sub(_negation, text)
     text = _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text))
-    text = _spoken_digits(to_simplified(text))
+    text = _spoken_digits(regional_words().to_mainland(to_simplified(text)))
     text = "".join(c if _keep(c) else " " for c in text)
     return _SPACES.sub(" ", text).strip()
 
