@@ -80,6 +80,17 @@ _NATIONALITY_WORDS = frozenset(
 FOREIGN_NATIONAL = CONCEPT_PREFIX + "foreigner"
 _DOMESTIC_CONCEPTS = frozenset({"#domestic", "#chinese_citizen"})
 
+# A sound match may not take in a number: a numeral before a measure word ("一元二次方程", "三个月") counts
+# something and is not a misheard word (医院 is "yi yuan" too). A numeral alone may be one: 一保 for 医保.
+_NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两几")
+_MEASURES = frozenset("元块角个次年月天日周岁号点分秒张本件位名口套间层条只家所门科类种份倍")
+
+
+def _counts_something(chars: str, begin: int, end: int) -> bool:
+    """Whether chars[begin:end] takes in a numeral followed by a measure word."""
+    return any(chars[j] in _NUMERALS and j + 1 < len(chars) and chars[j + 1] in _MEASURES for j in range(begin, end))
+
+
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
@@ -318,7 +329,12 @@ class Analyzer:
             for n in range(min(_MAX_PINYIN_TERM, len(chars) - i), 1, -1):
                 concepts = self.lexicon.by_pinyin.get(tuple(syllables[i : i + n]))
                 span = (starts, i, i + n)
-                if concepts and not self._only_stopwords(*span) and not self._cuts_stopword(*span):
+                if (
+                    concepts
+                    and not self._only_stopwords(*span)
+                    and not self._cuts_stopword(*span)
+                    and not _counts_something(chars, i, i + n)
+                ):
                     hit = (n, concepts)
                     break
             if hit:

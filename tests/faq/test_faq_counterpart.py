@@ -26,6 +26,8 @@ def reader() -> CounterpartReader:
         ("美签面试要带什么", "visa"),  # a one-character short form, attached
         ("德國的養老金回國能領嗎", "pension"),  # Traditional is read through Simplified
         ("medicare 回国看病能报吗", FOREIGN_ONLY),
+        ("香港身份證換領要去邊度", "id_card"),  # Hong Kong issues its own identity card
+        ("my taiwan id card expired", "id_card"),
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
@@ -38,6 +40,8 @@ def reader() -> CounterpartReader:
         ("我喺加拿大，護照就快到期", None),  # Cantonese 喺 (在); and a comma parts country and document
         ("我在美国住了十年 护照快到期了", None),
         ("护照过期了怎么办", None),
+        ("身份证过期了，人在国外能换吗", None),
+        ("我是香港人，想在内地办身份证", None),  # a person from Hong Kong, the mainland card
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:

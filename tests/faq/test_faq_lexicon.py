@@ -110,6 +110,13 @@ def test_a_sound_match_never_joins_the_tail_of_one_stop_word_to_the_next(analyze
     assert "#visa" in analyzer.analyze("前正").units  # a whole stop word plus a stray character still counts
 
 
+def test_a_number_with_its_measure_word_is_never_heard_as_a_word(analyzer: Analyzer) -> None:
+    # 一元 is "yi yuan" like 医院, but a numeral before a measure word counts something
+    assert "#medical" not in analyzer.analyze("一元二次方程怎么解").units
+    assert "#medical" in analyzer.analyze("一院怎么挂号").units  # a numeral alone may be a misheard 医
+    assert "#medical" in analyzer.analyze("城乡居民一保去哪里办").units
+
+
 @pytest.mark.parametrize(
     ("text", "foreign"),
     [
