@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tickets.models import TICKET_STATES, Ticket, TicketState
@@ -221,6 +221,21 @@ async def open_and_overdue(session: AsyncSession, now: datetime) -> tuple[int, i
     return int(row[0]), int(row[1])
 
 
+# The categories in use, one probe of ix_tickets_category (migration 0020) each: SELECT DISTINCT read
+# every ticket (0.2 s at 100,000 tickets, on every queue page).
+_CATEGORIES = text(
+    """
+    WITH RECURSIVE c(category) AS (
+      SELECT min(category) FROM tickets
+      UNION ALL
+      SELECT (SELECT min(t.category) FROM tickets t WHERE t.category > c.category) FROM c
+      WHERE c.category IS NOT NULL
+    )
+    SELECT category FROM c WHERE category IS NOT NULL
+    """
+)
+
+
 async def ticket_categories(session: AsyncSession) -> list[str]:
-    rows = await session.scalars(select(Ticket.category).where(Ticket.category.is_not(None)).distinct())
+    rows = await session.scalars(_CATEGORIES)
     return sorted(str(c) for c in rows)
