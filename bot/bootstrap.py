@@ -18,6 +18,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ from tickets.attachment_download import AttachmentDownloads
 from tickets.attachment_inbox import TicketAttachments
 from tickets.desk import TicketDesk
 from tickets.desk_flags import DeskFlags
+from tickets.earlier_media import EarlierMedia
 from tickets.reminders import ReplyTracker
 from tickets.time_limits import TimeLimits
 from wechat.api_client import WeChatApiClient
@@ -117,6 +119,7 @@ class Services:
     backlog_log: QueueLog = field(default_factory=QueueLog)
     desk: HelpDesk = field(default_factory=NoDesk)
     files: TicketFiles = field(default_factory=NoTicketFiles)
+    earlier_media: EarlierMedia | None = None  # files sent just before a hand-over (the desk and files share it)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
     health: DependencyHealth = field(default_factory=DependencyHealth)
     local_dedupe: LocalDedupe = field(default_factory=LocalDedupe)
@@ -300,6 +303,8 @@ async def _ping_database(engine: AsyncEngine) -> None:
 
 def _install_tickets(services: Services) -> None:
     """The help desk: the desk the handlers talk to, answer-delivery hooks, the tracker's periodic sweeps."""
+    window = timedelta(minutes=services.settings.handover_media_window_minutes)
+    services.earlier_media = EarlierMedia(services.redis, services.downloads, window)
     services.desk = TicketDesk(
         flags=DeskFlags(services.redis, services.sessions),
         settings=services.settings,
@@ -307,6 +312,7 @@ def _install_tickets(services: Services) -> None:
         knowledge=services.knowledge,
         answers=services.answers,
         notifier=services.notifier,
+        earlier_media=services.earlier_media,
     )
     services.prefetch.extend(desk_flags.prefetch_keys)
     deliveries = services.deliveries
@@ -322,7 +328,7 @@ def _install_tickets(services: Services) -> None:
 def _install_attachments(services: Services) -> None:
     """Files on tickets: the download job and its sweep for what users send; for images staff attach to answers,
     the upload before each send, the release after the answer's text, and a window refusal held for later."""
-    services.files = TicketAttachments(services.downloads)
+    services.files = TicketAttachments(services.downloads, services.earlier_media)
     services.job_handlers[ATTACHMENT_JOB] = services.downloads.run_job
     services.periodic.append((60.0, services.downloads.sweep))
     images = AnswerImages(services.sessions, services.blobs, services.media, services.clock)

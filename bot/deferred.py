@@ -115,4 +115,10 @@ async def _write(services: DrainServices, item: dict[str, Any]) -> list[int]:
     finally:
         if ctx._session is not None:
             await ctx._session.close()
+    for step in ctx.after_commit:  # e.g. the downloads of files sent before the hand-over
+        try:
+            await step()
+        except Exception as exc:  # written already: each step has a sweep that does it later
+            if not services.health.observe(exc):
+                log.exception("after-commit step of a deferred hand-over failed; its sweep will retry")
     return [delivery.id, *ctx.notices]  # the worker is not holding a reply: the staff notices go now too

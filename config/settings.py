@@ -192,6 +192,9 @@ class Settings(BaseSettings):
     # WeChat's temporary image upload: 10 MB on one page, 2 MB in the same page's notes; stay under both.
     answer_image_max_bytes: int = Field(default=2 * 1024 * 1024, ge=16 * 1024, le=2 * 1024 * 1024)
     attachment_download_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # A picture, voice or file a user sends before they have a ticket joins the ticket they open within this
+    # many minutes (users photograph a document, then ask for a person); kept in Redis that long. 0 = off.
+    handover_media_window_minutes: int = Field(default=10, ge=0, le=60)
     s3_endpoint: str = ""  # e.g. https://s3.eu-central-1.amazonaws.com or https://minio.internal:9000
     s3_bucket: str = ""
     s3_region: str = "us-east-1"

@@ -16,6 +16,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import HTMLResponse
 
+from handlers.inbound_media import KIND_NAMES
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -130,7 +132,7 @@ EVENT_LABELS = {
 ROUTING_ACTIONS = frozenset(
     {
         "routed", "dispatched", "transferred", "returned", "referred", "routing_failed", "extension_requested", "rated",
-        "merged_into", "merged_from",
+        "merged_into", "merged_from", "attachment_received",
     }
 )
 
@@ -167,6 +169,10 @@ def event_detail(action: str, detail: dict[str, Any] | None, names: dict[str, st
             parts.append(f"{detail['attachments']} 个附件随对话移走")
         if detail.get("reopened_from"):
             parts.append("本工单重新打开待答复")
+    if action == "attachment_received":
+        parts.append(KIND_NAMES.get(str(detail.get("kind")), "文件"))
+        if detail.get("before_ticket"):
+            parts.append("留言前发来，随问题一并转交")
     if "error" in detail:
         parts.append(str(detail["error"]))
     return "；".join(parts)

@@ -134,6 +134,11 @@ class TicketFiles(Protocol):
         """Put the message's file on the ticket (once per message) and fetch it from WeChat after the commit."""
         ...
 
+    async def remember(self, ctx: HandlerContext, media: InboundMedia) -> int:
+        """A file that went on no ticket: keep it for a ticket the user opens soon; returns for how many minutes
+        (0: not kept)."""
+        ...
+
 
 class HelpDesk(Protocol):
     """The seam between the conversation and the people behind it: the text handler calls it when the FAQ

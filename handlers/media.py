@@ -3,7 +3,8 @@
 A picture, video or file sent while the user has a ticket (or right after “人工”, as the request itself) joins
 that ticket: the desk adds it as a line of the conversation (resuming a 待补充 wait, or reopening a just-answered
 ticket, as any addition does) and the file is fetched from WeChat's temporary media for staff. Otherwise the
-user is told what the bot can do, and how to hand a picture to a person.
+user is told what the bot can do, and how to hand a picture to a person; the file is kept a few minutes and
+joins the ticket they open (``tickets.earlier_media``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,25 @@ async def to_ticket(ctx: HandlerContext, media: InboundMedia) -> Reply | None:
 
 
 async def attach_after(ctx: HandlerContext, media: InboundMedia | None, reply: Reply) -> Reply:
-    """A message already handled as text (a recognised voice) that went onto a ticket brings its file along."""
+    """A message already handled as text (a recognised voice) that went onto a ticket brings its file along;
+    one that did not is kept for a ticket the user may open next."""
+    if media is None:
+        return reply
     number = reply.meta.get("ticket")
-    if media is not None and isinstance(number, str) and reply.meta.get("decision") in ON_A_TICKET:
+    if isinstance(number, str) and reply.meta.get("decision") in ON_A_TICKET:
         await ctx.services.files.attach(ctx, media, number)
+    else:
+        await ctx.services.files.remember(ctx, media)
     return reply
+
+
+async def unattached(ctx: HandlerContext, media: InboundMedia | None, raw_type: str, otherwise: Reply) -> Reply:
+    """A file the user sent with no ticket to join: kept a few minutes for a hand-over (users send the photo of
+    a document, then ask for a person), and the user is told how to hand it over."""
+    minutes = await ctx.services.files.remember(ctx, media) if media is not None else 0
+    if minutes and raw_type in texts.MEDIA_KEPT:
+        return Reply(texts.MEDIA_KEPT[raw_type].format(minutes=minutes), meta=otherwise.meta)
+    return otherwise
 
 
 async def _media_reply(ctx: HandlerContext, raw_type: str) -> Reply:
@@ -46,7 +61,8 @@ async def _media_reply(ctx: HandlerContext, raw_type: str) -> Reply:
         attached = await to_ticket(ctx, media)
         if attached is not None:
             return attached
-    return Reply(texts.MEDIA_NOT_SUPPORTED[raw_type], meta={"decision": "media"})
+    help_reply = Reply(texts.MEDIA_NOT_SUPPORTED[raw_type], meta={"decision": "media"})
+    return await unattached(ctx, media, raw_type, help_reply)
 
 
 @router.message("image", "video", "shortvideo", "file")

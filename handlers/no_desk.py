@@ -48,3 +48,6 @@ class NoTicketFiles:
 
     async def attach(self, ctx: HandlerContext, media: InboundMedia, ticket_number: str) -> None:
         return None
+
+    async def remember(self, ctx: HandlerContext, media: InboundMedia) -> int:
+        return 0

@@ -22,7 +22,7 @@ from handlers.commands import choice_number, command_of, is_confirmation, is_dec
 from handlers.context import HandlerContext, Knowledge, Reply
 from handlers.dispatcher import Router
 from handlers.inbound_media import media_of
-from handlers.media import attach_after, to_ticket
+from handlers.media import attach_after, to_ticket, unattached
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
 from handlers.triage import classify, is_junk
@@ -43,7 +43,7 @@ async def on_voice(ctx: HandlerContext) -> Reply:
     media = media_of(ctx.message, ctx.now)
     if not recognition:
         attached = await to_ticket(ctx, media) if media is not None else None
-        return attached or Reply(texts.VOICE_NOT_RECOGNISED)
+        return attached or await unattached(ctx, media, "voice", Reply(texts.VOICE_NOT_RECOGNISED))
     return await attach_after(ctx, media, await answer_text(ctx, recognition))
 
 

@@ -73,6 +73,29 @@ MEDIA_NOT_SUPPORTED = {
         f"需要提交材料的，请先回复“{HUMAN}”并说明问题，再发送文件。"
     ),
 }
+# The same file kept for a hand-over (tickets.earlier_media): {minutes} is QIAOBOT_HANDOVER_MEDIA_WINDOW_MINUTES.
+MEDIA_KEPT = {
+    "image": (
+        "已收到您的图片。目前我只能读懂文字问题，请用文字描述您要咨询的事项；"
+        f"需要工作人员看图片的，请在{{minutes}}分钟内回复“{HUMAN}”并说明问题，图片会一并转交。"
+    ),
+    "video": (
+        "已收到您的视频。目前我只能读懂文字问题，请用文字描述您要咨询的事项；"
+        f"需要工作人员看视频的，请在{{minutes}}分钟内回复“{HUMAN}”并说明问题，视频会一并转交。"
+    ),
+    "shortvideo": (
+        "已收到您的视频。目前我只能读懂文字问题，请用文字描述您要咨询的事项；"
+        f"需要工作人员看视频的，请在{{minutes}}分钟内回复“{HUMAN}”并说明问题，视频会一并转交。"
+    ),
+    "file": (
+        "已收到您的文件。我暂时无法阅读文件，请用文字说明您想咨询的问题；"
+        f"需要提交材料的，请在{{minutes}}分钟内回复“{HUMAN}”并说明问题，文件会一并转交。"
+    ),
+    "voice": (
+        "抱歉，这条语音没能识别出文字。请您用文字输入问题；"
+        f"需要工作人员听这条语音的，请在{{minutes}}分钟内回复“{HUMAN}”，语音会一并转交。"
+    ),
+}
 UNKNOWN_MESSAGE = f"抱歉，暂不支持这种消息。请用文字输入您的问题，或回复“{MENU}”查看可咨询的事项。"
 
 SUGGEST_HEADER = "您是不是想问："
@@ -101,6 +124,8 @@ HANDOVER_CREATED = (
 )
 HANDOVER_ALREADY_OPEN = "您的留言（编号 {number}）正在由工作人员处理，我们将在{due}前答复。如需补充，直接发送即可。"
 HANDOVER_ASK_QUESTION = "好的，请直接描述您要咨询的问题（可以分几条发送），我们会转给工作人员，并在2个工作日内答复。"
+HANDOVER_FILES_WILL_JOIN = "您刚才发送的{files}会随问题一并转交。"
+HANDOVER_FILES_JOINED = "您此前发送的{files}已一并转交。"
 APPENDED = "已补充到您的留言（编号 {number}）中，工作人员会一并答复。"
 APPENDED_AGAIN = "已补充到您的留言（编号 {number}）中。"
 REOPENED = "已收到您对留言 {number} 的追问，我们将在{due}前答复。"

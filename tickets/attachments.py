@@ -30,18 +30,28 @@ STATE_NAMES = {
 
 
 async def record_inbound(
-    session: AsyncSession, ticket: Ticket, media: InboundMedia, openid: str, source_key: str, now: datetime
+    session: AsyncSession,
+    ticket: Ticket,
+    media: InboundMedia,
+    openid: str,
+    source_key: str,
+    now: datetime,
+    *,
+    before_ticket: bool = False,
 ) -> Attachment:
     """The user's file joins the ticket with the line of its conversation and as a pending attachment, in the
     message's transaction and keyed by the WeChat message (a redelivery finds the first). Enqueue its download after
-    commit (``AttachmentDownloads.enqueue``); the sweep does it if that is lost."""
+    commit (``AttachmentDownloads.enqueue``); the sweep does it if that is lost.
+
+    ``before_ticket``: a file sent before the ticket opened (``tickets.earlier_media``): shown with the question,
+    with no line of its own, and the audit trail says it came before."""
     existing = await session.scalar(select(Attachment).where(Attachment.source_key == source_key))
     if existing is not None:
         return existing
     # The line this message already became (an addition the desk wrote), the question itself (it opened the
     # ticket: no line, shown with the question), or a new line of its own.
     line_id = await session.scalar(select(TicketMessage.id).where(TicketMessage.source_key == source_key))
-    if line_id is None and ticket.source_key != source_key:
+    if line_id is None and ticket.source_key != source_key and not before_ticket:
         message = TicketMessage(
             ticket_id=ticket.id, kind="user", author=openid, body=media.thread_line(), created_at=now
         )
@@ -66,7 +76,9 @@ async def record_inbound(
         updated_at=now,
     )
     session.add(attachment)
-    detail = {"kind": media.kind}
+    detail: dict[str, object] = {"kind": media.kind}
+    if before_ticket:
+        detail["before_ticket"] = True
     session.add(TicketEvent(ticket_id=ticket.id, actor="user", action="attachment_received", detail=detail, at=now))
     await session.flush()
     return attachment
@@ -96,6 +108,7 @@ class AttachmentView:
     recognition: str | None
     at: datetime
     playable_type: str | None = None  # a converted copy browsers play (a voice's MP3)
+    before_ticket: bool = False  # sent in the minutes before the ticket opened (tickets.earlier_media)
 
     @property
     def stored(self) -> bool:
@@ -125,7 +138,10 @@ class AttachmentView:
         return f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024 else f"{self.size / (1024 * 1024):.1f} MB"
 
 
-def view_of(attachment: Attachment) -> AttachmentView:
+def view_of(attachment: Attachment, question_key: str | None = None) -> AttachmentView:
+    """``question_key``: the message that opened the ticket; a file under the question that is not that
+    message came before it."""
+    before = attachment.direction == "in" and attachment.message_id is None and attachment.source_key != question_key
     return AttachmentView(
         id=attachment.id,
         message_id=attachment.message_id,
@@ -141,6 +157,7 @@ def view_of(attachment: Attachment) -> AttachmentView:
         recognition=attachment.recognition,
         at=attachment.received_at,
         playable_type=attachment.playable_type if attachment.playable_key else None,
+        before_ticket=before and question_key is not None,
     )
 
 
@@ -156,4 +173,5 @@ async def ticket_attachments(session: AsyncSession, ticket_id: int) -> list[Atta
     rows = (
         await session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id))
     ).all()
-    return [view_of(row) for row in rows]
+    question_key = await session.scalar(select(Ticket.source_key).where(Ticket.id == ticket_id)) if rows else None
+    return [view_of(row, question_key) for row in rows]

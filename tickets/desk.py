@@ -18,6 +18,7 @@ from handlers.triage import is_junk
 from tickets import follow_ups, intake
 from tickets.arrivals import tell_on_duty
 from tickets.desk_flags import DeskFlags
+from tickets.earlier_media import describe
 from tickets.intake import created_reply, current_ticket, handled_before, today
 from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
 from tickets.sla import format_due_zh
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from staff.notifications import StaffNotifier
     from storage.activity import ActivityLog, RecentMessage
     from tickets.answer_delivery import AnswerDelivery
+    from tickets.earlier_media import EarlierMedia
     from tickets.models import Ticket
 
 
@@ -52,6 +54,7 @@ class TicketDesk:
         knowledge: Knowledge,
         answers: AnswerDelivery,
         notifier: StaffNotifier,
+        earlier_media: EarlierMedia | None = None,
     ) -> None:
         self.flags = flags
         self.settings = settings
@@ -59,6 +62,7 @@ class TicketDesk:
         self.knowledge = knowledge
         self.answers = answers
         self.notifier = notifier
+        self.earlier_media = earlier_media  # files sent just before a ticket opens join it
 
     async def intercept(self, ctx: HandlerContext, text: str) -> Reply | None:
         """After “人工” without a question, the next message is the question, whatever the FAQ thinks."""
@@ -95,7 +99,9 @@ class TicketDesk:
             recent = await self._recent(ctx)
             if not recent:
                 await self.flags.await_question(ctx.openid)
-                return Reply(texts.HANDOVER_ASK_QUESTION)
+                waiting = await self.earlier_media.waiting(ctx) if self.earlier_media is not None else []
+                files = texts.HANDOVER_FILES_WILL_JOIN.format(files=describe([m.kind for _k, m in waiting]))
+                return Reply(texts.HANDOVER_ASK_QUESTION + (f"\n{files}" if waiting else ""))
             asked = recent[-1]
             return await self._open(ctx, asked.text, related, recent[:-1], answered=asked)
         # Anything else joins the open ticket or opens one: decided once, under the user's lock, on fresh rows.
@@ -193,11 +199,15 @@ class TicketDesk:
             return await follow_ups.append(ctx, current, question)
         category = self._category(related)
         ticket = await intake.new_ticket(ctx, self.settings, question, category, related, context, answered)
+        earlier = await self.earlier_media.take(ctx, ticket) if self.earlier_media is not None else []
         await self.flags.mark_has_ticket(ctx)
         # The on-duty staff of its queue hear of it on WeChat: stored with the ticket, sent once the message is
         # closed without holding its reply (the delivery sweeper is the safety net).
         ctx.notices.extend(await tell_on_duty(self.notifier, ctx.session, ticket, ctx.now))
-        return created_reply(ticket, ctx.now)
+        reply = created_reply(ticket, ctx.now)
+        if earlier:
+            reply.text += "\n" + texts.HANDOVER_FILES_JOINED.format(files=describe([a.kind for a in earlier]))
+        return reply
 
     async def _recent(self, ctx: HandlerContext) -> list[RecentMessage]:
         """The user's plausible messages of the last half hour, oldest first (no commands, no junk)."""

@@ -245,3 +245,23 @@ async def test_an_image_whose_file_is_gone_fails_for_a_person_and_is_not_retried
     assert await services.deliveries.sweep(older_than=timedelta(0)) == 0  # not pending: never swept again
     assert fake_wechat.uploaded_media() == []
     assert [m.msgtype for m in fake_wechat.custom_messages(ticket.openid)] == ["text"]
+
+
+async def test_a_photo_sent_before_the_hand_over_shows_with_the_question(  # type: ignore[no-untyped-def]
+    client, staff, services, fake_wechat, wechat_user
+) -> None:
+    user = wechat_user(openid="o_photo_first")
+    user.add_media = fake_wechat.add_user_media
+    await user.say("在国外护照丢了怎么办？")  # the FAQ answers; no ticket yet
+    await user.send_media("image", PNG, "image/png")  # then the photo of the document
+    assert "已一并转交" in (await user.say("人工") or "")
+    await services.worker().run_once()  # its download
+    async with services.sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.openid == "o_photo_first"))
+        [photo] = (await session.scalars(select(Attachment))).all()
+    assert ticket is not None and photo.state == "stored"
+    await page_login(client, "sam", PASSWORD)
+    page = (await client.get(f"/console/tickets/{ticket.number}")).text
+    image = page.index(f'<img src="/console/attachments/{photo.id}"')
+    assert page.index('id="question"') < page.index("用户在留言前") < image < page.index("答复用户")
+    assert "用户发来附件" in page and "图片；留言前发来，随问题一并转交" in page  # the audit trail

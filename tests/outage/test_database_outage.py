@@ -82,3 +82,39 @@ async def test_database_outage_answers_and_queues_handovers_for_the_worker(make_
     assert joined == 1
     assert len(pushes) == 3 and all(p.payload["text"]["content"] for p in pushes)
     assert logged == 10 + 1 + 2 + 1 + 1  # every message once (the redelivery not again)
+
+
+async def test_a_photo_before_a_hand_over_the_database_missed_joins_the_ticket_written_later(  # type: ignore[no-untyped-def]
+    make_services, fake_wechat
+) -> None:
+    """The photo came while the database answered, the request that opens a ticket while it was out: the worker's
+    ticket still takes the photo (kept in Redis, not in the rolled-back transaction) and queues its download."""
+    from bot.app import create_app
+    from faq.kb import load_kb
+    from tickets.attachment_models import Attachment
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    up = await make_services()
+    down = await make_services(database_url=f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/qiaobot")
+    for services in (up, down):
+        services.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+    media_id = fake_wechat.add_user_media("image", png, content_type="image/png")
+    def client(services) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+        app = create_app(services=services, run_jobs=False)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+    async with client(up) as http:
+        kept = _content(await _post(http, inbound.image_message("o_db_photo", media_id=media_id)))
+    assert "图片会一并转交" in kept
+    async with client(down) as http:  # a request that becomes a ticket, while the database is out
+        assert "已记录" in _content(await _post(http, inbound.text_message("o_db_photo", UNANSWERABLE)))
+    assert await drain_deferred(up) == 1
+    async with up.sessions() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.openid == "o_db_photo"))
+        [photo] = (await session.scalars(select(Attachment))).all()
+    assert ticket is not None and photo.ticket_id == ticket.id and photo.state == "pending"
+    assert await up.queue.get(f"attachment:{photo.id}") is not None  # queued by the worker after its commit
+    await up.worker().run_once()
+    async with up.sessions() as session:
+        stored = await session.get(Attachment, photo.id)
+    assert stored is not None and stored.state == "stored"
