@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 
@@ -27,7 +27,17 @@ import jieba
 from pypinyin import lazy_pinyin
 
 from faq.english import EnglishLemmatizer
-from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers
+from faq.focus import (
+    MAX_CLAUSES,
+    Focus,
+    QuestionCues,
+    clause_weights,
+    merge_weights,
+    mostly_latin,
+    split_clauses,
+    with_topic_clauses,
+)
+from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers, text_ngrams
 from faq.vocabulary import vocabulary
 
 CONCEPT_PREFIX = "#"
@@ -91,6 +101,26 @@ def _counts_something(chars: str, begin: int, end: int) -> bool:
     return any(chars[j] in _NUMERALS and j + 1 < len(chars) and chars[j + 1] in _MEASURES for j in range(begin, end))
 
 
+# "一直是中国护照", "持中国护照", "拿的是中国户照" (voice): who the user is, a Chinese national, not what they ask
+# about. Read before segmentation, by sound, so a misheard 护照 is read the same way.
+# Not when the passport is what the user acts with: "拿中国护照去银行开户".
+_STATUS_PASSPORT = re.compile(r"(?:拿的是|用的是|持有|拿着|拿了|是|持|拿|用|凭)中国(..)(?!去|来|到|办|能|可以|行)")
+_PASSPORT_SOUND = ("hu", "zao")  # tone-less, folded (zh -> z) as char_pinyin gives it
+_CHINESE_NATIONAL = "中国公民"
+_PASSPORT_ACTIONS = frozenset({"#lost", "#expire", "#renew", "#reissue", "#visa_page"})
+
+
+def _status_passport(text: str) -> str:
+    """"是中国护照" -> "是中国公民" wherever the passport is named as the user's status."""
+
+    def swap(match: re.Match[str]) -> str:
+        if tuple(char_pinyin(c) for c in match.group(1)) != _PASSPORT_SOUND:
+            return match.group(0)
+        return match.group(0)[: match.start(1) - match.start(0) - 2] + _CHINESE_NATIONAL
+
+    return _STATUS_PASSPORT.sub(swap, text)
+
+
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
@@ -132,6 +162,9 @@ class Analysis:
     named_foreign: bool = False
     # ... as the destination of a trip ("去泰国", "to Japan").
     foreign_destination: bool = False
+    # How much each unit and character n-gram counts in the message-side shares when the message tells a
+    # story around its question (faq.focus); None: everything counts fully.
+    focus: Focus | None = None
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -215,6 +248,11 @@ class Analyzer:
             for word in extra_words:
                 if len(word) >= 2 and " " not in word:
                     self._tokenizer.add_word(word, freq=50000)
+        shipped = vocabulary()
+        self._question_cues = QuestionCues(shipped.question_cues)
+        # who and where the user is decides between near twins wherever the story says it
+        self._situation = frozenset(CONCEPT_PREFIX + c for c in shipped.situation_concepts)
+        self._generic = self._situation | {CONCEPT_PREFIX + c for c in shipped.generic_concepts}
 
     def _tokens(self, text: str) -> list[str]:
         """Pure ASCII words stay whole (jieba would cut "driver" into "drive" + "r");
@@ -227,10 +265,30 @@ class Analyzer:
                 out.extend(t for t in self._tokenizer.lcut(chunk, HMM=False) if t.strip())
         return out
 
-    def analyze(self, text: str, *, normalized: bool = False) -> Analysis:
-        """Analyse text; pass normalized=True when it already went through normalize_text."""
-        base = text if normalized else normalize_text(text)
-        clean = strip_fillers(base)
+    def analyze(self, text: str, *, normalized: bool = False, focus: bool = False) -> Analysis:
+        """Analyse text; pass normalized=True when it already went through normalize_text. With `focus`
+        (a user's message, not a KB phrasing) a story's narrating clauses are weighed down (faq.focus)."""
+        whole = self._analyze(text if normalized else normalize_text(text))
+        if not focus or normalized:
+            return whole
+        clauses = split_clauses(text)
+        if not 2 <= len(clauses) <= MAX_CLAUSES or mostly_latin(whole.normalized):
+            return whole
+        texts = [normalize_text(clause) for clause, _ in clauses]
+        asking = [mark or self._question_cues.asks(t) for t, (_, mark) in zip(texts, clauses, strict=True)]
+        if clause_weights(asking) is None:
+            return whole
+        analysed = [self._analyze(t) for t in texts]
+        topics = [sum(1 for u in a.unit_set if u not in self._generic) for a in analysed]
+        weights = clause_weights(with_topic_clauses(asking, topics))
+        if weights is None:
+            return whole
+        units = merge_weights([(a.units, w) for a, w in zip(analysed, weights, strict=True)], self._situation)
+        grams = merge_weights([(text_ngrams(a.normalized), w) for a, w in zip(analysed, weights, strict=True)])
+        return replace(whole, focus=Focus(units=units, ngrams=grams))
+
+    def _analyze(self, base: str) -> Analysis:
+        clean = _status_passport(strip_fillers(base))
         tokens = self._tokens(clean)
         units: list[str] = []
         content_chars: list[str] = []
@@ -298,6 +356,9 @@ class Analyzer:
                     units.append(english.lemma(token) if _ASCII_TOKEN.match(token) else token)
             i += 1
         flush()
+        if "#chinese_citizen" in units and "#passport" not in units and _PASSPORT_ACTIONS.intersection(units):
+            # "我是中国护照，丢了怎么办": the status is the passport the question is about after all
+            units.append("#passport")
         content_chars = [c for t in tokens if t not in stopwords for c in t]
         syllables = pinyin_of("".join(content_chars))
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from faq.analysis import CONCEPT_PREFIX, Analysis
+from faq.focus import Focus
 from faq.index import IndexedEntry, KbIndex, text_ngrams
 from faq.semantic import SemanticScores
 from faq.vocabulary import vocabulary
@@ -54,8 +55,9 @@ def _unit_string(units: Sequence[str], symbols: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbIndex) -> float:
-    """IDF-weighted share of `units` (distinct, in a fixed order) found in `present`.
+def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbIndex, focus: Focus | None = None) -> float:
+    """IDF-weighted share of `units` (distinct, in a fixed order) found in `present`; `focus` weighs a
+    story's narrating units down (faq.focus).
 
     Callers pass units in an order that does not follow PYTHONHASHSEED (a message's or a phrasing's own
     order, or sorted): a float sum over a set's order differs in its last bits between two processes, and
@@ -63,7 +65,7 @@ def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbInde
     total = 0.0
     hit = 0.0
     for unit in units:
-        weight = index.idf(unit)
+        weight = index.idf(unit) if focus is None else index.idf(unit) * focus.unit(unit)
         total += weight
         if unit in present:
             hit += weight
@@ -97,7 +99,7 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _
     """All features but `lead`, which needs the other candidates."""
     message = message or _message(query, index)
     query_units = message.unit_set
-    cov_query = _weighted_share(message.units, item.units, index)
+    cov_query = _weighted_share(message.units, item.units, index, query.focus)
     symbols: dict[str, str] = {}
     query_string = _unit_string(query.units, symbols)
     cov_entry = fuzz_units = fuzz_chars = fuzz_pinyin = 0.0
@@ -115,7 +117,7 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _
     # KB authors often list broad words (护照) as keywords: weigh hits by how telling they are.
     keyword_units = sorted(frozenset().union(*item.keyword_units))
     keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0
-    char_ngram = index.ngram_share(message.grams, item)
+    char_ngram = index.ngram_share(message.grams, item, query.focus)
     return [
         cov_query,
         cov_entry,

@@ -13,37 +13,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
+from faq.focus import Focus
 from faq.kb import FaqEntry
-from faq.normalize import is_cjk_char
+from faq.normalize import text_ngrams
+
+__all__ = ["IndexedEntry", "KbIndex", "indexed_entry", "text_ngrams"]
 
 # Pinyin bigrams only rescue homophones the lexicon missed; they must not outvote concepts.
 _BIGRAM_WEIGHT = 0.35
 # Postings longer than this share of the KB carry almost no information and dominate
 # latency at scale; such units still count during reranking.
 _MAX_POSTING_SHARE = 0.25
-
-
-def text_ngrams(normalized: str) -> frozenset[str]:
-    """Chinese character bigrams and whole ASCII words of normalised text.
-
-    Needs no lexicon, so it still works for KB wording nobody listed as a synonym (a new KB,
-    a new topic); the lexicon-based features cover what it misses (English vs Chinese)."""
-    grams: set[str] = set()
-    for chunk in normalized.split():
-        if chunk.isascii():
-            if len(chunk) > 1:
-                grams.add(chunk)
-            continue
-        run = ""
-        for char in chunk + " ":
-            if is_cjk_char(char):
-                run += char
-                continue
-            if len(run) == 1:
-                grams.add(run)
-            grams.update(run[i : i + 2] for i in range(len(run) - 1))
-            run = ""
-    return frozenset(grams)
 
 
 @dataclass(frozen=True)
@@ -140,12 +120,15 @@ class KbIndex:
             return self._unseen_idf * 0.3
         return self._unseen_idf * (0.5 if unit.isascii() else 0.9)
 
-    def ngram_share(self, grams: Iterable[str], item: IndexedEntry) -> float:
+    def ngram_share(self, grams: Iterable[str], item: IndexedEntry, focus: Focus | None = None) -> float:
         """IDF-weighted share of the message's n-grams (distinct, in a fixed order: a float sum over a set's
-        order follows PYTHONHASHSEED) that the entry's wording contains."""
+        order follows PYTHONHASHSEED) that the entry's wording contains; `focus` weighs a story's
+        narrating n-grams down (faq.focus)."""
         total = hit = 0.0
         for gram in grams:
             weight = max(self._ngram_idf.get(gram, self._unseen_ngram_idf), 0.05)
+            if focus is not None:
+                weight *= focus.ngram(gram)
             total += weight
             if gram in item.ngrams:
                 hit += weight
@@ -163,10 +146,11 @@ class KbIndex:
         PYTHONHASHSEED, and with it the float sums and which of two equal scores made the cut, so the
         same message could get different candidates in two processes."""
         scores: dict[int, float] = {}
+        focus = query.focus
         for unit in dict.fromkeys(query.units):
             posting = self._postings.get(unit)
             if posting:
-                weight = self._idf[unit]
+                weight = self._idf[unit] if focus is None else self._idf[unit] * focus.unit(unit)
                 for position in posting:
                     scores[position] = scores.get(position, 0.0) + weight
         for bigram in sorted(query.pinyin_bigrams):

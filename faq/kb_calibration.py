@@ -40,7 +40,7 @@ from faq.vocabulary import vocabulary
 log = logging.getLogger(__name__)
 
 # Bump when the sampling or the fitting rule changes: cached fits of older code are then ignored.
-FIT_VERSION = "kb-fit-2"  # 2: English lemmas, regional words (faq/english.py, faq/regional.py)
+FIT_VERSION = "kb-fit-3"  # 2: English lemmas, regional words; 3: a Chinese passport as status (faq/analysis.py)
 MAX_IN_SCOPE = 400
 MAX_OUT_OF_SCOPE = 200
 SEED = 7

@@ -155,7 +155,7 @@ class FaqMatcher:
         return [item.entry for item in self._index.entries]
 
     def _analyze(self, text: str) -> Analysis:
-        return self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS])
+        return self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS], focus=True)
 
     def _candidates(self, text: str, query: Analysis) -> tuple[list[int], list[list[float]]]:
         """Positions worth reranking and their feature rows."""

@@ -122,3 +122,26 @@ def normalize_term(term: str) -> str:
 
 def is_cjk_char(char: str) -> bool:
     return bool(_CJK.match(char))
+
+
+def text_ngrams(normalized: str) -> frozenset[str]:
+    """Chinese character bigrams and whole ASCII words of normalised text.
+
+    Needs no lexicon, so it still works for KB wording nobody listed as a synonym (a new KB,
+    a new topic); the lexicon-based features cover what it misses (English vs Chinese)."""
+    grams: set[str] = set()
+    for chunk in normalized.split():
+        if chunk.isascii():
+            if len(chunk) > 1:
+                grams.add(chunk)
+            continue
+        run = ""
+        for char in chunk + " ":
+            if is_cjk_char(char):
+                run += char
+                continue
+            if len(run) == 1:
+                grams.add(run)
+            grams.update(run[i : i + 2] for i in range(len(run) - 1))
+            run = ""
+    return frozenset(grams)

@@ -21,8 +21,10 @@ from config.settings import FAQ_VOCABULARY_PATH
 
 _CONCEPT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Lists of words beside the concepts, in the order the file holds them.
-_WORD_LISTS = ("opinion_cues", "stopwords", "fillers", "greetings", "thanks", "byes")
-_KEYS = frozenset({"concepts", "china_anchors", "english_irregular", *_WORD_LISTS})
+_WORD_LISTS = ("opinion_cues", "question_cues", "stopwords", "fillers", "greetings", "thanks", "byes")
+_KEYS = frozenset(
+    {"concepts", "china_anchors", "situation_concepts", "generic_concepts", "english_irregular", *_WORD_LISTS}
+)
 _ENGLISH_WORD = re.compile(r"^[a-z]+$")
 
 
@@ -48,6 +50,12 @@ class Vocabulary:
     byes: tuple[str, ...]
     # Irregular English forms and spelling variants -> the form the vocabulary lists (came -> come).
     english_irregular: Mapping[str, str] = field(default_factory=dict)
+    # Words that make a clause ask or say what the user wants (faq.focus): the story around it weighs less.
+    question_cues: tuple[str, ...] = ()
+    # Concepts saying who and where the user is: never weighed down as a story's narration (faq.focus).
+    situation_concepts: frozenset[str] = frozenset()
+    # Concepts that ask how/where/what it takes without naming a topic (faq.focus).
+    generic_concepts: frozenset[str] = frozenset()
 
 
 class _Lines:
@@ -176,9 +184,12 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
             continue
         concepts[name] = check.words(forms, ("concepts", name), required=True)
     anchors = check.words(data.get("china_anchors"), ("china_anchors",), required=False)
-    for i, name in enumerate(anchors):
-        if name not in concepts:
-            check.problem(("china_anchors", i), f"{name!r} is not a concept defined under concepts:")
+    situation = check.words(data.get("situation_concepts"), ("situation_concepts",), required=False)
+    generic = check.words(data.get("generic_concepts"), ("generic_concepts",), required=False)
+    for key, names in (("china_anchors", anchors), ("situation_concepts", situation), ("generic_concepts", generic)):
+        for i, name in enumerate(names):
+            if name not in concepts:
+                check.problem((key, i), f"{name!r} is not a concept defined under concepts:")
     lists = {key: check.words(data.get(key), (key,), required=False) for key in _WORD_LISTS}
     irregular = check.word_map(data.get("english_irregular"), ("english_irregular",))
     if check.problems:
@@ -193,6 +204,9 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         thanks=lists["thanks"],
         byes=lists["byes"],
         english_irregular=irregular,
+        question_cues=lists["question_cues"],
+        situation_concepts=frozenset(situation),
+        generic_concepts=frozenset(generic),
     )
 
 

@@ -97,3 +97,12 @@ def test_english_irregular_forms_are_checked() -> None:
     assert any("english_irregular.gone" in p and "itself mapped" in p for p in problems)
     good = parse_vocabulary(GOOD + "english_irregular:\n  came: come\n", Path("v.yaml"))
     assert good.english_irregular == {"came": "come"}
+
+
+def test_situation_and_generic_concepts_must_be_defined() -> None:
+    text = GOOD + "situation_concepts: [passport, abroad]\ngeneric_concepts: [visa, where]\nquestion_cues: [吗, how]\n"
+    problems = _problems(text)
+    assert any(p.startswith("line 11: situation_concepts:") and "'abroad'" in p for p in problems)
+    assert any(p.startswith("line 12: generic_concepts:") and "'where'" in p for p in problems)
+    words = parse_vocabulary(GOOD + "situation_concepts: [passport]\nquestion_cues: [吗, how]\n", Path("v.yaml"))
+    assert words.situation_concepts == frozenset({"passport"}) and words.question_cues == ("吗", "how")

@@ -1,0 +1,118 @@
+"""A story around a question: the clauses that only narrate weigh less than the question (faq.focus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from faq.analysis import Analyzer
+from faq.focus import (
+    NARRATIVE_WEIGHT,
+    QuestionCues,
+    clause_weights,
+    merge_weights,
+    split_clauses,
+    with_topic_clauses,
+)
+from faq.matcher import FaqMatcher
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def test_clauses_are_cut_at_punctuation_and_keep_their_question_mark() -> None:
+    assert split_clauses("我在西班牙，护照到期了。能在国内换吗？谢谢") == [
+        ("我在西班牙", False),
+        ("护照到期了", False),
+        ("能在国内换吗", True),
+        ("谢谢", False),
+    ]
+    assert split_clauses("“护照”、签证？？") == [("“护照”、签证", True)]  # 、 lists, quotes are no clause
+    assert split_clauses("") == []
+
+
+@pytest.mark.parametrize(
+    ("clause", "asks"),
+    [
+        ("在这边能换吗", True),
+        ("要先去哪个部门申请", True),
+        ("换唔换得", True),  # A-not-A, Cantonese negation
+        ("能不能在国内办", True),
+        ("想回青田投资", True),  # what the user wants is the request
+        ("can i renew it here", True),
+        ("我在西班牙住了二十年", False),
+        ("护照六月到期", False),
+        ("i live in canada", False),
+        ("scandal", False),  # "can" only as a whole word
+    ],
+)
+def test_question_cues(clause: str, asks: bool) -> None:
+    from faq.vocabulary import vocabulary
+
+    assert QuestionCues(vocabulary().question_cues).asks(clause) is asks
+
+
+def test_weights_only_when_some_clauses_ask_and_others_narrate() -> None:
+    assert clause_weights([True]) is None
+    assert clause_weights([True, True]) is None
+    assert clause_weights([False, False]) is None
+    assert clause_weights([False, True]) == [NARRATIVE_WEIGHT, 1.0]
+
+
+def test_a_question_without_a_topic_takes_the_clause_before_it() -> None:
+    # "户口落回去，要去哪个部门申请": the question names only where/apply
+    assert with_topic_clauses([False, False, True], [3, 2, 0]) == [False, True, True]
+    assert with_topic_clauses([False, True], [3, 2]) == [False, True]
+
+
+def test_an_item_weighs_as_its_best_clause_and_kept_items_are_never_weighed_down() -> None:
+    merged = merge_weights(
+        [(["#abroad", "二十年"], 0.3), (["#passport"], 0.3), (["#passport", "换"], 1.0)], frozenset({"#abroad"})
+    )
+    assert merged == {"二十年": 0.3}
+
+
+def test_a_story_is_read_with_focus_and_a_question_without(analyzer: Analyzer) -> None:
+    story = analyzer.analyze("我在西班牙住了二十年，这次回青田过年，护照快到期了，在这边能换吗", focus=True)
+    assert story.focus is not None
+    assert story.focus.unit("二十年") == NARRATIVE_WEIGHT
+    assert story.focus.unit("#abroad") == 1.0  # where the user is decides between near twins
+    assert story.focus.unit("#passport") == NARRATIVE_WEIGHT
+    plain = analyzer.analyze("我在西班牙住了二十年，这次回青田过年，护照快到期了，在这边能换吗")
+    assert plain.focus is None and plain.units == story.units  # the units never change
+    assert analyzer.analyze("护照快到期了怎么换", focus=True).focus is None
+    assert analyzer.analyze("My passport expires soon. Can I renew it in China?", focus=True).focus is None
+
+
+@pytest.mark.parametrize(
+    ("text", "citizen", "passport"),
+    [
+        ("我1998年去的纽约，一直是中国护照加绿卡", True, False),  # who the user is
+        ("我还是中国户照 人在奥地利", True, False),  # voice: by sound
+        ("持中国护照回国", True, False),
+        ("我是中国护照，丢了怎么办", True, True),  # ... and what the question is about
+        ("拿中国护照去银行开户行不行", False, True),  # what the user acts with
+        ("中国护照到期了", False, True),
+    ],
+)
+def test_a_chinese_passport_as_status_is_a_chinese_national(
+    analyzer: Analyzer, text: str, citizen: bool, passport: bool
+) -> None:
+    units = analyzer.analyze(text).units
+    assert ("#chinese_citizen" in units) is citizen
+    assert ("#passport" in units) is passport
+
+
+def test_the_story_weighs_less_in_the_score(mini_matcher: FaqMatcher) -> None:
+    """The same question, with and without a story before it: the story costs the right entry less
+    than it did before the narrating clauses were weighed down."""
+    question = "护照快到期了，在国外能换吗"
+    story = "我们家在西班牙开餐馆二十多年，生意一般般，孩子也上学了，" + question
+    plain = mini_matcher.index.analyzer.analyze(story)
+    focused = mini_matcher.index.analyzer.analyze(story, focus=True)
+    from faq.features import raw_features
+
+    index = mini_matcher.index
+    target = index.entries[index.by_id[mini_matcher.decide(question).faq_id or ""]]
+    assert raw_features(focused, target, index)[0] > raw_features(plain, target, index)[0]
