@@ -263,5 +263,5 @@ async def test_a_photo_sent_before_the_hand_over_shows_with_the_question(  # typ
     await page_login(client, "sam", PASSWORD)
     page = (await client.get(f"/console/tickets/{ticket.number}")).text
     image = page.index(f'<img src="/console/attachments/{photo.id}"')
-    assert page.index('id="question"') < page.index("用户在留言前") < image < page.index("答复用户")
+    assert page.index('id="question"') < page.index("用户留言前发来的图片 · ") < image < page.index("答复用户")
     assert "用户发来附件" in page and "图片；留言前发来，随问题一并转交" in page  # the audit trail
