@@ -111,7 +111,7 @@ _PASSPORT_ACTIONS = frozenset({"#lost", "#expire", "#renew", "#reissue", "#visa_
 
 
 def _status_passport(text: str) -> str:
-    """"是中国护照" -> "是中国公民" wherever the passport is named as the user's status."""
+    """ "是中国护照" -> "是中国公民" wherever the passport is named as the user's status."""
 
     def swap(match: re.Match[str]) -> str:
         if tuple(char_pinyin(c) for c in match.group(1)) != _PASSPORT_SOUND:
@@ -119,6 +119,36 @@ def _status_passport(text: str) -> str:
         return match.group(0)[: match.start(1) - match.start(0) - 2] + _CHINESE_NATIONAL
 
     return _STATUS_PASSPORT.sub(swap, text)
+
+
+# Before a naturalisation or foreign-national word these say it did not happen ("还没入加拿大籍", "不是外籍").
+_NEGATIONS = frozenset(
+    {
+        "没",
+        "没有",
+        "没入",
+        "一直没",
+        "还没",
+        "还没有",
+        "未",
+        "未曾",
+        "尚未",
+        "不是",
+        "并非",
+        "从未",
+        "从没",
+        "从来没",
+        "并没有",
+        "冇",
+        "唔系",
+    }
+)
+
+
+def _negated(tokens: list[str], i: int) -> bool:
+    """Whether a negation stands within the two words before tokens[i] (入, 加入, 了 may sit between)."""
+    before = [t for t in tokens[max(0, i - 3) : i] if t not in ("的", "了")]
+    return any(t in _NEGATIONS for t in before[-2:])
 
 
 # Southern-accent and recogniser confusions: retroflex vs dental, -ng vs -n.
@@ -325,6 +355,9 @@ class Analyzer:
                     matched = self.lexicon.by_spelling.get(token)
             else:
                 matched = forms.get(token)
+                if matched and "#foreigner" in matched and _negated(tokens, i):
+                    # "没入荷兰籍", "还没入籍", "不是外国人": still a Chinese national
+                    matched = frozenset(matched - {"#foreigner"} | {"#chinese_citizen"})
             if matched:
                 if "#abroad" in matched and token not in _GENERIC_ABROAD:
                     named_foreign = True

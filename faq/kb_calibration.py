@@ -40,7 +40,7 @@ from faq.vocabulary import vocabulary
 log = logging.getLogger(__name__)
 
 # Bump when the sampling or the fitting rule changes: cached fits of older code are then ignored.
-FIT_VERSION = "kb-fit-3"  # 2: English lemmas, regional words; 3: a Chinese passport as status (faq/analysis.py)
+FIT_VERSION = "kb-fit-4"  # 2: English lemmas, regional words; 3: a Chinese passport as status; 4: 没入籍
 MAX_IN_SCOPE = 400
 MAX_OUT_OF_SCOPE = 200
 SEED = 7

@@ -116,3 +116,21 @@ def test_the_story_weighs_less_in_the_score(mini_matcher: FaqMatcher) -> None:
     index = mini_matcher.index
     target = index.entries[index.by_id[mini_matcher.decide(question).faq_id or ""]]
     assert raw_features(focused, target, index)[0] > raw_features(plain, target, index)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "foreigner"),
+    [
+        ("我在意大利定居但没入籍", False),  # settled abroad, still a Chinese national
+        ("还没入加拿大籍", False),
+        ("我不是外国人", False),
+        ("我入了美国籍", True),
+        ("我是美国籍", True),
+    ],
+)
+def test_naturalisation_that_did_not_happen_is_a_chinese_national(
+    analyzer: Analyzer, text: str, foreigner: bool
+) -> None:
+    units = analyzer.analyze(text).units
+    assert ("#foreigner" in units) is foreigner
+    assert ("#chinese_citizen" in units) is not foreigner
