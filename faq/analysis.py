@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -74,6 +74,8 @@ _LOCATION_MARKERS = frozenset(
 )
 # Before a named country these make it where the user is going: "去泰国免签吗" asks about
 # Thailand's rules, not China's.
+# Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese".
+_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its"})
 _DESTINATION_MARKERS = frozenset({"去", "到", "飞", "飞去", "前往", "去到", "to"})
 # A country followed by these names a person's nationality or origin, not a foreign system.
 _PERSON_MARKERS = frozenset(
@@ -239,11 +241,12 @@ class Lexicon:
                 pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
         self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
         self.max_phrase_words = max((f.count(" ") + 1 for f in self.forms if f.isascii()), default=1)
-        # English forms by their words' lemmas: "moving back" meets the listed "move back".
+        # English forms by their words' lemmas: "moving back" meets the listed "move back", and
+        # "relatives of an overseas chinese" the listed "relatives of overseas chinese".
         english: dict[str, set[str]] = {}
         for form, found in self.forms.items():
             if all(_ASCII_TOKEN.match(w) for w in form.split()):
-                english.setdefault(self.english.phrase(form), set()).update(found)
+                english.setdefault(self.english_key(form.split()), set()).update(found)
         self.by_lemma = {k: frozenset(v) for k, v in english.items()}
         # Chinese forms as users spell them in pinyin ("hukou", "huaqiao", "qingtian" in an English message).
         spelled: dict[str, set[str]] = {}
@@ -251,6 +254,12 @@ class Lexicon:
             if 2 <= len(form) <= _MAX_PINYIN_TERM and all(is_cjk_char(c) for c in form):
                 spelled.setdefault("".join(lazy_pinyin(form)), set()).update(found)
         self.by_spelling = {k: frozenset(v) for k, v in spelled.items() if k not in self.forms}
+
+    def english_key(self, words: Sequence[str]) -> str:
+        """Lemmas of the words without articles and possessives; a phrase that would be left with one word
+        keeps them ("a will" is not "will")."""
+        content = [w for w in words if w not in _DETERMINERS]
+        return " ".join(self.english.lemma(w) for w in (content if len(content) >= 2 else words))
 
     def is_stopword(self, token: str) -> bool:
         return token in self.stopwords or (
@@ -291,8 +300,20 @@ class Analyzer:
         for chunk in text.split():
             if _ASCII_TOKEN.match(chunk):
                 out.append(chunk)
-            else:
-                out.extend(t for t in self._tokenizer.lcut(chunk, HMM=False) if t.strip())
+                continue
+            # Within a mixed chunk ("一份power"), jieba would still cut a Latin word on lexicon words
+            # inside it (p|owe|r): pieces of one Latin run are joined back.
+            previous_latin = False
+            for piece in self._tokenizer.lcut(chunk, HMM=False):
+                if not piece.strip():
+                    previous_latin = False
+                    continue
+                latin = _ASCII_TOKEN.match(piece) is not None
+                if latin and previous_latin:
+                    out[-1] += piece
+                else:
+                    out.append(piece)
+                previous_latin = latin
         return out
 
     def analyze(self, text: str, *, normalized: bool = False, focus: bool = False) -> Analysis:
@@ -334,7 +355,6 @@ class Analyzer:
         named_foreign = False
         foreign_destination = False
         forms = self.lexicon.forms
-        by_lemma = self.lexicon.by_lemma
         english = self.lexicon.english
         is_stopword = self.lexicon.is_stopword
         stopwords = self.lexicon.stopwords
@@ -343,14 +363,7 @@ class Analyzer:
             matched: frozenset[str] | None = None
             width = 1
             if _ASCII_TOKEN.match(token):
-                for n in range(min(self.lexicon.max_phrase_words, len(tokens) - i), 0, -1):
-                    window = tokens[i : i + n]
-                    if not all(_ASCII_TOKEN.match(w) for w in window):
-                        continue
-                    matched = forms.get(" ".join(window)) or by_lemma.get(english.phrase(" ".join(window)))
-                    if matched:
-                        width = n
-                        break
+                matched, width = self._english_phrase(tokens, i)
                 if not matched and token not in stopwords and len(token) >= 4:
                     matched = self.lexicon.by_spelling.get(token)
             else:
@@ -404,6 +417,33 @@ class Analyzer:
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
         )
+
+    def _english_phrase(self, tokens: Sequence[str], i: int) -> tuple[frozenset[str] | None, int]:
+        """The longest vocabulary form starting at tokens[i]: as written, else by lemmas with articles and
+        possessives skipped inside it. Returns (concepts or None, tokens used)."""
+        lexicon = self.lexicon
+        longest = lexicon.max_phrase_words
+        exact: tuple[frozenset[str] | None, int] = (None, 1)
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            window = tokens[i : i + n]
+            if all(_ASCII_TOKEN.match(w) for w in window):
+                found = lexicon.forms.get(" ".join(window))
+                if found:
+                    exact = (found, n)
+                    break
+        ends: list[int] = []  # end of the window holding 1, 2, … words that are not articles
+        j = i
+        while j < len(tokens) and len(ends) < longest and _ASCII_TOKEN.match(tokens[j]):
+            if j == i or tokens[j] not in _DETERMINERS:
+                ends.append(j + 1)
+            j += 1
+        for end in reversed(ends):
+            if end - i <= exact[1] and exact[0] is not None:
+                break  # the form as written is at least as long
+            found = lexicon.by_lemma.get(lexicon.english_key(tokens[i:end]))
+            if found:
+                return found, end - i
+        return exact
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:
         """Find lexicon terms by sound among unmatched tokens; keep the rest as words."""

@@ -40,6 +40,8 @@ _NEGATION = re.compile(r"n['’]t\b")
 # Capital "US" is the country; lower case it would be the pronoun ("help us", "with us").
 _US = re.compile(r"(?<![A-Za-z])U\.?S\.?(?:A\.?)?(?![A-Za-z])")
 _SPACES = re.compile(r"\s+")
+# "8,000" is one number, not 8 and 000.
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -95,7 +97,7 @@ def normalize_text(text: str) -> str:
     """NFKC (full-width → half-width), lower case, Latin accents off, contractions spelled out,
     Traditional → Simplified, regional and Cantonese words → mainland ones, punctuation → space."""
     text = _US.sub("USA", unicodedata.normalize("NFKC", text)).lower()
-    text = fold_accents(text)
+    text = _THOUSANDS.sub("", fold_accents(text))
     text = _IRREGULAR_NEGATION.sub(_negation, text)
     text = _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text))
     text = _spoken_digits(regional_words().to_mainland(to_simplified(text)))

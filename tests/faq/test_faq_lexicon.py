@@ -153,3 +153,16 @@ def test_text_ngrams_need_no_lexicon() -> None:
 
     assert text_ngrams("宅基地 确权 ok hukou") == frozenset({"宅基", "基地", "确权", "ok", "hukou"})
     assert text_ngrams("") == frozenset()
+
+
+def test_articles_and_possessives_inside_an_english_phrase_are_skipped(analyzer: Analyzer) -> None:
+    assert "#returnee_family" in analyzer.analyze("relatives of an overseas chinese").units
+    assert "#extend" in analyzer.analyze("can i extend my stay").units
+    assert "#inherit" in analyzer.analyze("she left a will").units  # a listed phrase keeps its article
+    assert "#inherit" not in analyzer.analyze("i will go").units
+
+
+def test_a_latin_word_inside_chinese_is_not_cut_on_lexicon_words(analyzer: Analyzer) -> None:
+    units = analyzer.analyze("需要一份power of attorney给我妈").units
+    assert "#poa" in units and "#dispute" not in units  # not p|owe|r
+    assert "#business_visa" in analyzer.analyze("办m签证").units  # mixed lexicon forms stay whole

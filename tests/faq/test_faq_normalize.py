@@ -13,6 +13,9 @@ from faq.normalize import normalize_text, strip_fillers
         ("Passport, LOST!!!", "passport lost"),
         ("我的driver's license", "我的driver license"),
         ("电话是幺二三六七吗", "电话是12367吗"),
+        ("about 8,000 US dollars", "about 8000 usa dollars"),  # one number; capital US is the country
+        ("I won't, can't", "i will not can not"),
+        ("Fiancée", "fiancee"),
         ("  \t\n ", ""),
         ("👍👍", ""),
     ],
