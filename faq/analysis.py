@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -26,7 +26,7 @@ from itertools import pairwise
 import jieba
 from pypinyin import lazy_pinyin
 
-from faq.english import EnglishLemmatizer
+from faq.english import EnglishForms
 from faq.focus import (
     MAX_CLAUSES,
     Focus,
@@ -74,8 +74,6 @@ _LOCATION_MARKERS = frozenset(
 )
 # Before a named country these make it where the user is going: "去泰国免签吗" asks about
 # Thailand's rules, not China's.
-# Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese".
-_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its"})
 _DESTINATION_MARKERS = frozenset({"去", "到", "飞", "飞去", "前往", "去到", "to"})
 # A country followed by these names a person's nationality or origin, not a foreign system.
 _PERSON_MARKERS = frozenset(
@@ -217,9 +215,6 @@ class Lexicon:
         english_irregular: Mapping[str, str] | None = None,
     ) -> None:
         self.stopwords = stopwords
-        self.english = EnglishLemmatizer(english_irregular)
-        # "are"/"goes"/"needs" are stop words whatever the inflection
-        self.stop_lemmas = frozenset(self.english.lemma(w) for w in stopwords if _ASCII_TOKEN.match(w))
         self.forms: dict[str, frozenset[str]] = {}
         grouped: dict[str, set[str]] = {}
         for concept, forms in concepts.items():
@@ -240,31 +235,7 @@ class Lexicon:
             if all(is_cjk_char(c) for c in form) and 2 <= len(form) <= _MAX_PINYIN_TERM:
                 pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
         self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
-        self.max_phrase_words = max((f.count(" ") + 1 for f in self.forms if f.isascii()), default=1)
-        # English forms by their words' lemmas: "moving back" meets the listed "move back", and
-        # "relatives of an overseas chinese" the listed "relatives of overseas chinese".
-        english: dict[str, set[str]] = {}
-        for form, found in self.forms.items():
-            if all(_ASCII_TOKEN.match(w) for w in form.split()):
-                english.setdefault(self.english_key(form.split()), set()).update(found)
-        self.by_lemma = {k: frozenset(v) for k, v in english.items()}
-        # Chinese forms as users spell them in pinyin ("hukou", "huaqiao", "qingtian" in an English message).
-        spelled: dict[str, set[str]] = {}
-        for form, found in self.forms.items():
-            if 2 <= len(form) <= _MAX_PINYIN_TERM and all(is_cjk_char(c) for c in form):
-                spelled.setdefault("".join(lazy_pinyin(form)), set()).update(found)
-        self.by_spelling = {k: frozenset(v) for k, v in spelled.items() if k not in self.forms}
-
-    def english_key(self, words: Sequence[str]) -> str:
-        """Lemmas of the words without articles and possessives; a phrase that would be left with one word
-        keeps them ("a will" is not "will")."""
-        content = [w for w in words if w not in _DETERMINERS]
-        return " ".join(self.english.lemma(w) for w in (content if len(content) >= 2 else words))
-
-    def is_stopword(self, token: str) -> bool:
-        return token in self.stopwords or (
-            _ASCII_TOKEN.match(token) is not None and self.english.lemma(token) in self.stop_lemmas
-        )
+        self.english = EnglishForms(self.forms, stopwords, english_irregular)
 
     def jieba_words(self) -> list[str]:
         """Forms jieba should keep whole (no spaces: jieba cuts on them anyway)."""
@@ -356,16 +327,15 @@ class Analyzer:
         foreign_destination = False
         forms = self.lexicon.forms
         english = self.lexicon.english
-        is_stopword = self.lexicon.is_stopword
+        lemma = english.lemmatizer.lemma
+        is_stopword = english.is_stopword
         stopwords = self.lexicon.stopwords
         while i < len(tokens):
             token = tokens[i]
             matched: frozenset[str] | None = None
             width = 1
             if _ASCII_TOKEN.match(token):
-                matched, width = self._english_phrase(tokens, i)
-                if not matched and token not in stopwords and len(token) >= 4:
-                    matched = self.lexicon.by_spelling.get(token)
+                matched, width = english.phrase_at(tokens, i)
             else:
                 matched = forms.get(token)
                 if matched and "#foreigner" in matched and _negated(tokens, i):
@@ -399,7 +369,7 @@ class Analyzer:
             else:
                 flush()
                 if not is_stopword(token):
-                    units.append(english.lemma(token) if _ASCII_TOKEN.match(token) else token)
+                    units.append(lemma(token) if _ASCII_TOKEN.match(token) else token)
             i += 1
         flush()
         if "#chinese_citizen" in units and "#passport" not in units and _PASSPORT_ACTIONS.intersection(units):
@@ -417,33 +387,6 @@ class Analyzer:
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
         )
-
-    def _english_phrase(self, tokens: Sequence[str], i: int) -> tuple[frozenset[str] | None, int]:
-        """The longest vocabulary form starting at tokens[i]: as written, else by lemmas with articles and
-        possessives skipped inside it. Returns (concepts or None, tokens used)."""
-        lexicon = self.lexicon
-        longest = lexicon.max_phrase_words
-        exact: tuple[frozenset[str] | None, int] = (None, 1)
-        for n in range(min(longest, len(tokens) - i), 0, -1):
-            window = tokens[i : i + n]
-            if all(_ASCII_TOKEN.match(w) for w in window):
-                found = lexicon.forms.get(" ".join(window))
-                if found:
-                    exact = (found, n)
-                    break
-        ends: list[int] = []  # end of the window holding 1, 2, … words that are not articles
-        j = i
-        while j < len(tokens) and len(ends) < longest and _ASCII_TOKEN.match(tokens[j]):
-            if j == i or tokens[j] not in _DETERMINERS:
-                ends.append(j + 1)
-            j += 1
-        for end in reversed(ends):
-            if end - i <= exact[1] and exact[0] is not None:
-                break  # the form as written is at least as long
-            found = lexicon.by_lemma.get(lexicon.english_key(tokens[i:end]))
-            if found:
-                return found, end - i
-        return exact
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:
         """Find lexicon terms by sound among unmatched tokens; keep the rest as words."""

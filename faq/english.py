@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 # Short words are mostly function words or other words entirely ("us" is not "use").
 _MIN_STEM = 3
@@ -86,3 +86,82 @@ class EnglishLemmatizer:
     def phrase(self, words: str) -> str:
         """Each space-separated word's lemma, joined by single spaces."""
         return " ".join(self.lemma(w) for w in words.split())
+
+
+_ASCII_WORD = re.compile(r"^[a-z0-9]+$")
+_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+# Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese".
+_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its"})
+_MAX_SPELLED_CHARS = 8
+
+
+class EnglishForms:
+    """The vocabulary's forms as an English message can reach them, given the normalised forms
+    (surface form -> concepts) of the whole lexicon:
+
+    - English forms by their words' lemmas without articles and possessives: "moving back" meets the
+      listed "move back", "relatives of an overseas chinese" the listed "relatives of overseas chinese";
+    - Chinese forms as users spell them in pinyin: "hukou", "huaqiao", "qingtian" in an English sentence.
+    """
+
+    def __init__(
+        self,
+        forms: Mapping[str, frozenset[str]],
+        stopwords: frozenset[str] = frozenset(),
+        irregular: Mapping[str, str] | None = None,
+    ) -> None:
+        from pypinyin import lazy_pinyin  # only here: the lemmatiser itself needs no pinyin
+
+        self.lemmatizer = EnglishLemmatizer(irregular)
+        self._stopwords = stopwords
+        # "are"/"goes"/"needs" are stop words whatever the inflection
+        self._stop_lemmas = frozenset(self.lemmatizer.lemma(w) for w in stopwords if _ASCII_WORD.match(w))
+        self._exact = {f: c for f, c in forms.items() if all(_ASCII_WORD.match(w) for w in f.split())}
+        self.max_words = max((f.count(" ") + 1 for f in self._exact), default=1)
+        by_lemma: dict[str, set[str]] = {}
+        for form, found in self._exact.items():
+            by_lemma.setdefault(self.key(form.split()), set()).update(found)
+        self._by_lemma = {k: frozenset(v) for k, v in by_lemma.items()}
+        spelled: dict[str, set[str]] = {}
+        for form, found in forms.items():
+            if 2 <= len(form) <= _MAX_SPELLED_CHARS and _CJK.match(form):
+                spelled.setdefault("".join(lazy_pinyin(form)), set()).update(found)
+        self._by_spelling = {k: frozenset(v) for k, v in spelled.items() if k not in forms}
+
+    def key(self, words: Sequence[str]) -> str:
+        """Lemmas of the words without articles and possessives; a phrase that would be left with one word
+        keeps them ("a will" is not "will")."""
+        content = [w for w in words if w not in _DETERMINERS]
+        return " ".join(self.lemmatizer.lemma(w) for w in (content if len(content) >= 2 else words))
+
+    def is_stopword(self, word: str) -> bool:
+        return word in self._stopwords or (
+            _ASCII_WORD.match(word) is not None and self.lemmatizer.lemma(word) in self._stop_lemmas
+        )
+
+    def phrase_at(self, tokens: Sequence[str], i: int) -> tuple[frozenset[str] | None, int]:
+        """The longest form starting at tokens[i] (an ASCII word): as written, else by lemmas with articles
+        and possessives skipped inside it, else a pinyin spelling. Returns (concepts or None, tokens used)."""
+        exact: tuple[frozenset[str] | None, int] = (None, 1)
+        for n in range(min(self.max_words, len(tokens) - i), 0, -1):
+            window = tokens[i : i + n]
+            if all(_ASCII_WORD.match(w) for w in window):
+                found = self._exact.get(" ".join(window))
+                if found:
+                    exact = (found, n)
+                    break
+        ends: list[int] = []  # end of the window holding 1, 2, … words that are not articles
+        j = i
+        while j < len(tokens) and len(ends) < self.max_words and _ASCII_WORD.match(tokens[j]):
+            if j == i or tokens[j] not in _DETERMINERS:
+                ends.append(j + 1)
+            j += 1
+        for end in reversed(ends):
+            if end - i <= exact[1] and exact[0] is not None:
+                break  # the form as written is at least as long
+            found = self._by_lemma.get(self.key(tokens[i:end]))
+            if found:
+                return found, end - i
+        if exact[0] is None and tokens[i] not in self._stopwords and len(tokens[i]) >= 4:
+            return self._by_spelling.get(tokens[i]), 1
+        return exact
