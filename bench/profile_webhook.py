@@ -173,9 +173,11 @@ async def _run(args: argparse.Namespace) -> None:
             while queue:
                 url, body = queue.pop()
                 record: dict[str, Any] = {"sql": [], "redis": 0, "decide": 0.0, "decision": "?", "status": 0}
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await _call(app, url, body, record)
                 record["latency"] = time.perf_counter() - started
+                # The process's CPU over the call: this message's own only at --concurrency 1.
+                record["cpu"] = time.process_time() - cpu_started
                 if keep:
                     records.append(record)
 
@@ -209,12 +211,14 @@ async def _run(args: argparse.Namespace) -> None:
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by[record["decision"]].append(record)
-    print(f"\n{'decision':20} {'share':>6} {'SQL/msg':>8} {'Redis/msg':>10}  statements")
+    own = args.concurrency == 1  # CPU per message by decision is attributable only one message at a time
+    print(f"\n{'decision':20} {'share':>6} {'SQL/msg':>8} {'Redis/msg':>10} {'CPU ms' if own else '':>7}  statements")
     for decision, group in sorted(by.items(), key=lambda item: -len(item[1])):
         kinds = Counter(kind for r in group for kind in r["sql"])
         per = ", ".join(f"{kind} {n / len(group):.1f}" for kind, n in kinds.most_common())
+        cpu_ms = f"{1000 * sum(r['cpu'] for r in group) / len(group):.2f}" if own else ""
         print(f"{decision:20} {100 * len(group) / count:>5.1f}% {sum(len(r['sql']) for r in group) / len(group):>8.2f} "
-              f"{sum(r['redis'] for r in group) / len(group):>10.2f}  {per}")
+              f"{sum(r['redis'] for r in group) / len(group):>10.2f} {cpu_ms:>7}  {per}")
     if args.show:
         for record in [r for r in records if r["decision"] == args.show][:1]:
             print(f"\nstatements of one {args.show!r} message:")

@@ -32,15 +32,15 @@ class WeChatAes:
         key = base64.b64decode(encoding_aes_key + "=")
         if len(key) != 32:
             raise ValueError("EncodingAESKey must decode to 32 bytes")
-        self._algorithm = algorithms.AES(key)
-        self._iv = key[:16]
+        # The IV is fixed (key[:16]), so one Cipher serves every call; each call takes its own context from it.
+        self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
         self._appid = appid.encode("utf-8")
 
     def encrypt(self, message: bytes) -> str:
         body = os.urandom(16) + struct.pack(">I", len(message)) + message + self._appid
         pad = BLOCK - len(body) % BLOCK
         body += bytes((pad,)) * pad
-        encryptor = Cipher(self._algorithm, modes.CBC(self._iv)).encryptor()
+        encryptor = self._cipher.encryptor()
         return base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode("ascii")
 
     def decrypt(self, encrypted: str) -> bytes:
@@ -50,7 +50,7 @@ class WeChatAes:
             raise EnvelopeError("not base64") from exc
         if not raw or len(raw) % 16:
             raise EnvelopeError("not a whole number of AES blocks")
-        decryptor = Cipher(self._algorithm, modes.CBC(self._iv)).decryptor()
+        decryptor = self._cipher.decryptor()
         plain = decryptor.update(raw) + decryptor.finalize()
         pad = plain[-1]
         if not 1 <= pad <= BLOCK or len(plain) < 20 + pad or plain[-pad:] != bytes((pad,)) * pad:

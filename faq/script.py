@@ -123,9 +123,27 @@ def _opencc(text: str) -> str:
     return _BIE.sub("別", str(_converter("s2tw").convert(text)))
 
 
+# Converted texts, by text: what is converted is nearly always an FAQ answer or a fixed bot text, a few
+# hundred distinct ones, and converting a long answer cost more than the rest of that message's reply.
+# Entries carry the table they were converted with, so a reloaded table (tests) is not answered from the old.
+_CONVERTED: dict[str, tuple[PhraseTable, str]] = {}
+_CONVERTED_MAX = 4096
+
+
 def to_traditional(text: str) -> str:
     """Simplified → Traditional: the reviewed phrases as whole words, OpenCC for the text between them."""
     table = phrase_table()
+    hit = _CONVERTED.get(text)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    converted = _to_traditional(text, table)
+    if len(_CONVERTED) >= _CONVERTED_MAX:
+        _CONVERTED.clear()
+    _CONVERTED[text] = (table, converted)
+    return converted
+
+
+def _to_traditional(text: str, table: PhraseTable) -> str:
     if table.pattern is None or not text:
         return _opencc(text)
     out: list[str] = []

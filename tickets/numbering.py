@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +20,21 @@ def format_number(day: date, sequence: int) -> str:
     return f"Q{day:%Y%m%d}-{sequence:04d}"
 
 
+def _take(insert: Any) -> Any:
+    statement = insert(TicketCounter).values(day=bindparam("day"), last=1)
+    return statement.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1}).returning(
+        TicketCounter.last
+    )
+
+
+# Built once per dialect (building the statement on every new ticket cost as much as running it).
+_TAKE = {"postgresql": _take(pg_insert), "sqlite": _take(sqlite_insert)}
+
+
 async def next_number(session: AsyncSession, at: datetime) -> str:
     """Atomically take the next number of the day in one statement: an upsert that row-locks the counter
     until commit (a racing first ticket of the day waits for it, then counts on)."""
     day = at.astimezone(BEIJING).date()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(TicketCounter).values(day=day, last=1)
-    result = await session.execute(
-        statement.on_conflict_do_update(index_elements=["day"], set_={"last": TicketCounter.last + 1}).returning(
-            TicketCounter.last
-        )
-    )
+    statement = _TAKE["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    result = await session.execute(statement, {"day": day})
     return format_number(day, int(result.scalar_one()))

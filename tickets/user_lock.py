@@ -10,7 +10,9 @@ lock with the first write of the transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tickets.models import TicketUserLock
 
 
+def _upsert(insert: Any) -> Any:
+    statement = insert(TicketUserLock).values(openid=bindparam("openid"), locked_at=bindparam("locked_at"))
+    return statement.on_conflict_do_update(
+        index_elements=["openid"], set_={"locked_at": statement.excluded.locked_at}
+    )
+
+
+# Built once per dialect (building the statement on every hand-over cost as much as running it).
+_UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
+
 async def lock_user(session: AsyncSession, openid: str, now: datetime) -> None:
     """Hold ``openid``'s lock until the session's transaction ends; reads after this see the winner's rows."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(TicketUserLock).values(openid=openid, locked_at=now)
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["openid"], set_={"locked_at": statement.excluded.locked_at})
-    )
+    statement = _UPSERTS["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    await session.execute(statement, {"openid": openid, "locked_at": now})
