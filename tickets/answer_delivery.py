@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from calendars.clock import Clock
@@ -64,6 +64,21 @@ def answer_text_for(ticket: Ticket, answer: str) -> str:
     if ticket.referral is None:
         text = f"{text}\n\n{RATING_QUESTION}"
     return in_script(text, ticket.script)
+
+
+# Asked on every message of a user who has had a ticket: built once with a bound parameter (building the
+# select each time cost as much as running it).
+_OWED = (
+    select(Ticket)
+    .where(
+        Ticket.openid == bindparam("openid"),
+        # A referral, or a wait the user never answered, closes the ticket with a message that is still owed
+        # to the user.
+        Ticket.state.in_(("answered", "closed")),
+        Ticket.answer_delivery.in_(("waiting", "notified")),
+    )
+    .order_by(Ticket.answered_at)
+)
 
 
 class AnswerDelivery:
@@ -182,19 +197,7 @@ class AnswerDelivery:
 
     async def answers_waiting(self, session: AsyncSession, openid: str) -> list[str]:
         """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
-        tickets = (
-            await session.scalars(
-                select(Ticket)
-                .where(
-                    Ticket.openid == openid,
-                    # A referral, or a wait the user never answered, closes the ticket with a message that is
-                    # still owed to the user.
-                    Ticket.state.in_(("answered", "closed")),
-                    Ticket.answer_delivery.in_(("waiting", "notified")),
-                )
-                .order_by(Ticket.answered_at)
-            )
-        ).all()
+        tickets = (await session.scalars(_OWED, {"openid": openid})).all()
         texts = []
         for ticket in tickets:
             texts.extend(answer_texts(ticket))
