@@ -166,3 +166,16 @@ def test_a_latin_word_inside_chinese_is_not_cut_on_lexicon_words(analyzer: Analy
     units = analyzer.analyze("需要一份power of attorney给我妈").units
     assert "#poa" in units and "#dispute" not in units  # not p|owe|r
     assert "#business_visa" in analyzer.analyze("办m签证").units  # mixed lexicon forms stay whole
+
+
+def test_a_returned_overseas_chinese_is_not_a_relative_of_one(analyzer: Analyzer) -> None:
+    # 归侨 (the person who came back) and 侨眷 (relatives in China) are different statuses with twin entries
+    assert "#returnee" in analyzer.analyze("归侨证明怎么开").units
+    assert "#returnee_family" not in analyzer.analyze("归侨证明怎么开").units
+    assert "#returnee" not in analyzer.analyze("侨眷证明怎么开").units
+    assert {"#returnee", "#returnee_family"} <= set(analyzer.analyze("归侨侨眷权益").units)
+
+
+def test_office_hours_are_not_a_job(analyzer: Analyzer) -> None:
+    assert "#job" not in analyzer.analyze("你们几点上班").units
+    assert "#job" in analyzer.analyze("我想来上班").units
