@@ -100,8 +100,12 @@ class TicketDesk:
             if not recent:
                 await self.flags.await_question(ctx.openid)
                 waiting = await self.earlier_media.waiting(ctx) if self.earlier_media is not None else []
+                if not waiting:
+                    return Reply(texts.HANDOVER_ASK_QUESTION)
+                assert self.earlier_media is not None
+                await self.earlier_media.hold(ctx)  # they wait for the question as long as the desk does
                 files = texts.HANDOVER_FILES_WILL_JOIN.format(files=describe([m.kind for _k, m in waiting]))
-                return Reply(texts.HANDOVER_ASK_QUESTION + (f"\n{files}" if waiting else ""))
+                return Reply(f"{texts.HANDOVER_ASK_QUESTION}\n{files}")
             asked = recent[-1]
             return await self._open(ctx, asked.text, related, recent[:-1], answered=asked)
         # Anything else joins the open ticket or opens one: decided once, under the user's lock, on fresh rows.

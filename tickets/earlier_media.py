@@ -5,7 +5,8 @@ there is no ticket to put it on, so it would be lost: the message log records th
 written behind the webhook), not the WeChat ``media_id`` a download needs, and the media itself lives on WeChat's
 side for three days. So such a file waits in a short Redis list of the user's own
 (``qiaobot:earlier-media:<openid>``, at most ``KEEP`` entries) for ``QIAOBOT_HANDOVER_MEDIA_WINDOW_MINUTES`` (10)
-and no longer. A ticket the user opens within that time takes the files of the window before it:
+and no longer (after a “人工” that asked for the question, as long as the desk waits for it, and the window then
+counts back from the “人工”). A ticket the user opens within that time takes the files of the window before it:
 
 - only this user's (the list is keyed by their openid);
 - only files not on a ticket already: an attachment is keyed by its WeChat message (``source_key``), which is
@@ -20,6 +21,7 @@ other file (``tickets.attachment_download``), queued after the ticket's commit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -31,6 +33,7 @@ from sqlalchemy import select
 from handlers.inbound_media import InboundMedia
 from tickets.attachment_models import Attachment
 from tickets.attachments import record_inbound
+from tickets.desk_flags import AWAITING_TTL_S
 
 if TYPE_CHECKING:
     from handlers.context import HandlerContext
@@ -40,12 +43,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIX = "qiaobot:earlier-media:"
+ASKED_PREFIX = "qiaobot:earlier-media:asked:"  # when “人工” asked for the question while files were waiting
+# After “人工” the desk waits this long for the question; the files wait with it.
+HOLD_FOR = timedelta(seconds=AWAITING_TTL_S)
 KEEP = 20  # WeChat sends a user's nine-picture selection as nine messages; keep a little more than that
 MEASURES = {"image": "张图片", "voice": "段语音", "video": "个视频", "shortvideo": "个视频", "file": "个文件"}
 
 
 def key_of(openid: str) -> str:
     return PREFIX + openid
+
+
+def asked_key(openid: str) -> str:
+    return ASKED_PREFIX + openid
 
 
 def _entry(message_key: str, media: InboundMedia) -> str:
@@ -109,13 +119,31 @@ class EarlierMedia:
             await pipe.execute()
         return True
 
+    async def hold(self, ctx: HandlerContext) -> None:
+        """“人工” with files waiting and no question yet: the bot asks for it, and the user may take a while to
+        write it. The window then counts back from this moment, and the files wait as long as the desk waits
+        for the question."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(asked_key(ctx.openid), ctx.now.isoformat(), ex=HOLD_FOR)
+            pipe.expire(key_of(ctx.openid), HOLD_FOR + self.window)
+            await pipe.execute()
+
     async def waiting(self, ctx: HandlerContext) -> list[tuple[str, InboundMedia]]:
-        """The user's files of the window before now, oldest first, each message once."""
+        """The user's files of the window before now (or before the “人工” that asked for the question), oldest
+        first, each message once."""
         if self.window <= timedelta(0):
             return []
-        since = ctx.now - self.window
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(key_of(ctx.openid), 0, -1)
+            pipe.get(asked_key(ctx.openid))
+            entries, asked = await pipe.execute()
+        anchor = ctx.now
+        if asked:
+            with contextlib.suppress(ValueError):  # an unreadable marker: count from now
+                anchor = min(anchor, datetime.fromisoformat(asked.decode() if isinstance(asked, bytes) else asked))
+        since = anchor - self.window
         found: dict[str, InboundMedia] = {}
-        for raw in await self.redis.lrange(key_of(ctx.openid), 0, -1):
+        for raw in entries:
             parsed = _parse(raw)
             if parsed is None:
                 continue
@@ -149,7 +177,7 @@ class EarlierMedia:
             # Only once the attachments are stored: a transaction rolled back (the database went out) leaves the
             # list for the hand-over written later. A failed delete is harmless: the list lapses with the window,
             # and a file is never put on a ticket twice (its message key).
-            await self.redis.delete(list_key)
+            await self.redis.delete(list_key, asked_key(ctx.openid))
             for attachment_id in ids:
                 await self.downloads.enqueue(attachment_id)
 

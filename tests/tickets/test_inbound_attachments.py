@@ -16,7 +16,7 @@ from bot.simulated_user import SimulatedUser
 from tests.conftest import TEST_APPID, TEST_TOKEN
 from tickets.attachment_models import Attachment
 from tickets.attachments import ticket_attachments
-from tickets.earlier_media import key_of
+from tickets.earlier_media import asked_key, key_of
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from wechat import inbound
 from wechat.fake_api import FakeWeChatState
@@ -187,6 +187,17 @@ async def test_photos_then_human_then_the_question(user, services) -> None:  # t
     ticket = await _ticket(services)
     assert ticket.question == "这是我父亲的归侨证，想问补办需要什么材料"
     assert [(a.ticket_id, a.kind) for a in await _attachments(services)] == [(ticket.id, "image"), (ticket.id, "image")]
+
+
+async def test_after_human_the_photos_wait_as_long_as_the_question_does(user, services, fake_clock) -> None:  # type: ignore[no-untyped-def]
+    await user.send_media("image", PNG, "image/png")
+    fake_clock.advance(minutes=8)
+    assert "会随问题一并转交" in (await user.say("人工") or "")
+    fake_clock.advance(minutes=15)  # an elderly user typing a long question: 23 minutes after the photo
+    reply = await user.say("这是我父亲的归侨证，想问补办需要什么材料")
+    assert reply is not None and "您此前发送的1张图片已一并转交" in reply
+    assert [a.ticket_id for a in await _attachments(services)] == [(await _ticket(services)).id]
+    assert await services.redis.exists(key_of(user.openid), asked_key(user.openid)) == 0
 
 
 async def test_only_the_window_before_the_ticket_and_only_the_users_own(  # type: ignore[no-untyped-def]
