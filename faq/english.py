@@ -90,8 +90,8 @@ class EnglishLemmatizer:
 
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
 _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
-# Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese".
-_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its"})
+# Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese", "transfer it out".
+_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its", "it", "them"})
 _MAX_SPELLED_CHARS = 8
 
 
