@@ -133,7 +133,10 @@ def text_match(dialect: str, query: str) -> ColumnElement[bool] | None:
         return None
     conditions = _number_conditions(dialect, terms)
     text_terms = _text_terms(terms)
-    if text_terms:
+    if text_terms and dialect == "postgresql":
+        hits = _indexed_docs(dialect, text_terms).cte("search_hits").prefix_with("MATERIALIZED")  # see by_index
+        conditions.append(Ticket.id.in_(select(hits.c.ticket_id)))
+    elif text_terms:
         conditions.append(Ticket.id.in_(_indexed_docs(dialect, text_terms)))
     return and_(*conditions)
 
