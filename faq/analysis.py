@@ -39,6 +39,7 @@ from faq.focus import (
 )
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers, text_ngrams
 from faq.vocabulary import vocabulary
+from faq.whereabouts import whereabouts
 
 CONCEPT_PREFIX = "#"
 _MAX_PHRASE_TOKENS = 4
@@ -195,6 +196,8 @@ class Analysis:
     # How much each unit and character n-gram counts in the message-side shares when the message tells a
     # story around its question (faq.focus); None: everything counts fully.
     focus: Focus | None = None
+    # Where the user is while asking (faq.whereabouts): "china", "abroad" or None (not said).
+    whereabouts: str | None = None
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -264,14 +267,28 @@ class Analyzer:
         self._situation = frozenset(CONCEPT_PREFIX + c for c in shipped.situation_concepts)
         self._generic = self._situation | {CONCEPT_PREFIX + c for c in shipped.generic_concepts}
 
-    def _tokens(self, text: str) -> list[str]:
+    def topic_concepts(self, analysis: Analysis) -> frozenset[str]:
+        """The message's concepts that name what it is about: not who or where the user is."""
+        return frozenset(analysis.concepts - self._situation)
+
+    def _tokens(self, text: str, clauses: list[int] | None = None) -> list[str]:
         """Pure ASCII words stay whole (jieba would cut "driver" into "drive" + "r");
-        chunks with Chinese, including mixed ones like "q2签证", go through jieba."""
+        chunks with Chinese, including mixed ones like "q2签证", go through jieba. `clauses` receives each
+        token's clause number: punctuation is gone by now, so a run of English words is one clause and
+        every chunk with Chinese another."""
         out: list[str] = []
+        clause = -1
+        previous_ascii = False
         for chunk in text.split():
             if _ASCII_TOKEN.match(chunk):
+                clause += not previous_ascii
+                previous_ascii = True
                 out.append(chunk)
+                if clauses is not None:
+                    clauses.extend([clause] * (len(out) - len(clauses)))
                 continue
+            clause += 1
+            previous_ascii = False
             # Within a mixed chunk ("一份power"), jieba would still cut a Latin word on lexicon words
             # inside it (p|owe|r): pieces of one Latin run are joined back.
             previous_latin = False
@@ -285,6 +302,8 @@ class Analyzer:
                 else:
                     out.append(piece)
                 previous_latin = latin
+            if clauses is not None:
+                clauses.extend([clause] * (len(out) - len(clauses)))
         return out
 
     def analyze(self, text: str, *, normalized: bool = False, focus: bool = False) -> Analysis:
@@ -311,7 +330,9 @@ class Analyzer:
 
     def _analyze(self, base: str) -> Analysis:
         clean = _status_passport(strip_fillers(base))
-        tokens = self._tokens(clean)
+        clause_of: list[int] = []
+        tokens = self._tokens(clean, clause_of)
+        places: list[tuple[str, frozenset[str], int]] = []  # every token with its concepts (faq.whereabouts)
         units: list[str] = []
         content_chars: list[str] = []
         pending: list[str] = []  # unmatched Chinese tokens, for the pinyin pass
@@ -356,6 +377,7 @@ class Analyzer:
                     ):
                         foreign_attribute = True
                 flush()
+                places.append((" ".join(tokens[i : i + width]), matched, clause_of[i]))
                 units.extend(sorted(matched))
                 content_chars.extend(c for t in tokens[i : i + width] for c in t)
                 i += width
@@ -364,6 +386,7 @@ class Analyzer:
                     content_chars.extend(tokens[i])
                     i += 1
                 continue
+            places.append((token, frozenset(), clause_of[i]))
             if any(is_cjk_char(c) for c in token):
                 pending.append(token)
             else:
@@ -386,6 +409,7 @@ class Analyzer:
             foreign_attribute=foreign_attribute and not _DOMESTIC_CONCEPTS & set(units),
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
+            whereabouts=whereabouts(places),
         )
 
     def _pinyin_pass(self, tokens: list[str], content_chars: list[str]) -> list[str]:

@@ -16,6 +16,7 @@ from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
 from faq.focus import Focus
 from faq.kb import FaqEntry
 from faq.normalize import text_ngrams
+from faq.whereabouts import entry_sides
 
 __all__ = ["IndexedEntry", "KbIndex", "indexed_entry", "text_ngrams"]
 
@@ -35,6 +36,9 @@ class IndexedEntry:
     pinyin_bigrams: frozenset[str]
     ngrams: frozenset[str] = frozenset()  # character bigrams / words of all phrasings and keywords
     keywords: tuple[Analysis, ...] = ()
+    # Where most of the entry's phrasings place the user (faq.whereabouts).
+    whereabouts: frozenset[str] = frozenset()
+    concepts: frozenset[str] = frozenset()  # the concept units among `units`
 
 
 def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tuple[Analysis, ...]) -> IndexedEntry:
@@ -45,7 +49,9 @@ def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tu
         *(text_ngrams(p.normalized) for p in phrasings),
         *(text_ngrams(k.normalized) for k in keywords),
     )
-    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords)
+    sides = entry_sides([p.whereabouts for p in phrasings])
+    concepts = frozenset(u for u in units if u.startswith(CONCEPT_PREFIX))
+    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts)
 
 
 class KbIndex:

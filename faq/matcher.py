@@ -35,6 +35,7 @@ from faq.kb_calibration import calibrate
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
+from faq.whereabouts import TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -171,7 +172,21 @@ class FaqMatcher:
             return [], []
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
-        return [(positions[i], probabilities[i]) for i in order], [rows[i] for i in order]
+        entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
+        lead = twin_to_lead(
+            query.whereabouts,
+            [e.whereabouts for e in entries],
+            [e.concepts for e in entries],
+            [probabilities[i] for i in order[:TWIN_REACH]],
+            self._index.analyzer.topic_concepts(query),
+        )
+        scored = [(positions[i], probabilities[i]) for i in order]
+        if lead:
+            # where the user is decides between near twins: the twin that agrees takes the lead and the score
+            (first, p_first), (twin, p_twin) = scored[0], scored[lead]
+            scored[0], scored[lead] = (twin, p_first), (first, p_twin)
+            order[0], order[lead] = order[lead], order[0]
+        return scored, [rows[i] for i in order]
 
     def decide(self, text: str) -> Decision:
         """Answer, suggest or hand over; repeated messages come from a bounded LRU cache."""

@@ -1,0 +1,206 @@
+"""Where the user is while asking: in China, or abroad.
+
+Near-twin entries differ by exactly this: a passport renewed "在国外" or "回国期间在国内", a passport lost abroad
+or at home, a document sent from China or brought to it. A story names several places ("我在西班牙住了二十年，
+这次回青田过年，护照到期了，在这边能办吗"), and the question's place is not the first one named but where the
+story has taken the user by the time they ask. The rule, over concepts (#abroad, #domestic, #return) and a few
+marker words, reads the places in order and keeps the last that says where the user *is*:
+
+- presence: 在 / 人在 / 住在 / 来到 / in / at … before a place: the user is there ("人在国外", "在国内");
+  with 不 before it ("人不在国内"), the user is on the other side;
+- a move: 回 / 返 / 来 / 到 / 去 / 飞 / back to … before a place, or a return word (回国, 回来, come back):
+  the user is now where the move leads, unless a plan marker (下个月, 准备, 打算, 要, next month, will …)
+  comes before it in the same clause, in which case the move has not happened and the user is still on
+  the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
+- "回去" and "go back" without a place say nothing: which way is back depends on who speaks.
+
+The same rule reads the KB's phrasings, so an entry's own wording says where it applies; faq.features
+counts agreement only for entries whose wording says so (the others are neither helped nor hurt). An
+entry's side is what most of its phrasings say (one "能办旅行证回国吗" among phrasings set abroad does not
+make an entry about being in China).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+CHINA = "china"
+ABROAD = "abroad"
+SIDES = (CHINA, ABROAD)
+
+_ABROAD = "#abroad"
+_DOMESTIC = "#domestic"
+_RETURN = "#return"
+_PRESENCE = frozenset(
+    {
+        "在",
+        "人在",
+        "身在",
+        "住在",
+        "待在",
+        "呆在",
+        "留在",
+        "到了",
+        "来到",
+        "喺",
+        "人喺",
+        "in",
+        "at",
+        "living",
+        "live",
+        "staying",
+    }
+)
+_MOVE = frozenset(
+    {"回", "返", "回到", "返回", "来", "到", "去", "飞", "飞回", "去到", "前往", "搬到", "搬回", "to", "back"}
+)
+# Return words that do not say which way: back to wherever the speaker came from.
+_UNDIRECTED_RETURN = frozenset({"回去", "go back", "return", "返"})
+_PLAN = frozenset(
+    {
+        "下个月",
+        "下月",
+        "下周",
+        "下星期",
+        "下礼拜",
+        "明年",
+        "下次",
+        "过几天",
+        "过两天",
+        "准备",
+        "打算",
+        "计划",
+        "想",
+        "要",
+        "将",
+        "快要",
+        "即将",
+        "马上",
+        "等",
+        "年底",
+        "明天",
+        "后天",
+        "飞机",
+        "机票",
+        "航班",
+        "还是",
+        "能",
+        "可以",
+        "才能",
+        "怎么",
+        "如何",
+        "需要",
+        "can",
+        "how",
+        "need",
+        "或者",
+        "or",
+        "before",
+        "will",
+        "plan",
+        "planning",
+        "going",
+        "want",
+        "next",
+    }
+)
+# After a move these date it later: "回泰国的机票是下周的", "回去的航班在明天".
+_LATER = frozenset(
+    {"机票", "航班", "飞机", "下周", "下个月", "下月", "明天", "后天", "明年", "过几天", "下星期", "下礼拜"}
+)
+_NEGATION = frozenset({"不", "没", "唔", "not"})
+# How far back (in tokens of the same clause) a marker still governs a place.
+_MARKER_REACH = 2
+_PLAN_REACH = 6
+
+
+def _side(concepts: frozenset[str]) -> str | None:
+    if _DOMESTIC in concepts:
+        return CHINA
+    if _ABROAD in concepts:
+        return ABROAD
+    return None
+
+
+def _other(side: str) -> str:
+    return ABROAD if side == CHINA else CHINA
+
+
+def entry_sides(said: Sequence[str | None]) -> frozenset[str]:
+    """The side(s) most of an entry's phrasings name (both on a tie); empty when none names one."""
+    counts = {side: sum(1 for s in said if s == side) for side in SIDES}
+    most = max(counts.values())
+    return frozenset(side for side, n in counts.items() if n == most and n > 0)
+
+
+def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None:
+    """CHINA, ABROAD or None, from (token, its concepts, clause number) in reading order."""
+    state: str | None = None
+    for i, (token, concepts, clause) in enumerate(tokens):
+        before = [t for t, _, c in tokens[max(0, i - _MARKER_REACH) : i] if c == clause]
+        side = _side(concepts)
+        moving = False
+        if side is not None:
+            # "在国内" / "回青田": the marker stands right before the place (one word may sit between)
+            if any(t in _MOVE for t in before):
+                moving = True
+            elif any(t in _PRESENCE for t in before):
+                negated = any(t in _NEGATION for t in before)
+                state = _other(side) if negated else side
+                continue
+            else:
+                continue
+        elif _RETURN in concepts and token not in _UNDIRECTED_RETURN:
+            side, moving = CHINA, True
+        if not moving or side is None:
+            continue
+        plan_window = [t for t, _, c in tokens[max(0, i - _PLAN_REACH) : i] if c == clause]
+        after = [t for t, _, c in tokens[i + 1 : i + 1 + _PLAN_REACH] if c == clause]
+        if any(t in _NEGATION or t.startswith(("不", "唔", "没")) for t in plan_window[-2:]):
+            continue  # "不想回去", "唔想飞返大陆": a move that will not happen says nothing
+        planned = any(t in _PLAN for t in plan_window) or any(t in _LATER for t in after)
+        state = _other(side) if planned else side
+    return state
+
+
+# Two entries are near twins when most of the concepts of the smaller one are the other's too
+# (passport renewal at home vs abroad: 0.5; passport renewal vs a bank account: 0.3).
+TWIN_OVERLAP = 0.5
+# Only this far down the ranking is a twin looked for.
+TWIN_REACH = 3
+
+
+def twins(first: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether two entries' concept sets make them near twins."""
+    smaller = min(len(first), len(other))
+    return smaller > 0 and len(first & other) / smaller >= TWIN_OVERLAP
+
+
+# ... and only one whose probability is at least this share of the first's: a twin scores close to it.
+TWIN_SCORE_SHARE = 0.2
+
+
+def twin_to_lead(
+    asked: str | None,
+    sides: Sequence[frozenset[str]],
+    concepts: Sequence[frozenset[str]],
+    scores: Sequence[float],
+    topic: frozenset[str] = frozenset(),
+) -> int:
+    """Which of the ranked candidates should lead: 0, unless the first one's wording places the user only
+    on the other side of where the message says they are and a near twin among the next ones places them
+    where the message does ("这次回青田过年，护照到期了，在丽水能办吗": the passport renewed at home, not
+    abroad). A twin knows every concept of the message's `topic` that the first one knows. Candidates are
+    given best first, with their entries' sides, concepts and scores."""
+    if asked is None or not sides or not sides[0] or asked in sides[0]:
+        return 0
+    shared = topic & concepts[0]
+    for j in range(1, min(TWIN_REACH, len(sides))):
+        if (
+            asked in sides[j]
+            and twins(concepts[0], concepts[j])
+            and shared <= concepts[j]
+            and scores[j] >= TWIN_SCORE_SHARE * scores[0]
+        ):
+            return j
+    return 0
