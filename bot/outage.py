@@ -21,10 +21,13 @@ from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
 from faq.matcher import Decision
 from faq.script import to_traditional
-from handlers.context import Reply
+from handlers.commands import command_of
+from handlers.context import HandlerContext, Reply
 from handlers.long_text import split_for_wechat
 from handlers.outage import Decide, HandoverNote, reply_without_storage
+from handlers.triage import is_junk
 from storage.activity import FollowerState, stored_follower
+from tickets.desk_flags import AWAITING_TTL_S, awaiting_key
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -34,6 +37,28 @@ log = logging.getLogger(__name__)
 
 # What the spool's fsync and the reply need after the decision, at most, of the message's budget.
 SPOOL_RESERVE_S = 0.5
+
+
+async def recall_before_the_database_outage(services: Services, ctx: HandlerContext) -> None:
+    """The database is out but Redis is not: give the outage path what the normal path knew of the user, kept
+    in Redis. A user who wrote while the database answered (or while their state was cached) has their recent
+    texts there, not in this process's outage memory: without them a “人工” would ask for a question the user
+    already wrote. And a “人工” that asked for the question (on either path, in any process) left the desk's
+    flag, read with the claim: the next message is that question, kept as a hand-over."""
+    openid = ctx.openid
+    if ctx.prefetched.get(awaiting_key(openid)):
+        services.memory.await_question(openid)
+    if services.memory.last_question(openid) is None:
+        for recent in await services.activity.recent_messages(openid):
+            if recent.text.strip() and command_of(recent.text) is None and not is_junk(recent.text):
+                services.memory.remember(openid, recent.text)
+
+
+async def note_question_asked(services: Services, openid: str, reply: Reply) -> None:
+    """The outage path asked for the question after “人工”: the desk's flag says so too, so the question is
+    taken as the hand-over whichever process or path handles it (the database may be back by then)."""
+    if reply.meta.get("decision") == "ask_question":
+        await services.redis.set(awaiting_key(openid), b"1", ex=AWAITING_TTL_S)
 
 
 def bounded_decide(services: Services, deadline: float | None) -> Decide:

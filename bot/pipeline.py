@@ -21,7 +21,14 @@ from wechatpy.messages import BaseMessage
 
 from bot.backlog import user_key
 from bot.dedupe import DONE_PREFIX
-from bot.outage import answer_without_redis, bounded_decide, deferred_writes, finish_without_storage
+from bot.outage import (
+    answer_without_redis,
+    bounded_decide,
+    deferred_writes,
+    finish_without_storage,
+    note_question_asked,
+    recall_before_the_database_outage,
+)
 from bot.protocol import ProtocolError
 from bot.records import build_closing
 from bot.reply_route import Outcome, ReplyRoute
@@ -225,9 +232,11 @@ async def _run_handlers(
         services.health.mark_down("database", exc)
         delivery_ids = []
         ctx.notices = []  # rolled back with the rest
+        await recall_before_the_database_outage(services, ctx)
         reply, note = await reply_without_storage(
             services.knowledge, message, ctx.follower, services.memory, now, bounded_decide(services, deadline)
         )
+        await note_question_asked(services, openid, reply)
         main, extra = finish_without_storage(reply, ctx.follower)
         if route.choose("passive") == "late":
             extra, main = ([main] if main else []) + extra, ""

@@ -158,7 +158,7 @@ def _human(openid: str, memory: OutageMemory) -> tuple[Reply, HandoverNote | Non
     question = memory.last_question(openid)
     if question is None:
         memory.await_question(openid)
-        return Reply(ASK_FOR_QUESTION), None
+        return Reply(ASK_FOR_QUESTION, meta={"decision": "ask_question"}), None
     return _recorded(), HandoverNote(question, "asked_for_human")
 
 

@@ -118,3 +118,34 @@ async def test_a_photo_before_a_hand_over_the_database_missed_joins_the_ticket_w
     async with up.sessions() as session:
         stored = await session.get(Attachment, photo.id)
     assert stored is not None and stored.state == "stored"
+
+
+async def test_a_hand_over_the_database_missed_keeps_what_the_user_wrote_while_it_answered(make_services) -> None:  # type: ignore[no-untyped-def]
+    """Users who wrote while the database answered have their state cached, so during an outage the normal path
+    runs until it needs the database: “人工” then still takes their earlier question, and the question after a
+    “人工” that asked for one is kept, whichever process handles it."""
+    from bot.app import create_app
+    from faq.kb import load_kb
+
+    up = await make_services()
+    unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/qiaobot"
+    down, other_process = await make_services(database_url=unreachable), await make_services(database_url=unreachable)
+    for services in (up, down, other_process):
+        services.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+
+    def client(services) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services=services, run_jobs=False)), base_url="http://t")
+
+    question = "我父亲的侨房在老家被占用了，怎么办"
+    async with client(up) as http:  # both users write while the database answers
+        assert "报案" in _content(await _post(http, inbound.text_message("o_db_earlier", "在国外护照丢了怎么办")))
+        assert _content(await _post(http, inbound.text_message("o_db_asked", "你好")))
+    async with client(down) as http:
+        assert "已记录" in _content(await _post(http, inbound.text_message("o_db_earlier", "人工")))
+        assert "请直接描述" in _content(await _post(http, inbound.text_message("o_db_asked", "人工")))
+    async with client(other_process) as http:  # another process, with outage memory of its own
+        assert "已记录" in _content(await _post(http, inbound.text_message("o_db_asked", question)))
+    assert await drain_deferred(up) == 2
+    async with up.sessions() as session:
+        tickets = {t.openid: t.question for t in (await session.scalars(select(Ticket))).all()}
+    assert tickets == {"o_db_earlier": "在国外护照丢了怎么办", "o_db_asked": question}
