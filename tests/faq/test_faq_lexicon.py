@@ -179,3 +179,13 @@ def test_a_returned_overseas_chinese_is_not_a_relative_of_one(analyzer: Analyzer
 def test_office_hours_are_not_a_job(analyzer: Analyzer) -> None:
     assert "#job" not in analyzer.analyze("你们几点上班").units
     assert "#job" in analyzer.analyze("我想来上班").units
+
+
+def test_data_alone_is_not_privacy(analyzer: Analyzer) -> None:
+    assert "#privacy" not in analyzer.analyze("excel怎么做数据透视表").units
+    assert "#privacy" in analyzer.analyze("个人数据会不会泄露").units
+
+
+def test_when_is_a_question_of_time_only_as_a_question(analyzer: Analyzer) -> None:
+    assert "#how_long" in analyzer.analyze("when can i get it").units
+    assert "#how_long" not in analyzer.analyze("my father left me money when he died").units
