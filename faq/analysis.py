@@ -71,8 +71,20 @@ _LOCATION_MARKERS = frozenset(
         "移民到",
         "定居",
         "留学",
+        "来",
+        "来到",
+        "回",
+        "回到",
+        "返回",
+        "待在",
+        "呆在",
+        "留在",
+        "搬到",
+        "搬去",
     }
 )
+# A token ending in one of these stands for the marker itself ("签在伦敦", "住喺多伦多").
+_LOCATION_SUFFIXES = ("在", "喺", "于")
 # Before a named country these make it where the user is going: "去泰国免签吗" asks about
 # Thailand's rules, not China's.
 _DESTINATION_MARKERS = frozenset({"去", "到", "飞", "飞去", "前往", "去到", "to"})
@@ -371,6 +383,9 @@ class Analyzer:
                     if (
                         not token.endswith("籍")  # 美国籍: a person's nationality, never a system
                         and previous not in _LOCATION_MARKERS
+                        # "工签在伦敦": jieba joined 在 to the word before; "西班牙马德里": a city in a country
+                        and not previous.endswith(_LOCATION_SUFFIXES)
+                        and not (i and "#abroad" in (forms.get(previous) or ()))
                         and following
                         and following[0] not in _PERSON_MARKERS
                         and following[0] not in stopwords

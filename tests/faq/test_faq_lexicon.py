@@ -124,6 +124,9 @@ def test_a_number_with_its_measure_word_is_never_heard_as_a_word(analyzer: Analy
         ("how to apply for a US green card", True),
         ("德国的私人医保哪家公司好", True),
         ("在美国护照丢了怎么办", False),  # where the user is
+        ("我在西班牙马德里开餐馆", False),  # a city in the country where the user is
+        ("毕业后拿了工签在伦敦上班", False),  # jieba's 签在: the marker is still there
+        ("我来英国读研三年了", False),
         ("我是新西兰籍，想回国探亲", False),  # nationality, not a system
         ("我跟我男朋友他是加拿大人", False),
         ("拿了加拿大passport之后，中国passport还能用吗", False),  # about China after all
