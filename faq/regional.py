@@ -47,8 +47,26 @@ def _cjk(text: str) -> bool:
     )
 
 
-def parse_regional_words(data: Any, path: Path) -> RegionalWords:
-    """Check every entry (all problems at once) and compile the replacement."""
+def _entry_lines(text: str | None) -> tuple[list[int], list[int]]:
+    """Line numbers of the words: entries and the keep: items, for messages staff can act on."""
+    if text is None:
+        return [], []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return [], []
+    lines: dict[str, list[int]] = {"words": [], "keep": []}
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value in lines and isinstance(value, yaml.SequenceNode):
+                lines[key.value] = [item.start_mark.line + 1 for item in value.value]
+    return lines["words"], lines["keep"]
+
+
+def parse_regional_words(data: Any, path: Path, text: str | None = None) -> RegionalWords:
+    """Check every entry (all problems at once) and compile the replacement; `text`, the file's text, lets the
+    problems name their lines."""
+    word_lines, keep_lines = _entry_lines(text)
     if not isinstance(data, dict) or not isinstance(data.get("words"), list):
         raise RegionalWordsError(path, ["expected a mapping with a 'words' list (and optionally 'keep')"])
     unknown = set(data) - {"words", "keep"}
@@ -56,7 +74,8 @@ def parse_regional_words(data: Any, path: Path) -> RegionalWords:
     t2s = opencc.OpenCC("t2s")
     mainland: dict[str, str] = {}
     for number, item in enumerate(data["words"], start=1):
-        where = f"words, entry {number}"
+        line = f"line {word_lines[number - 1]}: " if number <= len(word_lines) else ""
+        where = f"{line}words, entry {number}"
         if (
             not isinstance(item, dict)
             or not isinstance(item.get("regional"), str)
@@ -82,10 +101,11 @@ def parse_regional_words(data: Any, path: Path) -> RegionalWords:
         problems.append("keep: expected a list of words")
         keep = []
     for number, word in enumerate(keep, start=1):
+        line = f"line {keep_lines[number - 1]}: " if number <= len(keep_lines) else ""
         if not isinstance(word, str) or not _cjk(word.strip()):
-            problems.append(f"keep, item {number}: {word!r} is not a word of Chinese characters")
+            problems.append(f"{line}keep, item {number}: {word!r} is not a word of Chinese characters")
         elif word.strip() in mainland:
-            problems.append(f"keep, item {number}: {word!r} is also listed under words")
+            problems.append(f"{line}keep, item {number}: {word!r} is also listed under words")
         else:
             mainland[word.strip()] = word.strip()
     if problems:
@@ -97,10 +117,11 @@ def parse_regional_words(data: Any, path: Path) -> RegionalWords:
 
 def load_regional_words(path: Path) -> RegionalWords:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RegionalWordsError(Path(path), [f"cannot be read: {exc}"]) from None
-    return parse_regional_words(data, Path(path))
+    return parse_regional_words(data, Path(path), text)
 
 
 @cache

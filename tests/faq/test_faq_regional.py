@@ -64,3 +64,18 @@ def test_a_good_table_rewrites_longest_first() -> None:
         {"words": [{"regional": "仲", "mainland": "还"}], "keep": ["仲裁"]}, Path("regional.yaml")
     )
     assert table.to_mainland("仲有仲裁") == "还有仲裁"
+
+
+def test_a_problem_in_the_file_names_its_line(tmp_path: Path) -> None:
+    from faq.regional import load_regional_words
+
+    path = tmp_path / "regional.yaml"
+    path.write_text(
+        "words:\n  - {regional: 冇, mainland: 没有}\n  - {regional: 義大利, mainland: 意大利}\nkeep: [仲裁, abc]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RegionalWordsError) as caught:
+        load_regional_words(path)
+    problems = caught.value.problems
+    assert any(p.startswith("line 3: words, entry 2") for p in problems)
+    assert any(p.startswith("line 4: keep, item 2") for p in problems)
