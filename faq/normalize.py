@@ -29,7 +29,10 @@ def _t2s_converter() -> opencc.OpenCC:
         return _t2s
 
 
+@lru_cache(maxsize=4096)
 def to_simplified(text: str) -> str:
+    """Remembered: the matcher normalises a message more than once (small talk, analysis), an OpenCC
+    conversion each time."""
     return str(_t2s_converter().convert(text))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -45,8 +45,10 @@ class _File(BaseModel):
     commands: dict[Command, _Words]
 
 
+@lru_cache(maxsize=4096)
 def squash(text: str) -> str:
-    """The text as commands compare it: NFKC, no spaces or punctuation, lower case, Simplified."""
+    """The text as commands compare it: NFKC, no spaces or punctuation, lower case, Simplified. Remembered:
+    one message asks it several times (exact words, then the starts), each an OpenCC conversion."""
     return str(_t2s.convert(_STRIP.sub("", unicodedata.normalize("NFKC", text)).lower()))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 import opencc
@@ -29,8 +30,10 @@ def _is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
 
 
+@lru_cache(maxsize=4096)
 def comparable(text: str) -> str:
-    """The text as cues compare it: NFKC, Simplified, lower case."""
+    """The text as cues compare it: NFKC, Simplified, lower case. Remembered: the junk check, the triage and
+    the specific-case cues each ask it for the same message, and each asking is an OpenCC conversion."""
     return str(_t2s.convert(unicodedata.normalize("NFKC", text))).lower()
 
 
