@@ -1,4 +1,4 @@
-"""The query-level "answer at all?" gate, its cues, and the per-matcher decision cache."""
+"""The query-level "answer at all?" gate, its cues, when choices are offered, and the per-matcher decision cache."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from faq.english import EnglishLemmatizer
 from faq.features import FEATURE_NAMES, QUERY_FEATURE_NAMES, gate_feature_names, query_features
 from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows
 from faq.kb import FaqEntry
-from faq.matcher import FaqMatcher
+from faq.matcher import FaqMatcher, worth_offering
 from faq.training import save_calibration
 
 
@@ -168,3 +168,19 @@ def test_cache_is_safe_across_threads(mini_entries: list[FaqEntry]) -> None:
     assert results == [expected[t] for t in texts]
     assert matcher.cache_hits + matcher.cache_misses == 400
     assert len(matcher._cache) == 50
+
+
+def test_choices_are_offered_by_the_gate_not_by_the_probability_alone() -> None:
+    calibration = dataclasses.replace(load_calibration(), suggest_threshold=0.12, suggest_floor=0.03)
+    offer = matcher_module.OFFER_GATE
+    unrelated = matcher_module.UNRELATED_GATE
+    # a story whose right entry scored low, but the whole message looks like a question for this KB
+    assert worth_offering(0.05, offer, False, calibration)
+    assert not worth_offering(0.05, offer / 2, False, calibration)  # chit-chat sharing one word
+    assert not worth_offering(matcher_module.MIN_OFFER_P / 2, 0.9, False, calibration)
+    # a high probability is offered unless the gate calls the best candidate unrelated
+    assert worth_offering(0.5, unrelated, False, calibration)
+    assert not worth_offering(0.5, unrelated / 2, False, calibration)
+    # when no gate was consulted (a rule settled the message first) the probability threshold decides
+    assert worth_offering(0.12, None, False, calibration) and not worth_offering(0.1, None, False, calibration)
+    assert worth_offering(0.05, None, True, calibration)  # one broad word: offered from the floor
