@@ -96,8 +96,9 @@ def _number_conditions(dialect: str, terms: list[str]) -> list[ColumnElement[boo
         elif _NUMBER_TAIL.match(term):
             if dialect == "postgresql":  # a range scan of ix_tickets_number_reversed
                 conditions.append(func.reverse(Ticket.number).like(term[::-1] + "%"))
-            else:
-                conditions.append(Ticket.number.like("%" + term))
+            else:  # the number is in the document: its trigrams narrow the tickets to check
+                in_docs = select(_FTS_DOCS.c.rowid).where(literal_column("ticket_search").op("MATCH")(f'"{term}"'))
+                conditions.extend([Ticket.id.in_(in_docs), Ticket.number.like("%" + term)])
     return conditions
 
 
@@ -113,6 +114,8 @@ def _indexed_docs(dialect: str, terms: list[str]) -> Select[Any]:
         return select(_PG_DOCS.c.ticket_id).where(func.qiaobot_search_grams(_PG_DOCS.c.doc).op("@>")(grams), *checks)
     long_terms = [t for t in terms if len(t) >= 3]
     phrases = " ".join('"' + t.replace('"', '""') + '"' for t in long_terms)  # FTS5: substrings, case folded
+    # The ESCAPE clause matters: without it SQLite hands LIKE to FTS5, whose trigram tokenizer (3.40) counts
+    # '%护照%' as long enough for its index and then finds no trigram in it: no rows at all.
     short = [_FTS_DOCS.c.doc.like(_like_pattern(t), escape="\\") for t in terms if len(t) < 3]
     matched = [literal_column("ticket_search").op("MATCH")(phrases)] if long_terms else []
     return select(_FTS_DOCS.c.rowid).where(*matched, *short)
@@ -161,11 +164,9 @@ def by_index(dialect: str, where: list[Any], terms: list[str], doc_where: list[A
         found = found.join(_PG_DOCS, _PG_DOCS.c.ticket_id == Ticket.id).where(*doc_where)
     if not text_terms:
         pass
-    elif all(len(t) < 3 for t in text_terms):
-        # No term the trigram index can serve: checking ticket by ticket lets LIMIT stop at the cap, where
-        # an IN list would read every document first.
-        conditions += _checked_docs(text_terms)
     else:
+        # SQLite with only one- and two-character terms: one scan of the documents (65 ms at 100,000
+        # tickets), cheaper than looking each ticket's document up by rowid (275 ms when few match).
         conditions.append(Ticket.id.in_(_indexed_docs(dialect, text_terms)))
     return found.where(*conditions).limit(COUNT_CAP + 1)
 
