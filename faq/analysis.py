@@ -120,6 +120,11 @@ def _counts_something(chars: str, begin: int, end: int) -> bool:
 _STATUS_PASSPORT = re.compile(r"(?:拿的是|用的是|持有|拿着|拿了|是|持|拿|用|凭)中国(..)(?!去|来|到|办|能|可以|行)")
 _PASSPORT_SOUND = ("hu", "zao")  # tone-less, folded (zh -> z) as char_pinyin gives it
 _CHINESE_NATIONAL = "中国公民"
+# 认证 beside a pension is its yearly certification (生存认证); only these make it a notary's after all.
+_PENSION_CONCEPTS = frozenset({"#pension", "#social_insurance"})
+_NOTARY_WORDS = frozenset(
+    {"公证", "公证书", "公证处", "领事认证", "海牙", "附加证明书", "双认证", "apostille", "notarize", "notary"}
+)
 _PASSPORT_ACTIONS = frozenset({"#lost", "#expire", "#renew", "#reissue", "#visa_page"})
 
 
@@ -413,6 +418,10 @@ class Analyzer:
         if "#chinese_citizen" in units and "#passport" not in units and _PASSPORT_ACTIONS.intersection(units):
             # "我是中国护照，丢了怎么办": the status is the passport the question is about after all
             units.append("#passport")
+        # "养老金要做认证", "社保那边说没做认证": the pension's yearly certification, not a notary's
+        pension_check = "#notarize" in units and _PENSION_CONCEPTS.intersection(units) and "认证" in tokens
+        if pension_check and not any(t in _NOTARY_WORDS for t in tokens):
+            units = ["#survival_cert" if u == "#notarize" else u for u in units]
         content_chars = [c for t in tokens if t not in stopwords for c in t]
         syllables = pinyin_of("".join(content_chars))
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))

@@ -192,3 +192,10 @@ def test_data_alone_is_not_privacy(analyzer: Analyzer) -> None:
 def test_when_is_a_question_of_time_only_as_a_question(analyzer: Analyzer) -> None:
     assert "#how_long" in analyzer.analyze("when can i get it").units
     assert "#how_long" not in analyzer.analyze("my father left me money when he died").units
+
+
+def test_certification_beside_a_pension_is_the_yearly_survival_check(analyzer: Analyzer) -> None:
+    assert "#survival_cert" in analyzer.analyze("社保那边说没做认证要停发了").units
+    assert "#notarize" not in analyzer.analyze("我妈每年都要做养老金认证").units
+    assert "#notarize" in analyzer.analyze("出生证要认证").units  # no pension: a notary's
+    assert "#notarize" in analyzer.analyze("养老金认证要公证吗").units  # 公证 names the notary
