@@ -28,7 +28,9 @@ def reader() -> CounterpartReader:
         ("medicare 回国看病能报吗", FOREIGN_ONLY),
         ("香港身份證換領要去邊度", "id_card"),  # Hong Kong issues its own identity card
         ("my taiwan id card expired", "id_card"),
-        ("我的美国号码去中国可以漫游吗", "phone_number"),  # a US carrier's number is not a Chinese one
+        ("我的美国号码去中国可以漫游吗", "phone_number"),
+        ("my spanish residence card expired", "residence_permit"),  # Spain's, not China's residence permit
+        ("我的意大利permesso di soggiorno要续", FOREIGN_ONLY),  # a US carrier's number is not a Chinese one
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
