@@ -148,3 +148,18 @@ def test_calibrate_without_a_cache_directory_fits_in_memory(fuqing: list[FaqEntr
     prior = load_calibration()
     index: KbIndex = FaqMatcher.build(fuqing, calibration=prior)._index
     assert calibrate(index, prior) is calibrate(index, prior)
+
+
+def test_a_kb_without_any_similar_phrasings_loads_conservatively_with_a_warning(
+    fuqing: list[FaqEntry], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fifty entries with only their questions: no phrasing can be left out of its entry, so nothing to
+    learn from. It must still load, warn, keep conservative thresholds and decide."""
+    bare = [dataclasses.replace(e, similar=()) for e in fuqing]
+    with caplog.at_level(logging.WARNING, logger="faq.kb_calibration"):
+        matcher = FaqMatcher.build(bare, cache_dir=tmp_path)
+    assert matcher.calibration.note.startswith("conservative")
+    assert matcher.calibration.gate_threshold >= CONSERVATIVE_GATE
+    assert any("知识库太小" in r.getMessage() and "0 个可留出的相似问" in r.getMessage() for r in caplog.records)
+    assert matcher.decide(bare[0].question).decision in ("answer", "suggest")
+    assert matcher.decide("今天天气怎么样").decision != "answer"
