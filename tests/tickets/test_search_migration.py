@@ -90,3 +90,22 @@ def test_documents_are_built_from_stored_tickets_and_the_step_goes_back(empty_da
     engine.dispose()
     upgrade(empty_database)
     assert set(_docs(empty_database)) == {1, 2}
+
+
+def test_a_database_that_cannot_read_chinese_is_refused() -> None:
+    """Under LC_CTYPE C no Chinese character is a letter: the search would find every ticket for 护照."""
+    if BACKEND != "server":
+        pytest.skip("PostgreSQL's character classes")
+    from storage.migrate import upgrade
+
+    name = f"qiaobot_c_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C' ENCODING 'UTF8'"))
+    try:
+        with pytest.raises(RuntimeError, match="cannot read Chinese in this database"):
+            upgrade(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
