@@ -8,6 +8,7 @@ Tests that touch storage are marked ``backend`` automatically, so ``make test`` 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -83,6 +84,27 @@ def _stop_embedded_redis_started_by_the_test() -> Iterator[None]:
     from storage.embedded_redis import stop_embedded_redis
 
     stop_embedded_redis()
+
+
+def _disabled_loggers() -> set[str]:
+    loggers = list(logging.root.manager.loggerDict.items())
+    return {name for name, logger in loggers if isinstance(logger, logging.Logger) and logger.disabled}
+
+
+@pytest.fixture(autouse=True)
+def _no_logger_disabled_by_the_test() -> Iterator[None]:
+    """A test that disables loggers (``logging.config.dictConfig``/``fileConfig`` leave
+    ``disable_existing_loggers`` True unless told otherwise; ``logging.disable``) fails itself: otherwise every
+    later test asserting on a log line ("database unavailable") fails instead, and only in some orders."""
+    before, level = _disabled_loggers(), logging.root.manager.disable
+    yield
+    silenced = sorted(_disabled_loggers() - before)
+    for name in silenced:
+        logging.getLogger(name).disabled = False
+    disabled_level = logging.root.manager.disable
+    logging.disable(level)
+    assert not silenced, f"the test disabled {len(silenced)} logger(s), e.g. {silenced[:8]}"
+    assert disabled_level == level, f"the test left logging.disable({disabled_level}) on"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
