@@ -16,7 +16,7 @@ from faq.english import EnglishLemmatizer
 from faq.features import FEATURE_NAMES, QUERY_FEATURE_NAMES, gate_feature_names, query_features
 from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows
 from faq.kb import FaqEntry
-from faq.matcher import FaqMatcher, worth_offering
+from faq.matcher import FaqMatcher, choice_floor, worth_offering
 from faq.training import save_calibration
 
 
@@ -184,3 +184,10 @@ def test_choices_are_offered_by_the_gate_not_by_the_probability_alone() -> None:
     # when no gate was consulted (a rule settled the message first) the probability threshold decides
     assert worth_offering(0.12, None, False, calibration) and not worth_offering(0.1, None, False, calibration)
     assert worth_offering(0.05, None, True, calibration)  # one broad word: offered from the floor
+
+
+def test_a_kb_like_message_is_shown_less_likely_choices_too() -> None:
+    calibration = dataclasses.replace(load_calibration(), suggest_floor=0.03)
+    assert choice_floor(matcher_module.OFFER_GATE, calibration) == matcher_module.OFFERED_FLOOR < 0.03
+    assert choice_floor(matcher_module.OFFER_GATE / 2, calibration) == 0.03  # chit-chat: only likely ones
+    assert choice_floor(None, calibration) == 0.03  # no gate consulted: as before
