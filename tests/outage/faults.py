@@ -1,7 +1,7 @@
 """Real faults for the outage tests: a redis-server the test starts and stops, and a port nothing answers on.
 
 Ports come from a small range (``QIAOBOT_TEST_FAULT_PORTS``, default 6390-6399), the first one free, so two
-test runs on one machine do not share a server.
+test runs on one machine do not share a server. The closed port is not from that range: see ``closed_port``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,18 @@ class RedisServer:
             self.process = None
 
 
+_held: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A port nothing listens on (a stopped database server)."""
-    return free_port()
+    """A port nothing listens on (a stopped database server), and nothing can start listening on.
+
+    The port stays bound, without ``listen()``, until the test process exits: a connection to it is refused at
+    once (Linux answers RST), and no other process can bind it (no SO_REUSEADDR here, so redis-server's bind
+    fails). A port merely found free could be taken meanwhile by another run's redis-server from the fault
+    range; a PostgreSQL client talking to a Redis then hangs without an error instead of being refused.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _held.append(sock)
+    return int(sock.getsockname()[1])
