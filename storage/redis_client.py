@@ -44,8 +44,12 @@ class _WritesWithoutTask:
         if transport is None or transport.is_closing() or not isinstance(command, list):
             await super().send_packed_command(command, check_health)  # type: ignore[misc]
             return
-        _, high = transport.get_write_buffer_limits()
-        if transport.get_write_buffer_size() + sum(len(part) for part in command) > high:
+        try:
+            _, high = transport.get_write_buffer_limits()
+            size = transport.get_write_buffer_size()
+        except NotImplementedError:  # a transport that cannot say: no shortcut
+            high, size = 0, 1
+        if size + sum(len(part) for part in command) > high:
             await super().send_packed_command(command, check_health)  # type: ignore[misc]
             return
         timeout, self.socket_timeout = self.socket_timeout, None
