@@ -34,7 +34,7 @@ async def test_a_specific_case_goes_to_staff_with_the_general_entry_offered(new_
 
 async def test_an_earlier_request_is_answered_from_the_users_tickets(new_user, services) -> None:  # type: ignore[no-untyped-def]
     user = new_user()
-    await user.say("想给家乡小学捐一批图书，找谁联系")
+    await user.say("我想把祖父留下的侨批捐出去，找谁联系")
     [ticket] = await tickets_of(services, user.openid)
     reply = await user.say("我之前提交的申请办得怎么样了")
     assert reply is not None and ticket.number in reply and "处理中" in reply

@@ -58,10 +58,10 @@ async def test_a_declined_or_ignored_question_back_makes_no_ticket(new_user, ser
 
 async def test_a_plausible_request_the_faq_cannot_answer_still_becomes_a_ticket(new_user, services) -> None:  # type: ignore[no-untyped-def]
     user = new_user()
-    reply = await user.say("想给家乡小学捐一批图书，找谁联系")
+    reply = await user.say("我想把祖父留下的侨批捐出去，找谁联系")
     assert reply is not None and "留言编号" in reply
     [ticket] = await tickets_of(services, user.openid)
-    assert ticket.question == "想给家乡小学捐一批图书，找谁联系"
+    assert ticket.question == "我想把祖父留下的侨批捐出去，找谁联系"
 
 
 async def test_junk_after_asking_for_a_person_is_not_the_question(new_user, services) -> None:  # type: ignore[no-untyped-def]
