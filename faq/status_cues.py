@@ -1,0 +1,87 @@
+"""Who the user is, read from the words around a passport or a nationality: a Chinese national or a foreign one.
+
+Near-twin entries differ by the user's nationality (a Chinese citizen's passport renewed abroad, a foreign
+national's visa), and messages state it in passing: "一直是中国护照" (the passport as a status, not the
+question), "还没入加拿大籍" (a naturalisation that did not happen), "美国籍" / "Canadian citizen" (a country
+followed by a nationality word). faq.analysis applies these rules while reading a message into units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from faq.pinyin import char_pinyin
+
+# Concept units as faq.analysis writes them (CONCEPT_PREFIX + name).
+FOREIGN_NATIONAL = "#foreigner"
+CHINESE_CITIZEN = "#chinese_citizen"
+_PASSPORT = "#passport"
+
+# A country followed by one of these is a nationality: "美国籍", "Canadian citizen", "加拿大国籍" are a
+# foreign national (#foreigner), not a country plus the generic #nationality.
+NATIONALITY_WORDS = frozenset(
+    {"籍", "国籍", "公民", "citizen", "citizens", "citizenship", "national", "nationals", "nationality"}
+)
+
+# "一直是中国护照", "持中国护照", "拿的是中国户照" (voice): who the user is, a Chinese national, not what they ask
+# about. Read before segmentation, by sound, so a misheard 护照 is read the same way.
+# Not when the passport is what the user acts with: "拿中国护照去银行开户".
+_STATUS_PASSPORT = re.compile(r"(?:拿的是|用的是|持有|拿着|拿了|是|持|拿|用|凭)中国(..)(?!去|来|到|办|能|可以|行)")
+_PASSPORT_SOUND = ("hu", "zao")  # tone-less, folded (zh -> z) as char_pinyin gives it
+_CHINESE_NATIONAL = "中国公民"
+_PASSPORT_ACTIONS = frozenset({"#lost", "#expire", "#renew", "#reissue", "#visa_page"})
+
+# Before a naturalisation or foreign-national word these say it did not happen ("还没入加拿大籍", "不是外籍").
+_NEGATIONS = frozenset(
+    {
+        "没",
+        "没有",
+        "没入",
+        "一直没",
+        "还没",
+        "还没有",
+        "未",
+        "未曾",
+        "尚未",
+        "不是",
+        "并非",
+        "从未",
+        "从没",
+        "从来没",
+        "并没有",
+        "冇",
+        "唔系",
+    }
+)
+
+
+def status_passport(text: str) -> str:
+    """ "是中国护照" -> "是中国公民" wherever the passport is named as the user's status."""
+
+    def swap(match: re.Match[str]) -> str:
+        if tuple(char_pinyin(c) for c in match.group(1)) != _PASSPORT_SOUND:
+            return match.group(0)
+        return match.group(0)[: match.start(1) - match.start(0) - 2] + _CHINESE_NATIONAL
+
+    return _STATUS_PASSPORT.sub(swap, text)
+
+
+def _negated(tokens: list[str], i: int) -> bool:
+    """Whether a negation stands within the two words before tokens[i] (入, 加入, 了 may sit between)."""
+    before = [t for t in tokens[max(0, i - 3) : i] if t not in ("的", "了")]
+    return any(t in _NEGATIONS for t in before[-2:])
+
+
+def unless_negated(matched: frozenset[str], tokens: list[str], i: int) -> frozenset[str]:
+    """The concepts of tokens[i], with a foreign nationality that is negated ("没入荷兰籍", "还没入籍",
+    "不是外国人") read as what the user still is: a Chinese national."""
+    if FOREIGN_NATIONAL in matched and _negated(tokens, i):
+        return frozenset(matched - {FOREIGN_NATIONAL} | {CHINESE_CITIZEN})
+    return matched
+
+
+def asks_about_status_passport(units: Sequence[str]) -> bool:
+    """ "我是中国护照，丢了怎么办": the passport read as the user's status is the one the question is about
+    after all (lost, expired, renewed …), so the message names #passport as well."""
+    return CHINESE_CITIZEN in units and _PASSPORT not in units and bool(_PASSPORT_ACTIONS.intersection(units))
