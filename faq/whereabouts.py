@@ -12,7 +12,10 @@ marker words, reads the places in order and keeps the last that says where the u
   the user is now where the move leads, unless a plan marker (下个月, 准备, 打算, 要, next month, will …)
   comes before it in the same clause, in which case the move has not happened and the user is still on
   the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
-- "回去" and "go back" without a place say nothing: which way is back depends on who speaks.
+- "回去", "go back" and "fly back" without a place say nothing: which way is back depends on who speaks;
+- in English, where the user lives ("I live in Manila", "settled in Japan") does not override a present stay
+  read before it ("visiting family in Xiamen", "back in Quanzhou for three months"): a story says where it
+  happened and then where the user is from.
 
 The same rule reads the KB's phrasings, so an entry's own wording says where it applies; faq.features
 counts agreement only for entries whose wording says so (the others are neither helped nor hurt). An
@@ -55,7 +58,10 @@ _MOVE = frozenset(
     {"回", "返", "回到", "返回", "来", "到", "去", "飞", "飞回", "去到", "前往", "搬到", "搬回", "to", "back"}
 )
 # Return words that do not say which way: back to wherever the speaker came from.
-_UNDIRECTED_RETURN = frozenset({"回去", "go back", "return", "返"})
+_UNDIRECTED_RETURN = frozenset({"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"})
+# English says where the user lives ("I live in Manila") apart from where they are now ("visiting family in
+# Xiamen", "back in Quanzhou for three months"): a residence does not override a present stay read before it.
+_RESIDENCE = frozenset({"live", "lives", "living", "reside", "resides", "residing", "settled", "based"})
 _PLAN = frozenset(
     {
         "下个月",
@@ -102,11 +108,32 @@ _PLAN = frozenset(
         "going",
         "want",
         "next",
+        "supposed",
+        "scheduled",
+        "due",
+        "booked",
+        "flight",
+        "ticket",
+        "leaving",
+        "flying",
     }
 )
 # After a move these date it later: "回泰国的机票是下周的", "回去的航班在明天".
 _LATER = frozenset(
-    {"机票", "航班", "飞机", "下周", "下个月", "下月", "明天", "后天", "明年", "过几天", "下星期", "下礼拜"}
+    {
+        "机票",
+        "航班",
+        "飞机",
+        "下周",
+        "下个月",
+        "下月",
+        "明天",
+        "后天",
+        "明年",
+        "过几天",
+        "下星期",
+        "下礼拜",
+    }
 )
 _NEGATION = frozenset({"不", "没", "唔", "not"})
 # How far back (in tokens of the same clause) a marker still governs a place.
@@ -136,6 +163,7 @@ def entry_sides(said: Sequence[str | None]) -> frozenset[str]:
 def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None:
     """CHINA, ABROAD or None, from (token, its concepts, clause number) in reading order."""
     state: str | None = None
+    present = False  # state was read from a present stay or a move, not from where the user lives
     for i, (token, concepts, clause) in enumerate(tokens):
         before = [t for t, _, c in tokens[max(0, i - _MARKER_REACH) : i] if c == clause]
         side = _side(concepts)
@@ -145,8 +173,12 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
             if any(t in _MOVE for t in before):
                 moving = True
             elif any(t in _PRESENCE for t in before):
+                residence = any(t in _RESIDENCE for t in before)
+                if residence and present and state is not None:
+                    continue
                 negated = any(t in _NEGATION for t in before)
                 state = _other(side) if negated else side
+                present = not residence
                 continue
             else:
                 continue
@@ -160,6 +192,7 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
             continue  # "不想回去", "唔想飞返大陆": a move that will not happen says nothing
         planned = any(t in _PLAN for t in plan_window) or any(t in _LATER for t in after)
         state = _other(side) if planned else side
+        present = True
     return state
 
 

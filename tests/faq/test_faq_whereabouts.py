@@ -25,6 +25,13 @@ def analyzer() -> Analyzer:
         ("在国外护照快到期了，怎么换发新护照", ABROAD),
         ("I'm visiting my parents in Fujian. Can I renew my passport here?", CHINA),
         ("How do I renew my Chinese passport while living abroad?", ABROAD),
+        # where the user lives does not override where they are staying now
+        ("My ID card was stolen while I was visiting relatives in Wenzhou. I live in Rome.", CHINA),
+        ("I am staying in Fuzhou for two weeks though I live in Canada. Can I get a new ID card here?", CHINA),
+        ("I live in Canada. What should I do?", ABROAD),
+        # "fly back" with no place says nothing; a flight one is supposed to take has not happened yet
+        ("I am back in Hangzhou for a month and must renew my passport before I fly back", CHINA),
+        ("I am in Xiamen and I am supposed to fly back to Paris on Monday", CHINA),
         ("护照快到期了怎么换", None),
         ("等不及回去再弄", None),  # 回去: which way is back depends on who speaks
         ("我喺悉尼，本中國護照下個月到期，唔想飛返大陸換", ABROAD),  # a move that will not happen
