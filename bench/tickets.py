@@ -214,6 +214,7 @@ async def measure(url: str, number: str, queries: dict[str, list[str]]) -> dict[
         "queue API (overdue, 200/page)": ["/api/tickets?overdue=true&per_page=200"],
         "ticket page": [f"/console/tickets/{number}"],
         "stats API (12 weeks)": ["/api/stats"],
+        "stats page (12 weeks)": ["/console/stats"],
     }
     searches = {f"search: {kind}": [_search(q) for q in items] for kind, items in queries.items()}
     since = (datetime.now(UTC) - timedelta(days=90)).strftime("%Y-%m-%d")

@@ -3,14 +3,16 @@ member whose answer was rated."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tickets.models import Ticket
+from tickets.stat_sql import week_bounds, week_index
 from tickets.stats import week_start
 
 
@@ -72,17 +74,58 @@ def summarize_satisfaction(
 async def satisfaction_stats(
     session: AsyncSession, now: datetime, tz: tzinfo, weeks: int, department_name: Callable[[str | None], str]
 ) -> Satisfaction:
+    """``summarize_satisfaction`` over the period, counted by the database by week, rating, department and
+    staff member."""
     weeks = min(max(1, weeks), 104)
     first = week_start(now, tz) - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
-    result = await session.execute(
-        select(Ticket.rated_at, Ticket.rating, Ticket.department, Ticket.answered_by).where(
-            Ticket.rated_at >= since, Ticket.rating.is_not(None), Ticket.merged_into.is_(None)
-        )
+    bounds = week_bounds(first, weeks, tz)
+    rated = (Ticket.rated_at >= bounds[0], Ticket.rating.is_not(None), Ticket.merged_into.is_(None))
+    t = (
+        select(week_index(Ticket.rated_at, bounds).label("week"), Ticket.rating, Ticket.department, Ticket.answered_by)
+        .where(*rated)
+        .subquery()
     )
-    rows = [
-        RatedAnswer(rated_at, rating, department, answered_by)
-        for rated_at, rating, department, answered_by in result.all()
-        if rated_at is not None and rating is not None
-    ]
-    return summarize_satisfaction(rows, tz, first, weeks, department_name)
+    cells = (
+        await session.execute(
+            select(t.c.week, t.c.rating, t.c.department, t.c.answered_by, func.count()).group_by(
+                t.c.week, t.c.rating, t.c.department, t.c.answered_by
+            )
+        )
+    ).all()
+    if any(cell[0] is None for cell in cells):  # rated after this week: only a wrong clock does that
+        result = await session.execute(
+            select(Ticket.rated_at, Ticket.rating, Ticket.department, Ticket.answered_by).where(*rated)
+        )
+        rows = [
+            RatedAnswer(rated_at, rating, department, answered_by)
+            for rated_at, rating, department, answered_by in result.all()
+            if rated_at is not None and rating is not None
+        ]
+        return summarize_satisfaction(rows, tz, first, weeks, department_name)
+    week_counts: list[Counter[int]] = [Counter() for _ in range(weeks)]
+    department_counts: dict[str, Counter[int]] = {}
+    staff_counts: dict[str, Counter[int]] = {}
+    total: Counter[int] = Counter()
+    for week, rating, department, answered_by, count in cells:
+        for counter in (
+            week_counts[week],
+            department_counts.setdefault(department_name(department), Counter()),
+            staff_counts.setdefault(answered_by or "—", Counter()),
+            total,
+        ):
+            counter[rating] += count
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+
+    def ranked(groups: dict[str, Counter[int]]) -> list[SatisfactionGroup]:
+        return sorted((_counted(label, c) for label, c in groups.items()), key=lambda g: (-g.rated, g.label))
+
+    return Satisfaction(
+        total=_counted("合计", total),
+        by_week=[_counted(f"{s.month}/{s.day}", week_counts[i]) for i, s in enumerate(starts)],
+        by_department=ranked(department_counts),
+        by_staff=ranked(staff_counts),
+    )
+
+
+def _counted(label: str, ratings: Counter[int]) -> SatisfactionGroup:
+    return SatisfactionGroup(label, sum(ratings.values()), ratings[1], ratings[2], ratings[3])
