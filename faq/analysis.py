@@ -36,6 +36,7 @@ from faq.focus import (
     Focus,
     QuestionCues,
     clause_weights,
+    later_question_weights,
     merge_weights,
     mostly_latin,
     split_clauses,
@@ -54,6 +55,10 @@ from faq.vocabulary import vocabulary
 from faq.whereabouts import whereabouts
 
 CONCEPT_PREFIX = "#"
+# Aspect particles a lexicon verb form may end in (走了, 撞了), and how common (jieba's dictionary count) a
+# one-character word + that verb must be to be the word the user said instead (带走, count 830).
+_PARTICLES = frozenset("了")
+_COMMON_WORD_FREQ = 100
 _ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
 # 认证 beside a pension is its yearly certification (生存认证); only these make it a notary's after all.
 _PENSION_CONCEPTS = frozenset({"#pension", "#social_insurance"})
@@ -155,6 +160,17 @@ class Analyzer:
         """The message's concepts that name what it is about: not who or where the user is."""
         return frozenset(analysis.concepts - self._situation)
 
+    def _takes_the_verb(self, out: list[str], piece: str) -> bool:
+        """Whether jieba cut a lexicon "verb + 了" (走了, 撞了) off a one-character word that, with the verb,
+        makes a common word of its own ("带走了", "开走了"): the lexicon form wins jieba's cut only because it is
+        weighted high, and the user said the longer verb. Not after a stop word (被撞了, 把护照丢了)."""
+        if len(piece) != 2 or piece[1] not in _PARTICLES or piece not in self.lexicon.forms or not out:
+            return False
+        previous = out[-1]
+        if len(previous) != 1 or not is_cjk_char(previous) or previous in self.lexicon.stopwords:
+            return False
+        return self._tokenizer.FREQ.get(previous + piece[0], 0) >= _COMMON_WORD_FREQ
+
     def _tokens(self, text: str, clauses: list[int] | None = None) -> list[str]:
         """Pure ASCII words stay whole (jieba would cut "driver" into "drive" + "r");
         chunks with Chinese, including mixed ones like "q2签证", go through jieba. `clauses` receives each
@@ -183,6 +199,10 @@ class Analyzer:
                 latin = _ASCII_TOKEN.match(piece) is not None
                 if latin and previous_latin:
                     out[-1] += piece
+                elif self._takes_the_verb(out, piece):
+                    # "带|走了" (the lexicon's 走了, died) is "带走|了", taken away
+                    out[-1] += piece[0]
+                    out.append(piece[1:])
                 else:
                     out.append(piece)
                 previous_latin = latin
@@ -200,13 +220,15 @@ class Analyzer:
         if not 2 <= len(clauses) <= MAX_CLAUSES or mostly_latin(whole.normalized):
             return whole
         texts = [normalize_text(clause) for clause, _ in clauses]
-        asking = [mark or self._question_cues.asks(t) for t, (_, mark) in zip(texts, clauses, strict=True)]
-        if clause_weights(asking) is None:
+        marks = [mark for _, mark in clauses]
+        asking = [mark or self._question_cues.asks(t) for t, mark in zip(texts, marks, strict=True)]
+        if clause_weights(asking) is None and True not in marks[:-1]:
             return whole
         analysed = [self._analyze(t) for t in texts]
         topics = [sum(1 for u in a.unit_set if u not in self._generic) for a in analysed]
-        weights = clause_weights(with_topic_clauses(asking, topics))
-        if weights is None:
+        expanded = with_topic_clauses(asking, topics)
+        weights = later_question_weights(clause_weights(expanded) or [1.0] * len(texts), expanded, marks, topics)
+        if all(w == 1.0 for w in weights):
             return whole
         units = merge_weights([(a.units, w) for a, w in zip(analysed, weights, strict=True)], self._situation)
         grams = merge_weights([(text_ngrams(a.normalized), w) for a, w in zip(analysed, weights, strict=True)])

@@ -35,6 +35,8 @@ _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没唔冇]\1")
 # A narrating clause counts this much of a question's in the message-side shares. Measured on the five
 # dev suites (0.3 / 0.4 / 0.5 tried; see the commit that set it).
 NARRATIVE_WEIGHT = 0.3
+# A clause after the first question counts this much (measured on the seven dev suites; see the commit).
+LATER_QUESTION_WEIGHT = 0.6
 # A question with at most this many topic units (not generic, not situation) asks about the clause before.
 THIN_QUESTION_TOPICS = 1
 # Messages with more clauses than this are read as before (a long story is never answered anyway).
@@ -108,6 +110,23 @@ def clause_weights(asking: Sequence[bool]) -> list[float] | None:
     if len(asking) < 2 or all(asking) or not any(asking):
         return None
     return [1.0 if a else NARRATIVE_WEIGHT for a in asking]
+
+
+def later_question_weights(
+    weights: Sequence[float], asking: Sequence[bool], marks: Sequence[bool], topics: Sequence[int]
+) -> list[float]:
+    """A message asking several things in turn ("…怎么办？另外…能不能…？") is filed under its first question: the
+    clauses after the first question mark weigh at most LATER_QUESTION_WEIGHT, when that first question (with
+    the clauses before it that it leans on) names a topic of its own."""
+    out = list(weights)
+    if True not in marks:
+        return out
+    first = list(marks).index(True)
+    if not any(asking[i] and topics[i] for i in range(first + 1)):
+        return out
+    for j in range(first + 1, len(out)):
+        out[j] = min(out[j], LATER_QUESTION_WEIGHT)
+    return out
 
 
 def merge_weights(

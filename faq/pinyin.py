@@ -82,6 +82,7 @@ def terms_by_sound(
                 and not _only_stopwords(*span, stopwords)
                 and not _cuts_stopword(*span, stopwords)
                 and not _counts_something(chars, i, i + n)
+                and not _cuts_word(*span)
             ):
                 hit = (n, concepts)
                 break
@@ -105,6 +106,19 @@ def terms_by_sound(
             content_chars.extend(token)
         pos = end
     return out
+
+
+def _cuts_word(starts: Mapping[int, str], begin: int, end: int) -> bool:
+    """A sound match that takes only part of a word jieba found whole and runs on into the next ("宣誓|完"
+    read as 誓完, 死亡) joins the tail of one word to the head of the next. A match inside one word
+    ("健在证明") or over whole words and single characters ("户|照") is kept."""
+    for start, token in starts.items():
+        stop = start + len(token)
+        if len(token) < 2 or stop <= begin or start >= end:
+            continue
+        if (start < begin < stop or start < end < stop) and not (start <= begin and end <= stop):
+            return True
+    return False
 
 
 def _cuts_stopword(starts: Mapping[int, str], begin: int, end: int, stopwords: frozenset[str]) -> bool:

@@ -6,9 +6,11 @@ import pytest
 
 from faq.analysis import Analyzer
 from faq.focus import (
+    LATER_QUESTION_WEIGHT,
     NARRATIVE_WEIGHT,
     QuestionCues,
     clause_weights,
+    later_question_weights,
     merge_weights,
     split_clauses,
     with_topic_clauses,
@@ -134,3 +136,28 @@ def test_naturalisation_that_did_not_happen_is_a_chinese_national(
     units = analyzer.analyze(text).units
     assert ("#foreigner" in units) is foreigner
     assert ("#chinese_citizen" in units) is not foreigner
+
+
+def test_clauses_after_the_first_question_weigh_less() -> None:
+    # "护照丢了，怎么补？另外，能带现金吗？": the message is filed under its first question
+    weights = later_question_weights(
+        [0.3, 1.0, 0.3, 1.0], [False, True, False, True], [False, True, False, True], [1, 1, 0, 1]
+    )
+    assert weights == [0.3, 1.0, 0.3, LATER_QUESTION_WEIGHT]
+    # a first question without a topic of its own ("请问？") does not make the rest a later question
+    assert later_question_weights([1.0, 1.0], [True, True], [True, True], [0, 2]) == [1.0, 1.0]
+    assert later_question_weights([0.3, 1.0], [False, True], [False, False], [1, 1]) == [0.3, 1.0]
+
+
+def test_two_questions_in_turn_are_read_with_focus(analyzer: Analyzer) -> None:
+    focused = analyzer.analyze("护照换了新的，银行卡用不了了怎么办？另外能不能带现金出境？", focus=True)
+    assert focused.focus is not None
+    assert focused.focus.unit("#cash") == LATER_QUESTION_WEIGHT
+    assert focused.focus.unit("#bank") == 1.0
+
+
+def test_sound_matches_do_not_cut_into_a_word_and_a_longer_verb_is_kept(analyzer: Analyzer) -> None:
+    assert "#death" not in analyzer.analyze("我在加拿大入籍宣誓完了").units  # 宣誓|完 is not 死亡 (si wan)
+    assert "#death" not in analyzer.analyze("昨天被当地警察带走了").units  # 带走|了, taken away
+    assert "#death" in analyzer.analyze("我爸走了").units
+    assert "#passport" in analyzer.analyze("户照丢了怎么办").units  # voice: single characters still sound
