@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from calendars.working_days import WorkingCalendar
 from tickets.departments import DepartmentBook
 from tickets.models import Ticket, TicketEvent
-from tickets.stat_sql import AnswerClock, dialect_name, median_hours, micros
+from tickets.stat_sql import AnswerClock, medians
 from tickets.stats import Elapsed, StatGroup, StatRow, summarize, wall_clock_hours, week_start
 
 DISPATCHER_KEY = ""
@@ -114,19 +114,8 @@ async def department_stats(
             .group_by(Ticket.department)
         )
     ).all()
-    dialect = dialect_name(session)
-    rows = await session.execute(
-        select(
-            Ticket.department,
-            micros(Ticket.created_at, dialect),
-            micros(Ticket.first_answered_at, dialect),
-            Ticket.waited_seconds,
-        ).where(*period, answered)
-    )
-    clock = AnswerClock(calendar, tz, first, now.astimezone(tz).date())
-    hours: dict[str | None, list[float]] = {}
-    for code, created_us, answered_us, waited in rows.all():
-        hours.setdefault(code, []).append(clock.hours(created_us, answered_us, waited or 0))
+    clock = AnswerClock(calendar, tz, first, max(now.astimezone(tz).date(), first + timedelta(weeks=weeks)))
+    hours = (await medians(session, period, {"department": Ticket.department}, clock))["department"]
     events = await session.execute(
         select(TicketEvent.action, TicketEvent.detail).where(
             TicketEvent.action.in_(("transferred", "returned")), TicketEvent.at >= since
@@ -154,7 +143,7 @@ async def department_stats(
             answered_n + late_open,
             open_,
             overdue,
-            median_hours(hours.get(code, [])),
+            hours.get(code),
         )
         result.append(
             DepartmentRow(

@@ -21,7 +21,7 @@ from calendars.working_days import WorkingCalendar
 from tickets.department_stats import is_referral
 from tickets.models import Ticket
 from tickets.spreadsheets import Table
-from tickets.stat_sql import AnswerClock, dialect_name, median_hours, micros
+from tickets.stat_sql import AnswerClock, label_or_unsorted, medians
 from tickets.stats import Elapsed, StatRow, summarize, wall_clock_hours
 
 
@@ -157,22 +157,9 @@ async def monthly_report(
             .group_by(Ticket.department, Ticket.category)
         )
     ).all()
-    dialect = dialect_name(session)
-    rows = await session.execute(
-        select(
-            Ticket.department,
-            Ticket.category,
-            micros(Ticket.created_at, dialect),
-            micros(Ticket.first_answered_at, dialect),
-            Ticket.waited_seconds,
-        ).where(*period, own, answered)
-    )
     clock = AnswerClock(calendar, tz, start.date(), max(end.date(), now.astimezone(tz).date()))
-    hours: dict[tuple[str, str | None], list[float]] = {}
-    for code, category, created_us, answered_us, waited in rows.all():
-        value = clock.hours(created_us, answered_us, waited or 0)
-        for key in (("department", code), ("category", category or "未分类"), ("total", None)):
-            hours.setdefault(key, []).append(value)
+    partitions = {"department": Ticket.department, "category": label_or_unsorted(Ticket.category), "total": None}
+    hours = await medians(session, [*period, own], partitions, clock)
     departments: dict[str | None, list[int]] = {code: [0] * 9 for code in department_order}
     first_seen: dict[str | None, int] = {}
     categories: dict[str, list[int]] = {}
@@ -191,18 +178,17 @@ async def monthly_report(
     return MonthlyReport(
         month=first,
         by_department=[
-            _row(department_name(code), departments[code], hours.get(("department", code), []))
-            for code in [*listed, *later]
+            _row(department_name(code), departments[code], hours["department"].get(code)) for code in [*listed, *later]
         ],
         by_category=[
-            _row(name, counts, hours.get(("category", name), []))
+            _row(name, counts, hours["category"].get(name))
             for name, counts in sorted(categories.items(), key=lambda item: (-item[1][0], item[0]))
         ],
-        total=_row("合计", total, hours.get(("total", None), [])),
+        total=_row("合计", total, hours["total"].get(0)),
     )
 
 
-def _row(label: str, counts: list[int], hours: list[float]) -> ReportRow:
+def _row(label: str, counts: list[int], median: float | None) -> ReportRow:
     received, referred, concluded, answered, on_time, late_open, extensions, rated, satisfied = counts[:9]
     counted = answered + late_open
     return ReportRow(
@@ -215,7 +201,7 @@ def _row(label: str, counts: list[int], hours: list[float]) -> ReportRow:
         extensions=extensions,
         rated=rated,
         satisfied=satisfied,
-        median_answer_hours=median_hours(hours),
+        median_answer_hours=median,
     )
 
 

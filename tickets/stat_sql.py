@@ -10,16 +10,18 @@ seconds come back, for the medians.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, func
+from sqlalchemy import BigInteger, Boolean, Integer, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from calendars.working_days import WorkingCalendar
 from tickets.clock_stops import working_time_between
+from tickets.models import Ticket
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY_US = 86_400_000_000
@@ -116,3 +118,102 @@ class AnswerClock:
 
 def median_hours(hours: list[float]) -> float | None:
     return round(statistics.median(hours), 2) if hours else None
+
+
+Partitions = Mapping[str, Any]  # name → the SQL key of its groups (None: one group, all of them)
+
+
+def label_or_unsorted(column: Any) -> ColumnElement[str]:
+    """``category or "未分类"``, in SQL."""
+    return case((or_(column.is_(None), column == ""), "未分类"), else_=column)
+
+
+async def medians(
+    session: AsyncSession, where: Sequence[Any], partitions: Partitions, clock: AnswerClock
+) -> dict[str, dict[Any, float | None]]:
+    """The median hours to the first answer of each group of each partition, over the answered tickets that
+    ``where`` selects. PostgreSQL ranks the tickets by a window function and sends back only the middle one
+    or two of each group (exact: the rank is by integer microseconds, which orders the hours the same way);
+    SQLite, and a zone whose offset changes, send every answered ticket's instants and rank here."""
+    where = [*where, Ticket.first_answered_at.is_not(None)]
+    dialect = dialect_name(session)
+    created, answered = micros(Ticket.created_at, dialect), micros(Ticket.first_answered_at, dialect)
+    keys = [(expr if expr is not None else literal(0)).label(f"k_{name}") for name, expr in partitions.items()]
+    if dialect == "postgresql" and (clock.calendar is None or clock.offset_us is not None):
+        found = await _middles(session, where, partitions, keys, clock, created, answered)
+        if found is not None:
+            return found
+    rows = await session.execute(select(*keys, created, answered, Ticket.waited_seconds).where(*where))
+    values: dict[str, dict[Any, list[float]]] = {name: {} for name in partitions}
+    names = list(partitions)
+    for row in rows.all():
+        hours = clock.hours(row[-3], row[-2], row[-1] or 0)
+        for name, key in zip(names, row[:-3], strict=True):
+            values[name].setdefault(key, []).append(hours)
+    return {name: {key: median_hours(items) for key, items in groups.items()} for name, groups in values.items()}
+
+
+def _worked_until(at: ColumnElement[int], clock: AnswerClock) -> ColumnElement[int]:
+    """``AnswerClock._worked_until`` in SQL, over the clock's table of days as two arrays (NULL outside)."""
+    day = (at - clock.first_day) // DAY_US  # never negative here: the answer follows receipt, in the period
+    before = Grouping(bindparam("before_days", clock.before, type_=ARRAY(BigInteger)))[day + 1]
+    works = Grouping(bindparam("working_days", clock.working, type_=ARRAY(Boolean)))[day + 1]
+    return before + case((works, at - clock.first_day - day * DAY_US), else_=0)
+
+
+async def _middles(
+    session: AsyncSession,
+    where: Sequence[Any],
+    partitions: Partitions,
+    keys: list[Any],
+    clock: AnswerClock,
+    created: ColumnElement[int],
+    answered: ColumnElement[int],
+) -> dict[str, dict[Any, float | None]] | None:
+    waited = cast(func.coalesce(Ticket.waited_seconds, 0), BigInteger)
+    if clock.calendar is None:
+        worked = answered - created
+        rank = worked
+    else:
+        worked = case((answered <= created, 0), else_=_worked_until(answered, clock) - _worked_until(created, clock))
+        rank = worked - waited * 1_000_000
+    t = select(*keys, worked.label("worked"), waited.label("waited"), rank.label("rank")).where(*where).subquery()
+    windows = []
+    for name in partitions:
+        by = [t.c[f"k_{name}"]] if partitions[name] is not None else []
+        windows.append(func.row_number().over(partition_by=by, order_by=t.c["rank"].asc().nulls_last()))
+        windows.append(func.count(t.c["rank"]).over(partition_by=by))
+    missing = (func.count().over() - func.count(t.c["rank"]).over()).label("missing")
+    ranked = select(*[t.c[f"k_{name}"] for name in partitions], t.c.worked, t.c.waited, *windows, missing).subquery()
+    middle = []
+    for i in range(len(partitions)):
+        at, of = ranked.c[len(partitions) + 2 + 2 * i], ranked.c[len(partitions) + 3 + 2 * i]
+        middle.append(or_(at == (of + 1) // 2, at == of // 2 + 1))
+    rows = (await session.execute(select(ranked).where(or_(*middle)))).all()
+    if any(row[-1] for row in rows):  # an instant outside the clock's table: rank them here
+        return None
+    found: dict[str, dict[Any, dict[int, float]]] = {name: {} for name in partitions}
+    count = len(partitions)
+    sizes: dict[str, dict[Any, int]] = {name: {} for name in partitions}
+    for row in rows:
+        worked_us, waited_s = row[count], row[count + 1]
+        if clock.calendar is None:
+            hours = worked_us / 10**6 / 3600
+        else:
+            hours = max(0.0, worked_us / 10**6 - waited_s) / 3600
+        for i, name in enumerate(partitions):
+            position, size = row[count + 2 + 2 * i], row[count + 3 + 2 * i]
+            if position in ((size + 1) // 2, size // 2 + 1):
+                found[name].setdefault(row[i], {})[position] = hours
+                sizes[name][row[i]] = size
+    result: dict[str, dict[Any, float | None]] = {}
+    for name, groups in found.items():
+        result[name] = {}
+        for key, by_position in groups.items():
+            size = sizes[name][key]
+            if size % 2:
+                value = by_position[(size + 1) // 2]
+            else:
+                value = (by_position[size // 2] + by_position[size // 2 + 1]) / 2
+            result[name][key] = round(value, 2)
+    return result

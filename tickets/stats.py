@@ -19,7 +19,7 @@ from calendars.working_days import WorkingCalendar
 from tickets.clock_stops import working_time_between
 from tickets.models import Ticket
 from tickets.queue import open_and_overdue
-from tickets.stat_sql import AnswerClock, dialect_name, median_hours, micros, week_bounds, week_index
+from tickets.stat_sql import AnswerClock, label_or_unsorted, medians, week_bounds, week_index
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,6 @@ async def ticket_stats(
     weeks = min(max(1, weeks), 104)
     first = week_start(now, tz) - timedelta(weeks=weeks - 1)
     bounds = week_bounds(first, weeks, tz)
-    dialect = dialect_name(session)
     period = (Ticket.created_at >= bounds[0], Ticket.merged_into.is_(None))  # a merged duplicate counts once
     t = (
         select(
@@ -160,14 +159,14 @@ async def ticket_stats(
     if any(cell[0] is None for cell in cells):  # received after this week: only a wrong clock does that
         stats = await _ticket_stats_by_row(session, now, tz, weeks, calendar, bounds[0])
     else:
-        stats = await _aggregate(session, cells, now, tz, first, bounds, calendar, dialect)
+        stats = await _aggregate(session, cells, now, tz, first, bounds, calendar)
     open_now, overdue_now = await open_and_overdue(session, now)
     return TicketStats(stats.since, stats.total, stats.by_week, stats.by_category, open_now, overdue_now)
 
 
-def _group(label: str, counts: list[int], hours: list[float]) -> StatGroup:
+def _mid(label: str, counts: list[int], median: float | None) -> StatGroup:
     tickets, answered, on_time, late_open, open_, overdue = counts
-    return StatGroup(label, tickets, answered, on_time, answered + late_open, open_, overdue, median_hours(hours))
+    return StatGroup(label, tickets, answered, on_time, answered + late_open, open_, overdue, median)
 
 
 async def _aggregate(
@@ -178,7 +177,6 @@ async def _aggregate(
     first: date,
     bounds: list[datetime],
     calendar: WorkingCalendar | None,
-    dialect: str,
 ) -> TicketStats:
     weeks = len(bounds) - 1
     week_counts = [[0] * 6 for _ in range(weeks)]
@@ -189,37 +187,24 @@ async def _aggregate(
         for i, value in enumerate(counts):
             week_counts[week][i] += value
             totals[i] += value
-    week = week_index(Ticket.created_at, bounds)
-    answered = await session.execute(
-        select(
-            week,
-            Ticket.category,
-            micros(Ticket.created_at, dialect),
-            micros(Ticket.first_answered_at, dialect),
-            Ticket.waited_seconds,
-        ).where(Ticket.created_at >= bounds[0], Ticket.merged_into.is_(None), Ticket.first_answered_at.is_not(None))
-    )
     clock = AnswerClock(calendar, tz, first, max(now.astimezone(tz).date(), first + timedelta(weeks=weeks)))
-    week_hours: list[list[float]] = [[] for _ in range(weeks)]
-    category_hours: dict[str, list[float]] = {}
-    every: list[float] = []
-    for index, category, created_us, answered_us, waited in answered.all():
-        if index is None:  # received after this week, since the counts were read
-            continue
-        hours = clock.hours(created_us, answered_us, waited or 0)
-        week_hours[index].append(hours)
-        category_hours.setdefault(category or "未分类", []).append(hours)
-        every.append(hours)
+    period = (Ticket.created_at >= bounds[0], Ticket.merged_into.is_(None))
+    partitions = {
+        "week": week_index(Ticket.created_at, bounds),
+        "category": label_or_unsorted(Ticket.category),
+        "total": None,
+    }
+    middle = await medians(session, period, partitions, clock)
     by_week = [
-        _group(f"{start.month}/{start.day}", week_counts[i], week_hours[i])
+        _mid(f"{start.month}/{start.day}", week_counts[i], middle["week"].get(i))
         for i, start in enumerate(first + timedelta(weeks=i) for i in range(weeks))
     ]
     by_category = sorted(
-        (_group(label, counts, category_hours.get(label, [])) for label, counts in category_counts.items()),
+        (_mid(label, counts, middle["category"].get(label)) for label, counts in category_counts.items()),
         key=lambda g: (-g.tickets, g.label),
     )
     total = [sum(column) for column in zip(*week_counts, strict=True)]
-    return TicketStats(first, _group("合计", total, every), by_week, by_category, 0, 0)
+    return TicketStats(first, _mid("合计", total, middle["total"].get(0)), by_week, by_category, 0, 0)
 
 
 async def _ticket_stats_by_row(
