@@ -13,7 +13,11 @@ say how they are read:
   US passport;
 - a qualified document after a status marker ("我是美国绿卡", "持美国护照") is who the user is, not what
   they ask about, so it is skipped;
-- an entry *covers* foreign documents of a kind when one of its phrasings names one ("外国驾照在国内能用吗").
+- an entry *covers* foreign documents of a kind when one of its phrasings names one ("外国驾照在国内能用吗");
+- a message that turns China's document into another country's ("把中国驾照换成意大利驾照") asks for the
+  foreign authority's procedure: only an entry whose own phrasings convert that way covers it, not one
+  about the opposite conversion ("国外驾照能换成中国驾照吗");
+- a foreign-only system's name qualified as China's ("chinese social security") is China's document.
 
 A message that asks about a foreign document of a kind its best entry does not cover is a near miss.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +37,8 @@ from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.normalize import normalize_text
 
 FOREIGN_ONLY = "foreign_only"
+# Suffix of an asked kind when the message converts China's document of that kind into another country's.
+INTO_FOREIGN = " (converted from China's)"
 # How far before a document its qualifier and modifier may start ("英国配偶签证", "south african work visa").
 _QUALIFIER_WINDOW = 24
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
@@ -54,6 +60,8 @@ class _File(BaseModel):
     status_markers: list[str]
     location_markers: list[str]
     foreign_only: list[str]
+    conversion_markers: list[str] = []
+    foreign_only_in_chinese: list[str] = []
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -77,6 +85,7 @@ def _alternation(words: Sequence[str]) -> str:
 
 
 _LATIN = re.compile(r"[a-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class _Finder:
@@ -103,6 +112,7 @@ class Mention:
     side: str
     status: bool  # after a status marker: who the user is, not what they ask
     end: int
+    start: int = 0  # where the document word starts
 
 
 class CounterpartReader:
@@ -131,6 +141,8 @@ class CounterpartReader:
         self._status = tuple(_clean(data.status_markers))
         self._location = tuple(_clean(data.location_markers))
         self._foreign_only = _Finder(_clean(data.foreign_only))
+        self._foreign_in_chinese = _Finder(_clean(data.foreign_only_in_chinese))
+        self._conversion = _Finder(_clean(data.conversion_markers)) if data.conversion_markers else None
 
     def _kind(self, word: str) -> str:
         return self._kind_of.get(" ".join(word.split()), "")
@@ -147,12 +159,33 @@ class CounterpartReader:
         out: list[Mention] = []
         for match in self._document.finditer(normalized):
             out.append(self._mention(normalized, match))
-        if self._foreign_only is not None:
-            out.extend(
-                Mention(FOREIGN_ONLY, "foreign", False, m.end()) for m in self._foreign_only.finditer(normalized)
-            )
+        chinese = [(m.start, m.end) for m in out if m.side == "chinese"]
+        only = self._foreign_only.finditer(normalized)
+        if _CJK.search(normalized):  # "能领social security吗": a Chinese writer says 社保 for China's
+            only += self._foreign_in_chinese.finditer(normalized)
+        only = [m for m in only if not any(start < m.end() and m.start() < end for start, end in chinese)]
+        # "chinese social security" (above) is China's pension, whatever the bare name would mean; a document
+        # right after a foreign-only name is that system's ("social security退休金")
+        ends = {m.end() for m in only}
+        out = [
+            replace(m, side="foreign") if not m.side and len(normalized[: m.start].rstrip()) in ends else m for m in out
+        ]
+        out.extend(Mention(FOREIGN_ONLY, "foreign", False, m.end(), m.start()) for m in only)
         out.sort(key=lambda m: m.end)
         return out
+
+    def _into_foreign(self, text: str, mentions: Sequence[Mention], last: Mention) -> bool:
+        """Whether a Chinese document of `last`'s kind comes before it, and a conversion word before it too
+        ("中国驾照换成德国驾照", "convert my chinese licence to a german licence")."""
+        if self._conversion is None:
+            return False
+        return any(
+            m.kind == last.kind
+            and m.side == "chinese"
+            and m.end <= last.start
+            and self._conversion.finditer(text[: last.start])
+            for m in mentions
+        )
 
     def _qualifier_before(self, text: str, end: int, latin_document: bool) -> tuple[str, int] | None:
         """(side, start) of the qualifier whose word (and optional modifier) ends at `end`."""
@@ -186,18 +219,20 @@ class CounterpartReader:
         kind = self._kind(document.group(0))
         found = self._qualifier_before(text, document.start(), document.group(0).isascii())
         if found is None:
-            return Mention(kind, "", False, document.end())
+            return Mention(kind, "", False, document.end(), document.start())
         side, start = found
         if self._after(self._location, text, start):
-            return Mention(kind, "", False, document.end())  # a place: "在美国护照丢了" is the Chinese passport
-        return Mention(kind, side, self._after(self._status, text, start), document.end())
+            # a place: "在美国护照丢了" is the Chinese passport
+            return Mention(kind, "", False, document.end(), document.start())
+        return Mention(kind, side, self._after(self._status, text, start), document.end(), document.start())
 
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
         asked = [m for m in self.mentions(normalized) if not m.status]
         if not asked or asked[-1].side != "foreign":
             return None
-        return asked[-1].kind
+        last = asked[-1]
+        return last.kind + INTO_FOREIGN if self._into_foreign(normalized, asked, last) else last.kind
 
     def asked_foreign_kind(self, text: str) -> str | None:
         """The kind of foreign document the message asks about, or None (China's, or none named)."""
@@ -208,7 +243,10 @@ class CounterpartReader:
         kinds: set[str] = set()
         for phrasing in phrasings:
             text = phrasing if normalized else normalize_text(phrasing)
-            kinds.update(m.kind for m in self.mentions(text) if m.side in ("foreign", "ambiguous"))
+            found = self.mentions(text)
+            kinds.update(m.kind for m in found if m.side in ("foreign", "ambiguous"))
+            turned = [m for m in found if m.side == "foreign" and self._into_foreign(text, found, m)]
+            kinds.update(m.kind + INTO_FOREIGN for m in turned)
         return frozenset(kinds)
 
 

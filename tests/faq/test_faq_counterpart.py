@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from config.settings import FOREIGN_COUNTERPARTS_PATH
-from faq.counterpart import FOREIGN_ONLY, CounterpartDataError, CounterpartReader, counterparts, load_counterparts
+from faq.counterpart import (
+    FOREIGN_ONLY,
+    INTO_FOREIGN,
+    CounterpartDataError,
+    CounterpartReader,
+    counterparts,
+    load_counterparts,
+)
 from faq.matcher import FaqMatcher
 
 
@@ -21,7 +28,14 @@ def reader() -> CounterpartReader:
     [
         ("我的美国护照明年到期，在上海能续吗", "passport"),
         ("my canadian passport is about to expire, where do i renew it", "passport"),
-        ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence"),  # the last document named is Spain's
+        # the last document named is Spain's, and China's is turned into it: Spain's procedure
+        ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence" + INTO_FOREIGN),
+        ("can i exchange my chinese driving licence for a german driving licence", "driving_licence" + INTO_FOREIGN),
+        ("中国驾照丢了，西班牙驾照还能用吗", "driving_licence"),  # no conversion between them
+        ("社安金每个月几号发", FOREIGN_ONLY),
+        ("在加拿大领的social security养老金回国还能领吗", "pension"),  # a foreign system's name before a document
+        ("老人的social security回国还能领吗", FOREIGN_ONLY),  # English inside Chinese: the foreign programme
+        ("英国的nhs能报销回国看病吗", FOREIGN_ONLY),
         ("英国配偶签证怎么申请", "visa"),  # a modifier between country and document
         ("美签面试要带什么", "visa"),  # a one-character short form, attached
         ("德國的養老金回國能領嗎", "pension"),  # Traditional is read through Simplified
@@ -45,6 +59,9 @@ def reader() -> CounterpartReader:
         ("护照过期了怎么办", None),
         ("身份证过期了，人在国外能换吗", None),
         ("我是香港人，想在内地办身份证", None),  # a person from Hong Kong, the mainland card
+        ("can i keep paying chinese social security from abroad", None),  # China's, qualified so
+        ("how do i get my social security pension in china", None),  # English: an ordinary word
+        ("美国驾照能不能换中国驾照", None),  # the other way round: China's is what they ask for
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:
@@ -54,6 +71,9 @@ def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | No
 def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -> None:
     assert reader.covered_kinds(["外国驾照在国内能用吗", "驾照到期怎么换"]) == {"driving_licence"}
     assert reader.covered_kinds(["在国外护照快到期了怎么换发"]) == frozenset()  # a place, not a qualifier
+    # an entry about foreign licences turned into China's does not cover China's turned into a foreign one
+    assert reader.covered_kinds(["国外驾照能换成中国驾照吗"]) == {"driving_licence"}
+    assert reader.covered_kinds(["中国驾照怎么换成德国驾照"]) == {"driving_licence", "driving_licence" + INTO_FOREIGN}
 
 
 def test_near_miss_is_offered_not_answered(mini_matcher: FaqMatcher) -> None:
@@ -68,6 +88,13 @@ def test_entry_that_speaks_of_foreign_documents_still_answers(mini_matcher: FaqM
     # driving-license: "国外驾照能不能换中国驾照" names foreign licences itself
     decision = mini_matcher.decide("美国驾照能不能换中国驾照")
     assert decision.decision == "answer" and decision.faq_id == "driving-license"
+
+
+def test_a_chinese_licence_turned_into_a_foreign_one_is_not_answered(mini_matcher: FaqMatcher) -> None:
+    # driving-license is about the opposite conversion (a foreign licence into a Chinese one)
+    decision = mini_matcher.decide("我想把中国驾照换成西班牙驾照，要考试吗")
+    assert decision.decision != "answer"
+    assert decision.suggestions[:1] == ("driving-license",)
 
 
 def test_bad_file_is_refused_with_its_path(tmp_path: Path) -> None:
