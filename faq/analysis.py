@@ -36,10 +36,13 @@ from faq.focus import (
     Focus,
     QuestionCues,
     clause_weights,
+    english_asks,
+    english_with_referents,
     later_question_weights,
     merge_weights,
     mostly_latin,
     split_clauses,
+    split_sentences,
     with_topic_clauses,
 )
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers, text_ngrams
@@ -216,18 +219,24 @@ class Analyzer:
         whole = self._analyze(text if normalized else normalize_text(text))
         if not focus or normalized:
             return whole
-        clauses = split_clauses(text)
-        if not 2 <= len(clauses) <= MAX_CLAUSES or mostly_latin(whole.normalized):
+        english = mostly_latin(whole.normalized)
+        clauses = split_sentences(text) if english else split_clauses(text)
+        if not 2 <= len(clauses) <= MAX_CLAUSES:
             return whole
         texts = [normalize_text(clause) for clause, _ in clauses]
         marks = [mark for _, mark in clauses]
-        asking = [mark or self._question_cues.asks(t) for t, mark in zip(texts, marks, strict=True)]
+        asks = english_asks if english else self._question_cues.asks
+        asking = [mark or asks(t) for t, mark in zip(texts, marks, strict=True)]
+        if english:
+            asking = english_with_referents(asking, texts)
         if clause_weights(asking) is None and True not in marks[:-1]:
             return whole
         analysed = [self._analyze(t) for t in texts]
         topics = [sum(1 for u in a.unit_set if u not in self._generic) for a in analysed]
         expanded = with_topic_clauses(asking, topics)
-        weights = later_question_weights(clause_weights(expanded) or [1.0] * len(texts), expanded, marks, topics)
+        weights = clause_weights(expanded) or [1.0] * len(texts)
+        if not english:
+            weights = later_question_weights(weights, expanded, marks, topics)
         if all(w == 1.0 for w in weights):
             return whole
         units = merge_weights([(a.units, w) for a, w in zip(analysed, weights, strict=True)], self._situation)

@@ -15,7 +15,12 @@ read over concepts rather than words:
 
 Only the weights of the message-side shares change (faq.features): the message's units stay the same, so a
 message without punctuation, a one-clause question, or a message whose every clause asks (or none does) is
-read exactly as before. Mostly-English messages are left as they are: their clauses are not measured here.
+read exactly as before. Mostly-English messages are split differently (``split_sentences``, ``english_asks``):
+into sentences at . ? ! (a comma inside an English sentence joins its parts rather than separating a story
+from a question), and a sentence asks when it ends in a question mark, opens with a question or modal word
+(can, how, what, is …) or says what the user wants ("I want to", "I need to", "I'd like to"); a question
+referring back ("Can I renew it here?", "Is that possible?") asks about the sentence before it too. Their
+weights then go the same way as the Chinese clauses' (not the later-question rule, measured worse in English).
 One analysis per clause, no extra scoring: the cost is one more pass of the analyser over the same
 characters, and only for messages with several clauses.
 """
@@ -45,6 +50,51 @@ MAX_CLAUSES = 12
 LATIN_LIMIT = 0.2
 
 
+# English sentence ends: . ! ? ; or a line break followed by a space or the end ("U.S." and "8.5" inside a
+# sentence mostly do not end it); a full-width mark always ends one.
+_SENTENCE_END = re.compile(r"[.!?;\n]+(?=\s|$)|[。！？；]+")
+# Words that open an English question (after normalisation: lower case, apostrophes gone).
+_ENGLISH_QUESTION_START = frozenset(
+    {
+        "can",
+        "could",
+        "how",
+        "what",
+        "where",
+        "when",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "am",
+        "should",
+        "will",
+        "would",
+        "who",
+        "whom",
+        "which",
+        "why",
+        "may",
+        "shall",
+        "must",
+        "any",
+        "please",
+    }
+)
+# "I want to", "we need to", "I'd like to" (normalised: "i like to"), "I would like to", "I wish to".
+_ENGLISH_WANTS = re.compile(
+    r"(?<![a-z])(?:i|we)\s+(?:(?:really|just|also|now|still)\s+)?"
+    r"(?:want|wants|need|would like|like|wish|hope)\s+to(?![a-z])"
+)
+
+# A question with one of these refers to what the sentence before it said ("Can I renew it here?", "Can you
+# help find him?", "Is that possible?"), which then counts as part of the question.
+_ENGLISH_BACK_REFERENCES = frozenset(
+    {"it", "he", "she", "they", "him", "her", "them", "this", "that", "these", "those", "there", "so", "one", "ones"}
+)
+
+
 @dataclass(frozen=True)
 class Focus:
     """Per-item weights for the message-side shares; anything not listed weighs 1.0."""
@@ -71,6 +121,39 @@ def split_clauses(text: str) -> list[tuple[str, bool]]:
     tail = text[position:].strip()
     if any(c.isalnum() for c in tail):
         out.append((tail, False))
+    return out
+
+
+def split_sentences(text: str) -> list[tuple[str, bool]]:
+    """English: (sentence, ends with a question mark) for each sentence with a letter or digit, in order."""
+    out: list[tuple[str, bool]] = []
+    position = 0
+    for match in _SENTENCE_END.finditer(text):
+        sentence = text[position : match.start()].strip()
+        if any(c.isalnum() for c in sentence):
+            out.append((sentence, bool(_QUESTION_MARK.search(match.group(0)))))
+        position = match.end()
+    tail = text[position:].strip()
+    if any(c.isalnum() for c in tail):
+        out.append((tail, False))
+    return out
+
+
+def english_asks(normalized_sentence: str) -> bool:
+    """Whether a normalised English sentence asks (opens with a question or modal word) or says what the
+    user wants."""
+    words = normalized_sentence.split()
+    if not words:
+        return False
+    return words[0] in _ENGLISH_QUESTION_START or _ENGLISH_WANTS.search(normalized_sentence) is not None
+
+
+def english_with_referents(asking: Sequence[bool], normalized: Sequence[str]) -> list[bool]:
+    """An English question referring back (it, he, that …) asks about the sentence before it too."""
+    out = list(asking)
+    for i in range(1, len(asking)):
+        if asking[i] and not set(normalized[i].split()).isdisjoint(_ENGLISH_BACK_REFERENCES):
+            out[i - 1] = True
     return out
 
 

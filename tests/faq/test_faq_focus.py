@@ -10,9 +10,12 @@ from faq.focus import (
     NARRATIVE_WEIGHT,
     QuestionCues,
     clause_weights,
+    english_asks,
+    english_with_referents,
     later_question_weights,
     merge_weights,
     split_clauses,
+    split_sentences,
     with_topic_clauses,
 )
 from faq.matcher import FaqMatcher
@@ -161,3 +164,47 @@ def test_sound_matches_do_not_cut_into_a_word_and_a_longer_verb_is_kept(analyzer
     assert "#death" not in analyzer.analyze("昨天被当地警察带走了").units  # 带走|了, taken away
     assert "#death" in analyzer.analyze("我爸走了").units
     assert "#passport" in analyzer.analyze("户照丢了怎么办").units  # voice: single characters still sound
+
+
+def test_english_is_cut_into_sentences_not_at_commas() -> None:
+    text = "I moved to Peru in 1990, and my mother is in Wenzhou. She is 8.5 km from town. Can she apply?"
+    assert split_sentences(text) == [
+        ("I moved to Peru in 1990, and my mother is in Wenzhou", False),
+        ("She is 8.5 km from town", False),
+        ("Can she apply", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asks"),
+    [
+        ("how do i apply", True),
+        ("is there a fee", True),
+        ("i like to know the fee", True),  # "I'd like to" after normalisation
+        ("we need to send money home", True),
+        ("my father lives in fuzhou", False),
+        ("the office said no", False),
+    ],
+)
+def test_english_questions_and_wishes_ask(sentence: str, asks: bool) -> None:
+    assert english_asks(sentence) is asks
+
+
+def test_an_english_question_referring_back_takes_the_sentence_before() -> None:
+    texts = ["i work in dubai", "my card expired", "can i renew it here"]
+    assert english_with_referents([False, False, True], texts) == [False, True, True]
+    assert english_with_referents([False, False, True], ["i work in dubai", "x", "can i renew my card"]) == [
+        False,
+        False,
+        True,
+    ]
+
+
+def test_an_english_story_weighs_less_than_its_question(analyzer: Analyzer) -> None:
+    story = analyzer.analyze(
+        "I have worked in a restaurant in Madrid for ten years. How do I renew my Chinese passport?", focus=True
+    )
+    assert story.focus is not None
+    assert story.focus.unit("#passport") == 1.0 and story.focus.unit("#renew") == 1.0
+    assert story.focus.unit("#abroad") == 1.0  # where the user is keeps its weight
+    assert story.focus.ngram("restaurant") == NARRATIVE_WEIGHT
