@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Integer, bindparam, case, cast, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, Grouping
 
@@ -133,7 +133,7 @@ async def medians(
 ) -> dict[str, dict[Any, float | None]]:
     """The median hours to the first answer of each group of each partition, over the answered tickets that
     ``where`` selects. PostgreSQL ranks the tickets by a window function and sends back only the middle one
-    or two of each group (exact: the rank is by integer microseconds, which orders the hours the same way);
+    or two of each group (exact: the rank is the hours as Python computes them, see ``_middles``);
     SQLite, and a zone whose offset changes, send every answered ticket's instants and rank here."""
     where = [*where, Ticket.first_answered_at.is_not(None)]
     dialect = dialect_name(session)
@@ -171,12 +171,14 @@ async def _middles(
     answered: ColumnElement[int],
 ) -> dict[str, dict[Any, float | None]] | None:
     waited = cast(func.coalesce(Ticket.waited_seconds, 0), BigInteger)
+    # The rank is the hours themselves, in double precision: the same correctly rounded operations on the
+    # same integers as in Python, so the order (and which tickets are in the middle) is the one Python sorts.
     if clock.calendar is None:
         worked = answered - created
-        rank = worked
+        rank = cast(worked, DOUBLE_PRECISION) / 1_000_000.0 / 3600.0
     else:
         worked = case((answered <= created, 0), else_=_worked_until(answered, clock) - _worked_until(created, clock))
-        rank = worked - waited * 1_000_000
+        rank = func.greatest(0.0, cast(worked, DOUBLE_PRECISION) / 1_000_000.0 - waited) / 3600.0
     t = select(*keys, worked.label("worked"), waited.label("waited"), rank.label("rank")).where(*where).subquery()
     windows = []
     for name in partitions:
