@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from faq.analysis import Analysis, Analyzer
+from faq.beside import beside_the_kb
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
 from faq.candidates import find_candidates
 from faq.counterpart import CounterpartGuard
@@ -293,6 +294,9 @@ class FaqMatcher:
         near_miss = (
             not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
         )
+        settled = generic or too_long or undecided or near_miss
+        best_units = self._index.entries[scored[0][0]].units
+        beside = not settled and beside_the_kb(query.units, best_units, self._index.vocabulary)
         gate: float | None = None  # consulted only when no rule above has settled that it cannot answer
         if generic:
             because("one broad word: the user has to say which topic")
@@ -303,6 +307,9 @@ class FaqMatcher:
         elif near_miss:
             # "我的美国护照到期了" is not the (Chinese) passport entry's question: offer it, never answer it
             because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
+        elif beside:
+            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            because("one word shared with the best entry, several the KB never uses: a topic beside it, offer it")
         else:
             confident, gate = self._confident(query, scored, rows, why)
             if confident:
