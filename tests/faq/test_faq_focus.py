@@ -69,6 +69,7 @@ def test_a_question_without_a_topic_takes_the_clause_before_it() -> None:
     # "户口落回去，要去哪个部门申请": the question names only where/apply
     assert with_topic_clauses([False, False, True], [3, 2, 0]) == [False, True, True]
     assert with_topic_clauses([False, True], [3, 2]) == [False, True]
+    assert with_topic_clauses([False, True], [3, 1]) == [False, True]  # one topic of its own: asks about that
 
 
 def test_an_item_weighs_as_its_best_clause_and_kept_items_are_never_weighed_down() -> None:
