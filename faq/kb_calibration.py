@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 # Bump when the sampling or the fitting rule changes: cached fits of older code are then ignored.
 # 2: English lemmas, regional words; 3: a Chinese passport as status; 4: 没入籍; 5: a place after a place;
 # 6: 认证 beside a pension
-FIT_VERSION = "kb-fit-8c"
+FIT_VERSION = "kb-fit-9"
 MAX_IN_SCOPE = 400
 MAX_OUT_OF_SCOPE = 200
 SEED = 7
