@@ -16,7 +16,8 @@ say how they are read:
 - an entry *covers* foreign documents of a kind when one of its phrasings names one ("外国驾照在国内能用吗");
 - a message that turns China's document into another country's ("把中国驾照换成意大利驾照") asks for the
   foreign authority's procedure: only an entry whose own phrasings convert that way covers it, not one
-  about the opposite conversion ("国外驾照能换成中国驾照吗");
+  about the opposite conversion ("国外驾照能换成中国驾照吗"); a "local" document China's is turned into
+  ("中国驾照…换成当地驾照") is not China's either;
 - a foreign-only system's name qualified as China's ("chinese social security") is China's document.
 
 A message that asks about a foreign document of a kind its best entry does not cover is a near miss.
@@ -61,6 +62,7 @@ class _File(BaseModel):
     location_markers: list[str]
     foreign_only: list[str]
     conversion_markers: list[str] = []
+    local_qualifiers: list[str] = []
     foreign_only_in_chinese: list[str] = []
 
 
@@ -133,6 +135,7 @@ class CounterpartReader:
             ("chinese", data.chinese_qualifiers),
             ("ambiguous", data.ambiguous_qualifiers),
             ("foreign", data.foreign_qualifiers),
+            ("local", data.local_qualifiers),
         ):
             self._sides.update({w: side for w in _clean(words)})
         self._short = frozenset(_clean(data.short_foreign_qualifiers))
@@ -229,10 +232,12 @@ class CounterpartReader:
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
         asked = [m for m in self.mentions(normalized) if not m.status]
-        if not asked or asked[-1].side != "foreign":
+        if not asked or asked[-1].side not in ("foreign", "local"):
             return None
         last = asked[-1]
-        return last.kind + INTO_FOREIGN if self._into_foreign(normalized, asked, last) else last.kind
+        if self._into_foreign(normalized, asked, last):
+            return last.kind + INTO_FOREIGN
+        return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
 
     def asked_foreign_kind(self, text: str) -> str | None:
         """The kind of foreign document the message asks about, or None (China's, or none named)."""
@@ -245,7 +250,7 @@ class CounterpartReader:
             text = phrasing if normalized else normalize_text(phrasing)
             found = self.mentions(text)
             kinds.update(m.kind for m in found if m.side in ("foreign", "ambiguous"))
-            turned = [m for m in found if m.side == "foreign" and self._into_foreign(text, found, m)]
+            turned = [m for m in found if m.side in ("foreign", "local") and self._into_foreign(text, found, m)]
             kinds.update(m.kind + INTO_FOREIGN for m in turned)
         return frozenset(kinds)
 

@@ -32,6 +32,7 @@ def reader() -> CounterpartReader:
         ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence" + INTO_FOREIGN),
         ("can i exchange my chinese driving licence for a german driving licence", "driving_licence" + INTO_FOREIGN),
         ("中国驾照丢了，西班牙驾照还能用吗", "driving_licence"),  # no conversion between them
+        ("人在新西兰，中国驾照要不要换成当地驾照", "driving_licence" + INTO_FOREIGN),  # "local" is not China's here
         ("社安金每个月几号发", FOREIGN_ONLY),
         ("在加拿大领的social security养老金回国还能领吗", "pension"),  # a foreign system's name before a document
         ("老人的social security回国还能领吗", FOREIGN_ONLY),  # English inside Chinese: the foreign programme
@@ -62,6 +63,7 @@ def reader() -> CounterpartReader:
         ("can i keep paying chinese social security from abroad", None),  # China's, qualified so
         ("how do i get my social security pension in china", None),  # English: an ordinary word
         ("美国驾照能不能换中国驾照", None),  # the other way round: China's is what they ask for
+        ("回国以后当地驾照怎么考", None),  # "local" alone: China's
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:
