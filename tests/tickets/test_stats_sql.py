@@ -27,7 +27,14 @@ from tickets.departments import Department, DepartmentBook
 from tickets.models import Ticket, TicketEvent
 from tickets.monthly_report import MonthlyReport, MonthTicket, build_report, month_bounds, monthly_report
 from tickets.satisfaction_stats import RatedAnswer, Satisfaction, satisfaction_stats, summarize_satisfaction
-from tickets.stats import StatRow, TicketStats, compute_stats, ticket_stats, wall_clock_hours, week_start, working_hours
+from tickets.stats import (
+    StatRow,
+    TicketStats,
+    _ticket_stats_by_row,
+    ticket_stats,
+    week_start,
+    working_hours,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 7, 30, 15, 123456, tzinfo=UTC)  # a Thursday afternoon in Beijing
@@ -120,19 +127,9 @@ async def session(database_url: str, clean_backend: None) -> AsyncIterator[Async
 async def reference_ticket_stats(
     session: AsyncSession, now: datetime, tz: tzinfo, weeks: int, calendar: WorkingCalendar | None
 ) -> TicketStats:
+    """The old computation is kept in tickets.stats as the row-by-row fallback (a clock behind the tickets)."""
     since = datetime.combine(week_start(now, tz) - timedelta(weeks=weeks - 1), datetime.min.time(), tzinfo=tz)
-    result = await session.execute(
-        select(
-            Ticket.created_at,
-            Ticket.due_at,
-            Ticket.first_answered_at,
-            Ticket.state,
-            Ticket.category,
-            Ticket.waited_seconds,
-        ).where(Ticket.created_at >= since, Ticket.merged_into.is_(None))
-    )
-    rows = [StatRow(*row[:5], waited_seconds=row[5] or 0) for row in result.all()]
-    return compute_stats(rows, now, tz, weeks, working_hours(calendar, tz) if calendar else wall_clock_hours)
+    return await _ticket_stats_by_row(session, now, tz, weeks, calendar, since)
 
 
 async def reference_department_stats(
