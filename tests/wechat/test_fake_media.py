@@ -130,6 +130,15 @@ async def test_a_rejected_token_is_refreshed_once(media: WeChatMedia, state: Fak
     assert len(state.calls_to("media/get")) == 3
 
 
+async def test_an_upload_with_a_rejected_token_is_refreshed_once(media: WeChatMedia, state: FakeWeChatState) -> None:
+    await media.upload("image", "first.jpg", JPEG, "image/jpeg")
+    state.revoke_tokens()
+    media_id = await media.upload("image", "answer.jpg", JPEG, "image/jpeg")
+    stored = state.media(media_id)
+    assert stored is not None and stored.content == JPEG
+    assert len(state.calls_to("media/upload")) == 3  # the refused one, then once with a fresh token
+
+
 async def test_upload_then_send_the_image_as_a_customer_service_message(
     media: WeChatMedia, state: FakeWeChatState, http: httpx.AsyncClient
 ) -> None:
