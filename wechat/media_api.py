@@ -16,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from wechat.api_client import WeChatApiClient
 from wechat.api_errors import TOKEN_ERRCODES, WeChatApiError, WeChatTransportError
+
+T = TypeVar("T")
 
 INVALID_MEDIA_ID = 40007  # unknown, or past WeChat's three days
 _FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)
@@ -62,35 +65,28 @@ class WeChatMedia:
     async def download(self, media_id: str, max_bytes: int) -> DownloadedMedia:
         """The file behind ``media_id``; ``MediaTooLarge`` past ``max_bytes`` (read no further than that),
         ``WeChatApiError`` 40007 when WeChat no longer has it."""
-        rejected: str | None = None
-        for attempt in range(2):
-            token = await self._token(rejected, "media/get")
-            url = f"{self._api.base_url}/cgi-bin/media/get"
-            params = {"access_token": token, "media_id": media_id}
-            media, answer = await self._fetch(url, params, max_bytes, "media/get")
-            if media is not None:
-                return media
-            errcode = _errcode(answer)
-            if errcode in TOKEN_ERRCODES and attempt == 0:
-                await self._api.invalidate_access_token(token)
-                rejected = token
-                continue
-            if errcode:
-                raise WeChatApiError(errcode, str(answer.get("errmsg", "")), path="media/get")
-            video_url = answer.get("video_url")
-            if not isinstance(video_url, str) or not video_url:
-                raise WeChatTransportError(f"media/get answered JSON without a file: {answer!r}", path="media/get")
-            video, answer = await self._fetch(video_url, None, max_bytes, "video_url")
-            if video is None:
-                raise WeChatApiError(_errcode(answer) or -1, str(answer.get("errmsg", "")), path="video_url")
-            return video
-        raise AssertionError("unreachable")  # pragma: no cover
+        url = f"{self._api.base_url}/cgi-bin/media/get"
+
+        async def fetch(token: str) -> tuple[DownloadedMedia | None, dict[str, Any]]:
+            return await self._fetch(url, {"access_token": token, "media_id": media_id}, max_bytes, "media/get")
+
+        media, answer = await self._with_token("media/get", fetch)
+        if media is not None:
+            return media
+        if errcode := _errcode(answer):
+            raise WeChatApiError(errcode, str(answer.get("errmsg", "")), path="media/get")
+        video_url = answer.get("video_url")
+        if not isinstance(video_url, str) or not video_url:
+            raise WeChatTransportError(f"media/get answered JSON without a file: {answer!r}", path="media/get")
+        video, answer = await self._fetch(video_url, None, max_bytes, "video_url")
+        if video is None:
+            raise WeChatApiError(_errcode(answer) or -1, str(answer.get("errmsg", "")), path="video_url")
+        return video
 
     async def upload(self, kind: str, filename: str, content: bytes, content_type: str) -> str:
         """Upload a temporary file (``kind`` image, voice, video or thumb); returns its media_id, good for 3 days."""
-        rejected: str | None = None
-        for attempt in range(2):
-            token = await self._token(rejected, "media/upload")
+
+        async def post(token: str) -> tuple[None, dict[str, Any]]:
             try:
                 async with asyncio.timeout(self._timeout):
                     response = await self._api.http.post(
@@ -101,18 +97,31 @@ class WeChatMedia:
                     )
             except (TimeoutError, httpx.HTTPError) as exc:
                 raise WeChatTransportError(f"upload failed: {exc!r}", path="media/upload", reached=False) from exc
-            answer = _json_answer(response, "media/upload")
-            errcode = _errcode(answer)
-            if errcode in TOKEN_ERRCODES and attempt == 0:
+            return None, _json_answer(response, "media/upload")
+
+        _, answer = await self._with_token("media/upload", post)
+        if errcode := _errcode(answer):
+            raise WeChatApiError(errcode, str(answer.get("errmsg", "")), path="media/upload")
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeChatTransportError(f"upload answer without media_id: {answer!r}", path="media/upload")
+        return media_id
+
+    async def _with_token(
+        self, path: str, call: Callable[[str], Awaitable[tuple[T | None, dict[str, Any]]]]
+    ) -> tuple[T | None, dict[str, Any]]:
+        """``call`` with the shared access token; when WeChat refuses the token (expired, or refreshed by another
+        process), it is invalidated and the call made once more with a fresh one. What else WeChat answered is
+        the caller's to read."""
+        rejected: str | None = None
+        for attempt in range(2):
+            token = await self._token(rejected, path)
+            result, answer = await call(token)
+            if result is None and _errcode(answer) in TOKEN_ERRCODES and attempt == 0:
                 await self._api.invalidate_access_token(token)
                 rejected = token
                 continue
-            if errcode:
-                raise WeChatApiError(errcode, str(answer.get("errmsg", "")), path="media/upload")
-            media_id = answer.get("media_id")
-            if not isinstance(media_id, str) or not media_id:
-                raise WeChatTransportError(f"upload answer without media_id: {answer!r}", path="media/upload")
-            return media_id
+            return result, answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _token(self, rejected: str | None, path: str) -> str:
