@@ -75,6 +75,8 @@ FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
 FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
 # Taiwan/Hong Kong regional words and written Cantonese, read as their mainland forms before FAQ matching.
 REGIONAL_WORDS_PATH = CONFIG_DIR / "regional_words.yaml"
+# Requests the hotline does not serve even in a KB topic's words (live rates, a doctor's advice, nearby shops).
+OUT_OF_SCOPE_INTENTS_PATH = CONFIG_DIR / "out_of_scope_intents.yaml"
 
 
 TEMPLATE_SLOTS = {

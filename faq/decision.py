@@ -15,3 +15,6 @@ class Decision:
     suggestions: tuple[str, ...]  # ids, best first, for suggest (also "related" for handover)
     score: float  # calibrated confidence of the top candidate, 0..1
     smalltalk: SmallTalk | None = None
+    # A request the hotline does not serve (faq.out_of_scope: "live_rate", "medical_advice" …): never answered
+    # from the KB; the conversation tells the user so, with any suggestions as choices.
+    out_of_scope: str | None = None

@@ -33,6 +33,7 @@ from faq.features import (
 from faq.index import KbIndex
 from faq.kb import FaqEntry
 from faq.kb_calibration import calibrate
+from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
@@ -82,8 +83,8 @@ def _looks_binary(text: str) -> bool:
     return bad / len(text) > 0.1
 
 
-def _handover(smalltalk: SmallTalk | None = None) -> Decision:
-    return Decision("handover", None, (), 0.0, smalltalk)
+def _handover(smalltalk: SmallTalk | None = None, out_of_scope: str | None = None) -> Decision:
+    return Decision("handover", None, (), 0.0, smalltalk, out_of_scope)
 
 
 class FaqMatcher:
@@ -96,6 +97,7 @@ class FaqMatcher:
         semantic: SemanticIndex | None = None,
         counterparts: CounterpartGuard | None = None,
         ranker: SemanticRanker | None = None,
+        out_of_scope: OutOfScopeIntents | None = None,
     ) -> None:
         """`semantic` adds the encoder's features to every candidate (the "embedding" set decides: how that
         set is fitted); `ranker` leaves deciding to the lexical `calibration` and only orders suggestions."""
@@ -106,6 +108,7 @@ class FaqMatcher:
         self._counterparts = counterparts or CounterpartGuard(
             load_counterparts_once(), [[p.normalized for p in item.phrasings] for item in index.entries]
         )
+        self._out_of_scope = out_of_scope or out_of_scope_intents()
         self._cache: OrderedDict[str, Decision] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -276,13 +279,21 @@ class FaqMatcher:
         if smalltalk is not None:
             because(f"small talk ({smalltalk}): greet back, no ticket")
             return _handover(smalltalk)
+        refused = self._out_of_scope.find(text[:MAX_ANALYSED_CHARS]) if len(text) <= MAX_ANSWERABLE_CHARS else None
+        if refused is not None and refused.rest is not None:
+            # "今天汇率多少？每年额度是多少？": the other question is the KB's, and its answer the message's
+            other = self._decide(refused.rest)
+            if other.decision == "answer":
+                because(f"asks for {refused.intent}, which the hotline does not serve, and a KB question: answer that")
+                return other
+        intent = refused.intent if refused is not None else None
         query = self._analyze(text)
         scored, rows = self._scored(text, query)
         if why is not None:
             self._trace(why, query, scored, rows)
         if not scored:
             because("no entry shares anything with the message")
-            return _handover()
+            return _handover(out_of_scope=intent)
         cal = self._calibration
         p1 = scored[0][1]
         ids = [self._index.entries[p].entry.id for p, _ in scored]
@@ -294,7 +305,7 @@ class FaqMatcher:
         near_miss = (
             not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
         )
-        settled = generic or too_long or undecided or near_miss
+        settled = generic or too_long or undecided or near_miss or intent is not None
         best_units = self._index.entries[scored[0][0]].units
         beside = not settled and beside_the_kb(query.units, best_units, self._index.vocabulary)
         gate: float | None = None  # consulted only when no rule above has settled that it cannot answer
@@ -307,6 +318,9 @@ class FaqMatcher:
         elif near_miss:
             # "我的美国护照到期了" is not the (Chinese) passport entry's question: offer it, never answer it
             because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
+        elif intent is not None:
+            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            because(f"asks for {intent}, which the hotline does not serve (config/out_of_scope_intents.yaml)")
         elif beside:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because("one word shared with the best entry, several the KB never uses: a topic beside it, offer it")
@@ -325,14 +339,18 @@ class FaqMatcher:
             if positions:
                 because(f"suggest: the encoder's and the lexical model's best ({self._ranker.name})")
                 return Decision(
-                    "suggest", None, tuple(self._index.entries[p].entry.id for p in positions), round(p1, 4)
+                    "suggest",
+                    None,
+                    tuple(self._index.entries[p].entry.id for p in positions),
+                    round(p1, 4),
+                    out_of_scope=intent,
                 )
         elif lexical_suggests:
             because(f"suggest ({_offer_reason(p1, gate, cal)}; others above p {floor:.3f})")
-            return Decision("suggest", None, tuple(picks[:MAX_SUGGESTIONS]), round(p1, 4))
+            return Decision("suggest", None, tuple(picks[:MAX_SUGGESTIONS]), round(p1, 4), out_of_scope=intent)
         because(f"hand over ({_offer_reason(p1, gate, cal)}: nothing worth offering)")
         related = tuple(i for i, (_, p) in zip(ids, scored, strict=True) if p >= RELATED_FLOOR)
-        return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4))
+        return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4), out_of_scope=intent)
 
     def _undecided(self, query: Analysis, scored: Sequence[tuple[int, float]]) -> bool:
         """A short message whose every word the two best entries both contain ("国外护照")

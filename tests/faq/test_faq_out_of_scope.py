@@ -1,0 +1,145 @@
+"""Requests the hotline does not serve (config/out_of_scope_intents.yaml) are never answered from the KB, even
+in a KB topic's words; a message that also asks a real KB question still gets that answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import CONFIG_DIR
+from faq.kb import load_kb
+from faq.matcher import FaqMatcher
+from faq.out_of_scope import OutOfScopeDataError, OutOfScopeIntents, load_out_of_scope, out_of_scope_intents
+
+
+@pytest.fixture(scope="module")
+def intents() -> OutOfScopeIntents:
+    return out_of_scope_intents()
+
+
+@pytest.fixture(scope="module")
+def shipped() -> FaqMatcher:
+    return FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("现在英镑兑人民币汇率多少", "live_rate"),
+        ("今日港幣匯率是多少？", "live_rate"),  # Traditional is read in Simplified
+        ("500欧元能换多少人民币", "money_conversion"),
+        ("中国护照世界排名第几", "ranking"),
+        ("附近有没有便利店", "nearby_place"),
+        ("离我最近的药房在哪", "nearby_place"),
+        ("孩子咳嗽三天了要不要去医院", "medical_advice"),
+        ("今年的灯会是几号", "event_date"),
+        ("我的航班会不会延误", "live_status"),
+        ("回国的机票怎么改签", "ticket_booking"),
+        ("Is my flight delayed?", "live_status"),
+    ],
+)
+def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeIntents, text: str, intent: str) -> None:
+    found = intents.find(text)
+    assert found is not None and found.intent == intent
+    assert found.rest is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "个人每年购汇额度是多少，汇率按什么算",  # a quota question, not today's rate
+        "一年能换多少美元",  # one currency: the yearly quota, not a sum to convert
+        "Is there a yearly limit on how much RMB I can convert to US dollars?",
+        "最近的中国领事馆在哪里",  # 最近 + a consulate: the KB's question
+        "回国期间孩子发烧了，医保能报销吗",  # 发烧 + 医保: the insurance question
+        "因为航班延误签证过期了怎么办",  # a delay told as the story, the overstay asked
+        "机票订好了，护照快过期了",  # a booking told, not asked for
+        "侨联的联欢晚会什么时候报名",  # the federation's own event
+    ],
+)
+def test_kb_questions_with_the_same_words_are_left_alone(intents: OutOfScopeIntents, text: str) -> None:
+    assert intents.find(text) is None
+
+
+def test_a_message_that_also_asks_a_kb_question_keeps_that_question(intents: OutOfScopeIntents) -> None:
+    found = intents.find("我想从国外汇钱回国，今天汇率多少？个人每年结汇额度是多少？")
+    assert found is not None and found.intent == "live_rate"
+    assert found.rest == "我想从国外汇钱回国，个人每年结汇额度是多少？"
+    # a clause that only tells the story asks nothing else
+    told = intents.find("孩子咳嗽三天了要不要去医院？我们在国外")
+    assert told is not None and told.rest is None
+
+
+def test_a_clause_that_neither_asks_nor_ends_the_message_is_not_a_request(intents: OutOfScopeIntents) -> None:
+    assert intents.find("附近药店都关门了，护照丢了怎么办") is None
+    assert intents.find("护照丢了，附近有没有药店") is not None
+
+
+def test_the_reply_says_what_the_hotline_cannot_do(intents: OutOfScopeIntents) -> None:
+    reply = intents.reply("live_rate")
+    assert "汇率" in reply and "\n" not in reply and " " not in reply  # one line, no folding gaps
+    assert intents.reply("no_such_intent") == intents.default_reply
+
+
+def test_not_answered_though_the_gate_would(shipped: FaqMatcher) -> None:
+    why = shipped.explain("孩子咳嗽三天了要不要去医院")
+    assert why.gate_probability is not None and why.gate_threshold is not None
+    assert why.gate_probability >= why.gate_threshold  # the gate alone answers it with medical-insurance
+    decision = why.decision
+    assert decision is not None and decision.decision != "answer"
+    assert decision.out_of_scope == "medical_advice"
+    assert "medical_advice" in why.reason
+
+
+def test_the_kb_question_beside_it_is_still_answered(shipped: FaqMatcher) -> None:
+    decision = shipped.decide("我想从国外汇钱回国，今天汇率多少？个人每年结汇额度是多少？")
+    assert decision.decision == "answer" and decision.faq_id == "foreign-exchange"
+    assert decision.out_of_scope is None
+    # with nothing else asked, the rate question alone is not answered
+    alone = shipped.decide("我想从国外汇钱回国，今天汇率多少？")
+    assert alone.decision != "answer" and alone.out_of_scope == "live_rate"
+
+
+def test_in_scope_questions_with_those_words_are_answered(shipped: FaqMatcher) -> None:
+    insurance = shipped.decide("回国探亲期间孩子发烧了，医保能报销吗")
+    assert insurance.decision == "answer" and insurance.faq_id == "medical-insurance"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "intents.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("default_reply: x\nintents:\n  rate:\n    description: d\n    all_of: [[汇率, 123]]\n", "not text"),
+        ("default_reply: x\nintents:\n  rate:\n    description: d\n    all_of: [[]]\n", "non-empty"),
+        ("default_reply: x\nintents:\n  Rate:\n    description: d\n    all_of: [[汇率]]\n", "lower_case"),
+        ("default_reply: x\nintents:\n  rate:\n    description: d\n    all_of: [[汇率]]\n    cues: [x]\n", "cues"),
+        (
+            "default_reply: x\nintents:\n  rate:\n    description: d\n"
+            "    all_of: [{at_least: 3, cues: [美元, 欧元]}]\n",
+            "fewer different cues",
+        ),
+    ],
+)
+def test_a_bad_file_is_refused_with_its_path(tmp_path: Path, body: str, says: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(OutOfScopeDataError) as raised:
+        load_out_of_scope(path)
+    assert str(path) in str(raised.value) and says in str(raised.value)
+
+
+def test_a_group_can_ask_for_several_different_cues(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "default_reply: 不在服务范围\nintents:\n  conversion:\n    description: d\n"
+        "    all_of: [[换多少], {at_least: 2, cues: [美元, 欧元, 日元]}]\n",
+    )
+    loaded = load_out_of_scope(path)
+    assert loaded.find("一百美元换多少日元") is not None
+    assert loaded.find("每年能换多少美元") is None
+    assert loaded.reply("conversion") == "不在服务范围"
