@@ -65,6 +65,7 @@ def _decision_json(text: str, decision: Decision) -> str:
             "faq_id": decision.faq_id,
             "suggestions": list(decision.suggestions),
             "score": decision.score,
+            "out_of_scope": decision.out_of_scope,
         },
         ensure_ascii=False,
     )
@@ -75,8 +76,10 @@ def _decision_line(text: str, decision: Decision, matcher: FaqMatcher) -> str:
         question = matcher.entry(decision.faq_id).question
         return f"answer   {decision.faq_id} ({decision.score:.2f})  {question}  ← {text}"
     if decision.decision == "suggest":
-        return f"suggest  {', '.join(decision.suggestions)} ({decision.score:.2f})  ← {text}"
+        refused = f" [out of scope: {decision.out_of_scope}]" if decision.out_of_scope else ""
+        return f"suggest{refused}  {', '.join(decision.suggestions)} ({decision.score:.2f})  ← {text}"
     marker = f" [{decision.smalltalk}]" if decision.smalltalk else ""
+    marker += f" [out of scope: {decision.out_of_scope}]" if decision.out_of_scope else ""
     related = f" related: {', '.join(decision.suggestions)}" if decision.suggestions else ""
     return f"handover{marker} ({decision.score:.2f}){related}  ← {text}"
 

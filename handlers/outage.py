@@ -21,6 +21,7 @@ from typing import Any
 from wechatpy.messages import BaseMessage
 
 from faq.matcher import Decision
+from faq.out_of_scope import out_of_scope_intents
 from faq.script import detect_script
 from handlers import texts
 from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_of
@@ -146,6 +147,9 @@ async def reply_without_storage(
     if decision.smalltalk in ("greeting", "thanks", "bye"):
         said = {"greeting": texts.GREETING, "thanks": texts.THANKS, "bye": texts.BYE}[decision.smalltalk]
         return Reply(said, meta={"decision": decision.smalltalk}), None
+    if decision.out_of_scope is not None:  # what we cannot do and where to look, as in handlers/text.py
+        said = f"{out_of_scope_intents().reply(decision.out_of_scope)}\n{texts.OUT_OF_SCOPE_FOOTER}"
+        return Reply(said, meta={"decision": "out_of_scope", "intent": decision.out_of_scope}), None
     if decision.decision == "suggest" and decision.suggestions:
         lines = [texts.SUGGEST_HEADER]
         lines += [f"· {matcher.entry(faq_id).question}" for faq_id in decision.suggestions[:3]]

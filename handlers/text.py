@@ -14,7 +14,11 @@ In order (README, "How the bot decides"):
 
 from __future__ import annotations
 
+from typing import Any
+
+from faq.decision import Decision
 from faq.kb import FaqEntry
+from faq.out_of_scope import out_of_scope_intents
 from faq.script import detect_script
 from handlers import texts
 from handlers.answer_feedback import THANKS_HELPFUL, THANKS_UNHELPFUL, feedback_of
@@ -120,6 +124,8 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         return Reply(texts.THANKS, meta={"decision": "thanks"})
     if decision.smalltalk == "bye":
         return Reply(texts.BYE, meta={"decision": "bye"})
+    if decision.out_of_scope is not None:
+        return await out_of_scope_reply(ctx, decision)
     kind = classify(text, decision.suggestions)
     if kind == "junk":
         return Reply(texts.HELP, meta={"decision": "help"})
@@ -166,6 +172,24 @@ async def suggest_reply(ctx: HandlerContext, entries: list[FaqEntry]) -> Reply:
     lines += [f"{number}. {entry.question}" for number, entry in enumerate(entries, start=1)]
     lines.append(texts.SUGGEST_FOOTER)
     return Reply("\n".join(lines), meta={"decision": "suggest", "suggestions": [entry.id for entry in entries]})
+
+
+async def out_of_scope_reply(ctx: HandlerContext, decision: Decision) -> Reply:
+    """A request the hotline does not serve (a live rate, a doctor's advice, a nearby shop): what we cannot do and
+    where to look (the intent's reply), the entries the matcher offered as numbered choices, and the way to a
+    person. No ticket: staff could not answer it either, and the user may still write “人工”."""
+    lines = [out_of_scope_intents().reply(decision.out_of_scope or "")]
+    entries = [ctx.services.knowledge.matcher.entry(i) for i in decision.suggestions[:3]]
+    offered = decision.decision == "suggest" and bool(entries)
+    if offered:
+        await ctx.services.conversation.set_choices(ctx.openid, [entry.id for entry in entries])
+        lines += ["", texts.ALSO_SEE, *(f"{n}. {entry.question}" for n, entry in enumerate(entries, start=1))]
+        lines.append(texts.OUT_OF_SCOPE_CHOICES_FOOTER)
+    lines.append(texts.OUT_OF_SCOPE_FOOTER)
+    meta: dict[str, Any] = {"decision": "out_of_scope", "intent": decision.out_of_scope}
+    if offered:
+        meta["suggestions"] = [entry.id for entry in entries]
+    return Reply("\n".join(lines), meta=meta)
 
 
 async def menu_reply(ctx: HandlerContext) -> Reply:

@@ -44,6 +44,10 @@ OFF_TOPIC = (
     "抱歉，这个问题不在侨联为侨服务热线的服务范围内。我可以解答出入境、国籍身份、投资、教育、"
     f"法律援助等侨务问题；回复“{MENU}”查看可咨询的事项，需要工作人员答复请回复“{HUMAN}”并说明您的问题。"
 )
+# After the reply to a request the hotline does not serve (config/out_of_scope_intents.yaml), with or without
+# the KB entries the matcher found related (ALSO_SEE, numbered).
+OUT_OF_SCOPE_CHOICES_FOOTER = "回复序号查看答案。"
+OUT_OF_SCOPE_FOOTER = f"如仍需工作人员答复，请回复“{HUMAN}”并说明您的问题。"
 # The one question back when the bot cannot tell whether a message is a request for staff.
 CONFIRM_HANDOVER = (
     "这个问题我暂时没有找到答案。需要转给工作人员吗？回复 1 确认，工作人员将在2个工作日内答复；也可以换个说法再问一次。"

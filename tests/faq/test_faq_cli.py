@@ -35,7 +35,7 @@ def test_ask_json_reads_stdin_one_message_per_line() -> None:
     assert rows[0]["decision"] == "answer" and rows[0]["faq_id"] == "passport-lost-abroad"
     assert rows[1]["decision"] == "suggest" and rows[1]["suggestions"]
     assert rows[2]["decision"] == "handover"
-    assert set(rows[0]) == {"q", "decision", "faq_id", "suggestions", "score"}
+    assert set(rows[0]) == {"q", "decision", "faq_id", "suggestions", "score", "out_of_scope"}
 
 
 def test_ask_readable_line() -> None:
