@@ -46,6 +46,9 @@ def reader() -> CounterpartReader:
         ("我的美国号码去中国可以漫游吗", "phone_number"),
         ("my spanish residence card expired", "residence_permit"),  # Spain's, not China's residence permit
         ("我的意大利permesso di soggiorno要续", FOREIGN_ONLY),  # a US carrier's number is not a Chinese one
+        ("带月饼过日本海关会被没收吗", "customs"),  # Japan's customs, not China's entry rules
+        ("does canadian customs let me bring in sausages", "customs"),
+        ("西班牙的无犯罪证明要去哪里开", "criminal_record"),  # Spain's police certify, not China's
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
@@ -64,6 +67,8 @@ def reader() -> CounterpartReader:
         ("how do i get my social security pension in china", None),  # English: an ordinary word
         ("美国驾照能不能换中国驾照", None),  # the other way round: China's is what they ask for
         ("回国以后当地驾照怎么考", None),  # "local" alone: China's
+        ("回国带两万美元现金，海关要申报吗", None),  # China's customs
+        ("在美国开无犯罪证明，要去哪里", None),  # a place before it: China's certificate, asked for abroad
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:
