@@ -29,6 +29,7 @@ from itertools import pairwise
 
 import jieba
 
+from faq.action_place import acts_abroad
 from faq.country_roles import GENERIC_ABROAD, about_china, is_destination, is_foreign_system, names_a_country
 from faq.english import EnglishForms
 from faq.focus import (
@@ -90,6 +91,8 @@ class Analysis:
     focus: Focus | None = None
     # Where the user is while asking (faq.whereabouts): "china", "abroad" or None (not said).
     whereabouts: str | None = None
+    # The act asked about happens in a named foreign country (faq.action_place: "在马来西亚买房").
+    acts_abroad: bool = False
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -318,6 +321,7 @@ class Analyzer:
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
             whereabouts=whereabouts(places),
+            acts_abroad=acts_abroad(places, self._generic),
         )
 
 

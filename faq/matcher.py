@@ -37,7 +37,7 @@ from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
-from faq.whereabouts import TWIN_REACH, twin_to_lead
+from faq.whereabouts import CHINA, TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -305,7 +305,16 @@ class FaqMatcher:
         near_miss = (
             not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
         )
-        settled = generic or too_long or undecided or near_miss or intent is not None
+        # "我在马来西亚买房…": the act happens abroad, and the best entry's own wording sets it in China
+        elsewhere = (
+            not generic
+            and not too_long
+            and not undecided
+            and not near_miss
+            and query.acts_abroad
+            and self._index.entries[scored[0][0]].whereabouts == {CHINA}
+        )
+        settled = generic or too_long or undecided or near_miss or elsewhere or intent is not None
         best_units = self._index.entries[scored[0][0]].units
         beside = not settled and beside_the_kb(query.units, best_units, self._index.vocabulary)
         gate: float | None = None  # consulted only when no rule above has settled that it cannot answer
@@ -318,6 +327,9 @@ class FaqMatcher:
         elif near_miss:
             # "我的美国护照到期了" is not the (Chinese) passport entry's question: offer it, never answer it
             because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
+        elif elsewhere:
+            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            because("asks about an act in a named foreign country; the best entry is set in China: offer it")
         elif intent is not None:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because(f"asks for {intent}, which the hotline does not serve (config/out_of_scope_intents.yaml)")

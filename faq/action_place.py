@@ -1,0 +1,58 @@
+"""Whether the action a message asks about happens in a named foreign country.
+
+"我在马来西亚买房，外国人有什么限制" and "国内驾照在美国加州能开车吗" share every topic word with the KB's entries on
+buying property in China and on driving in China with a foreign licence; what differs is where the buying and
+the driving happen. faq.whereabouts reads where the user *is* (which decides between near twins); this reads
+where the asked-about act takes place, which the federation's KB, set in China, does not answer:
+
+- a named foreign country or city (not a generic 国外, faq.country_roles) stands right after a place marker
+  (在, 人在, in, at …; a city after its country is one place: "在美国加州");
+- the next word (after at most one 能 / 可以 / 想 …) is the act: a topic concept, not who or where the user
+  is nor a bare how/where (the vocabulary's ``situation_concepts`` and ``generic_concepts``); "在UK的tuition"
+  names a thing, not an act;
+- nothing in the message is about China (#domestic, #return, #chinese_citizen, or a word with 回 / 返 / 中国 …:
+  "在日本打工的钱想汇回家里", "我在加拿大，国内的房子怎么卖", "是中国国籍").
+
+Only messages are read so; faq.matcher holds such a message back from an entry whose own wording places it in
+China (faq.whereabouts.entry_sides), never from one set abroad ("在德国怎么换护照").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faq.country_roles import GENERIC_ABROAD
+
+_ABROAD = "#abroad"
+# Before a place: the act happens there ("在马来西亚买房", "in Malaysia").
+PLACE_MARKERS = frozenset({"在", "人在", "身在", "于", "喺", "in", "at"})
+# Between the place and the act: "在美国加州能开车".
+_MODALS = frozenset({"能", "能够", "可以", "可不可以", "能不能", "想", "要", "打算", "准备", "can", "could", "to"})
+# Any of these anywhere means the message is about China after all.
+_CHINA = frozenset({"#domestic", "#return", "#chinese_citizen"})
+# Tokens with these move the matter back ("汇回家里", "返乡") or name China inside a longer word ("中国国籍",
+# "chinese"); 回 also replies (回复): either way the message is not about a foreign country only.
+_BACK = ("回", "返", "中国", "国内", "大陆", "内地", "祖国", "china", "chinese", "mainland")
+
+
+def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: frozenset[str]) -> bool:
+    """From (token, its concepts, clause number) in reading order: whether a named foreign place after a place
+    marker is directly followed by the act asked about (a topic concept: none of `not_topics`, the concepts
+    saying who or where the user is or asking how), and nothing in the message is about China."""
+    if any(concepts & _CHINA or any(c in token for c in _BACK) for token, concepts, _ in tokens):
+        return False
+    for i, (token, concepts, clause) in enumerate(tokens):
+        if _ABROAD not in concepts or token in GENERIC_ABROAD:
+            continue
+        if not i or tokens[i - 1][0] not in PLACE_MARKERS or tokens[i - 1][2] != clause:
+            continue
+        j = i + 1
+        while j < len(tokens) and _ABROAD in tokens[j][1] and tokens[j][2] == clause:
+            j += 1  # "美国 加州": a city in its country is one place
+        if j < len(tokens) and tokens[j][0] in _MODALS:
+            j += 1
+        if j >= len(tokens) or tokens[j][2] != clause:
+            continue
+        if any(c not in not_topics and c != _ABROAD for c in tokens[j][1]):
+            return True
+    return False

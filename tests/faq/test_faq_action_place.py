@@ -1,0 +1,62 @@
+"""Where the act a message asks about happens: a named foreign country ("我在马来西亚买房") is not what an entry set
+in China answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.settings import CONFIG_DIR
+from faq.action_place import acts_abroad
+from faq.analysis import Analyzer
+from faq.kb import load_kb
+from faq.matcher import FaqMatcher
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+def _tokens(*items: tuple[str, str, int]) -> list[tuple[str, frozenset[str], int]]:
+    return [(token, frozenset(c for c in concepts.split() if c), clause) for token, concepts, clause in items]
+
+
+def test_an_act_right_after_a_named_foreign_place_happens_there() -> None:
+    generic = frozenset({"#how_long", "#settle"})
+    buying = _tokens(("我", "", 0), ("在", "", 0), ("马来西亚", "#abroad", 0), ("买房", "#buy", 0))
+    assert acts_abroad(buying, generic)
+    # a city after its country is one place; one modal word may stand before the act
+    driving = _tokens(
+        ("在", "", 0), ("美国", "#abroad", 0), ("加州", "#abroad", 0), ("能", "", 0), ("开车", "#driving", 0)
+    )
+    assert acts_abroad(driving, generic)
+    # who or where the user is, or a bare how long, is no act
+    assert not acts_abroad(_tokens(("在", "", 0), ("西班牙", "#abroad", 0), ("定居", "#settle", 0)), generic)
+    # "在UK的tuition" names a thing there; a generic "国外" names no country; no marker, no place
+    assert not acts_abroad(
+        _tokens(("在", "", 0), ("uk", "#abroad", 0), ("的", "", 0), ("tuition", "#tuition", 0)), generic
+    )
+    assert not acts_abroad(_tokens(("在", "", 0), ("国外", "#abroad", 0), ("买房", "#buy", 0)), generic)
+    assert not acts_abroad(_tokens(("美国", "#abroad", 0), ("买房", "#buy", 0)), generic)
+    # the act must be in the place's clause
+    assert not acts_abroad(_tokens(("在", "", 0), ("美国", "#abroad", 0), ("买房", "#buy", 1)), generic)
+
+
+def test_anything_about_china_takes_it_back(analyzer: Analyzer) -> None:
+    assert analyzer.analyze("我在马来西亚买房，外国人有什么限制", focus=True).acts_abroad
+    assert not analyzer.analyze("我在马来西亚，想在国内买房", focus=True).acts_abroad
+    assert not analyzer.analyze("我在日本打工的钱想汇回家里", focus=True).acts_abroad  # 汇回: back home
+    assert not analyzer.analyze("我在美国买房，回国要申报吗", focus=True).acts_abroad
+    assert not analyzer.analyze("我在意大利考了驾照，是中国国籍", focus=True).acts_abroad
+
+
+def test_an_entry_set_in_china_is_offered_not_answered() -> None:
+    matcher = FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"))
+    why = matcher.explain("我在马来西亚买房，外国人有什么限制")
+    assert why.gate_probability is not None and why.gate_threshold is not None
+    assert why.gate_probability >= why.gate_threshold  # the gate alone answers it with property-purchase
+    assert why.decision is not None and why.decision.decision != "answer"
+    assert "named foreign country" in why.reason
+    # the same act in China is the entry's question
+    home = matcher.decide("华侨在国内买房有什么限制")
+    assert home.decision == "answer" and home.faq_id == "property-purchase"
