@@ -1,9 +1,9 @@
 """Whether the action a message asks about happens in a named foreign country.
 
-"我在马来西亚买房，外国人有什么限制" and "国内驾照在美国加州能开车吗" share every topic word with the KB's entries on
-buying property in China and on driving in China with a foreign licence; what differs is where the buying and
-the driving happen. faq.whereabouts reads where the user *is* (which decides between near twins); this reads
-where the asked-about act takes place, which the federation's KB, set in China, does not answer:
+"我在马来西亚买房，外国人有什么限制" shares every topic word with the KB's entry on buying property in China; what
+differs is where the buying happens. faq.whereabouts reads where the user *is* (which decides between near
+twins); this reads where the asked-about act takes place, which the federation's KB, set in China, does not
+answer:
 
 - a named foreign country or city (not a generic 国外, faq.country_roles) stands right after a place marker
   (在, 人在, in, at …; a city after its country is one place: "在美国加州");
@@ -13,8 +13,14 @@ where the asked-about act takes place, which the federation's KB, set in China, 
 - nothing in the message is about China (#domestic, #return, #chinese_citizen, or a word with 回 / 返 / 中国 …:
   "在日本打工的钱想汇回家里", "我在加拿大，国内的房子怎么卖", "是中国国籍").
 
-Only messages are read so; faq.matcher holds such a message back from an entry whose own wording places it in
-China (faq.whereabouts.entry_sides), never from one set abroad ("在德国怎么换护照").
+A message that names two different foreign places and nothing of China is read the same way: "美国的文件拿到
+加拿大用" moves a document between two foreign countries, which no entry set in China answers.
+
+faq.matcher reads it of messages only, and holds such a message back from an entry whose own wording places it
+in China (faq.whereabouts.entry_sides), never from one set abroad ("在德国怎么换护照"). A Chinese document used
+abroad ("国内驾照在美国加州能开车吗") is about China by this reading (国内): whether an entry answers it depends on the
+document (China's medical insurance used abroad is a KB question, driving abroad is not), which this rule cannot
+tell.
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ _ABROAD = "#abroad"
 PLACE_MARKERS = frozenset({"在", "人在", "身在", "于", "喺", "in", "at"})
 # Between the place and the act: "在美国加州能开车".
 _MODALS = frozenset({"能", "能够", "可以", "可不可以", "能不能", "想", "要", "打算", "准备", "can", "could", "to"})
-# Any of these anywhere means the message is about China after all.
-_CHINA = frozenset({"#domestic", "#return", "#chinese_citizen"})
+# Any of these anywhere means the message is about China after all. Hong Kong, Macao and Taiwan are not a
+# foreign country's either: a matter between one of them and another place (a Home Return Permit applied for in
+# Toronto) is the hotline's.
+_CHINA = frozenset({"#domestic", "#return", "#chinese_citizen", "#hk_macau_tw", "#hk_permit", "#tw_permit"})
 # Tokens with these move the matter back ("汇回家里", "返乡") or name China inside a longer word ("中国国籍",
 # "chinese"); 回 also replies (回复): either way the message is not about a foreign country only.
 _BACK = ("回", "返", "中国", "国内", "大陆", "内地", "祖国", "china", "chinese", "mainland")
+_FOREIGNER = "#foreigner"
 
 
 def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: frozenset[str]) -> bool:
@@ -41,6 +50,8 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
     saying who or where the user is or asking how), and nothing in the message is about China."""
     if any(concepts & _CHINA or any(c in token for c in _BACK) for token, concepts, _ in tokens):
         return False
+    if between_foreign_places(tokens):
+        return True
     for i, (token, concepts, clause) in enumerate(tokens):
         if _ABROAD not in concepts or token in GENERIC_ABROAD:
             continue
@@ -56,3 +67,19 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
         if any(c not in not_topics and c != _ABROAD for c in tokens[j][1]):
             return True
     return False
+
+
+def between_foreign_places(tokens: Sequence[tuple[str, frozenset[str], int]]) -> bool:
+    """Whether a message names two different foreign places (a city right after its country is one place):
+    "美国的文件拿到加拿大用" moves a document between two foreign countries. The caller checks that nothing in the
+    message is about China."""
+    places: set[tuple[str, ...]] = set()
+    run: list[str] = []
+    for token, concepts, _ in [*tokens, ("", frozenset(), -1)]:
+        foreign = _ABROAD in concepts and _FOREIGNER not in concepts and token not in GENERIC_ABROAD
+        if foreign:
+            run.append(token)
+        elif run:
+            places.add(tuple(run))
+            run = []
+    return len(places) >= 2

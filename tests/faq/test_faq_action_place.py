@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import CONFIG_DIR
-from faq.action_place import acts_abroad
+from faq.action_place import acts_abroad, between_foreign_places
 from faq.analysis import Analyzer
 from faq.kb import load_kb
 from faq.matcher import FaqMatcher
@@ -42,12 +42,26 @@ def test_an_act_right_after_a_named_foreign_place_happens_there() -> None:
     assert not acts_abroad(_tokens(("在", "", 0), ("美国", "#abroad", 0), ("买房", "#buy", 1)), generic)
 
 
+def test_a_matter_between_two_foreign_places() -> None:
+    moved = _tokens(
+        ("美国", "#abroad", 0), ("的", "", 0), ("文件", "#document", 0), ("拿到", "", 0), ("加拿大", "#abroad", 0)
+    )
+    assert between_foreign_places(moved)
+    # one place (a city right after its country), or a generic "国外" beside a country, is not two
+    assert not between_foreign_places(_tokens(("美国", "#abroad", 0), ("加州", "#abroad", 0), ("驾照", "#driving", 0)))
+    assert not between_foreign_places(_tokens(("国外", "#abroad", 0), ("的", "", 0), ("美国", "#abroad", 0)))
+
+
 def test_anything_about_china_takes_it_back(analyzer: Analyzer) -> None:
     assert analyzer.analyze("我在马来西亚买房，外国人有什么限制", focus=True).acts_abroad
     assert not analyzer.analyze("我在马来西亚，想在国内买房", focus=True).acts_abroad
     assert not analyzer.analyze("我在日本打工的钱想汇回家里", focus=True).acts_abroad  # 汇回: back home
     assert not analyzer.analyze("我在美国买房，回国要申报吗", focus=True).acts_abroad
     assert not analyzer.analyze("我在意大利考了驾照，是中国国籍", focus=True).acts_abroad
+    assert analyzer.analyze("美国的文件拿到加拿大用，要认证吗", focus=True).acts_abroad
+    assert not analyzer.analyze("美国的文件拿到国内用，要认证吗", focus=True).acts_abroad
+    # Hong Kong is not a foreign country's: its permit applied for from Canada is the hotline's matter
+    assert not analyzer.analyze("HK resident in Toronto, can I get a Home Return Permit from Canada?").acts_abroad
 
 
 def test_an_entry_set_in_china_is_offered_not_answered() -> None:
