@@ -37,6 +37,7 @@ def shipped() -> FaqMatcher:
         ("我的航班会不会延误", "live_status"),
         ("回国的机票怎么改签", "ticket_booking"),
         ("Is my flight delayed?", "live_status"),
+        ("spotify的会员怎么取消自动续费", "app_account"),
     ],
 )
 def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeIntents, text: str, intent: str) -> None:
@@ -56,6 +57,7 @@ def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeI
         "因为航班延误签证过期了怎么办",  # a delay told as the story, the overstay asked
         "机票订好了，护照快过期了",  # a booking told, not asked for
         "侨联的联欢晚会什么时候报名",  # the federation's own event
+        "淘宝上有人仿冒我们的牌子，怎么维权",  # a trademark question about what is sold there
     ],
 )
 def test_kb_questions_with_the_same_words_are_left_alone(intents: OutOfScopeIntents, text: str) -> None:
