@@ -18,7 +18,10 @@ say how they are read:
   foreign authority's procedure: only an entry whose own phrasings convert that way covers it, not one
   about the opposite conversion ("国外驾照能换成中国驾照吗"); a "local" document China's is turned into
   ("中国驾照…换成当地驾照") is not China's either;
-- a foreign-only system's name qualified as China's ("chinese social security") is China's document.
+- a foreign-only system's name qualified as China's ("chinese social security") is China's document;
+- China's document followed by a named foreign place ("国内驾照在美国加州能开车吗") asks how it serves there: only
+  an entry whose own phrasings set China's document of that kind abroad covers it ("出国以后国内医保还能用吗"),
+  not one about foreign documents used in China.
 
 A message that asks about a foreign document of a kind its best entry does not cover is a near miss.
 """
@@ -40,6 +43,10 @@ from faq.normalize import normalize_text
 FOREIGN_ONLY = "foreign_only"
 # Suffix of an asked kind when the message converts China's document of that kind into another country's.
 INTO_FOREIGN = " (converted from China's)"
+# Suffix of an asked kind when the message asks about China's document of that kind in a named foreign place.
+USED_ABROAD = " (China's, used abroad)"
+# Words that set a phrasing abroad without naming a country ("出国以后国内医保还能用吗").
+_ABROAD_WORDS = ("出国", "abroad")
 # How far before a document its qualifier and modifier may start ("英国配偶签证", "south african work visa").
 _QUALIFIER_WINDOW = 24
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
@@ -146,6 +153,12 @@ class CounterpartReader:
         self._foreign_only = _Finder(_clean(data.foreign_only))
         self._foreign_in_chinese = _Finder(_clean(data.foreign_only_in_chinese))
         self._conversion = _Finder(_clean(data.conversion_markers)) if data.conversion_markers else None
+        # right after China's document: a place marker and a named foreign place ("国内驾照在美国…")
+        foreign = [w for w, side in self._sides.items() if side == "foreign"]
+        markers = _alternation(_clean(["在", "人在", "in", "at"]))
+        self._placed_abroad = re.compile(rf"\s*(?:{markers})\s*(?:{_alternation(foreign)})")
+        abroad = [w for w, side in self._sides.items() if side in ("foreign", "ambiguous")]
+        self._abroad = _Finder(_clean([*abroad, *_ABROAD_WORDS]))
 
     def _kind(self, word: str) -> str:
         return self._kind_of.get(" ".join(word.split()), "")
@@ -232,6 +245,8 @@ class CounterpartReader:
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
         asked = [m for m in self.mentions(normalized) if not m.status]
+        if asked and asked[-1].side == "chinese" and self._placed_abroad.match(normalized, asked[-1].end):
+            return asked[-1].kind + USED_ABROAD
         if not asked or asked[-1].side not in ("foreign", "local"):
             return None
         last = asked[-1]
@@ -252,6 +267,10 @@ class CounterpartReader:
             kinds.update(m.kind for m in found if m.side in ("foreign", "ambiguous"))
             turned = [m for m in found if m.side in ("foreign", "local") and self._into_foreign(text, found, m)]
             kinds.update(m.kind + INTO_FOREIGN for m in turned)
+            if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
+                # country's is named beside: "国外驾照能换成中国驾照吗" is about the foreign one), set abroad
+                theirs = {m.kind for m in found if m.side in ("foreign", "ambiguous")}
+                kinds.update(m.kind + USED_ABROAD for m in found if m.side in ("chinese", "") and m.kind not in theirs)
         return frozenset(kinds)
 
 

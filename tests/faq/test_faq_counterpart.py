@@ -10,6 +10,7 @@ from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.counterpart import (
     FOREIGN_ONLY,
     INTO_FOREIGN,
+    USED_ABROAD,
     CounterpartDataError,
     CounterpartReader,
     counterparts,
@@ -49,6 +50,8 @@ def reader() -> CounterpartReader:
         ("带月饼过日本海关会被没收吗", "customs"),  # Japan's customs, not China's entry rules
         ("does canadian customs let me bring in sausages", "customs"),
         ("西班牙的无犯罪证明要去哪里开", "criminal_record"),  # Spain's police certify, not China's
+        ("中国驾照在德国能直接开车吗", "driving_licence" + USED_ABROAD),  # China's licence, asked of Germany
+        ("國內醫保在加拿大能報銷嗎", "health_insurance" + USED_ABROAD),
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
@@ -69,6 +72,8 @@ def reader() -> CounterpartReader:
         ("回国以后当地驾照怎么考", None),  # "local" alone: China's
         ("回国带两万美元现金，海关要申报吗", None),  # China's customs
         ("在美国开无犯罪证明，要去哪里", None),  # a place before it: China's certificate, asked for abroad
+        ("我在德国，中国驾照快过期了", None),  # where the user is, then China's licence: the KB's question
+        ("中国驾照在国外能用吗", None),  # abroad, but no country named: in doubt, not a near miss
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:
@@ -77,10 +82,26 @@ def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | No
 
 def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -> None:
     assert reader.covered_kinds(["外国驾照在国内能用吗", "驾照到期怎么换"]) == {"driving_licence"}
-    assert reader.covered_kinds(["在国外护照快到期了怎么换发"]) == frozenset()  # a place, not a qualifier
+    # a place, not a qualifier: no foreign passport (China's, set abroad)
+    assert reader.covered_kinds(["在国外护照快到期了怎么换发"]) == {"passport" + USED_ABROAD}
     # an entry about foreign licences turned into China's does not cover China's turned into a foreign one
     assert reader.covered_kinds(["国外驾照能换成中国驾照吗"]) == {"driving_licence"}
     assert reader.covered_kinds(["中国驾照怎么换成德国驾照"]) == {"driving_licence", "driving_licence" + INTO_FOREIGN}
+
+
+def test_an_entry_covers_chinas_documents_abroad_when_it_sets_them_there(reader: CounterpartReader) -> None:
+    assert reader.covered_kinds(["请问出国以后国内医保还能用吗"]) == {"health_insurance" + USED_ABROAD}
+    assert reader.covered_kinds(["在国外护照丢了怎么办"]) == {"passport" + USED_ABROAD}
+    # a foreign licence turned into China's is about the foreign one, not China's used abroad
+    assert reader.covered_kinds(["国外驾照能换成中国驾照吗"]) == {"driving_licence"}
+
+
+def test_chinas_document_in_a_foreign_place_is_answered_only_by_an_entry_set_abroad(mini_matcher: FaqMatcher) -> None:
+    # driving-license is about foreign licences used in China; passport-lost-abroad is set abroad
+    driving = mini_matcher.decide("中国驾照在德国能直接开车吗")
+    assert driving.decision != "answer" and driving.suggestions[:1] == ("driving-license",)
+    lost = mini_matcher.decide("中国护照在美国丢了怎么办")
+    assert lost.decision == "answer" and lost.faq_id == "passport-lost-abroad"
 
 
 def test_near_miss_is_offered_not_answered(mini_matcher: FaqMatcher) -> None:
