@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from faq.analysis import Analysis, Analyzer
+from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
 from faq.beside import beside_the_kb
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
 from faq.candidates import find_candidates
@@ -37,6 +37,7 @@ from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
+from faq.vocabulary import vocabulary
 from faq.whereabouts import CHINA, TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
@@ -109,6 +110,9 @@ class FaqMatcher:
             load_counterparts_once(), [[p.normalized for p in item.phrasings] for item in index.entries]
         )
         self._out_of_scope = out_of_scope or out_of_scope_intents()
+        shipped = vocabulary()
+        not_topics = (*shipped.situation_concepts, *shipped.generic_concepts)
+        self._not_topics = frozenset(CONCEPT_PREFIX + c for c in not_topics)
         self._cache: OrderedDict[str, Decision] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -280,7 +284,7 @@ class FaqMatcher:
             because(f"small talk ({smalltalk}): greet back, no ticket")
             return _handover(smalltalk)
         refused = self._out_of_scope.find(text[:MAX_ANALYSED_CHARS]) if len(text) <= MAX_ANSWERABLE_CHARS else None
-        if refused is not None and refused.rest is not None:
+        if refused is not None and refused.rest is not None and self._names_a_topic(refused.rest):
             # "今天汇率多少？每年额度是多少？": the other question is the KB's, and its answer the message's
             other = self._decide(refused.rest)
             if other.decision == "answer":
@@ -363,6 +367,13 @@ class FaqMatcher:
         because(f"hand over ({_offer_reason(p1, gate, cal)}: nothing worth offering)")
         related = tuple(i for i, (_, p) in zip(ids, scored, strict=True) if p >= RELATED_FLOOR)
         return Decision("handover", None, related[:MAX_SUGGESTIONS], round(p1, 4), out_of_scope=intent)
+
+    def _names_a_topic(self, text: str) -> bool:
+        """Whether text names a topic concept of its own, not only who or where the user is or a bare how: the
+        rest of a message beside a request the hotline does not serve ("比特币还能买吗，会不会崩") must, to be
+        answered alone."""
+        concepts = self._analyze(text).concepts
+        return bool(concepts - self._not_topics)
 
     def _undecided(self, query: Analysis, scored: Sequence[tuple[int, float]]) -> bool:
         """A short message whose every word the two best entries both contain ("国外护照")

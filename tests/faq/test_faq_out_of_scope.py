@@ -38,6 +38,10 @@ def shipped() -> FaqMatcher:
         ("回国的机票怎么改签", "ticket_booking"),
         ("Is my flight delayed?", "live_status"),
         ("spotify的会员怎么取消自动续费", "app_account"),
+        ("黄金明天会涨吗", "live_price"),
+        ("伦敦这周末会不会下雪", "weather"),
+        ("125乘以36是多少", "arithmetic"),
+        ("帮我写一首中秋的诗", "writing_translation"),
     ],
 )
 def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeIntents, text: str, intent: str) -> None:
@@ -58,6 +62,10 @@ def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeI
         "机票订好了，护照快过期了",  # a booking told, not asked for
         "侨联的联欢晚会什么时候报名",  # the federation's own event
         "淘宝上有人仿冒我们的牌子，怎么维权",  # a trademark question about what is sold there
+        "外籍华人能不能买A股",  # an investment rule, not a forecast
+        "台风天航班取消了，签证快到期了怎么办",  # the weather is the story
+        "出生证明要帮我翻译成中文再公证吗",  # a document's translation for a procedure
+        "春节期间你们上班吗",  # the hotline's own hours
     ],
 )
 def test_kb_questions_with_the_same_words_are_left_alone(intents: OutOfScopeIntents, text: str) -> None:
@@ -101,6 +109,12 @@ def test_the_kb_question_beside_it_is_still_answered(shipped: FaqMatcher) -> Non
     # with nothing else asked, the rate question alone is not answered
     alone = shipped.decide("我想从国外汇钱回国，今天汇率多少？")
     assert alone.decision != "answer" and alone.out_of_scope == "live_rate"
+
+
+def test_the_rest_must_name_a_topic_to_be_answered_alone(shipped: FaqMatcher) -> None:
+    # "会不会崩" asks about the coin; alone it names nothing the KB could answer
+    decision = shipped.decide("比特币现在还能买吗，会不会崩？")
+    assert decision.decision != "answer" and decision.out_of_scope == "live_price"
 
 
 def test_in_scope_questions_with_those_words_are_answered(shipped: FaqMatcher) -> None:
