@@ -10,7 +10,8 @@ The rules, over clauses (faq.focus.split_clauses: a message's parts between ，�
 
 - an intent matches a clause when every one of its cue groups has a cue there and none of its ``unless`` cues
   is; only a clause that asks (a question cue or mark, faq.focus.QuestionCues) or ends the message counts, so
-  a story's "机票订好了" is not a request to book;
+  a story's "机票订好了" is not a request to book; a question that matches nothing alone is read together with
+  the telling clause right before it ("我腰疼好几天了，吃什么药好");
 - the clauses no intent matched are the message's *rest*; when one of them asks, the message asks something
   else as well ("我想汇五万美元回国，今天汇率多少？每年额度是多少？"), and the matcher decides the rest on its own:
   its answer is the message's answer;
@@ -188,6 +189,14 @@ class OutOfScopeIntents:
         rest: list[int] = []
         for i, clause in enumerate(normalized):
             intent = self._intent_of(clause) if asking[i] or i == last else None
+            told = bool(rest) and rest[-1] == i - 1 and not asking[i - 1]
+            leans = told and self._intent_of(normalized[i - 1]) is None
+            if intent is None and (asking[i] or i == last) and leans:
+                # "我腰疼好几天了，吃什么药好": the question leans on the clause that tells it (which alone asks
+                # for nothing; "附近药店都关门了，护照丢了怎么办" tells a story and asks about the passport)
+                intent = self._intent_of(f"{normalized[i - 1]} {clause}")
+                if intent is not None:
+                    rest.pop()
             if intent is None:
                 rest.append(i)
             elif found is None:

@@ -81,6 +81,13 @@ def test_a_message_that_also_asks_a_kb_question_keeps_that_question(intents: Out
     assert told is not None and told.rest is None
 
 
+def test_a_question_leaning_on_the_clause_before_it_is_read_with_it(intents: OutOfScopeIntents) -> None:
+    found = intents.find("孩子咳嗽好几天了，吃什么药好？")
+    assert found is not None and found.intent == "medical_advice" and found.rest is None
+    # a question that asks about something else stays the message's own
+    assert intents.find("孩子咳嗽好几天了，回国看病医保能报销吗？") is None
+
+
 def test_a_clause_that_neither_asks_nor_ends_the_message_is_not_a_request(intents: OutOfScopeIntents) -> None:
     assert intents.find("附近药店都关门了，护照丢了怎么办") is None
     assert intents.find("护照丢了，附近有没有药店") is not None
