@@ -110,6 +110,8 @@ class FaqMatcher:
             load_counterparts_once(), [[p.normalized for p in item.phrasings] for item in index.entries]
         )
         self._out_of_scope = out_of_scope or out_of_scope_intents()
+        # requests the KB itself answers (one of its phrasings matches the intent) are not out of scope for it
+        self._served = self._out_of_scope.served_by(p.normalized for item in index.entries for p in item.phrasings)
         shipped = vocabulary()
         not_topics = (*shipped.situation_concepts, *shipped.generic_concepts)
         self._not_topics = frozenset(CONCEPT_PREFIX + c for c in not_topics)
@@ -283,7 +285,8 @@ class FaqMatcher:
         if smalltalk is not None:
             because(f"small talk ({smalltalk}): greet back, no ticket")
             return _handover(smalltalk)
-        refused = self._out_of_scope.find(text[:MAX_ANALYSED_CHARS]) if len(text) <= MAX_ANSWERABLE_CHARS else None
+        answerable = len(text) <= MAX_ANSWERABLE_CHARS
+        refused = self._out_of_scope.find(text[:MAX_ANALYSED_CHARS], self._served) if answerable else None
         if refused is not None and refused.rest is not None and self._names_a_topic(refused.rest):
             # "今天汇率多少？每年额度是多少？": the other question is the KB's, and its answer the message's
             other = self._decide(refused.rest)

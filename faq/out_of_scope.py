@@ -16,7 +16,9 @@ The rules, over clauses (faq.focus.split_clauses: a message's parts between ，�
   else as well ("我想汇五万美元回国，今天汇率多少？每年额度是多少？"), and the matcher decides the rest on its own:
   its answer is the message's answer;
 - otherwise the message is not answered from the KB: the user is told what the hotline does not do and where
-  to look (the intent's ``reply``), with any choices the matcher found and the way to a person.
+  to look (the intent's ``reply``), with any choices the matcher found and the way to a person;
+- an intent one of the KB's own phrasings matches is the KB's business after all (staff wrote an entry "今天的
+  汇率在哪里查"): for that KB it is not applied (``served_by``).
 
 Pure: no I/O once the file is read; thread-safe (immutable after construction).
 """
@@ -116,17 +118,19 @@ class _Cues:
     def __init__(self, cues: Iterable[str], at_least: int = 1) -> None:
         words = sorted({normalize_text(c) for c in cues} - {""}, key=lambda w: (-len(w), w))
         self.at_least = at_least
-        self._plain = tuple(w for w in words if not w.isascii() or not re.search(r"[a-z]", w))
+        self.words = tuple(words)
+        plain = [re.escape(w) for w in words if not w.isascii() or not re.search(r"[a-z]", w)]
         latin = [re.escape(w).replace(r"\ ", r"\s+") for w in words if w.isascii() and re.search(r"[a-z]", w)]
+        self._plain = re.compile("|".join(plain)) if plain else None
         self._latin = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])") if latin else None
-        self.empty = len(self._plain) + len(latin) < at_least
+        self.empty = len(plain) + len(latin) < at_least
 
     def found(self, text: str) -> bool:
         if self.at_least == 1:
-            if any(cue in text for cue in self._plain):
+            if self._plain is not None and self._plain.search(text):
                 return True
             return self._latin is not None and self._latin.search(text) is not None
-        seen = {cue for cue in self._plain if cue in text}
+        seen = {w for w in self.words if w in text} if self._plain is not None else set()
         if self._latin is not None:
             seen.update(" ".join(m.group(0).split()) for m in self._latin.finditer(text))
         return len(seen) >= self.at_least
@@ -157,28 +161,40 @@ class OutOfScope:
 
 
 class OutOfScopeIntents:
-    """The intents of one file; `find` reads a message."""
+    """The intents of one file; `find` reads a message, `served_by` says which intents a KB answers itself."""
 
     def __init__(self, intents: Sequence[Intent], default_reply: str, question_cues: Iterable[str]) -> None:
         self.intents = tuple(intents)
         self.default_reply = default_reply
         self._asks = QuestionCues(question_cues)
         self._by_name = {i.name: i for i in self.intents}
+        # every group of an intent must have a cue, so a text without any first-group cue matches none
+        self._any_first = _Cues(w for i in self.intents for w in i.groups[0].words)
+
+    def served_by(self, normalized_phrasings: Iterable[str]) -> frozenset[str]:
+        """The intents one of a KB's own (normalised) phrasings matches: that KB answers such requests itself
+        (an entry "今天的汇率在哪里查"), so for it they are not out of scope."""
+        served: set[str] = set()
+        for text in normalized_phrasings:
+            if not self._any_first.found(text):
+                continue
+            served.update(i.name for i in self.intents if i.name not in served and i.matches(text))
+        return frozenset(served)
 
     def reply(self, intent: str) -> str:
         """What the user is told for `intent` (the default reply for an intent the file no longer has)."""
         found = self._by_name.get(intent)
         return found.reply if found is not None else self.default_reply
 
-    def _intent_of(self, normalized_clause: str) -> str | None:
+    def _intent_of(self, normalized_clause: str, skip: frozenset[str]) -> str | None:
         for intent in self.intents:
-            if intent.matches(normalized_clause):
+            if intent.name not in skip and intent.matches(normalized_clause):
                 return intent.name
         return None
 
-    def find(self, text: str) -> OutOfScope | None:
-        """The first intent a message's asking clause matches, with the rest of the message when the rest
-        asks something too; None when no intent matches."""
+    def find(self, text: str, skip: frozenset[str] = frozenset()) -> OutOfScope | None:
+        """The first intent (not in `skip`) a message's asking clause matches, with the rest of the message when
+        the rest asks something too; None when no intent matches."""
         clauses = split_clauses(text)
         if not clauses:
             return None
@@ -188,13 +204,13 @@ class OutOfScopeIntents:
         found: str | None = None
         rest: list[int] = []
         for i, clause in enumerate(normalized):
-            intent = self._intent_of(clause) if asking[i] or i == last else None
+            intent = self._intent_of(clause, skip) if asking[i] or i == last else None
             told = bool(rest) and rest[-1] == i - 1 and not asking[i - 1]
-            leans = told and self._intent_of(normalized[i - 1]) is None
+            leans = told and self._intent_of(normalized[i - 1], skip) is None
             if intent is None and (asking[i] or i == last) and leans:
                 # "我腰疼好几天了，吃什么药好": the question leans on the clause that tells it (which alone asks
                 # for nothing; "附近药店都关门了，护照丢了怎么办" tells a story and asks about the passport)
-                intent = self._intent_of(f"{normalized[i - 1]} {clause}")
+                intent = self._intent_of(f"{normalized[i - 1]} {clause}", skip)
                 if intent is not None:
                     rest.pop()
             if intent is None:

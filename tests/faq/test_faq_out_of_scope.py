@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import CONFIG_DIR
-from faq.kb import load_kb
+from faq.kb import FaqEntry, load_kb
 from faq.matcher import FaqMatcher
 from faq.out_of_scope import OutOfScopeDataError, OutOfScopeIntents, load_out_of_scope, out_of_scope_intents
 
@@ -30,6 +30,7 @@ def shipped() -> FaqMatcher:
         ("今日港幣匯率是多少？", "live_rate"),  # Traditional is read in Simplified
         ("500欧元能换多少人民币", "money_conversion"),
         ("中国护照世界排名第几", "ranking"),
+        ("持中国护照免签的国家有多少个", "ranking"),
         ("附近有没有便利店", "nearby_place"),
         ("离我最近的药房在哪", "nearby_place"),
         ("孩子咳嗽三天了要不要去医院", "medical_advice"),
@@ -66,6 +67,7 @@ def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeI
         "台风天航班取消了，签证快到期了怎么办",  # the weather is the story
         "出生证明要帮我翻译成中文再公证吗",  # a document's translation for a procedure
         "春节期间你们上班吗",  # the hotline's own hours
+        "拿外国护照在国内怎么买火车票",  # which document buys the ticket
     ],
 )
 def test_kb_questions_with_the_same_words_are_left_alone(intents: OutOfScopeIntents, text: str) -> None:
@@ -127,6 +129,22 @@ def test_the_rest_must_name_a_topic_to_be_answered_alone(shipped: FaqMatcher) ->
 def test_in_scope_questions_with_those_words_are_answered(shipped: FaqMatcher) -> None:
     insurance = shipped.decide("回国探亲期间孩子发烧了，医保能报销吗")
     assert insurance.decision == "answer" and insurance.faq_id == "medical-insurance"
+
+
+def test_an_intent_the_kb_answers_itself_is_not_out_of_scope(intents: OutOfScopeIntents, mini_entries) -> None:  # type: ignore[no-untyped-def]
+    assert intents.served_by(["今天的汇率在哪里查", "护照丢了怎么办"]) == {"live_rate"}
+    assert intents.served_by(["护照丢了怎么办"]) == frozenset()
+    rates = FaqEntry(
+        "exchange-rate",
+        "热线服务",
+        "今天的汇率在哪里查？",
+        ("现在美元兑人民币汇率多少", "最新的外汇牌价去哪里看"),
+        "请以中国银行公布的牌价为准。",
+    )
+    with_rates = FaqMatcher.build([*mini_entries, rates]).decide("现在英镑兑人民币汇率多少")
+    assert with_rates.out_of_scope is None
+    without = FaqMatcher.build(mini_entries).decide("现在英镑兑人民币汇率多少")
+    assert without.out_of_scope == "live_rate"
 
 
 def _write(tmp_path: Path, text: str) -> Path:
