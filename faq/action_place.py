@@ -9,7 +9,7 @@ answer:
   (在, 人在, in, at …; a city after its country is one place: "在美国加州");
 - the next word (after at most one 能 / 可以 / 想 …) is the act: a topic concept, not who or where the user
   is nor a bare how/where (the vocabulary's ``situation_concepts`` and ``generic_concepts``); "在UK的tuition"
-  names a thing, not an act;
+  names a thing, not an act; English puts the act before the place ("bought property in Spain");
 - nothing in the message is about China (#domestic, #return, #chinese_citizen, or a word with 回 / 返 / 中国 …:
   "在日本打工的钱想汇回家里", "我在加拿大，国内的房子怎么卖", "是中国国籍").
 
@@ -62,11 +62,21 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
             j += 1  # "美国 加州": a city in its country is one place
         if j < len(tokens) and tokens[j][0] in _MODALS:
             j += 1
-        if j >= len(tokens) or tokens[j][2] != clause:
-            continue
-        if any(c not in not_topics and c != _ABROAD for c in tokens[j][1]):
+        if j < len(tokens) and tokens[j][2] == clause and _is_act(tokens[j][1], not_topics):
+            return True
+        # English puts the act first: "bought property in Spain"
+        if (
+            tokens[i - 1][0].isascii()
+            and i >= 2
+            and tokens[i - 2][2] == clause
+            and _is_act(tokens[i - 2][1], not_topics)
+        ):
             return True
     return False
+
+
+def _is_act(concepts: frozenset[str], not_topics: frozenset[str]) -> bool:
+    return any(c not in not_topics and c != _ABROAD for c in concepts)
 
 
 def between_foreign_places(tokens: Sequence[tuple[str, frozenset[str], int]]) -> bool:

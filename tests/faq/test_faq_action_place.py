@@ -58,6 +58,8 @@ def test_anything_about_china_takes_it_back(analyzer: Analyzer) -> None:
     assert not analyzer.analyze("我在日本打工的钱想汇回家里", focus=True).acts_abroad  # 汇回: back home
     assert not analyzer.analyze("我在美国买房，回国要申报吗", focus=True).acts_abroad
     assert not analyzer.analyze("我在意大利考了驾照，是中国国籍", focus=True).acts_abroad
+    assert analyzer.analyze("I bought property in Spain, what taxes do foreigners pay?").acts_abroad
+    assert not analyzer.analyze("I bought property in China, what taxes do foreigners pay?").acts_abroad
     assert analyzer.analyze("美国的文件拿到加拿大用，要认证吗", focus=True).acts_abroad
     assert not analyzer.analyze("美国的文件拿到国内用，要认证吗", focus=True).acts_abroad
     # Hong Kong is not a foreign country's: its permit applied for from Canada is the hotline's matter

@@ -38,6 +38,8 @@ def shipped() -> FaqMatcher:
         ("我的航班会不会延误", "live_status"),
         ("回国的机票怎么改签", "ticket_booking"),
         ("Is my flight delayed?", "live_status"),
+        ("is the train to Milan on time?", "flight_status"),
+        ("個女發燒，使唔使去醫院？", "medical_advice"),  # Cantonese, in Traditional
         ("spotify的会员怎么取消自动续费", "app_account"),
         ("黄金明天会涨吗", "live_price"),
         ("伦敦这周末会不会下雪", "weather"),
@@ -68,6 +70,8 @@ def test_a_request_the_hotline_does_not_serve_is_recognised(intents: OutOfScopeI
         "出生证明要帮我翻译成中文再公证吗",  # a document's translation for a procedure
         "春节期间你们上班吗",  # the hotline's own hours
         "拿外国护照在国内怎么买火车票",  # which document buys the ticket
+        "My flight was delayed so my visa expired, what should I do?",  # the delay is the story
+        "Are there gatherings for overseas Chinese when I'm back for Spring Festival?",  # a KB phrasing
     ],
 )
 def test_kb_questions_with_the_same_words_are_left_alone(intents: OutOfScopeIntents, text: str) -> None:
