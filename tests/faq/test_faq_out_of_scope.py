@@ -151,6 +151,12 @@ def test_an_intent_the_kb_answers_itself_is_not_out_of_scope(intents: OutOfScope
     assert without.out_of_scope == "live_rate"
 
 
+def test_no_shipped_kb_question_is_out_of_scope(intents: OutOfScopeIntents, shipped: FaqMatcher) -> None:
+    # a cue that reaches one of the KB's own questions would switch its intent off for the KB (served_by)
+    phrasings = [p for entry in shipped.entries() for p in entry.phrasings()]
+    assert [(p, found.intent) for p in phrasings if (found := intents.find(p)) is not None] == []
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "intents.yaml"
     path.write_text(text, encoding="utf-8")
