@@ -26,8 +26,11 @@ tell.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from faq.country_roles import GENERIC_ABROAD
+from faq.vocabulary import vocabulary
+from faq.whereabouts import CHINA
 
 _ABROAD = "#abroad"
 # Before a place: the act happens there ("在马来西亚买房", "in Malaysia").
@@ -73,6 +76,19 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
         ):
             return True
     return False
+
+
+@cache
+def not_topics() -> frozenset[str]:
+    """The concepts that say who or where the user is, or ask how or where (the vocabulary's
+    ``situation_concepts`` and ``generic_concepts``): no act, and no topic of a question's own."""
+    shipped = vocabulary()
+    return frozenset("#" + c for c in (*shipped.situation_concepts, *shipped.generic_concepts))
+
+
+def set_in_china(entry_sides: frozenset[str]) -> bool:
+    """Whether an entry's own wording sets it in China only (faq.whereabouts.entry_sides)."""
+    return entry_sides == {CHINA}
 
 
 def _is_act(concepts: frozenset[str], not_topics: frozenset[str]) -> bool:

@@ -15,7 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
+from faq.action_place import not_topics, set_in_china
+from faq.analysis import Analysis, Analyzer
 from faq.beside import beside_the_kb
 from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
 from faq.candidates import find_candidates
@@ -37,8 +38,7 @@ from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
-from faq.vocabulary import vocabulary
-from faq.whereabouts import CHINA, TWIN_REACH, twin_to_lead
+from faq.whereabouts import TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -112,9 +112,6 @@ class FaqMatcher:
         self._out_of_scope = out_of_scope or out_of_scope_intents()
         # requests the KB itself answers (one of its phrasings matches the intent) are not out of scope for it
         self._served = self._out_of_scope.served_by(p.normalized for item in index.entries for p in item.phrasings)
-        shipped = vocabulary()
-        not_topics = (*shipped.situation_concepts, *shipped.generic_concepts)
-        self._not_topics = frozenset(CONCEPT_PREFIX + c for c in not_topics)
         self._cache: OrderedDict[str, Decision] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -319,7 +316,7 @@ class FaqMatcher:
             and not undecided
             and not near_miss
             and query.acts_abroad
-            and self._index.entries[scored[0][0]].whereabouts == {CHINA}
+            and set_in_china(self._index.entries[scored[0][0]].whereabouts)
         )
         settled = generic or too_long or undecided or near_miss or elsewhere or intent is not None
         best_units = self._index.entries[scored[0][0]].units
@@ -376,7 +373,7 @@ class FaqMatcher:
         rest of a message beside a request the hotline does not serve ("比特币还能买吗，会不会崩") must, to be
         answered alone."""
         concepts = self._analyze(text).concepts
-        return bool(concepts - self._not_topics)
+        return bool(concepts - not_topics())
 
     def _undecided(self, query: Analysis, scored: Sequence[tuple[int, float]]) -> bool:
         """A short message whose every word the two best entries both contain ("国外护照")
