@@ -286,8 +286,13 @@ class FaqMatcher:
         refused = self._out_of_scope.find(text[:MAX_ANALYSED_CHARS], self._served) if answerable else None
         if refused is not None and refused.rest is not None and self._names_a_topic(refused.rest):
             # "今天汇率多少？每年额度是多少？": the other question is the KB's, and its answer the message's
-            other = self._decide(refused.rest)
+            alone = Explanation(refused.rest, calibration=why.calibration, mode=why.mode) if why is not None else None
+            other = self._decide(refused.rest, alone)
             if other.decision == "answer":
+                if why is not None and alone is not None:  # what explains the answer is the rest's reading
+                    why.units, why.query_features, why.candidates = alone.units, alone.query_features, alone.candidates
+                    why.gate_probability, why.gate_threshold = alone.gate_probability, alone.gate_threshold
+                    why.reason = f"the rest {refused.rest!r} alone: {alone.reason}"
                 because(f"asks for {refused.intent}, which the hotline does not serve, and a KB question: answer that")
                 return other
         intent = refused.intent if refused is not None else None

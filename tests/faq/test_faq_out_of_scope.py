@@ -119,6 +119,9 @@ def test_the_kb_question_beside_it_is_still_answered(shipped: FaqMatcher) -> Non
     decision = shipped.decide("我想从国外汇钱回国，今天汇率多少？个人每年结汇额度是多少？")
     assert decision.decision == "answer" and decision.faq_id == "foreign-exchange"
     assert decision.out_of_scope is None
+    why = shipped.explain("我想从国外汇钱回国，今天汇率多少？个人每年结汇额度是多少？")
+    assert why.candidates and why.candidates[0].faq_id == "foreign-exchange"  # the rest's reading
+    assert "live_rate" in why.reason and "我想从国外汇钱回国，个人每年结汇额度是多少？" in why.reason
     # with nothing else asked, the rate question alone is not answered
     alone = shipped.decide("我想从国外汇钱回国，今天汇率多少？")
     assert alone.decision != "answer" and alone.out_of_scope == "live_rate"
