@@ -60,3 +60,11 @@ def test_a_specific_case_during_an_outage_is_kept_and_script_survives_a_bare_com
     assert follower.script == "hant"
     _say(matcher, "人工", memory, follower)
     assert follower.script == "hant"
+
+
+def test_a_request_the_hotline_does_not_serve_gets_its_reply_during_an_outage(matcher: FaqMatcher) -> None:
+    memory, follower = OutageMemory(), FollowerState(openid="o_outage_rate")
+    reply, note = _say(matcher, "现在英镑兑人民币汇率多少", memory, follower)
+    assert note is None  # not kept for staff: they could not answer it either
+    assert "实时汇率" in reply.text and "“人工”" in reply.text
+    assert reply.meta == {"decision": "out_of_scope", "intent": "live_rate"}
