@@ -351,6 +351,10 @@ class FaqMatcher:
                 because("answer the best candidate")
                 return Decision("answer", ids[0], (), round(p1, 4))
         lexical_suggests = worth_offering(p1, gate, generic, cal)
+        if intent is not None:
+            # beside "we do not do this", only entries of a message the gate finds KB-like are worth a look: the
+            # exchange-rate question gets the forex entry, "附近有没有中国超市" no demolition entry
+            lexical_suggests = lexical_suggests and gate is not None and gate >= OFFER_GATE
         floor = choice_floor(gate, cal)
         picks = [ids[0], *(i for i, (_, p) in zip(ids[1:], scored[1:], strict=True) if p >= floor)]
         if self._ranker is not None:

@@ -115,6 +115,16 @@ def test_not_answered_though_the_gate_would(shipped: FaqMatcher) -> None:
     assert "medical_advice" in why.reason
 
 
+def test_choices_beside_it_only_when_the_gate_finds_the_message_kb_like(shipped: FaqMatcher) -> None:
+    rate = shipped.explain("现在英镑兑人民币汇率多少")
+    assert rate.decision is not None and rate.decision.decision == "suggest"
+    assert rate.decision.suggestions[:1] == ("foreign-exchange",)  # the forex rules are worth a look
+    hotel = shipped.explain("领事馆附近有没有酒店")
+    assert hotel.gate_probability is not None and hotel.gate_probability < 0.2
+    assert hotel.decision is not None and hotel.decision.decision == "handover"  # no consulate entry beside it
+    assert hotel.decision.out_of_scope == "nearby_place"
+
+
 def test_the_kb_question_beside_it_is_still_answered(shipped: FaqMatcher) -> None:
     decision = shipped.decide("我想从国外汇钱回国，今天汇率多少？个人每年结汇额度是多少？")
     assert decision.decision == "answer" and decision.faq_id == "foreign-exchange"
