@@ -244,7 +244,32 @@ class Analyzer:
             return whole
         units = merge_weights([(a.units, w) for a, w in zip(analysed, weights, strict=True)], self._situation)
         grams = merge_weights([(text_ngrams(a.normalized), w) for a, w in zip(analysed, weights, strict=True)])
-        return replace(whole, focus=Focus(units=units, ngrams=grams))
+        read = tuple(zip(texts, weights, strict=True))
+        return replace(whole, focus=Focus(units=units, ngrams=grams, clauses=read))
+
+    def question(self, analysis: Analysis) -> Analysis | None:
+        """The question inside a story read on its own: the clauses that weigh fully, as one message, with
+        the story's situation concepts (who and where the user is still decides between near twins) and the
+        whole message's whereabouts and foreign-country readings. None when nothing was read as story.
+
+        Not what `decide` scores (the story names the topic as often as the question does: read alone, the
+        question ranks the right entry first less often), but a second reading to compare with: when the
+        question alone points to another entry than the whole message, the two disagree about what is asked
+        (FaqMatcher.explain shows it)."""
+        text = analysis.focus.question_text() if analysis.focus is not None else None
+        if text is None:
+            return None
+        core = self._analyze(text)
+        have = set(core.units)
+        situation = [u for u in analysis.units if u in self._situation and u not in have]
+        return replace(
+            core,
+            units=(*dict.fromkeys(situation), *core.units),
+            foreign_attribute=analysis.foreign_attribute,
+            named_foreign=analysis.named_foreign,
+            foreign_destination=analysis.foreign_destination,
+            whereabouts=analysis.whereabouts,
+        )
 
     def _analyze(self, base: str) -> Analysis:
         clean = status_passport(strip_fillers(base))

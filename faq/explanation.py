@@ -30,6 +30,10 @@ class Explanation:
     units: tuple[str, ...] = ()  # concepts (#x) and content words, as the analyser read the message
     query_features: dict[str, float] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)  # best first
+    # How a story was read (faq.focus): each clause with its weight, and the entry the question read alone
+    # ranks first (faq.story); empty / None when nothing was read as story.
+    clauses: tuple[tuple[str, float], ...] = ()
+    question_alone: str | None = None
     gate_probability: float | None = None  # None: the gate was not consulted
     gate_threshold: float | None = None
     reason: str = ""
@@ -47,6 +51,8 @@ class Explanation:
             "calibration": self.calibration,
             "mode": self.mode,
             "units": list(self.units),
+            "clauses": [{"text": text, "weight": weight} for text, weight in self.clauses],
+            "question_alone": self.question_alone,
             "query_features": {k: round(v, 4) for k, v in self.query_features.items()},
             "gate": None
             if self.gate_probability is None
@@ -72,6 +78,12 @@ class Explanation:
         lines = [f"{head}  ← {self.text}", f"  why: {self.reason}", f"  calibration: {self.calibration} ({self.mode})"]
         if self.units:
             lines.append(f"  read as: {' '.join(self.units)}")
+        if self.clauses:
+            lines.append("  clauses: " + " | ".join(f"{text} ({weight:g})" for text, weight in self.clauses))
+        if self.question_alone is not None:
+            first = self.candidates[0].faq_id if self.candidates else None
+            agreement = "agrees" if first == self.question_alone else f"not {first}"
+            lines.append(f"  question read alone ranks first: {self.question_alone} ({agreement})")
         if self.query_features:
             lines.append("  message: " + ", ".join(f"{k}={v:.2f}" for k, v in self.query_features.items()))
         if self.gate_probability is not None:

@@ -98,16 +98,26 @@ _ENGLISH_BACK_REFERENCES = frozenset(
 
 @dataclass(frozen=True)
 class Focus:
-    """Per-item weights for the message-side shares; anything not listed weighs 1.0."""
+    """Per-item weights for the message-side shares; anything not listed weighs 1.0. `clauses` keeps how the
+    message was read, each (normalised) clause with its weight, for `FaqMatcher.explain` and `question_text`."""
 
     units: Mapping[str, float] = field(default_factory=dict)
     ngrams: Mapping[str, float] = field(default_factory=dict)
+    clauses: tuple[tuple[str, float], ...] = ()
 
     def unit(self, unit: str) -> float:
         return self.units.get(unit, 1.0)
 
     def ngram(self, gram: str) -> float:
         return self.ngrams.get(gram, 1.0)
+
+    def question_text(self) -> str | None:
+        """The clauses that weigh fully (the question and what it leans on), joined, or None when every clause
+        does (nothing was read as story)."""
+        asked = [text for text, weight in self.clauses if weight >= 1.0]
+        if not asked or len(asked) == len(self.clauses):
+            return None
+        return " ".join(asked)
 
 
 def split_clauses(text: str) -> list[tuple[str, bool]]:

@@ -38,6 +38,7 @@ from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
 from faq.semantic import SemanticIndex
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
+from faq.story import question_alone_first
 from faq.whereabouts import TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
@@ -269,6 +270,12 @@ class FaqMatcher:
         for (position, probability), row in zip(scored, rows, strict=True):
             entry = self._index.entries[position].entry
             why.candidates.append(Candidate(entry.id, entry.question, probability, dict(zip(names, row, strict=True))))
+        if query.focus is not None:
+            why.clauses = query.focus.clauses
+        question = self._index.analyzer.question(query) if self._semantic is None else None
+        if question is not None and scored:
+            first = question_alone_first(self._index, question, [p for p, _ in scored], self._calibration)
+            why.question_alone = self._index.entries[first].entry.id if first is not None else None
 
     def _decide(self, text: str, why: Explanation | None = None) -> Decision:
         def because(reason: str) -> None:
