@@ -1,13 +1,19 @@
 """Fitting a Calibration from labelled candidates: weights, thresholds and the answer gate.
 
-Thresholds are chosen on out-of-fold probabilities (5-fold, by query), so they are not tuned on the very
-answers the weights memorised; the gate threshold is the median over three fold splits because
-out-of-scope examples are few and one split moves it a lot. Pure computation on feature rows: who
-produces the rows (faq.training from labelled messages) is not this module's business.
+Thresholds are chosen on out-of-fold probabilities, so they are not tuned on the very answers the weights
+memorised. Which messages share a fold matters as much: a KB's messages are about the same entries, worded
+against the same near twins, so a model that has seen some of them scores the rest on a scale no new KB
+will share. When the messages come from several KBs (LabelledCandidates.group), each KB is therefore one
+fold, whole: every message's out-of-fold probability comes from a model that never saw its KB, which is the
+position of the prior on a KB imported later. With one KB only, the folds are a random 5-way split by
+message and the gate threshold the median over three such splits (out-of-scope examples are few and one
+split moves it a lot). Pure computation on feature rows: who produces the rows (faq.training from labelled
+messages) is not this module's business.
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +26,9 @@ from faq.logistic import fit_logistic
 # in-scope one costs staff a day.  The suggest threshold weighs them accordingly.
 OOS_SUGGEST_PENALTY = 0.1
 MIN_MARGIN_PCT = 12
-# Fold splits over which the gate threshold is chosen (median).
+# Random fold splits (one KB only) over which the gate threshold is chosen (median).
 GATE_SEEDS = (7, 11, 13)
+RANDOM_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class LabelledCandidates:
     in_scope: bool
     style: str
     query_features: list[float] = field(default_factory=list)  # faq.features.query_features
+    group: str = ""  # the KB the candidates were found in: messages of one KB share a fold
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,37 @@ class ThresholdChoice:
     hit_in_suggestions: float
 
 
+def groups_of(queries: Sequence[LabelledCandidates]) -> list[str]:
+    """The distinct KBs, in order of first appearance."""
+    return list(dict.fromkeys(q.group for q in queries))
+
+
+def query_folds(queries: Sequence[LabelledCandidates], seed: int = GATE_SEEDS[0]) -> list[int]:
+    """The fold of each query: its KB's when there are several KBs, else a random split by message."""
+    groups = groups_of(queries)
+    if len(groups) > 1:
+        number = {g: i for i, g in enumerate(groups)}
+        return [number[q.group] for q in queries]
+    order = list(range(len(queries)))
+    random.Random(seed).shuffle(order)
+    folds = [0] * len(queries)
+    for i, q in enumerate(order):
+        folds[q] = i % RANDOM_FOLDS
+    return folds
+
+
+def query_weights(queries: Sequence[LabelledCandidates], balance: bool) -> list[float]:
+    """How much each query counts. Balanced: every KB weighs as much as the average KB, so a KB with ten
+    times the labelled messages does not set the scale for all of them alone; the total stays len(queries)."""
+    if not balance:
+        return [1.0] * len(queries)
+    sizes: dict[str, int] = {}
+    for q in queries:
+        sizes[q.group] = sizes.get(q.group, 0) + 1
+    mean = len(queries) / len(sizes)
+    return [mean / sizes[q.group] for q in queries]
+
+
 def _top_two(probabilities: Sequence[float]) -> tuple[int, float, float]:
     if not probabilities:
         return -1, 0.0, 0.0
@@ -56,106 +95,96 @@ def _top_two(probabilities: Sequence[float]) -> tuple[int, float, float]:
     return order[0], p1, p2
 
 
+def _scope_totals(queries: Sequence[LabelledCandidates], weights: Sequence[float]) -> tuple[float, float]:
+    n_in = sum(w for q, w in zip(queries, weights, strict=True) if q.in_scope)
+    n_out = sum(w for q, w in zip(queries, weights, strict=True) if not q.in_scope)
+    return n_in or 1.0, n_out or 1.0
+
+
 def choose_thresholds(
     queries: Sequence[LabelledCandidates],
     probabilities: Sequence[Sequence[float]],
     wrong_budget: float = 0.01,
     oos_budget: float = 0.07,
+    weights: Sequence[float] | None = None,
 ) -> ThresholdChoice:
     """Most correct answers while wrong answers stay under `wrong_budget` of in-scope
-    queries and answered out-of-scope messages under `oos_budget`.  The wrong budget sits
-    well below the 3 % target because unseen queries always do worse.  The out-of-scope
-    budget is a trade-off: on the dev set the few domain-adjacent out-of-scope messages
-    ("美国商标怎么注册") score like real questions, and pushing them below 5 % costs about
-    a quarter of all correct answers; refit with --oos-budget 0.035 to prefer that side."""
-    in_scope = [i for i, q in enumerate(queries) if q.in_scope]
-    n_in = max(1, len(in_scope))
-    n_out = max(1, len(queries) - len(in_scope))
+    queries and answered out-of-scope messages under `oos_budget` (the rule without a gate), and the
+    suggest threshold and floor (used with the gate too).  The wrong budget sits well below the 3 %
+    target because unseen queries always do worse."""
+    weights = list(weights) if weights is not None else [1.0] * len(queries)
+    n_in, n_out = _scope_totals(queries, weights)
     tops = [_top_two(p) for p in probabilities]
-    best: tuple[float, float, float, float, float] | None = None
+    best: tuple[float, float, float, float] | None = None
     for answer_threshold in [x / 100 for x in range(30, 100, 2)]:
         # a floor on the margin: two entries that fit about equally well mean "ask which one"
         for margin in [x / 100 for x in range(MIN_MARGIN_PCT, 60, 4)]:
-            correct = wrong = oos = 0
-            for q, (top, p1, p2) in zip(queries, tops, strict=True):
+            correct = wrong = oos = 0.0
+            for q, w, (top, p1, p2) in zip(queries, weights, tops, strict=True):
                 if top < 0 or p1 < answer_threshold or p1 - p2 < margin:
                     continue
                 if not q.in_scope:
-                    oos += 1
+                    oos += w
                 elif q.labels[top] == 1:
-                    correct += 1
+                    correct += w
                 else:
-                    wrong += 1
-            if wrong / n_in > wrong_budget or oos / n_out > oos_budget:
+                    wrong += w
+            if wrong / n_in > wrong_budget + 1e-12 or oos / n_out > oos_budget + 1e-12:
                 continue
-            key = (correct, -(wrong + oos), answer_threshold, margin)
-            if best is None or key > best[:4]:
-                best = (correct, -(wrong + oos), answer_threshold, margin, 0.0)
+            key = (round(correct, 9), -round(wrong + oos, 9), answer_threshold, margin)
+            if best is None or key > best:
+                best = key
     answer_threshold, margin = (best[2], best[3]) if best else (0.99, 0.5)
     # Suggest: catch as many right ids as possible without suggesting for most chit-chat.
+    orders = [sorted(range(len(p)), key=lambda i: -p[i])[:3] for p in probabilities]
     best_suggest: tuple[float, float, float] | None = None
     for suggest_threshold in [x / 100 for x in range(2, 60, 2)]:
         for floor_share in (0.25, 0.5):
             floor = suggest_threshold * floor_share
-            hits = oos_suggested = 0
-            for q, probs, (top, p1, _) in zip(queries, probabilities, tops, strict=True):
+            hits = oos_suggested = 0.0
+            for q, w, probs, order, (top, p1, _) in zip(queries, weights, probabilities, orders, tops, strict=True):
                 if top < 0 or p1 < suggest_threshold:
                     continue
                 if not q.in_scope:
-                    oos_suggested += 1
+                    oos_suggested += w
                     continue
-                order = sorted(range(len(probs)), key=lambda i: -probs[i])[:3]
                 if any(q.labels[i] == 1 and (i == top or probs[i] >= floor) for i in order):
-                    hits += 1
+                    hits += w
             value = hits / n_in - OOS_SUGGEST_PENALTY * oos_suggested / n_out
-            if best_suggest is None or value > best_suggest[0]:
+            if best_suggest is None or value > best_suggest[0] + 1e-12:
                 best_suggest = (value, suggest_threshold, floor)
     assert best_suggest is not None
     _, suggest_threshold, floor = best_suggest
-    metrics = evaluate_thresholds(queries, probabilities, answer_threshold, margin, suggest_threshold, floor)
+    answered = {i for i, (top, p1, p2) in enumerate(tops) if top >= 0 and p1 >= answer_threshold and p1 - p2 >= margin}
+    metrics = evaluate_gate(queries, probabilities, answered, suggest_threshold, floor, weights)
     return ThresholdChoice(answer_threshold, margin, suggest_threshold, floor, *metrics)
 
 
-def evaluate_thresholds(
-    queries: Sequence[LabelledCandidates],
-    probabilities: Sequence[Sequence[float]],
-    answer_threshold: float,
-    margin: float,
-    suggest_threshold: float,
-    floor: float,
-) -> tuple[float, float, float, float]:
-    """(correct %, wrong % of in-scope, out-of-scope answered %, hit-in-answer-or-suggestions %)."""
-    answered = set()
-    for position, probs in enumerate(probabilities):
-        top, p1, p2 = _top_two(probs)
-        if top >= 0 and p1 >= answer_threshold and p1 - p2 >= margin:
-            answered.add(position)
-    return evaluate_gate(queries, probabilities, answered, suggest_threshold, floor)
-
-
-def _fold_of(count: int, folds: int, seed: int) -> dict[int, int]:
-    order = list(range(count))
-    random.Random(seed).shuffle(order)
-    return {q: i % folds for i, q in enumerate(order)}
-
-
 def cross_validated_probabilities(
-    queries: Sequence[LabelledCandidates], folds: int = 5, seed: int = 7, l2: float = 1.0
+    queries: Sequence[LabelledCandidates],
+    folds: Sequence[int],
+    l2: float = 1.0,
+    weights: Sequence[float] | None = None,
 ) -> list[list[float]]:
-    fold_of = _fold_of(len(queries), folds, seed)
+    """Each query's candidate probabilities from a model fitted on the other folds."""
+    weights = list(weights) if weights is not None else [1.0] * len(queries)
     out: list[list[float]] = [[] for _ in queries]
-    for fold in range(folds):
+    for fold in sorted(set(folds)):
         rows: list[list[float]] = []
         labels: list[int] = []
-        for i, q in enumerate(queries):
-            if fold_of[i] != fold:
+        row_weights: list[float] = []
+        for q, f, w in zip(queries, folds, weights, strict=True):
+            if f != fold:
                 rows.extend(q.features)
                 labels.extend(q.labels)
-        weights, bias = fit_logistic(rows, labels, l2=l2)
-        model = Calibration(weights, bias, 1, 1, 1, 1)
-        for i, q in enumerate(queries):
-            if fold_of[i] == fold:
-                out[i] = [model.probability(f) for f in q.features]
+                row_weights.extend([w] * len(q.labels))
+        if not rows:
+            continue
+        coefficients, bias = fit_logistic(rows, labels, l2=l2, weights=row_weights)
+        model = Calibration(coefficients, bias, 1, 1, 1, 1)
+        for i, (q, f) in enumerate(zip(queries, folds, strict=True)):
+            if f == fold:
+                out[i] = [model.probability(x) for x in q.features]
     return out
 
 
@@ -182,17 +211,21 @@ def gate_rows(queries: Sequence[LabelledCandidates], probabilities: Sequence[Seq
 
 
 def cross_validated_gate(
-    rows: Sequence[GateRow], count: int, folds: int = 5, seed: int = 7, l2: float = 1.0
+    rows: Sequence[GateRow], folds: Sequence[int], l2: float = 1.0, weights: Sequence[float] | None = None
 ) -> list[float]:
     """Out-of-fold gate probability per row, with the same query folds as the candidate model."""
-    fold_of = _fold_of(count, folds, seed)
     out = [0.0] * len(rows)
-    for fold in range(folds):
-        train = [r for r in rows if fold_of[r.query] != fold]
-        weights, bias = fit_logistic([r.features for r in train], [r.label for r in train], l2=l2)
-        model = Calibration((), 0.0, 1, 1, 1, 1, gate_weights=weights, gate_bias=bias)
+    for fold in sorted({folds[r.query] for r in rows}):
+        train = [r for r in rows if folds[r.query] != fold]
+        if not train:
+            continue
+        train_weights = [weights[r.query] for r in train] if weights is not None else None
+        coefficients, bias = fit_logistic(
+            [r.features for r in train], [r.label for r in train], l2=l2, weights=train_weights
+        )
+        model = Calibration((), 0.0, 1, 1, 1, 1, gate_weights=coefficients, gate_bias=bias)
         for k, r in enumerate(rows):
-            if fold_of[r.query] == fold:
+            if folds[r.query] == fold:
                 out[k] = model.gate_probability(r.features)
     return out
 
@@ -203,25 +236,29 @@ def choose_gate_threshold(
     gate_probabilities: Sequence[float],
     wrong_budget: float,
     oos_budget: float,
+    weights: Sequence[float] | None = None,
 ) -> float:
     """Lowest gate threshold (most correct answers) whose wrong and out-of-scope answers stay in budget."""
-    n_in = max(1, sum(1 for q in queries if q.in_scope))
-    n_out = max(1, len(queries) - sum(1 for q in queries if q.in_scope))
-    best: tuple[int, float] | None = None
+    weights = list(weights) if weights is not None else [1.0] * len(queries)
+    n_in, n_out = _scope_totals(queries, weights)
+    # rows by gate probability, and the running weight of each outcome from the most sure downwards
+    ranked = sorted(zip(gate_probabilities, rows, strict=True), key=lambda pair: -pair[0])
+    descending = [-g for g, _ in ranked]
+    correct, wrong, oos = [0.0], [0.0], [0.0]
+    for _, r in ranked:
+        w = weights[r.query]
+        in_scope = queries[r.query].in_scope
+        correct.append(correct[-1] + (w if r.label else 0.0))
+        wrong.append(wrong[-1] + (w if in_scope and not r.label else 0.0))
+        oos.append(oos[-1] + (0.0 if in_scope else w))
+    best: tuple[float, float] | None = None
     for step in range(200, 1000):
         threshold = step / 1000
-        correct = wrong = oos = 0
-        for r, g in zip(rows, gate_probabilities, strict=True):
-            if g < threshold:
-                continue
-            if not queries[r.query].in_scope:
-                oos += 1
-            elif r.label:
-                correct += 1
-            else:
-                wrong += 1
-        if wrong / n_in <= wrong_budget and oos / n_out <= oos_budget and (best is None or correct > best[0]):
-            best = (correct, threshold)
+        answered = bisect.bisect_right(descending, -threshold)  # rows with gate >= threshold
+        if wrong[answered] / n_in > wrong_budget + 1e-12 or oos[answered] / n_out > oos_budget + 1e-12:
+            continue
+        if best is None or correct[answered] > best[0] + 1e-9:
+            best = (correct[answered], threshold)
     return best[1] if best else 1.0
 
 
@@ -231,26 +268,28 @@ def evaluate_gate(
     answered: set[int],
     suggest_threshold: float,
     floor: float,
+    weights: Sequence[float] | None = None,
 ) -> tuple[float, float, float, float]:
-    """Like evaluate_thresholds, with the set of answered query positions decided by the gate."""
-    correct = wrong = oos = hits = 0
-    n_in = sum(1 for q in queries if q.in_scope) or 1
-    n_out = (len(queries) - n_in) or 1
-    for i, (q, probs) in enumerate(zip(queries, probabilities, strict=True)):
+    """(correct, wrong, out-of-scope answered, hit in answer or suggestions) as shares, with the set of
+    answered query positions given (by the gate, or by threshold and margin)."""
+    weights = list(weights) if weights is not None else [1.0] * len(queries)
+    n_in, n_out = _scope_totals(queries, weights)
+    correct = wrong = oos = hits = 0.0
+    for i, (q, probs, w) in enumerate(zip(queries, probabilities, weights, strict=True)):
         top, p1, _ = _top_two(probs)
         if i in answered:
             if not q.in_scope:
-                oos += 1
+                oos += w
             elif q.labels[top] == 1:
-                correct += 1
-                hits += 1
+                correct += w
+                hits += w
             else:
-                wrong += 1
+                wrong += w
             continue
         if q.in_scope and top >= 0 and p1 >= suggest_threshold:
             order = sorted(range(len(probs)), key=lambda k: -probs[k])[:3]
             if any(q.labels[k] == 1 and (k == top or probs[k] >= floor) for k in order):
-                hits += 1
+                hits += w
     return correct / n_in, wrong / n_in, oos / n_out, hits / n_in
 
 
@@ -262,31 +301,39 @@ def fit_calibration(
     oos_budget: float = 0.07,
     feature_names: tuple[str, ...] = FEATURE_NAMES,
     gate_l2: float = 1.0,
+    balance: bool = False,
 ) -> Calibration:
+    """Weights and gate fitted on all `queries`; thresholds chosen on out-of-fold probabilities (see the
+    module's docstring for the folds). `balance` weighs every KB (group) the same."""
+    weights = query_weights(queries, balance)
     rows = [f for q in queries for f in q.features]
     labels = [y for q in queries for y in q.labels]
-    weights, bias = fit_logistic(rows, labels, l2=l2)
-    oof = cross_validated_probabilities(queries, l2=l2)
-    choice = choose_thresholds(queries, oof, wrong_budget=wrong_budget, oos_budget=oos_budget)
+    row_weights = [w for q, w in zip(queries, weights, strict=True) for _ in q.labels]
+    coefficients, bias = fit_logistic(rows, labels, l2=l2, weights=row_weights)
+    grouped = len(groups_of(queries)) > 1
+    seeds = GATE_SEEDS[:1] if grouped else GATE_SEEDS  # KB folds are one split: there is nothing to vary
+    splits = [query_folds(queries, seed) for seed in seeds]
+    oof = cross_validated_probabilities(queries, splits[0], l2=l2, weights=weights)
+    choice = choose_thresholds(queries, oof, wrong_budget=wrong_budget, oos_budget=oos_budget, weights=weights)
     gate_weights: tuple[float, ...] = ()
     gate_bias = 0.0
     gate_threshold = 1.0
     metrics: dict[str, float] = {}
     if all(q.query_features for q in queries if q.features):
-        # Out-of-scope messages are few (a budget of 3 % is a handful), so one fold split
-        # moves the threshold a lot: take the median over several splits.
         thresholds = []
-        for seed in GATE_SEEDS:
-            seed_oof = oof if seed == GATE_SEEDS[0] else cross_validated_probabilities(queries, seed=seed, l2=l2)
-            seed_rows = gate_rows(queries, seed_oof)
-            seed_gate = cross_validated_gate(seed_rows, len(queries), seed=seed, l2=gate_l2)
-            thresholds.append(choose_gate_threshold(queries, seed_rows, seed_gate, wrong_budget, oos_budget))
+        for folds in splits:
+            split_oof = oof if folds is splits[0] else cross_validated_probabilities(queries, folds, l2, weights)
+            split_rows = gate_rows(queries, split_oof)
+            split_gate = cross_validated_gate(split_rows, folds, l2=gate_l2, weights=weights)
+            thresholds.append(choose_gate_threshold(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))
         gate_threshold = sorted(thresholds)[len(thresholds) // 2]
         grows = gate_rows(queries, oof)
-        gate_oof = cross_validated_gate(grows, len(queries), l2=gate_l2)
-        gate_weights, gate_bias = fit_logistic([r.features for r in grows], [r.label for r in grows], l2=gate_l2)
+        gate_oof = cross_validated_gate(grows, splits[0], l2=gate_l2, weights=weights)
+        gate_weights, gate_bias = fit_logistic(
+            [r.features for r in grows], [r.label for r in grows], l2=gate_l2, weights=[weights[r.query] for r in grows]
+        )
         answered = {r.query for r, g in zip(grows, gate_oof, strict=True) if g >= gate_threshold}
-        gated = evaluate_gate(queries, oof, answered, choice.suggest_threshold, choice.suggest_floor)
+        gated = evaluate_gate(queries, oof, answered, choice.suggest_threshold, choice.suggest_floor, weights)
         metrics = {
             "cv_gate_correct": round(gated[0], 4),
             "cv_gate_wrong": round(gated[1], 4),
@@ -294,7 +341,7 @@ def fit_calibration(
             "cv_gate_hit_in_suggestions": round(gated[3], 4),
         }
     return Calibration(
-        weights=weights,
+        weights=coefficients,
         bias=bias,
         answer_threshold=choice.answer_threshold,
         answer_margin=choice.answer_margin,

@@ -186,9 +186,10 @@ def fit_for_kb(index: KbIndex, prior: Calibration) -> Calibration:
 
 
 def choose_threshold(examples: Sequence[SelfExample], prior: Calibration) -> float:
-    """The lowest gate threshold at which this KB's own examples err no more often than the reference KB's
-    did at the prior's threshold (faq.training stores those rates in the prior's metrics), both in
-    answering a left-out phrasing with the wrong entry and in answering for a left-out entry.
+    """The lowest gate threshold at which this KB's own examples err no more often than the reference KBs'
+    (those the prior was trained on) did at the prior's threshold (faq.suites.fit_prior stores those rates in
+    the prior's metrics), both in answering a left-out phrasing with the wrong entry and in answering for a
+    left-out entry.
 
     A KB whose entries sit far apart answers more readily; one of near twins less. The move is bounded
     (MAX_MOVE either way): a few hundred of the KB's own phrasings are evidence, not a full refit."""
@@ -206,9 +207,11 @@ def choose_threshold(examples: Sequence[SelfExample], prior: Calibration) -> flo
     return highest
 
 
-def reference_rates(index: KbIndex, prior: Calibration) -> dict[str, float]:
-    """The prior's own KB measured on itself at the prior's threshold: what choose_threshold compares with."""
-    _, wrong, answered_out = rates_at(self_examples(index, prior), prior.gate_threshold)
+def reference_rates(indexes: Sequence[KbIndex], prior: Calibration) -> dict[str, float]:
+    """The KBs the prior was trained on, measured on their own phrasings at the prior's threshold (their
+    examples pooled): what choose_threshold compares a served KB with."""
+    examples = [e for index in indexes for e in self_examples(index, prior)]
+    _, wrong, answered_out = rates_at(examples, prior.gate_threshold)
     return {REFERENCE_WRONG: round(wrong, 4), REFERENCE_LEFT_OUT: round(answered_out, 4)}
 
 

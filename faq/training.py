@@ -1,36 +1,36 @@
 """Refit ``faq/calibration.json`` on labelled messages: a developers' command, never run by the service.
 
-    .venv/bin/python -m faq.training --kb config/faq.yaml \
-        --queries tests/data/faq_dev.yaml bench/data/faq_holdout.yaml bench/data/faq_holdout2.yaml
+The shipped calibration.json was produced by ``make calibrate``, which runs:
 
-This fits the weights on all labelled queries, picks thresholds on 5-fold out-of-fold probabilities and
-rewrites the JSON, once for the lexical features and once with the embedding features (when the model is
-installed), then fits the answer gate on the out-of-fold probabilities and picks its threshold (median over
-three fold splits) for the wrong-answer and out-of-scope budgets. Every set passed here is a dev set from
-then on: never pass one that is still meant to measure (bench/data/kb_guangdong is measure-only).
-It also measures the shipped KB on its own phrasings at the fitted gate threshold (the reference rates that
-faq.kb_calibration moves a served KB's threshold by).
+    .venv/bin/python -m faq.training \
+        --suite config/faq.yaml:tests/data/faq_dev.yaml ... (see CALIBRATION_SUITES in the Makefile)
+
+Each ``--suite KB:QUERIES`` is a KB file and labelled messages about it; each message's candidates are found
+in its own KB. The weights and the answer gate are fitted on all suites together, and the thresholds chosen
+on out-of-fold probabilities with one fold per KB (faq.fitting), once for the lexical features and once
+with the embedding features (when the model is installed). The old form ``--kb KB --queries Q1 Q2 ...`` is
+the same as one suite per queries file. Every set passed here is a dev set from then on: never pass one that
+is still meant to measure.
+
+``--cv`` writes nothing: it prints the leave-one-KB-out estimate (faq.kb_cv), per suite in ``faq eval``'s
+columns, with the per-KB threshold move and without it. ``--measure KB:QUERIES`` adds suites that are
+measured there but never trained on.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, replace
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
-from faq.calibration import CALIBRATION_PATH, EMBEDDING, LEXICAL, MODE_FEATURES, Calibration
+from faq.calibration import CALIBRATION_PATH, EMBEDDING, LEXICAL, Calibration
 from faq.embedding import load_embedder
-from faq.evaluation import load_queries
-from faq.fitting import LabelledCandidates, fit_calibration
-from faq.kb import load_kb
-from faq.kb_calibration import reference_rates
-from faq.matcher import FaqMatcher
-
-# Budgets for choosing thresholds on out-of-fold probabilities; below the product targets
-# (3 % wrong, 5 % out-of-scope answered) because unseen wording always does worse.
-WRONG_BUDGET = 0.015
-OOS_BUDGET = 0.03
+from faq.evaluation import StyleStats, table_lines
+from faq.kb_cv import FoldResult, cross_validate
+from faq.suites import OOS_BUDGET, WRONG_BUDGET, FitSettings, Suite, fit_prior, parse_suite, score_suites
 
 
 def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH, mode: str = LEXICAL) -> None:
@@ -50,44 +50,80 @@ def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH, mo
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def labelled_candidates(matcher: FaqMatcher, text: str, expect: str | None, style: str = "") -> LabelledCandidates:
-    """One labelled message's candidates with 0/1 labels (1: the entry it expects)."""
-    ids, rows, query_row = matcher.candidate_rows(text)
-    return LabelledCandidates(rows, [1 if i == expect else 0 for i in ids], expect is not None, style, query_row)
+def _suites(values: Sequence[str]) -> list[Suite]:
+    try:
+        return [parse_suite(v) for v in values]
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
-def main() -> None:  # pragma: no cover - thin command-line wrapper
-    parser = argparse.ArgumentParser(description="Refit faq/calibration.json on labelled queries.")
-    parser.add_argument("--kb", required=True)
-    parser.add_argument("--queries", required=True, nargs="+", help="one or more labelled query files")
+def _merged(stats: Sequence[StyleStats]) -> StyleStats:
+    total = StyleStats()
+    for s in stats:
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(s, name))
+    return total
+
+
+def cv_table(results: Sequence[FoldResult]) -> list[str]:
+    """One row per measured suite, one per KB of several suites, and the total (`faq eval`'s columns)."""
+    rows: list[tuple[str, StyleStats]] = []
+    for result in results:
+        for name, report in result.reports:
+            queries = Path(name.rpartition(":")[2])
+            rows.append((f"{queries.parent.name}/{queries.stem}", report.overall))
+        if len(result.reports) > 1:
+            rows.append((f"{Path(result.kb).name} (all)", _merged([r.overall for _, r in result.reports])))
+    rows.append(("ALL", _merged([r.overall for result in results for _, r in result.reports])))
+    return table_lines(rows, "left out")
+
+
+def run_cv(suites: list[Suite], measure: list[Suite], settings: FitSettings, moves: Sequence[bool]) -> None:
+    scored, matchers = score_suites([*suites, *measure])
+    trainable = scored[: len(suites)]
+    priors: dict[str, Calibration] = {}
+    for move in moves:
+        results = cross_validate(trainable, scored, matchers, settings, kb_move=move, priors=priors)
+        label = "with the per-KB threshold move" if move else "prior only (no per-KB move)"
+        print(f"== leave one KB out, {label}; {settings}")
+        for result in results:
+            print(f"  {result.kb}: gate {result.prior.gate_threshold:.3f} -> {result.served.gate_threshold:.3f}")
+        print("\n".join(cv_table(results)), flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin command-line wrapper
+    parser = argparse.ArgumentParser(description="Refit faq/calibration.json on labelled messages about several KBs.")
+    parser.add_argument("--suite", action="append", default=[], metavar="KB:QUERIES", help="repeat for each set")
+    parser.add_argument("--kb", help="old form: one KB for all --queries")
+    parser.add_argument("--queries", nargs="+", default=[], help="old form: labelled query files about --kb")
+    parser.add_argument("--measure", action="append", default=[], metavar="KB:QUERIES", help="--cv: measured only")
     parser.add_argument("--mode", choices=(LEXICAL, EMBEDDING, "both"), default="both")
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--gate-l2", type=float, default=1.0)
+    parser.add_argument("--balance", action="store_true", help="every KB weighs the same")
     parser.add_argument("--wrong-budget", type=float, default=WRONG_BUDGET, help="max wrong answers, share of in-scope")
     parser.add_argument("--oos-budget", type=float, default=OOS_BUDGET, help="max out-of-scope answered, share")
+    parser.add_argument("--cv", action="store_true", help="print the leave-one-KB-out estimate; write nothing")
+    parser.add_argument("--kb-move", choices=("on", "off", "both"), default="both", help="--cv: per-KB move")
     parser.add_argument("--out", default=str(CALIBRATION_PATH))
-    args = parser.parse_args()
-    entries = load_kb(args.kb)
-    queries = [q for path in args.queries for q in load_queries(path)]
-    names = ", ".join(Path(p).name for p in args.queries)
+    args = parser.parse_args(argv)
+    if args.queries and not args.kb:
+        parser.error("--queries needs --kb")
+    suites = _suites([*args.suite, *(f"{args.kb}:{q}" for q in args.queries)])
+    if not suites:
+        parser.error("give at least one --suite KB:QUERIES (or --kb with --queries)")
+    settings = FitSettings(args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance)
+    if args.cv:
+        moves = {"on": (True,), "off": (False,), "both": (True, False)}[args.kb_move]
+        run_cv(suites, _suites(args.measure), settings, moves)
+        return
     for mode in (LEXICAL, EMBEDDING) if args.mode == "both" else (args.mode,):
-        placeholder = Calibration((0.0,) * len(MODE_FEATURES[mode]), 0.0, 1.0, 1.0, 1.0, 1.0)
         embedder = load_embedder() if mode == EMBEDDING else None
         if mode == EMBEDDING and embedder is None:
-            print("embedding model not installed: skipping the embedding coefficients")
+            print("embedding model not installed: skipping the embedding coefficients", file=sys.stderr)
             continue
-        matcher = FaqMatcher.build(entries, calibration=placeholder, embedder=embedder)
-        labelled = [labelled_candidates(matcher, q.q, q.expect, q.style) for q in queries]
-        calibration = fit_calibration(
-            labelled,
-            l2=args.l2,
-            note=f"{mode}: fitted on {names} ({len(queries)} queries) with {Path(args.kb).name}",
-            wrong_budget=args.wrong_budget,
-            oos_budget=args.oos_budget,
-            feature_names=MODE_FEATURES[mode],
-        )
-        if mode == LEXICAL:  # what a served KB's own leave-one-out figures are compared with (faq.kb_calibration)
-            reference = reference_rates(matcher.index, calibration)
-            calibration = replace(calibration, metrics={**calibration.metrics, **reference})
+        scored, matchers = score_suites(suites, mode, embedder)
+        calibration = fit_prior(scored, {kb: m.index for kb, m in matchers.items()}, settings, mode)
         save_calibration(calibration, Path(args.out), mode)
         print(json.dumps(asdict(calibration), ensure_ascii=False, indent=2))
 

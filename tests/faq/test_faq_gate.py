@@ -14,7 +14,7 @@ from faq.analysis import Analyzer
 from faq.calibration import LEXICAL, Calibration, load_calibration
 from faq.english import EnglishLemmatizer
 from faq.features import FEATURE_NAMES, QUERY_FEATURE_NAMES, gate_feature_names, query_features
-from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows
+from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows, query_folds
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher, choice_floor, worth_offering
 from faq.training import save_calibration
@@ -83,7 +83,7 @@ def test_gate_threshold_keeps_out_of_scope_answers_in_budget() -> None:
     probabilities = [[0.95, 0.1] if q.in_scope else [0.9, 0.1] for q in queries]
     rows = gate_rows(queries, probabilities)
     assert [r.label for r in rows] == [1] * 40 + [0] * 10
-    gate = cross_validated_gate(rows, len(queries))
+    gate = cross_validated_gate(rows, query_folds(queries))
     threshold = choose_gate_threshold(queries, rows, gate, wrong_budget=0.0, oos_budget=0.0)
     answered_oos = sum(1 for r, g in zip(rows, gate, strict=True) if g >= threshold and not r.label)
     answered_right = sum(1 for r, g in zip(rows, gate, strict=True) if g >= threshold and r.label)

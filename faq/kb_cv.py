@@ -1,0 +1,85 @@
+"""Leave one KB out: how a prior fitted on some KBs' messages does on a KB it has never seen.
+
+For each KB in turn, the prior is fitted (faq.suites.fit_prior, thresholds and all) on the other KBs'
+suites only, then every suite of the left-out KB is measured with the matcher as a deployment serves it:
+the rules, the gate and, when asked, the per-KB threshold move of faq.kb_calibration. All suites of one KB
+file leave together (the shipped KB's eight sets are one KB), so no message is measured by a prior that saw
+its KB. The figures are `faq eval`'s columns; this is the estimate to read, since the in-sample `faq eval` of
+a trained set says how well the prior remembers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from faq.calibration import Calibration
+from faq.evaluation import EvalReport, evaluate
+from faq.kb_calibration import calibrate
+from faq.matcher import FaqMatcher
+from faq.suites import FitSettings, ScoredSuite, fit_prior
+
+
+@dataclass(frozen=True)
+class Fold:
+    kb: str  # the KB left out
+    train: list[int]  # positions (in the trainable suites) fitted on
+    measure: list[int]  # positions (in all suites) measured
+
+
+def leave_one_kb_out(trainable: Sequence[str], measured: Sequence[str]) -> list[Fold]:
+    """One fold per KB among the measured suites' KBs (`trainable`/`measured`: each suite's KB file):
+    trained on every trainable suite of another KB, measured on every suite of this one."""
+    folds = []
+    for kb in dict.fromkeys(measured):
+        train = [i for i, other in enumerate(trainable) if other != kb]
+        folds.append(Fold(kb, train, [i for i, other in enumerate(measured) if other == kb]))
+    return folds
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    kb: str
+    prior: Calibration
+    served: Calibration  # the prior, moved for this KB or not
+    reports: list[tuple[str, EvalReport]]  # (suite name, its figures)
+
+
+def _top_candidate(matcher: FaqMatcher) -> Callable[[str], str | None]:
+    def top(text: str) -> str | None:
+        candidates = matcher.explain(text).candidates
+        return candidates[0].faq_id if candidates else None
+
+    return top
+
+
+def cross_validate(
+    trainable: Sequence[ScoredSuite],
+    measured: Sequence[ScoredSuite],
+    matchers: Mapping[str, FaqMatcher],
+    settings: FitSettings,
+    kb_move: bool = True,
+    priors: dict[str, Calibration] | None = None,
+) -> list[FoldResult]:
+    """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file;
+    `priors`, when given, keeps each fold's prior by KB so a second run (the move on and off) fits once."""
+    folds = leave_one_kb_out([s.suite.kb for s in trainable], [s.suite.kb for s in measured])
+    indexes = {kb: m.index for kb, m in matchers.items()}
+    results = []
+    for fold in folds:
+        train = [trainable[i] for i in fold.train]
+        assert all(s.suite.kb != fold.kb for s in train)  # the point of the exercise
+        prior = priors.get(fold.kb) if priors is not None else None
+        if prior is None:
+            prior = fit_prior(train, indexes, settings)
+            if priors is not None:
+                priors[fold.kb] = prior
+        index = indexes[fold.kb]
+        served = calibrate(index, prior) if kb_move else prior
+        matcher = FaqMatcher(index, served)
+        reports = [
+            (measured[i].suite.name, evaluate(matcher, measured[i].queries, ranker=_top_candidate(matcher)))
+            for i in fold.measure
+        ]
+        results.append(FoldResult(fold.kb, prior, served, reports))
+    return results

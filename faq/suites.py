@@ -1,0 +1,119 @@
+"""Labelled message sets scored against their own KB: what faq.training fits the prior on.
+
+A suite is a KB file and a file of labelled messages about it (``KB:QUERIES``, as ``faq eval --suite`` takes
+it). Each message's candidates are found in its own KB, so a prior can be fitted on messages about several
+KBs at once, each KB one fold (faq.fitting). Building the data needs files and the matcher; the statistics
+are faq.fitting's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from faq.calibration import LEXICAL, MODE_FEATURES, Calibration
+from faq.embedding import Embedder
+from faq.evaluation import LabelledQuery, load_queries
+from faq.fitting import LabelledCandidates, fit_calibration
+from faq.index import KbIndex
+from faq.kb import load_kb
+from faq.kb_calibration import reference_rates
+from faq.matcher import FaqMatcher
+
+# Budgets for choosing thresholds on out-of-fold probabilities; below the product targets
+# (3 % wrong, 5 % out-of-scope answered) because unseen wording always does worse.
+WRONG_BUDGET = 0.015
+OOS_BUDGET = 0.03
+
+
+@dataclass(frozen=True)
+class Suite:
+    kb: str  # the KB file; also the suite's group: suites of one KB file are one KB
+    queries: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.kb}:{self.queries}"
+
+
+def parse_suite(value: str) -> Suite:
+    """``KB_FILE:QUERIES_FILE``; both must exist."""
+    kb, sep, queries = value.rpartition(":")
+    if not sep or not Path(kb).is_file() or not Path(queries).is_file():
+        raise ValueError(f"{value!r}: expected KB_FILE:QUERIES_FILE, both existing files")
+    return Suite(kb, queries)
+
+
+@dataclass(frozen=True)
+class ScoredSuite:
+    suite: Suite
+    queries: list[LabelledQuery]
+    labelled: list[LabelledCandidates]
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    l2: float = 1.0
+    gate_l2: float = 1.0
+    wrong_budget: float = WRONG_BUDGET
+    oos_budget: float = OOS_BUDGET
+    balance: bool = False  # every KB weighs the same, whatever its number of labelled messages
+
+
+def labelled_candidates(
+    matcher: FaqMatcher, text: str, expect: str | None, style: str = "", group: str = ""
+) -> LabelledCandidates:
+    """One labelled message's candidates with 0/1 labels (1: the entry it expects)."""
+    ids, rows, query_row = matcher.candidate_rows(text)
+    labels = [1 if i == expect else 0 for i in ids]
+    return LabelledCandidates(rows, labels, expect is not None, style, query_row, group)
+
+
+def placeholder_calibration(mode: str) -> Calibration:
+    """Candidates and their features do not depend on the calibration: any set of the right size will do."""
+    return Calibration((0.0,) * len(MODE_FEATURES[mode]), 0.0, 1.0, 1.0, 1.0, 1.0)
+
+
+def score_suites(
+    suites: Sequence[Suite], mode: str = LEXICAL, embedder: Embedder | None = None
+) -> tuple[list[ScoredSuite], dict[str, FaqMatcher]]:
+    """Every suite's messages with their candidates, and one matcher per KB file (indexed once)."""
+    matchers: dict[str, FaqMatcher] = {}
+    scored: list[ScoredSuite] = []
+    for suite in suites:
+        matcher = matchers.get(suite.kb)
+        if matcher is None:
+            matcher = FaqMatcher.build(load_kb(suite.kb), calibration=placeholder_calibration(mode), embedder=embedder)
+            matchers[suite.kb] = matcher
+        queries = load_queries(suite.queries)
+        labelled = [labelled_candidates(matcher, q.q, q.expect, q.style, suite.kb) for q in queries]
+        scored.append(ScoredSuite(suite, queries, labelled))
+    return scored, matchers
+
+
+def fit_prior(
+    scored: Sequence[ScoredSuite],
+    indexes: Mapping[str, KbIndex],
+    settings: FitSettings,
+    mode: str = LEXICAL,
+) -> Calibration:
+    """The prior fitted on every suite in `scored`. For the lexical set, also the rates at which the trained
+    KBs' own phrasings err at the fitted threshold (what faq.kb_calibration moves a served KB's threshold by)."""
+    labelled = [q for s in scored for q in s.labelled]
+    kbs = list(dict.fromkeys(s.suite.kb for s in scored))
+    names = ", ".join(f"{Path(s.suite.queries).name} ({len(s.labelled)})" for s in scored)
+    calibration = fit_calibration(
+        labelled,
+        l2=settings.l2,
+        note=f"{mode}: fitted on {len(labelled)} messages about {len(kbs)} KBs: {names}",
+        wrong_budget=settings.wrong_budget,
+        oos_budget=settings.oos_budget,
+        feature_names=MODE_FEATURES[mode],
+        gate_l2=settings.gate_l2,
+        balance=settings.balance,
+    )
+    if mode == LEXICAL and calibration.has_gate:
+        reference = reference_rates([indexes[kb] for kb in kbs], calibration)
+        calibration = replace(calibration, metrics={**calibration.metrics, **reference})
+    return calibration

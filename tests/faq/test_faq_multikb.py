@@ -1,0 +1,141 @@
+"""Training the prior on messages about several KBs, and the leave-one-KB-out estimate.
+
+The fixture is two KBs with the same questions under different ids: a message scored against the wrong KB
+finds no entry it expects, so every mix-up of suites shows as a message without its right candidate."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+import faq.kb_cv as kb_cv
+from faq.calibration import Calibration
+from faq.fitting import LabelledCandidates, cross_validated_probabilities, query_folds, query_weights
+from faq.kb_cv import cross_validate, leave_one_kb_out
+from faq.suites import FitSettings, ScoredSuite, Suite, fit_prior, score_suites
+
+MINI_KB = Path(__file__).with_name("data") / "mini_kb.yaml"
+
+# (message, the mini KB's id it asks about; None: out of scope)
+MESSAGES = [
+    ("我在国外护照丢了怎么补办", "passport-lost-abroad"),
+    ("护照被偷了能办旅行证回国吗", "passport-lost-abroad"),
+    ("护照快过期了在海外怎么换", "passport-renew-abroad"),
+    ("在海外用中国领事APP换护照", "passport-renew-abroad"),
+    ("中国承认双重国籍吗", "dual-nationality"),
+    ("入了外籍以后中国国籍还在吗", "dual-nationality"),
+    ("外籍华人回国探亲签证怎么办", "visa-foreign-chinese"),
+    ("台胞证过期了怎么换", "hk-macau-taiwan-permits"),
+    ("美国的房子怎么卖", None),
+    ("今天股市怎么样", None),
+]
+
+
+@pytest.fixture(scope="module")
+def two_kbs(tmp_path_factory: pytest.TempPathFactory) -> list[Suite]:
+    """KB "a" is the mini KB with ids prefixed a-, KB "b" the same with b-; one message file for each."""
+    root = tmp_path_factory.mktemp("kbs")
+    entries = yaml.safe_load(MINI_KB.read_text(encoding="utf-8"))
+    suites = []
+    for prefix in ("a", "b"):
+        kb = root / f"kb_{prefix}.yaml"
+        kb.write_text(yaml.safe_dump([{**e, "id": f"{prefix}-{e['id']}"} for e in entries], allow_unicode=True))
+        queries = root / f"messages_{prefix}.yaml"
+        rows = [{"q": q, "expect": f"{prefix}-{x}" if x else None, "style": "plain"} for q, x in MESSAGES]
+        queries.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+        suites.append(Suite(str(kb), str(queries)))
+    return suites
+
+
+@pytest.fixture(scope="module")
+def scored(two_kbs: list[Suite]) -> tuple[list[ScoredSuite], dict]:
+    return score_suites(two_kbs)
+
+
+def test_each_message_is_scored_against_its_own_kb(scored: tuple[list[ScoredSuite], dict]) -> None:
+    suites, matchers = scored
+    assert set(matchers) == {s.suite.kb for s in suites}
+    for s in suites:
+        in_scope = [q for q in s.labelled if q.in_scope]
+        assert len(in_scope) == 8 and all(q.group == s.suite.kb for q in s.labelled)
+        # the expected id (this KB's prefix) is among the candidates of every in-scope message
+        assert all(sum(q.labels) == 1 for q in in_scope)
+        assert all(sum(q.labels) == 0 for q in s.labelled if not q.in_scope)
+
+
+def test_the_prior_is_fitted_on_both_kbs_with_one_fold_each(scored: tuple[list[ScoredSuite], dict]) -> None:
+    suites, matchers = scored
+    labelled = [q for s in suites for q in s.labelled]
+    assert query_folds(labelled) == [0] * 10 + [1] * 10
+    prior = fit_prior(suites, {kb: m.index for kb, m in matchers.items()}, FitSettings())
+    assert "20 messages about 2 KBs" in prior.note
+    assert prior.has_gate and "self_wrong" in prior.metrics and "self_left_out_answered" in prior.metrics
+    # the messages' right candidates were found, so the fit learns that covering the message matters
+    assert prior.weights[0] > 0
+
+
+def _synthetic(group: str, rng: random.Random, flip: bool = False) -> LabelledCandidates:
+    right, wrong = [rng.random() + 0.5, rng.random()], [rng.random(), rng.random() + 0.5]
+    labels = [0, 1] if flip else [1, 0]
+    return LabelledCandidates([right, wrong], labels, True, "s", [], group)
+
+
+def test_a_kbs_out_of_fold_probabilities_never_see_its_own_labels() -> None:
+    rng = random.Random(3)
+    base = [_synthetic(g, rng) for g in ("a", "b", "c") for _ in range(30)]
+    flipped = [
+        LabelledCandidates(q.features, q.labels[::-1], True, "s", [], q.group) if q.group == "a" else q for q in base
+    ]
+    before = cross_validated_probabilities(base, query_folds(base))
+    after = cross_validated_probabilities(flipped, query_folds(flipped))
+    assert before[:30] == after[:30]  # KB a is scored by models fitted on b and c only
+    assert before[30:] != after[30:]  # ... which its labels did change
+
+
+def test_one_kb_is_split_at_random_by_message() -> None:
+    rng = random.Random(3)
+    queries = [_synthetic("", rng) for _ in range(50)]
+    folds = query_folds(queries)
+    assert sorted(set(folds)) == [0, 1, 2, 3, 4] and folds != sorted(folds)
+
+
+def test_balance_weighs_every_kb_the_same() -> None:
+    rng = random.Random(3)
+    queries = [_synthetic("big", rng) for _ in range(30)] + [_synthetic("small", rng) for _ in range(10)]
+    weights = query_weights(queries, balance=True)
+    assert sum(weights[:30]) == pytest.approx(sum(weights[30:])) == pytest.approx(20)
+    assert query_weights(queries, balance=False) == [1.0] * 40
+
+
+def test_leave_one_kb_out_never_trains_on_the_kb_it_measures() -> None:
+    trainable = ["x", "x", "y", "z", "x"]
+    measured = [*trainable, "y", "w"]  # two measure-only suites, one of a KB never trained on
+    folds = leave_one_kb_out(trainable, measured)
+    assert [f.kb for f in folds] == ["x", "y", "z", "w"]
+    for fold in folds:
+        assert fold.train and all(trainable[i] != fold.kb for i in fold.train)
+        assert sorted(fold.measure) == [i for i, kb in enumerate(measured) if kb == fold.kb]
+    assert folds[0].train == [2, 3] and folds[3].train == [0, 1, 2, 3, 4]
+
+
+def test_cross_validation_fits_each_fold_without_the_kb_it_measures(
+    scored: tuple[list[ScoredSuite], dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suites, matchers = scored
+    seen: list[list[str]] = []
+    real_fit = kb_cv.fit_prior
+
+    def recording_fit(train: list[ScoredSuite], *args: object, **kwargs: object) -> Calibration:
+        seen.append([s.suite.kb for s in train])
+        return real_fit(train, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kb_cv, "fit_prior", recording_fit)
+    results = cross_validate(suites, suites, matchers, FitSettings(), kb_move=False)
+    assert [r.kb for r in results] == [s.suite.kb for s in suites]
+    assert seen == [[suites[1].suite.kb], [suites[0].suite.kb]]
+    for result in results:
+        ((name, report),) = result.reports
+        assert name.startswith(result.kb) and report.overall.total == 10
