@@ -2,7 +2,7 @@
 
 For each KB in turn, the prior is fitted (faq.suites.fit_prior, thresholds and all) on the other KBs'
 suites only, then every suite of the left-out KB is measured with the matcher as a deployment serves it:
-the rules, the gate and, when asked, the per-KB threshold move of faq.kb_calibration. All suites of one KB
+the rules, the gate, and faq.kb_calibration's conservative prior for a KB too small to measure. All suites of one KB
 file leave together (the shipped KB's eight sets are one KB), so no message is measured by a prior that saw
 its KB. The figures are `faq eval`'s columns; this is the estimate to read, since the in-sample `faq eval` of
 a trained set says how well the prior remembers it.
@@ -41,7 +41,7 @@ def leave_one_kb_out(trainable: Sequence[str], measured: Sequence[str]) -> list[
 class FoldResult:
     kb: str
     prior: Calibration
-    served: Calibration  # the prior, moved for this KB or not
+    served: Calibration  # what the matcher serves the KB with (faq.kb_calibration.calibrate)
     reports: list[tuple[str, EvalReport]]  # (suite name, its figures)
 
 
@@ -58,24 +58,16 @@ def cross_validate(
     measured: Sequence[ScoredSuite],
     matchers: Mapping[str, FaqMatcher],
     settings: FitSettings,
-    kb_move: bool = True,
-    priors: dict[str, Calibration] | None = None,
 ) -> list[FoldResult]:
-    """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file;
-    `priors`, when given, keeps each fold's prior by KB so a second run (the move on and off) fits once."""
+    """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file."""
     folds = leave_one_kb_out([s.suite.kb for s in trainable], [s.suite.kb for s in measured])
-    indexes = {kb: m.index for kb, m in matchers.items()}
     results = []
     for fold in folds:
         train = [trainable[i] for i in fold.train]
         assert all(s.suite.kb != fold.kb for s in train)  # the point of the exercise
-        prior = priors.get(fold.kb) if priors is not None else None
-        if prior is None:
-            prior = fit_prior(train, indexes, settings)
-            if priors is not None:
-                priors[fold.kb] = prior
-        index = indexes[fold.kb]
-        served = calibrate(index, prior) if kb_move else prior
+        prior = fit_prior(train, settings)
+        index = matchers[fold.kb].index
+        served = calibrate(index, prior)
         matcher = FaqMatcher(index, served)
         reports = [
             (measured[i].suite.name, evaluate(matcher, measured[i].queries, ranker=_top_candidate(matcher)))

@@ -8,17 +8,15 @@ are faq.fitting's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from faq.calibration import LEXICAL, MODE_FEATURES, Calibration
 from faq.embedding import Embedder
 from faq.evaluation import LabelledQuery, load_queries
 from faq.fitting import LabelledCandidates, fit_calibration
-from faq.index import KbIndex
 from faq.kb import load_kb
-from faq.kb_calibration import reference_rates
 from faq.matcher import FaqMatcher
 
 # Budgets for choosing thresholds on out-of-fold probabilities; below the product targets
@@ -92,18 +90,12 @@ def score_suites(
     return scored, matchers
 
 
-def fit_prior(
-    scored: Sequence[ScoredSuite],
-    indexes: Mapping[str, KbIndex],
-    settings: FitSettings,
-    mode: str = LEXICAL,
-) -> Calibration:
-    """The prior fitted on every suite in `scored`. For the lexical set, also the rates at which the trained
-    KBs' own phrasings err at the fitted threshold (what faq.kb_calibration moves a served KB's threshold by)."""
+def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = LEXICAL) -> Calibration:
+    """The prior fitted on every suite in `scored` (one fold per KB file for its thresholds)."""
     labelled = [q for s in scored for q in s.labelled]
     kbs = list(dict.fromkeys(s.suite.kb for s in scored))
     names = ", ".join(f"{Path(s.suite.queries).name} ({len(s.labelled)})" for s in scored)
-    calibration = fit_calibration(
+    return fit_calibration(
         labelled,
         l2=settings.l2,
         note=f"{mode}: fitted on {len(labelled)} messages about {len(kbs)} KBs: {names}",
@@ -113,7 +105,3 @@ def fit_prior(
         gate_l2=settings.gate_l2,
         balance=settings.balance,
     )
-    if mode == LEXICAL and calibration.has_gate:
-        reference = reference_rates([indexes[kb] for kb in kbs], calibration)
-        calibration = replace(calibration, metrics={**calibration.metrics, **reference})
-    return calibration

@@ -12,9 +12,9 @@ with the embedding features (when the model is installed). The old form ``--kb K
 the same as one suite per queries file. Every set passed here is a dev set from then on: never pass one that
 is still meant to measure.
 
-``--cv`` writes nothing: it prints the leave-one-KB-out estimate (faq.kb_cv), per suite in ``faq eval``'s
-columns, with the per-KB threshold move and without it. ``--measure KB:QUERIES`` adds suites that are
-measured there but never trained on.
+``--cv`` (``make calibration-cv``) writes nothing: it prints the leave-one-KB-out estimate (faq.kb_cv), per
+suite in ``faq eval``'s columns. ``--measure KB:QUERIES`` adds suites that are measured there but never
+trained on.
 """
 
 from __future__ import annotations
@@ -78,17 +78,13 @@ def cv_table(results: Sequence[FoldResult]) -> list[str]:
     return table_lines(rows, "left out")
 
 
-def run_cv(suites: list[Suite], measure: list[Suite], settings: FitSettings, moves: Sequence[bool]) -> None:
+def run_cv(suites: list[Suite], measure: list[Suite], settings: FitSettings) -> None:
     scored, matchers = score_suites([*suites, *measure])
-    trainable = scored[: len(suites)]
-    priors: dict[str, Calibration] = {}
-    for move in moves:
-        results = cross_validate(trainable, scored, matchers, settings, kb_move=move, priors=priors)
-        label = "with the per-KB threshold move" if move else "prior only (no per-KB move)"
-        print(f"== leave one KB out, {label}; {settings}")
-        for result in results:
-            print(f"  {result.kb}: gate {result.prior.gate_threshold:.3f} -> {result.served.gate_threshold:.3f}")
-        print("\n".join(cv_table(results)), flush=True)
+    results = cross_validate(scored[: len(suites)], scored, matchers, settings)
+    print(f"== leave one KB out; {settings}")
+    for result in results:
+        print(f"  {result.kb}: fitted without it, gate threshold {result.served.gate_threshold:.3f}")
+    print("\n".join(cv_table(results)), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin command-line wrapper
@@ -104,7 +100,6 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     parser.add_argument("--wrong-budget", type=float, default=WRONG_BUDGET, help="max wrong answers, share of in-scope")
     parser.add_argument("--oos-budget", type=float, default=OOS_BUDGET, help="max out-of-scope answered, share")
     parser.add_argument("--cv", action="store_true", help="print the leave-one-KB-out estimate; write nothing")
-    parser.add_argument("--kb-move", choices=("on", "off", "both"), default="both", help="--cv: per-KB move")
     parser.add_argument("--out", default=str(CALIBRATION_PATH))
     args = parser.parse_args(argv)
     if args.queries and not args.kb:
@@ -114,16 +109,15 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
         parser.error("give at least one --suite KB:QUERIES (or --kb with --queries)")
     settings = FitSettings(args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance)
     if args.cv:
-        moves = {"on": (True,), "off": (False,), "both": (True, False)}[args.kb_move]
-        run_cv(suites, _suites(args.measure), settings, moves)
+        run_cv(suites, _suites(args.measure), settings)
         return
     for mode in (LEXICAL, EMBEDDING) if args.mode == "both" else (args.mode,):
         embedder = load_embedder() if mode == EMBEDDING else None
         if mode == EMBEDDING and embedder is None:
             print("embedding model not installed: skipping the embedding coefficients", file=sys.stderr)
             continue
-        scored, matchers = score_suites(suites, mode, embedder)
-        calibration = fit_prior(scored, {kb: m.index for kb, m in matchers.items()}, settings, mode)
+        scored, _ = score_suites(suites, mode, embedder)
+        calibration = fit_prior(scored, settings, mode)
         save_calibration(calibration, Path(args.out), mode)
         print(json.dumps(asdict(calibration), ensure_ascii=False, indent=2))
 
