@@ -135,7 +135,8 @@ class FaqMatcher:
 
         Without an explicit `calibration` the lexical prior (faq/calibration.json, fitted on several KBs) is
         served, measured on this KB's own phrasings and conservative for a KB too small to measure
-        (faq.kb_calibration), the measurement cached by the KB's fingerprint in `cache_dir` too.  `progress(n)` is called as n more entries are analysed (the import's progress bar)."""
+        (faq.kb_calibration), the measurement cached by the KB's fingerprint in `cache_dir` too.
+        `progress(n)` is called as n more entries are analysed (the import's progress bar)."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
         index = KbIndex(entries, analyzer, progress=progress)

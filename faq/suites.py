@@ -19,10 +19,13 @@ from faq.fitting import LabelledCandidates, fit_calibration
 from faq.kb import load_kb
 from faq.matcher import FaqMatcher
 
-# Budgets for choosing thresholds on out-of-fold probabilities; below the product targets
-# (3 % wrong, 5 % out-of-scope answered) because unseen wording always does worse.
-WRONG_BUDGET = 0.015
-OOS_BUDGET = 0.03
+# Budgets for choosing the thresholds on out-of-fold probabilities. With one fold per KB those
+# probabilities come from models that never saw the message's KB, and they err more than the served matcher
+# does (its rules settle some of those messages first): at 2 % / 4.5 % here, the leave-one-KB-out estimate
+# (faq.kb_cv) answers 1.4 % of in-scope messages wrongly and 1.8 % of out-of-scope ones on the nine dev
+# suites. Chosen there among 1.5-3 % / 3-5 % (README, "Calibrated across KBs").
+WRONG_BUDGET = 0.02
+OOS_BUDGET = 0.045
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Suite:
     @property
     def name(self) -> str:
         return f"{self.kb}:{self.queries}"
+
+
+def suite_label(suite: Suite) -> str:
+    """The queries file with its folder (``data/faq_dev``, ``kb_fuqing/messages``): short, and tells KBs apart."""
+    path = Path(suite.queries)
+    return f"{path.parent.name}/{path.stem}"
 
 
 def parse_suite(value: str) -> Suite:
@@ -94,7 +103,7 @@ def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = 
     """The prior fitted on every suite in `scored` (one fold per KB file for its thresholds)."""
     labelled = [q for s in scored for q in s.labelled]
     kbs = list(dict.fromkeys(s.suite.kb for s in scored))
-    names = ", ".join(f"{Path(s.suite.queries).name} ({len(s.labelled)})" for s in scored)
+    names = ", ".join(f"{suite_label(s.suite)} ({len(s.labelled)})" for s in scored)
     return fit_calibration(
         labelled,
         l2=settings.l2,
