@@ -11,7 +11,7 @@ FOREX_QUESTION = "个人结汇、购汇和往境外汇款有额度限制吗？�
 
 async def test_a_live_rate_is_told_where_to_look_with_the_kb_entry_as_a_choice(new_user, services) -> None:  # type: ignore[no-untyped-def]
     user = new_user()
-    reply = await user.say("现在英镑兑人民币汇率多少")
+    reply = await user.say("今天美元兑人民币汇率多少")
     assert reply is not None
     assert "实时汇率" in reply and "银行" in reply  # what we cannot do, and where to look
     assert f"1. {FOREX_QUESTION}" in reply  # the related entry, as a choice

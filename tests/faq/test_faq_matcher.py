@@ -6,9 +6,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from faq.calibration import Calibration
+from faq.calibration import Calibration, load_calibration
 from faq.kb import FaqEntry
 from faq.matcher import Decision, FaqMatcher
+
+
+@pytest.fixture(scope="module")
+def prior_mini_matcher(mini_entries: list[FaqEntry]) -> FaqMatcher:
+    """The mini KB served with the prior itself: it is too small to measure, and would otherwise get the
+    conservative gate (faq.kb_calibration), under which two of the English questions are offered, not answered."""
+    return FaqMatcher.build(mini_entries, calibration=load_calibration())
 
 
 @pytest.mark.parametrize(
@@ -26,8 +33,8 @@ from faq.matcher import Decision, FaqMatcher
         ("转人工", "hotline-human"),
     ],
 )
-def test_clear_questions_are_answered(mini_matcher: FaqMatcher, text: str, faq_id: str) -> None:
-    decision = mini_matcher.decide(text)
+def test_clear_questions_are_answered(prior_mini_matcher: FaqMatcher, text: str, faq_id: str) -> None:
+    decision = prior_mini_matcher.decide(text)
     assert decision.decision == "answer", decision
     assert decision.faq_id == faq_id
     assert decision.suggestions == ()

@@ -3,6 +3,7 @@ in a KB topic's words; a message that also asks a real KB question still gets th
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,9 @@ def test_the_reply_says_what_the_hotline_cannot_do(intents: OutOfScopeIntents) -
 
 
 def test_not_answered_though_the_gate_would(shipped: FaqMatcher) -> None:
-    why = shipped.explain("孩子咳嗽三天了要不要去医院")
+    # a gate that answers from 0.5: the intent, not the fitted threshold, must keep this from an answer
+    lenient = FaqMatcher(shipped.index, dataclasses.replace(shipped.calibration, gate_threshold=0.5))
+    why = lenient.explain("孩子咳嗽三天了要不要去医院")
     assert why.gate_probability is not None and why.gate_threshold is not None
     assert why.gate_probability >= why.gate_threshold  # the gate alone answers it with medical-insurance
     decision = why.decision
@@ -116,7 +119,7 @@ def test_not_answered_though_the_gate_would(shipped: FaqMatcher) -> None:
 
 
 def test_choices_beside_it_only_when_the_gate_finds_the_message_kb_like(shipped: FaqMatcher) -> None:
-    rate = shipped.explain("现在英镑兑人民币汇率多少")
+    rate = shipped.explain("今天美元兑人民币汇率多少")
     assert rate.decision is not None and rate.decision.decision == "suggest"
     assert rate.decision.suggestions[:1] == ("foreign-exchange",)  # the forex rules are worth a look
     hotel = shipped.explain("领事馆附近有没有酒店")
