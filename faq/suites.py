@@ -107,7 +107,7 @@ def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = 
     return fit_calibration(
         labelled,
         l2=settings.l2,
-        note=f"{mode}: fitted on {len(labelled)} messages about {len(kbs)} KBs: {names}",
+        note=f"{mode}: fitted on {len(labelled)} messages about {len(kbs)} KB{'s' if len(kbs) > 1 else ''}: {names}",
         wrong_budget=settings.wrong_budget,
         oos_budget=settings.oos_budget,
         feature_names=MODE_FEATURES[mode],

@@ -134,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
         parser.error("give at least one --suite KB:QUERIES (or --kb with --queries)")
     settings = FitSettings(args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance)
     if args.cv:
+        if len({s.kb for s in suites}) < 2:
+            parser.error("--cv leaves one KB out: give suites of at least two KB files")
         run_cv(suites, _suites(args.measure), settings)
         return
     for mode in (LEXICAL, EMBEDDING) if args.mode == "both" else (args.mode,):
