@@ -71,6 +71,8 @@ TOPIC_MENU_PATH = CONFIG_DIR / "topic_menu.yaml"
 TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
 # The FAQ matcher's domain vocabulary (concepts and their surface forms, stop words, fillers, small talk).
 FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
+# Provinces, cities and 侨乡 counties in China, merged into the vocabulary's #domestic (faq.places).
+CHINA_PLACES_PATH = CONFIG_DIR / "china_places.yaml"
 # Other countries' documents and systems (美国护照, 申根签证), so the FAQ does not answer them with China's.
 FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
 # Taiwan/Hong Kong regional words and written Cantonese, read as their mainland forms before FAQ matching.

@@ -40,6 +40,9 @@ _APOSTROPHE_S = re.compile(r"['’](?:s|m|re|ve|ll|d)\b")
 # "won't" and "can't" are not "wo" + "not", "ca" + "not".
 _IRREGULAR_NEGATION = re.compile(r"\b(?:(won)|(can)|(shan))['’]t\b|\b(cannot)\b")
 _NEGATION = re.compile(r"n['’]t\b")
+# Left once contractions are spelled out, an apostrophe inside a word separates pinyin syllables ("Xi'an",
+# "Hui'an") or is part of a name ("O'Brien"): one word either way, not two.
+_INNER_APOSTROPHE = re.compile(r"(?<=[a-z])['’](?=[a-z])")
 # Capital "US" is the country; lower case it would be the pronoun ("help us", "with us").
 _US = re.compile(r"(?<![A-Za-z])U\.?S\.?(?:A\.?)?(?![A-Za-z])")
 _SPACES = re.compile(r"\s+")
@@ -102,7 +105,7 @@ def normalize_text(text: str) -> str:
     text = _US.sub("USA", unicodedata.normalize("NFKC", text)).lower()
     text = _THOUSANDS.sub("", fold_accents(text))
     text = _IRREGULAR_NEGATION.sub(_negation, text)
-    text = _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text))
+    text = _INNER_APOSTROPHE.sub("", _NEGATION.sub(" not", _APOSTROPHE_S.sub("", text)))
     text = _spoken_digits(regional_words().to_mainland(to_simplified(text)))
     text = "".join(c if _keep(c) else " " for c in text)
     return _SPACES.sub(" ", text).strip()

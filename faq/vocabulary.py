@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from config.settings import FAQ_VOCABULARY_PATH
+from config.settings import CHINA_PLACES_PATH, FAQ_VOCABULARY_PATH
 
 _CONCEPT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Lists of words beside the concepts, in the order the file holds them.
@@ -229,5 +229,7 @@ def vocabulary() -> Vocabulary:
         return _shipped
     with _lock:
         if _shipped is None:
-            _shipped = load_vocabulary(FAQ_VOCABULARY_PATH)
+            from faq.places import load_china_places, with_china_places  # faq.places builds on this module
+
+            _shipped = with_china_places(load_vocabulary(FAQ_VOCABULARY_PATH), load_china_places(CHINA_PLACES_PATH))
         return _shipped

@@ -16,6 +16,7 @@ from faq.normalize import normalize_text, strip_fillers
         ("about 8,000 US dollars", "about 8000 usa dollars"),  # one number; capital US is the country
         ("I won't, can't", "i will not can not"),
         ("Fiancée", "fiancee"),
+        ("a trip to Xi'an and Hui’an, I'm O'Brien", "a trip to xian and huian i obrien"),  # pinyin syllables
         ("  \t\n ", ""),
         ("👍👍", ""),
     ],

@@ -1,0 +1,97 @@
+"""Places in China as data (``config/china_places.yaml``): provinces, cities and 侨乡 counties.
+
+Near-twin entries are decided by where the user is (faq.whereabouts), and users abroad name their home
+county rather than "China": "visiting family in Xiamen", "my girlfriend is from Hui'an", "回惠安探亲". Every
+name here is a form of the #domestic concept, merged into the vocabulary when it is loaded; the English
+side of the lexicon (faq.english.EnglishForms) reads each Chinese name's pinyin by itself, so a county
+listed once in Chinese is known in an English message too. The file groups names by province only so staff
+can see what is covered; the matcher needs the side, not the province.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faq.vocabulary import Vocabulary, VocabularyError
+
+DOMESTIC = "domestic"
+ABROAD = "abroad"
+_PROVINCE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_LATIN_NAME = re.compile(r"^[a-z][a-z' -]*[a-z]$")
+_CJK_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
+
+
+def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
+    """Every place name in the file's text, in file order; raise VocabularyError listing each problem
+    (with its line) when the file is malformed, a name is neither Chinese nor lower-case Latin, or a name is
+    listed twice."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise VocabularyError(path, [f"not valid YAML: {exc}"]) from None
+    problems: list[str] = []
+    if not isinstance(root, yaml.MappingNode):
+        raise VocabularyError(path, ["line 1: the file must be a mapping with a provinces: key"])
+    provinces: yaml.Node | None = None
+    for key, value in root.value:
+        if key.value != "provinces":
+            problems.append(f"line {key.start_mark.line + 1}: unknown key {key.value!r} (known: provinces)")
+        else:
+            provinces = value
+    if not isinstance(provinces, yaml.MappingNode) or not provinces.value:
+        raise VocabularyError(path, [*problems, "provinces: missing or empty: province id -> list of place names"])
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for key, value in provinces.value:
+        line = key.start_mark.line + 1
+        if not _PROVINCE_ID.match(str(key.value)):
+            problems.append(f"line {line}: a province id is lower-case letters, digits and _, got {key.value!r}")
+        if not isinstance(value, yaml.SequenceNode) or not value.value:
+            problems.append(f"line {line}: provinces.{key.value}: a non-empty list of place names")
+            continue
+        for item in value.value:
+            name: Any = item.value if isinstance(item, yaml.ScalarNode) else None
+            at = item.start_mark.line + 1
+            if not isinstance(name, str) or not (_CJK_NAME.match(name) or _LATIN_NAME.match(name)):
+                problems.append(
+                    f"line {at}: provinces.{key.value}: {name!r} is neither a Chinese name (2+ characters) "
+                    "nor a lower-case Latin spelling"
+                )
+                continue
+            if name in seen:
+                problems.append(f"line {at}: {name!r} is listed twice (first on line {seen[name]})")
+                continue
+            seen[name] = at
+            names.append(name)
+    if problems:
+        raise VocabularyError(path, problems)
+    return tuple(names)
+
+
+def load_china_places(path: Path) -> tuple[str, ...]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VocabularyError(Path(path), [f"cannot be read: {exc}"]) from None
+    return parse_china_places(text, Path(path))
+
+
+def with_china_places(vocabulary: Vocabulary, places: tuple[str, ...]) -> Vocabulary:
+    """The vocabulary with every place appended to the #domestic concept's forms (once each); a place the
+    vocabulary lists as abroad is an error (one name cannot say both sides)."""
+    concepts: Mapping[str, tuple[str, ...]] = vocabulary.concepts
+    both = sorted(set(places) & set(concepts.get(ABROAD, ())))
+    if both:
+        problems = [f"{name!r} is listed as abroad in the vocabulary" for name in both]
+        raise VocabularyError(Path("china_places"), problems)
+    known = concepts.get(DOMESTIC, ())
+    extra = tuple(p for p in places if p not in set(known))
+    if not extra:
+        return vocabulary
+    return replace(vocabulary, concepts={**concepts, DOMESTIC: known + extra})
