@@ -13,6 +13,10 @@ marker words, reads the places in order and keeps the last that says where the u
   comes before it in the same clause, in which case the move has not happened and the user is still on
   the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
 - "回去", "go back" and "fly back" without a place say nothing: which way is back depends on who speaks;
+- in English a place governed by someone else ("my uncle in Malaysia", "my mother, who lives in Fuqing",
+  "my son is starting at a university in Melbourne") says where that person is, not the user: the nearest
+  person before the marker decides, unless the user is the one visiting or staying with them ("visiting
+  family in Xiamen", "staying with my parents in Fuqing");
 - in English, where the user lives ("I live in Manila", "settled in Japan") does not override a present stay
   read before it ("visiting family in Xiamen", "back in Quanzhou for three months"): a story says where it
   happened and then where the user is from.
@@ -56,6 +60,8 @@ _PRESENCE = frozenset(
 )
 _MOVE = frozenset(
     {"回", "返", "回到", "返回", "来", "到", "去", "飞", "飞回", "去到", "前往", "搬到", "搬回", "to", "back"}
+    # "currently visiting Chengdu" is there now; "planning on visiting Chengdu" is read as a plan below
+    | {"visiting", "visit", "touring"}
 )
 # Return words that do not say which way: back to wherever the speaker came from.
 _UNDIRECTED_RETURN = frozenset({"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"})
@@ -136,6 +142,13 @@ _LATER = frozenset(
     }
 )
 _NEGATION = frozenset({"不", "没", "唔", "not"})
+# Who an English marker's place belongs to: the nearest person before it, the user or someone else.
+_SELF = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
+_OTHERS = frozenset({"he", "she", "they", "who", "him", "them", "whose"})
+_PEOPLE = frozenset({"#parent", "#child", "#spouse", "#relatives", "#grandchildren", "#people"})
+# Right before the person, these make the user the one who is there: "visiting family in", "with my son in".
+_ACCOMPANIED = frozenset({"with", "visiting", "visit", "see", "seeing", "join", "joining"})
+_SUBJECT_REACH = 3
 # How far back (in tokens of the same clause) a marker still governs a place.
 _MARKER_REACH = 2
 _PLAN_REACH = 6
@@ -160,6 +173,24 @@ def entry_sides(said: Sequence[str | None]) -> frozenset[str]:
     return frozenset(side for side, n in counts.items() if n == most and n > 0)
 
 
+def _someone_elses(tokens: Sequence[tuple[str, frozenset[str], int]], i: int) -> bool:
+    """Whether the English marker at tokens[i] places someone other than the user: the nearest person word
+    before it in the clause is a third person or a relative ("my uncle in", "who lives in") whom the user is
+    not visiting or accompanying."""
+    clause = tokens[i][2]
+    start = max(0, i - _SUBJECT_REACH)
+    for j in range(i - 1, start - 1, -1):
+        token, concepts, c = tokens[j]
+        if c != clause:
+            return False
+        if token in _SELF:
+            return False
+        if token in _OTHERS or _PEOPLE & concepts:
+            before = [(t, k) for t, k, c2 in tokens[max(0, j - 3) : j] if c2 == clause]
+            return not any(t in _ACCOMPANIED or "#visit" in k for t, k in before)
+    return False
+
+
 def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None:
     """CHINA, ABROAD or None, from (token, its concepts, clause number) in reading order."""
     state: str | None = None
@@ -168,8 +199,12 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
         before = [t for t, _, c in tokens[max(0, i - _MARKER_REACH) : i] if c == clause]
         side = _side(concepts)
         moving = False
+        if side is not None and token.isascii() and _someone_elses(tokens, i):
+            continue  # "my uncle in Malaysia": where someone else is
         if side is not None:
-            # "在国内" / "回青田": the marker stands right before the place (one word may sit between)
+            # "在国内" / "回青田": the marker stands right before the place (one word may sit between);
+            # an English place may hold its marker ("renew it in china" is read as one form)
+            before = before + token.split()[:-1]
             if any(t in _MOVE for t in before):
                 moving = True
             elif any(t in _PRESENCE for t in before):

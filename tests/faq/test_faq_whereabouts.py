@@ -36,6 +36,17 @@ def analyzer() -> Analyzer:
         ("等不及回去再弄", None),  # 回去: which way is back depends on who speaks
         ("我喺悉尼，本中國護照下個月到期，唔想飛返大陸換", ABROAD),  # a move that will not happen
         ("我们来巴黎玩，包被偷了，后天的飞机回上海，怎么办", ABROAD),
+        # a place governed by someone else is where they are, not the user
+        ("My uncle in Malaysia died and left something to my mother. I am in Toronto.", ABROAD),
+        ("My uncle in Malaysia died and left my mother a house. What should she do?", None),
+        ("My mother, who lives in Fuqing, needs a new ID card", None),
+        ("Lost my Chinese passport while visiting family in Xiamen. I live in Manila.", CHINA),  # visiting them
+        ("I am staying with my parents in Fuqing and my passport is about to expire", CHINA),
+        # visiting a place is being there unless it is planned; a county known by its pinyin
+        ("I'm a Chinese citizen currently visiting Chengdu. Can I renew my passport?", CHINA),
+        ("I'm planning on visiting Chengdu next month. Can I renew my passport there?", ABROAD),
+        ("I'm in Hui'an for the summer and my passport expired", CHINA),
+        ("I am back in Anxi for a month. Can I renew my ID card?", CHINA),
     ],
 )
 def test_where_the_user_is(analyzer: Analyzer, text: str, side: str | None) -> None:
