@@ -52,6 +52,7 @@ from faq.status_cues import (
     FOREIGN_NATIONAL,
     NATIONALITY_WORDS,
     asks_about_status_passport,
+    holds_foreign_passport,
     status_passport,
     unless_negated,
 )
@@ -314,6 +315,8 @@ class Analyzer:
                 units.extend(sorted(matched))
                 content_chars.extend(c for t in tokens[i : i + width] for c in t)
                 i += width
+                if "#abroad" in matched and holds_foreign_passport(tokens, i - width, width):
+                    units.append(FOREIGN_NATIONAL)  # "I hold a Singapore passport"
                 if "#abroad" in matched and i < len(tokens) and tokens[i] in NATIONALITY_WORDS:
                     units.append(FOREIGN_NATIONAL)
                     content_chars.extend(tokens[i])

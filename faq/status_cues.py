@@ -56,6 +56,23 @@ _NEGATIONS = frozenset(
 )
 
 
+# "I hold a Singapore passport", "on a US passport", "with my Canadian passport": a foreign passport the
+# user holds says they are a foreign national (the passport is their status, not always the question).
+_HOLDER_WORDS = frozenset(
+    {"hold", "holds", "holding", "held", "carry", "carrying", "on", "with", "using", "have", "has"}
+)
+_HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their"})
+
+
+def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:
+    """Whether the country at tokens[i : i + width] is followed by "passport" and held by someone ("I hold
+    a Singapore passport"): an English statement of foreign nationality."""
+    if i + width >= len(tokens) or tokens[i + width] not in ("passport", "passports"):
+        return False
+    before = [t for t in tokens[max(0, i - 3) : i] if t not in _HOLDER_SKIP]
+    return bool(before) and before[-1] in _HOLDER_WORDS
+
+
 def status_passport(text: str) -> str:
     """ "是中国护照" -> "是中国公民" wherever the passport is named as the user's status."""
 
