@@ -49,9 +49,11 @@ from faq.focus import (
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers, text_ngrams
 from faq.pinyin import MAX_PINYIN_TERM, pinyin_of, terms_by_sound
 from faq.status_cues import (
+    CHINESE_CITIZEN,
     FOREIGN_NATIONAL,
     NATIONALITY_WORDS,
     asks_about_status_passport,
+    holds_chinese_passport,
     holds_foreign_passport,
     status_passport,
     unless_negated,
@@ -317,6 +319,8 @@ class Analyzer:
                 i += width
                 if "#abroad" in matched and holds_foreign_passport(tokens, i - width, width):
                     units.append(FOREIGN_NATIONAL)  # "I hold a Singapore passport"
+                elif "#passport" in matched and holds_chinese_passport(tokens, i - width, width):
+                    units.append(CHINESE_CITIZEN)  # "I still hold a Chinese passport"
                 if "#abroad" in matched and i < len(tokens) and tokens[i] in NATIONALITY_WORDS:
                     units.append(FOREIGN_NATIONAL)
                     content_chars.extend(tokens[i])

@@ -56,21 +56,32 @@ _NEGATIONS = frozenset(
 )
 
 
-# "I hold a Singapore passport", "on a US passport", "with my Canadian passport": a foreign passport the
-# user holds says they are a foreign national (the passport is their status, not always the question).
+# "I hold a Singapore passport", "on a US passport", "still holds a Chinese passport": a passport the user (or
+# their child) holds says who they are, a foreign national or a Chinese one; the passport stays a topic too.
 _HOLDER_WORDS = frozenset(
-    {"hold", "holds", "holding", "held", "carry", "carrying", "on", "with", "using", "have", "has"}
+    {"hold", "holds", "holding", "held", "carry", "carries", "carrying", "on", "with", "using", "have", "has", "had"}
 )
-_HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their"})
+_HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their", "still", "also", "only", "just"})
+_PASSPORT_WORDS = frozenset({"passport", "passports"})
+
+
+def _held(tokens: Sequence[str], i: int, holders: frozenset[str] = _HOLDER_WORDS) -> bool:
+    before = [t for t in tokens[max(0, i - 4) : i] if t not in _HOLDER_SKIP]
+    return bool(before) and before[-1] in holders
 
 
 def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:
     """Whether the country at tokens[i : i + width] is followed by "passport" and held by someone ("I hold
     a Singapore passport"): an English statement of foreign nationality."""
-    if i + width >= len(tokens) or tokens[i + width] not in ("passport", "passports"):
-        return False
-    before = [t for t in tokens[max(0, i - 3) : i] if t not in _HOLDER_SKIP]
-    return bool(before) and before[-1] in _HOLDER_WORDS
+    return i + width < len(tokens) and tokens[i + width] in _PASSPORT_WORDS and _held(tokens, i)
+
+
+def holds_chinese_passport(tokens: Sequence[str], i: int, width: int) -> bool:
+    """Whether tokens[i : i + width], read as #passport, is a Chinese passport someone holds ("I still hold a
+    Chinese passport", "our daughter holds a Chinese passport"): an English statement of Chinese nationality."""
+    words = [w for t in tokens[i : i + width] for w in t.split() if w not in _HOLDER_SKIP]
+    # "with my Chinese passport inside", "my bag with my Chinese passport": the passport carried, not a status
+    return words[-2:] == ["chinese", "passport"] and _held(tokens, i, _HOLDER_WORDS - {"with"})
 
 
 def status_passport(text: str) -> str:
