@@ -47,6 +47,8 @@ def analyzer() -> Analyzer:
         ("I'm planning on visiting Chengdu next month. Can I renew my passport there?", ABROAD),
         ("I'm in Hui'an for the summer and my passport expired", CHINA),
         ("I am back in Anxi for a month. Can I renew my ID card?", CHINA),
+        ("I live in Madrid and my son hopes to go back to Qingtian for school", ABROAD),  # a hope is a plan
+        ("We are in Rome and our daughter wants to move back to Wenzhou", ABROAD),
     ],
 )
 def test_where_the_user_is(analyzer: Analyzer, text: str, side: str | None) -> None:
