@@ -73,6 +73,8 @@ TRIAGE_CUES_PATH = CONFIG_DIR / "triage_cues.yaml"
 FAQ_VOCABULARY_PATH = CONFIG_DIR / "faq_vocabulary.yaml"
 # Provinces, cities and 侨乡 counties in China, merged into the vocabulary's #domestic (faq.places).
 CHINA_PLACES_PATH = CONFIG_DIR / "china_places.yaml"
+# Cue words for which way money or an estate moves (faq.flow).
+FLOW_CUES_PATH = CONFIG_DIR / "flow_cues.yaml"
 # Other countries' documents and systems (美国护照, 申根签证), so the FAQ does not answer them with China's.
 FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
 # Taiwan/Hong Kong regional words and written Cantonese, read as their mainland forms before FAQ matching.

@@ -32,6 +32,7 @@ import jieba
 from faq.action_place import acts_abroad
 from faq.country_roles import GENERIC_ABROAD, about_china, is_destination, is_foreign_system, names_a_country
 from faq.english import EnglishForms
+from faq.flow import flow_source
 from faq.focus import (
     MAX_CLAUSES,
     Focus,
@@ -94,6 +95,8 @@ class Analysis:
     focus: Focus | None = None
     # Where the user is while asking (faq.whereabouts): "china", "abroad" or None (not said).
     whereabouts: str | None = None
+    # Where the money or estate spoken of comes from (faq.flow): "china", "abroad" or None.
+    flow: str | None = None
     # The act asked about happens in a named foreign country (faq.action_place: "在马来西亚买房").
     acts_abroad: bool = False
 
@@ -353,6 +356,7 @@ class Analyzer:
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
             whereabouts=whereabouts(places),
+            flow=flow_source(places),
             acts_abroad=acts_abroad(places, self._generic),
         )
 

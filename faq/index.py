@@ -39,6 +39,8 @@ class IndexedEntry:
     # Where most of the entry's phrasings place the user (faq.whereabouts).
     whereabouts: frozenset[str] = frozenset()
     concepts: frozenset[str] = frozenset()  # the concept units among `units`
+    # Where most of the entry's phrasings say its money or estate comes from (faq.flow).
+    flow: frozenset[str] = frozenset()
 
 
 def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tuple[Analysis, ...]) -> IndexedEntry:
@@ -51,7 +53,8 @@ def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tu
     )
     sides = entry_sides([p.whereabouts for p in phrasings])
     concepts = frozenset(u for u in units if u.startswith(CONCEPT_PREFIX))
-    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts)
+    flow = entry_sides([p.flow for p in phrasings])
+    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts, flow)
 
 
 class KbIndex:

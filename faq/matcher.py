@@ -196,13 +196,13 @@ class FaqMatcher:
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
         entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
-        lead = twin_to_lead(
-            query.whereabouts,
-            [e.whereabouts for e in entries],
-            [e.concepts for e in entries],
-            [probabilities[i] for i in order[:TWIN_REACH]],
-            self._index.analyzer.topic_concepts(query),
-        )
+        top = [probabilities[i] for i in order[:TWIN_REACH]]
+        topic = self._index.analyzer.topic_concepts(query)
+        concepts = [e.concepts for e in entries]
+        lead = twin_to_lead(query.whereabouts, [e.whereabouts for e in entries], concepts, top, topic)
+        if not lead:
+            # which way the money or estate moves decides between near twins the same way (faq.flow)
+            lead = twin_to_lead(query.flow, [e.flow for e in entries], concepts, top, topic)
         scored = [(positions[i], probabilities[i]) for i in order]
         if lead:
             # where the user is decides between near twins: the twin that agrees takes the lead and the score

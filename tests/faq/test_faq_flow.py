@@ -1,0 +1,78 @@
+"""Which side money or an estate comes from (faq.flow) decides between near twins with the same concepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faq.analysis import Analyzer
+from faq.flow import flow_cues, parse_flow_cues
+from faq.vocabulary import VocabularyError
+from faq.whereabouts import ABROAD, CHINA
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        # an estate: where it was left
+        ("海外亲属怎样继承国内的遗产？", CHINA),
+        ("国内侨眷怎样继承海外亲属的遗产？", ABROAD),
+        ("菲律宾的叔公去世了，遗嘱里有我，怎么办", ABROAD),
+        ("亲人在泉州去世，我人在国外，怎么继承他在国内的房产存款？", CHINA),  # not where the heir is
+        ("海外亲属在国外去世留下遗产，我在泉州，怎么继承？", ABROAD),
+        ("My mother passed away in Shantou, how can I inherit her flat while living in Canada?", CHINA),
+        ("How can relatives living abroad inherit property left in China?", CHINA),
+        ("My uncle in Malaysia died and left something to my mother, who lives in Fuqing.", ABROAD),
+        # money: where it is sent from
+        ("在国外赚的钱汇回泉州给家里，怎么汇、怎么结汇？", ABROAD),
+        ("从泉州往国外汇钱，有什么规定？", CHINA),
+        ("国内的钱汇到国外要什么材料", CHINA),
+        ("从国外汇钱回国内，有什么额度和手续？", ABROAD),
+        ("How much money can I send from Canada to my mother's bank account in China each year?", ABROAD),
+        ("How much can I send him for tuition from my Chinese bank account this year?", CHINA),
+        ("Can I transfer it out of China legally?", CHINA),
+        # nothing moves, or nothing says which way
+        ("我在美国，护照丢了怎么办", None),
+        ("I am from Lishui and I want to send money to my mother", None),
+        ("我在泉州，怎么继承", None),
+    ],
+)
+def test_flow_source(analyzer: Analyzer, text: str, source: str | None) -> None:
+    assert analyzer.analyze(text).flow == source
+
+
+def test_the_shipped_cues_load() -> None:
+    cues = flow_cues()
+    assert "汇回" in cues.home_words and "from" in cues.from_markers
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- 汇回\n", "must be a mapping"),
+        ("flow_verbs: [汇]\n", "from_markers: missing or empty"),
+        ("flow_verbs: [Send]\n", "each word is a non-empty lower-case string"),
+        ("flows: [汇]\n", "unknown key 'flows'"),
+    ],
+)
+def test_a_malformed_cue_file_names_each_problem(text: str, problem: str) -> None:
+    with pytest.raises(VocabularyError) as raised:
+        parse_flow_cues(text, Path("flow_cues.yaml"))
+    assert any(problem in p for p in raised.value.problems), raised.value.problems
+
+
+def test_an_entry_takes_the_side_most_of_its_phrasings_give() -> None:
+    from faq.index import indexed_entry
+    from faq.kb import FaqEntry
+
+    analyzer = Analyzer()
+    questions = ["国内的钱怎么汇到国外？", "国内存款怎么转到国外账户", "个人购汇汇出额度是多少", "汇款有什么规定"]
+    phrasings = tuple(analyzer.analyze(q) for q in questions)
+    entry = FaqEntry("remit-out", "汇款", questions[0], tuple(questions[1:]), "……")
+    assert indexed_entry(entry, phrasings, ()).flow == {CHINA}
