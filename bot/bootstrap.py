@@ -213,7 +213,7 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     redis = create_redis(redis_url or resolve_redis_url(settings.redis_url, settings.var_dir))
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_url, settings.database_connect_timeout_seconds)
     sessions = async_session_factory(engine)
     api_timeout = settings.wechat_api_timeout_seconds
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(api_timeout, connect=min(5.0, api_timeout)))

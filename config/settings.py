@@ -139,6 +139,10 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = ""
+    # PostgreSQL only: a connection not established in this many seconds fails (libpq's connect_timeout, whole
+    # seconds, at least 2), so a database host that drops packets costs a message this long, inside WeChat's
+    # 5 s, and it is then answered as in an outage, instead of hanging on the TCP connect for minutes.
+    database_connect_timeout_seconds: int = Field(default=3, ge=2, le=60)
     redis_url: str = ""
 
     # Time

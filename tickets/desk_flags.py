@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from storage.health import DatabaseUnavailable
 from tickets.models import Ticket
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class DeskFlags:
                 else list(await self.redis.mget(keys))
             )
             awaiting, ready, member = values
-            has = bool(member) if ready else await self._rebuild_users(ctx.openid)
+            has = bool(member) if ready else await self._rebuild_users(ctx)
             ctx.scratch[SCRATCH] = (bool(awaiting), has)
         flags: tuple[bool, bool] = ctx.scratch[SCRATCH]
         return flags
@@ -71,7 +72,12 @@ class DeskFlags:
         await self.redis.set(has_ticket_key(ctx.openid), b"1")
         ctx.scratch.pop(SCRATCH, None)
 
-    async def _rebuild_users(self, openid: str) -> bool:
+    async def _rebuild_users(self, ctx: HandlerContext) -> bool:
+        openid = ctx.openid
+        if ctx.services.health.database_down:
+            # Fail fast, as the request's own session does: each connect to a database host that does not
+            # answer costs its timeout, and a second one would take the message past WeChat's wait.
+            raise DatabaseUnavailable("the database is out")
         async with self.sessions() as session:
             openids = set((await session.scalars(select(Ticket.openid).distinct())).all())
         if openids:

@@ -84,3 +84,18 @@ def closed_port() -> int:
     sock.bind(("127.0.0.1", 0))
     _held.append(sock)
     return int(sock.getsockname()[1])
+
+
+def silent_port() -> int:
+    """A port that accepts TCP connections and never answers on them (a database host behind a firewall that
+    drops packets, or a server hung before its greeting).
+
+    The socket listens but nothing ever calls ``accept()``: the kernel completes the handshakes (then, with its
+    backlog full, drops further SYNs as a blackholed host does), so a client's connect "succeeds" and its
+    PostgreSQL startup message is never answered. Held until the test process exits, like ``closed_port``.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    _held.append(sock)
+    return int(sock.getsockname()[1])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from bot.closing import DEFERRED_KEY
 from bot.deferred import drain_deferred
 from storage.models import Delivery, MessageLog
 from tests.conftest import TEST_TOKEN
-from tests.outage.faults import closed_port
+from tests.outage.faults import closed_port, silent_port
 from tickets.models import Ticket, TicketMessage
 from wechat import inbound
 
@@ -82,6 +83,29 @@ async def test_database_outage_answers_and_queues_handovers_for_the_worker(make_
     assert joined == 1
     assert len(pushes) == 3 and all(p.payload["text"]["content"] for p in pushes)
     assert logged == 10 + 1 + 2 + 1 + 1  # every message once (the redelivery not again)
+
+
+async def test_a_database_host_that_never_answers_costs_a_message_the_connect_timeout_not_the_reply(  # type: ignore[no-untyped-def]
+    make_services,
+) -> None:
+    """A host that drops packets (a port that accepts and never answers): the connect gives up after
+    ``database_connect_timeout_seconds`` and the message is answered as in an outage, passively, within
+    WeChat's wait, its hand-over kept in Redis; without the timeout it waited past the budget for a connect."""
+    from bot.app import create_app
+    from faq.kb import load_kb
+
+    silent = f"postgresql+psycopg://postgres@127.0.0.1:{silent_port()}/qiaobot"
+    web = await make_services(database_url=silent, database_connect_timeout_seconds=2)
+    web.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+    app = create_app(services=web, run_jobs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        started = time.monotonic()
+        async with asyncio.timeout(20):  # a regression fails instead of hanging the run
+            reply = _content(await _post(http, inbound.text_message("o_db_silent", UNANSWERABLE)))
+        elapsed = time.monotonic() - started
+    assert "已记录" in reply
+    assert elapsed < web.settings.passive_reply_budget_seconds
+    assert await web.redis.llen(DEFERRED_KEY) == 1
 
 
 async def test_a_photo_before_a_hand_over_the_database_missed_joins_the_ticket_written_later(  # type: ignore[no-untyped-def]
