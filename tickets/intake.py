@@ -19,7 +19,7 @@ from storage.activity import RecentMessage
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.numbering import next_number
-from tickets.routing import route_new_ticket
+from tickets.routing import route_arrival
 from tickets.sla import BEIJING, DueTime, due_time, format_due_zh
 
 if TYPE_CHECKING:
@@ -65,12 +65,14 @@ async def new_ticket(
     holds the user's lock and has checked there is no open ticket."""
     session: AsyncSession = ctx.session
     due = due_from(ctx.now, settings)
+    arrival = await route_arrival(session, category, settings.departments_path)
     ticket = Ticket(
         number=await next_number(session, ctx.now),
         openid=ctx.openid,
         source_key=ctx.dedupe_key,
         state="open",
         category=category,
+        department=arrival.department,
         question=question,
         script=ctx.follower.script,
         created_at=ctx.now,
@@ -102,7 +104,9 @@ async def new_ticket(
             at=ctx.now,
         )
     )
-    await route_new_ticket(session, ticket, settings.departments_path, ctx.now)
+    routed = arrival.event(ticket, ctx.now)
+    if routed is not None:
+        session.add(routed)  # after ``created``: the audit log reads in that order
     return ticket
 
 

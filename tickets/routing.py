@@ -9,6 +9,7 @@ here commits; the caller does (and enqueues a referral's delivery after it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,22 @@ def _event(ticket: Ticket, actor: str, action: str, at: datetime, detail: dict[s
     return TicketEvent(ticket_id=ticket.id, actor=actor, action=action, detail=detail, at=at)
 
 
-async def route_new_ticket(session: AsyncSession, ticket: Ticket, seed: Path, now: datetime) -> None:
+@dataclass(frozen=True)
+class Arrival:
+    """派单 for a ticket about to be stored: its department (None: the dispatcher's queue) and the audit event
+    saying so. Decided before the ticket's INSERT, so the INSERT carries the department: routing the stored
+    ticket afterwards was an UPDATE (and a version bump) and an event flushed apart, on every hand-over."""
+
+    department: str | None
+    action: str | None = None  # "routed", "routing_failed", or None (no department for the category)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def event(self, ticket: Ticket, now: datetime) -> TicketEvent | None:
+        """The audit event, once the ticket has its id (add it after the ticket's ``created`` event)."""
+        return None if self.action is None else _event(ticket, "system", self.action, now, self.detail)
+
+
+async def route_arrival(session: AsyncSession, category: str | None, seed: Path) -> Arrival:
     """派单: a new ticket goes to the department its category belongs to, else stays with the dispatcher.
 
     A broken department document must not lose the user's question: the ticket then waits for the
@@ -53,13 +69,11 @@ async def route_new_ticket(session: AsyncSession, ticket: Ticket, seed: Path, no
     try:
         book = await load_book(session, seed)
     except DepartmentConfigError as exc:
-        session.add(_event(ticket, "system", "routing_failed", now, {"error": exc.message}))
-        return
-    code = book.route(ticket.category)
+        return Arrival(None, "routing_failed", {"error": exc.message})
+    code = book.route(category)
     if code is None:
-        return
-    ticket.department = code
-    session.add(_event(ticket, "system", "routed", now, {"to": code, "category": ticket.category}))
+        return Arrival(None)
+    return Arrival(code, "routed", {"to": code, "category": category})
 
 
 async def may_work(session: AsyncSession, actor: Actor, ticket: Ticket) -> bool:
