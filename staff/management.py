@@ -201,20 +201,3 @@ async def reset_password(session: AsyncSession, actor: Actor, username: str, pas
 async def audit_trail(session: AsyncSession, limit: int = 100) -> list[StaffAudit]:
     rows = await session.scalars(select(StaffAudit).order_by(StaffAudit.at.desc(), StaffAudit.id.desc()).limit(limit))
     return list(rows.all())
-
-
-async def on_duty_openids(session: AsyncSession, usernames: list[str]) -> list[tuple[str, str]]:
-    """(username, openid) of the active, on-duty accounts among ``usernames`` that bound a WeChat openid."""
-    if not usernames:
-        return []
-    rows = await session.execute(
-        select(StaffUser.username, StaffUser.wechat_openid)
-        .where(
-            StaffUser.username.in_(usernames),
-            StaffUser.active.is_(True),
-            StaffUser.on_duty.is_(True),
-            StaffUser.wechat_openid.is_not(None),
-        )
-        .order_by(StaffUser.username)
-    )
-    return [(str(name), str(openid)) for name, openid in rows.all()]

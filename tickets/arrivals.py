@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from staff.management import on_duty_openids
 from staff.models import StaffUser
 from staff.notifications import StaffNotifier, WeChatPush
 from staff.roles import Actor
-from tickets.department_store import departments_of, members_by_department
+from tickets.department_store import departments_of
 from tickets.models import Ticket, TicketEvent
+from tickets.routing_models import DepartmentMember
 
 
 async def _scope(session: AsyncSession, actor: Actor) -> list[Any] | None:
@@ -67,8 +67,28 @@ _ON_DUTY_DISPATCHERS = (
 )
 
 
-async def _on_duty_dispatchers(session: AsyncSession) -> list[tuple[str, str]]:
-    rows = await session.execute(_ON_DUTY_DISPATCHERS)
+# And on every new ticket routed to a department: its members on duty, in one statement (reading every
+# department's members and then their accounts was two, on every hand-over).
+_ON_DUTY_MEMBERS = (
+    select(StaffUser.username, StaffUser.wechat_openid)
+    .join(DepartmentMember, DepartmentMember.username == StaffUser.username)
+    .where(
+        DepartmentMember.department == bindparam("department"),
+        StaffUser.active.is_(True),
+        StaffUser.on_duty.is_(True),
+        StaffUser.wechat_openid.is_not(None),
+    )
+    .order_by(StaffUser.username)
+)
+
+
+async def _on_duty(session: AsyncSession, department: str | None) -> list[tuple[str, str]]:
+    """(username, openid) of the active, on-duty staff with a bound openid who work ``department``'s queue
+    (None: the dispatchers)."""
+    if department is None:
+        rows = await session.execute(_ON_DUTY_DISPATCHERS)
+    else:
+        rows = await session.execute(_ON_DUTY_MEMBERS, {"department": department})
     return [(str(name), str(openid)) for name, openid in rows.all()]
 
 
@@ -81,11 +101,7 @@ async def tell_on_duty(notifier: StaffNotifier, session: AsyncSession, ticket: T
     """A template message to the on-duty staff of the queue ``ticket`` is in now (its department's members,
     or the dispatchers when it has none). Keyed by the ticket, its queue and the moment, so a retried
     delivery is sent once while a later arrival in the same queue is told again."""
-    if ticket.department is None:
-        users = await _on_duty_dispatchers(session)
-    else:
-        members = (await members_by_department(session)).get(ticket.department, [])
-        users = await on_duty_openids(session, members)
+    users = await _on_duty(session, ticket.department)
     if not users:
         return []
     text = f"新留言 {ticket.number} 已进入您所在的队列，请及时办理。"
