@@ -84,3 +84,29 @@ async def test_the_stock_client_would_take_a_task_per_command(redis_url: str) ->
     finally:
         await client.delete("qiaobot:test:stock")
         await client.aclose()
+
+
+async def test_commands_are_packed_by_hiredis_exactly_as_redis_py_packs_them(redis_url: str) -> None:
+    """In one C-built buffer (redis-py's Python packer rebuilt its buffer per argument), byte for byte the same."""
+    from redis.asyncio.connection import Connection
+    from redis.exceptions import DataError
+
+    client = create_redis(redis_url)
+    connection = client.connection_pool.make_connection()
+    stock = Connection(host="127.0.0.1")
+    commands = [
+        ("SET", "qiaobot:键", "护照丢了怎么办", "EX", 600),
+        ("EVALSHA", "a" * 40, 2, b"k1", bytearray(b"k2"), memoryview(b"v"), 1.5, -3, ""),
+        ("CONFIG GET", "maxmemory"),  # a command name with a literal argument is sent as two
+        (b"OBJECT ENCODING", b"k"),
+        ("RPUSH", "big", "x" * 70_000),  # past redis-py's buffer cutoff, where it sends chunks
+    ]
+    try:
+        for command in commands:
+            assert b"".join(connection.pack_command(*command)) == b"".join(stock.pack_command(*command))
+            assert len(connection.pack_command(*command)) == 1  # one C-built buffer
+        for refused in (True, None, object()):
+            with pytest.raises(DataError):
+                connection.pack_command("SET", "k", refused)
+    finally:
+        await client.aclose()
