@@ -31,12 +31,13 @@ def _matcher(entries: Sequence[FaqEntry], progress: Callable[[int], object] | No
 
 
 def prepare_matcher(entries: Sequence[FaqEntry]) -> FaqMatcher:
-    """Index a KB about to be imported and calibrate it for itself, with a progress bar on stderr. The fit
-    lands in the cache directory, so every serving process that reloads the new version reads it."""
+    """Index a KB about to be imported and check it against the prior (trained across six KBs), with a
+    progress bar on stderr: a KB too small to trust the prior on gets the conservative gate. The result lands
+    in the cache directory, so every serving process that reloads the new version reads it."""
     started = time.perf_counter()
-    with click.progressbar(length=len(entries), label="建立索引并按本库校准", file=sys.stderr) as bar:
+    with click.progressbar(length=len(entries), label="建立索引并检查本库", file=sys.stderr) as bar:
         matcher = _matcher(entries, progress=bar.update)
-    click.echo(f"校准：{matcher.calibration.note}（{time.perf_counter() - started:.1f} 秒）", err=True)
+    click.echo(f"判定参数：{matcher.calibration.note}（{time.perf_counter() - started:.1f} 秒）", err=True)
     return matcher
 
 

@@ -25,7 +25,7 @@ class Candidate:
 @dataclass
 class Explanation:
     text: str
-    calibration: str = ""  # which calibration decided (its note: prior, fitted on this KB, conservative)
+    calibration: str = ""  # which calibration decided (its note: the prior trained across KBs, or conservative)
     mode: str = ""
     units: tuple[str, ...] = ()  # concepts (#x) and content words, as the analyser read the message
     query_features: dict[str, float] = field(default_factory=dict)

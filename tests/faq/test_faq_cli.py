@@ -138,7 +138,7 @@ def test_import_validates_everything_before_writing(tmp_path: Path, database: st
     out = _qiaobot_faq("import", str(MINI_KB))
     assert load_entries(database) == load_kb(MINI_KB)
     assert str(len(load_kb(MINI_KB))) in out
-    assert "建立索引并按本库校准" in out and "校准：conservative" in out  # 10 entries: too few to fit
+    assert "建立索引并检查本库" in out and "判定参数：conservative" in out  # 10 entries: too few to fit
     assert len(list((tmp_path / "faq-cache" / "calibration").glob("*.json"))) == 1  # ready for every process
 
 
