@@ -20,10 +20,8 @@ import yaml
 
 from config.settings import FLOW_CUES_PATH
 from faq.vocabulary import VocabularyError
-from faq.whereabouts import ABROAD, CHINA
+from faq.whereabouts import ABROAD, CHINA, other_side, side_of
 
-_DOMESTIC = "#domestic"
-_ABROAD = "#abroad"
 _REMIT = "#remit"
 # How far before a from/to marker a flow verb still governs it.
 _VERB_REACH = 7
@@ -94,18 +92,6 @@ def flow_cues() -> FlowCues:
         return _shipped
 
 
-def _side(concepts: frozenset[str]) -> str | None:
-    if _DOMESTIC in concepts:
-        return CHINA
-    if _ABROAD in concepts:
-        return ABROAD
-    return None
-
-
-def _other(side: str) -> str:
-    return ABROAD if side == CHINA else CHINA
-
-
 def flow_source(tokens: Sequence[tuple[str, frozenset[str], int]], cues: FlowCues | None = None) -> str | None:
     """CHINA, ABROAD or None: where the money or estate a message speaks of comes from, from (token, its
     concepts, clause number) in reading order. The cues found vote; a tie or none says nothing."""
@@ -119,7 +105,7 @@ def flow_source(tokens: Sequence[tuple[str, frozenset[str], int]], cues: FlowCue
         if token in cues.out_words:
             votes[CHINA] += 1
             continue
-        side = _side(concepts)
+        side = side_of(concepts)
         if side is None:
             continue
         j = i - 1
@@ -136,7 +122,7 @@ def flow_source(tokens: Sequence[tuple[str, frozenset[str], int]], cues: FlowCue
             votes[side] += 1
             continue
         if previous in cues.to_markers and (flowing or previous in cues.flow_verbs):
-            votes[_other(side)] += 1
+            votes[other_side(side)] += 1
             continue
         if _next_thing(tokens, i, cues) or _thing_before(same, cues):
             votes[side] += 1

@@ -52,6 +52,14 @@ def _text(value: object) -> str:
     return value
 
 
+def _texts(cues: object) -> object:
+    """Every item of a cue list must be text (YAML reads 12306 or yes unquoted as a number or a bool)."""
+    if isinstance(cues, list):
+        for item in cues:
+            _text(item)
+    return cues
+
+
 class _Group(BaseModel):
     """A cue group that needs several different cues ("一万美元换多少日元": two currencies)."""
 
@@ -59,13 +67,7 @@ class _Group(BaseModel):
     at_least: int = Field(ge=1)
     cues: list[str] = Field(min_length=1)
 
-    @field_validator("cues", mode="before")
-    @classmethod
-    def _cues(cls, cues: object) -> object:
-        if isinstance(cues, list):
-            for item in cues:
-                _text(item)
-        return cues
+    _cues = field_validator("cues", mode="before")(_texts)
 
 
 class _Intent(BaseModel):
@@ -88,13 +90,7 @@ class _Intent(BaseModel):
                     _text(item)
         return groups
 
-    @field_validator("unless", mode="before")
-    @classmethod
-    def _unless(cls, cues: object) -> object:
-        if isinstance(cues, list):
-            for item in cues:
-                _text(item)
-        return cues
+    _unless = field_validator("unless", mode="before")(_texts)
 
 
 class _File(BaseModel):

@@ -162,7 +162,8 @@ _MARKER_REACH = 2
 _PLAN_REACH = 6
 
 
-def _side(concepts: frozenset[str]) -> str | None:
+def side_of(concepts: frozenset[str]) -> str | None:
+    """CHINA or ABROAD for a place's concepts (China's wins when a unit carries both), None for no place."""
     if _DOMESTIC in concepts:
         return CHINA
     if _ABROAD in concepts:
@@ -170,7 +171,7 @@ def _side(concepts: frozenset[str]) -> str | None:
     return None
 
 
-def _other(side: str) -> str:
+def other_side(side: str) -> str:
     return ABROAD if side == CHINA else CHINA
 
 
@@ -205,7 +206,7 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
     present = False  # state was read from a present stay or a move, not from where the user lives
     for i, (token, concepts, clause) in enumerate(tokens):
         before = [t for t, _, c in tokens[max(0, i - _MARKER_REACH) : i] if c == clause]
-        side = _side(concepts)
+        side = side_of(concepts)
         moving = False
         if side is not None and token.isascii() and _someone_elses(tokens, i):
             continue  # "my uncle in Malaysia": where someone else is
@@ -220,7 +221,7 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
                 if residence and present and state is not None:
                     continue
                 negated = any(t in _NEGATION for t in before)
-                state = _other(side) if negated else side
+                state = other_side(side) if negated else side
                 present = not residence
                 continue
             else:
@@ -234,7 +235,7 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
         if any(t in _NEGATION or t.startswith(("不", "唔", "没")) for t in plan_window[-2:]):
             continue  # "不想回去", "唔想飞返大陆": a move that will not happen says nothing
         planned = any(t in _PLAN for t in plan_window) or any(t in _LATER for t in after)
-        state = _other(side) if planned else side
+        state = other_side(side) if planned else side
         present = True
     return state
 
