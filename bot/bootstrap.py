@@ -212,7 +212,9 @@ def build_services(
     greeting_config: GreetingConfig | None = None,
 ) -> Services:
     clock = clock or SystemClock()
-    redis = create_redis(redis_url or resolve_redis_url(settings.redis_url, settings.var_dir))
+    redis = create_redis(
+        redis_url or resolve_redis_url(settings.redis_url, settings.var_dir), timeout=settings.redis_timeout_seconds
+    )
     engine = create_db_engine(settings.database_url, settings.database_connect_timeout_seconds)
     sessions = async_session_factory(engine)
     api_timeout = settings.wechat_api_timeout_seconds

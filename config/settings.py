@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     # 5 s, and it is then answered as in an outage, instead of hanging on the TCP connect for minutes.
     database_connect_timeout_seconds: int = Field(default=3, ge=2, le=60)
     redis_url: str = ""
+    # A Redis connect, or a command's answer, not done in this many seconds fails and marks Redis down: the
+    # message is answered from the in-process matcher and spooled (bot.outage), and later ones take that path
+    # at once until the probe finds Redis back. Below the passive-reply budget, so a Redis host that accepts
+    # connections and never answers costs a message this long, inside WeChat's 5 s (redis-py's default is 5 s).
+    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
 
     # Time
     timezone: str = "Asia/Shanghai"
@@ -340,6 +345,12 @@ class Settings(BaseSettings):
                 "QIAOBOT_MAX_REQUEST_BYTES must be at least QIAOBOT_ANSWER_IMAGE_MAX_BYTES in base64 "
                 f"(4/3 of it) + 262144, i.e. {base64_size(self.answer_image_max_bytes) + FORM_MARGIN_BYTES} "
                 "(the JSON API's answer carries its image in base64)"
+            )
+        if self.redis_timeout_seconds >= self.passive_reply_budget_seconds:
+            raise ValueError(
+                "QIAOBOT_REDIS_TIMEOUT_SECONDS must be below QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS "
+                f"({self.passive_reply_budget_seconds} s): a message that waits that long for a Redis that does not "
+                "answer is answered past WeChat's wait"
             )
         if self.attachment_store == "s3":
             missing_s3 = [

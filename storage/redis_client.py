@@ -29,7 +29,7 @@ def resolve_redis_url(redis_url: str, var_dir: Path) -> str:
 class _WritesWithoutTask:
     """A connection whose send skips redis-py's per-write ``asyncio.wait_for`` when the write cannot block.
 
-    redis-py (8.x, ``socket_timeout`` 5 s by default) wraps every socket write in ``asyncio.wait_for``, which
+    redis-py (8.x) wraps every socket write in ``asyncio.wait_for``, which
     on Python 3.11 creates a task per command or pipeline: on the webhook's two round trips a message that was
     about a sixth of the process's Redis cost. A write blocks (``drain`` waits) only when the transport's
     buffer passes its high-water mark; while it stays under it the write is done before ``drain`` is reached,
@@ -103,10 +103,25 @@ def _without_write_tasks(connection_class: type[Any]) -> type[aioredis.Connectio
     return _FAST[connection_class]
 
 
-def create_redis(url: str, max_connections: int = 4096) -> aioredis.Redis:
+# Seconds a Redis connect, or a command's answer, may take (``Settings.redis_timeout_seconds``).
+DEFAULT_TIMEOUT_S = 1.0
+
+
+def create_redis(url: str, max_connections: int = 4096, timeout: float = DEFAULT_TIMEOUT_S) -> aioredis.Redis:
+    """A client whose connects and commands give up after ``timeout`` seconds with redis-py's ``TimeoutError``,
+    which marks Redis down (``storage.health``), so the message is answered from the spool path.
+
+    redis-py waits 5 s for either by default, longer than the webhook's passive-reply budget (~4 s): a Redis
+    host that accepts connections and then never answers (packets dropped, a hung server) held the first
+    message of a callback past WeChat's 5 s. A healthy Redis answers these commands in well under a
+    millisecond, so a short timeout costs nothing. No caller blocks on the server (no BLPOP/XREAD: the worker
+    polls, ``jobs.worker``); one that did would need its own client with a timeout above its block.
+    """
     # redis-py's pool refuses ("Too many connections") past its limit (100 by default); a burst of webhook
     # requests each holding a connection for a moment needs more. (A BlockingConnectionPool would wait
     # instead, but arms a timer on every command, which costs more than the command at this rate.)
-    pool = aioredis.ConnectionPool.from_url(url, max_connections=max_connections)
+    pool = aioredis.ConnectionPool.from_url(
+        url, max_connections=max_connections, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
     pool.connection_class = _without_write_tasks(pool.connection_class)
     return aioredis.Redis(connection_pool=pool)

@@ -98,6 +98,8 @@ def test_production_without_an_aes_key_is_plaintext_mode(monkeypatch: pytest.Mon
         ("QIAOBOT_DATABASE_URL", "mysql://x"),
         ("QIAOBOT_REDIS_URL", "http://x"),
         ("QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS", "6"),
+        ("QIAOBOT_REDIS_TIMEOUT_SECONDS", "0"),
+        ("QIAOBOT_REDIS_TIMEOUT_SECONDS", "4"),  # not below the passive-reply budget (4 s)
         ("QIAOBOT_CLOSE_OF_BUSINESS", "25:99"),
     ],
 )
