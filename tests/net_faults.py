@@ -49,11 +49,13 @@ async def serve_asgi(app: Any) -> AsyncIterator[int]:
 class DelayingProxy:
     """Forwards each client's bytes to ``upstream_port`` at once and holds every chunk of the answer back by
     ``delay`` seconds (settable while running). ``refuse()`` stops listening, so connects fail; ``accept()``
-    listens again on the same port."""
+    listens again on the same port. While ``dropping`` is set every chunk, either way, is thrown away: connects
+    still complete, but nothing arrives and nothing answers (a host whose packets a firewall drops)."""
 
     def __init__(self, upstream_port: int, delay: float = 0.0) -> None:
         self.upstream_port = upstream_port
         self.delay = delay
+        self.dropping = False
         self.port = 0
         self.connections = 0
         self._server: asyncio.Server | None = None
@@ -102,6 +104,8 @@ class DelayingProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, delayed: bool) -> None:
         try:
             while not writer.is_closing() and (chunk := await reader.read(65536)):
+                if self.dropping:
+                    continue
                 if delayed and self.delay:
                     await asyncio.sleep(self.delay)
                 writer.write(chunk)

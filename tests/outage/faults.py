@@ -1,4 +1,5 @@
-"""Real faults for the outage tests: a redis-server the test starts and stops, and a port nothing answers on.
+"""Real faults for the outage tests: a redis-server the test starts, hangs and stops, and ports that refuse
+connections or accept them and never answer.
 
 Ports come from a small range (``QIAOBOT_TEST_FAULT_PORTS``, default 6390-6399), the first one free, so two
 test runs on one machine do not share a server. The closed port is not from that range: see ``closed_port``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -62,8 +64,20 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server on {self.port} did not start in 10 s")
 
+    def pause(self) -> None:
+        """Hang the server (SIGSTOP): the kernel still completes connects to its port and takes the commands
+        sent, but nothing answers until ``resume``, when it runs what was sent meanwhile, as a server stalled
+        by a slow disk or a long script does."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a paused server would not act on the SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
