@@ -8,7 +8,7 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
-from storage.redis_client import create_redis
+from storage.redis_client import DEFAULT_TIMEOUT_S, create_redis
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,7 +41,7 @@ async def test_small_writes_take_no_task_and_keep_the_read_timeout(redis_url: st
         assert created[0] == 0  # stock redis-py: one asyncio.wait_for task per command
         connection = await client.connection_pool.get_connection()
         try:
-            assert connection.socket_timeout == 5  # restored after each write; reads still time out
+            assert connection.socket_timeout == DEFAULT_TIMEOUT_S  # restored after each write; reads still time out
         finally:
             await client.connection_pool.release(connection)
     finally:
