@@ -54,7 +54,15 @@ CALIBRATION_SUITES := \
 	bench/data/kb_wencheng/kb.yaml:bench/data/kb_wencheng/messages.yaml
 CALIBRATION_ARGS ?=
 
-.PHONY: calibrate calibration-cv
+# The dev suites a change to the matcher is measured on (`faq eval`, per suite and per style; add --failures
+# through FAQ_EVAL_ARGS): every KB's recent sets, each against its own KB. All of them are dev sets.
+FAQ_EVAL_SUITES := $(filter-out %faq_dev.yaml %faq_holdout.yaml %faq_holdout2.yaml %faq_holdout3.yaml,$(CALIBRATION_SUITES))
+FAQ_EVAL_ARGS ?=
+
+.PHONY: calibrate calibration-cv faq-eval
+faq-eval: $(STAMP)
+	PYTHONHASHSEED=0 QIAOBOT_FAQ_CACHE_DIR=$$(mktemp -d) $(VENV)/bin/qiaobot faq eval $(FAQ_EVAL_ARGS) $(addprefix --suite ,$(FAQ_EVAL_SUITES))
+
 calibrate: $(STAMP)
 	PYTHONHASHSEED=0 $(VENV)/bin/python -m faq.training $(CALIBRATION_ARGS) $(addprefix --suite ,$(CALIBRATION_SUITES))
 
