@@ -13,9 +13,11 @@ import yaml
 
 import faq.kb_cv as kb_cv
 from faq.calibration import Calibration
+from faq.evaluation import EvalReport, StyleStats
 from faq.fitting import LabelledCandidates, cross_validated_probabilities, query_folds, query_weights
 from faq.kb_cv import cross_validate, leave_one_kb_out
 from faq.suites import FitSettings, ScoredSuite, Suite, fit_prior, score_suites
+from faq.training import STORY_STYLE, cv_table
 
 MINI_KB = Path(__file__).with_name("data") / "mini_kb.yaml"
 
@@ -139,3 +141,17 @@ def test_cross_validation_fits_each_fold_without_the_kb_it_measures(
     for result in results:
         ((name, report),) = result.reports
         assert name.startswith(result.kb) and report.overall.total == 10
+
+
+def test_the_cv_table_shows_one_style_on_its_own() -> None:
+    story = StyleStats(total=10, in_scope=10, answered_correct=4)
+    plain = StyleStats(total=30, in_scope=30, answered_correct=27)
+    overall = StyleStats(total=40, in_scope=40, answered_correct=31)
+    report = EvalReport(overall, {STORY_STYLE: story, "plain": plain}, 0.0, 0.0)
+    cal = Calibration((), 0.0, 1, 1, 1, 1)
+    suite = f"{MINI_KB}:{MINI_KB}"  # the table names a suite by its files, which must exist
+    results = [kb_cv.FoldResult(str(MINI_KB), cal, cal, [(suite, report)])]
+    whole, stories = cv_table(results), cv_table(results, STORY_STYLE)
+    assert whole[-1].split()[:3] == ["ALL", "40", "77.5"]
+    assert stories[0].startswith(STORY_STYLE) and stories[-1].split()[:3] == ["ALL", "10", "40.0"]
+    assert cv_table(results, "no-such-style")[-1].split()[:2] == ["ALL", "0"]
