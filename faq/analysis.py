@@ -250,8 +250,9 @@ class Analyzer:
             return whole
         units = merge_weights([(a.units, w) for a, w in zip(analysed, weights, strict=True)], self._situation)
         grams = merge_weights([(text_ngrams(a.normalized), w) for a, w in zip(analysed, weights, strict=True)])
+        sounds = merge_weights([(a.pinyin_bigrams, w) for a, w in zip(analysed, weights, strict=True)])
         read = tuple(zip(texts, weights, strict=True))
-        return replace(whole, focus=Focus(units=units, ngrams=grams, clauses=read))
+        return replace(whole, focus=Focus(units=units, ngrams=grams, clauses=read, bigrams=sounds))
 
     def question(self, analysis: Analysis) -> Analysis | None:
         """The question inside a story read on its own: the clauses that weigh fully, as one message, with

@@ -72,6 +72,22 @@ def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbInde
     return hit / total if total else 0.0
 
 
+def _bigram_share(query: Analysis, item: IndexedEntry) -> float:
+    """Share of the message's pinyin bigrams the entry has, a story's narrating ones weighed down (faq.focus);
+    sorted so the float sum does not follow PYTHONHASHSEED."""
+    if not query.pinyin_bigrams:
+        return 0.0
+    if query.focus is None:
+        return len(query.pinyin_bigrams & item.pinyin_bigrams) / len(query.pinyin_bigrams)
+    total = hit = 0.0
+    for bigram in sorted(query.pinyin_bigrams):
+        weight = query.focus.bigram(bigram)
+        total += weight
+        if bigram in item.pinyin_bigrams:
+            hit += weight
+    return hit / total
+
+
 @dataclass(frozen=True)
 class _Message:
     """What every candidate's row needs from the message, computed once per message."""
@@ -110,10 +126,7 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _
         fuzz_chars = max(fuzz_chars, fuzz.ratio(query.normalized, phrasing.normalized))
         if query.pinyin and phrasing.pinyin:
             fuzz_pinyin = max(fuzz_pinyin, fuzz.ratio(query.pinyin, phrasing.pinyin))
-    if query.pinyin_bigrams:
-        bigram_cov = len(query.pinyin_bigrams & item.pinyin_bigrams) / len(query.pinyin_bigrams)
-    else:
-        bigram_cov = 0.0
+    bigram_cov = _bigram_share(query, item)
     # KB authors often list broad words (护照) as keywords: weigh hits by how telling they are.
     keyword_units = sorted(frozenset().union(*item.keyword_units))
     keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0

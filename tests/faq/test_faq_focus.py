@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from faq.analysis import Analyzer
+from faq.features import FEATURE_NAMES, raw_features
 from faq.focus import (
     LATER_QUESTION_WEIGHT,
     NARRATIVE_WEIGHT,
+    Focus,
     QuestionCues,
     clause_weights,
     english_asks,
@@ -19,6 +21,8 @@ from faq.focus import (
     with_topic_clauses,
 )
 from faq.matcher import FaqMatcher
+
+BIGRAM = FEATURE_NAMES.index("bigram_cov")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,25 @@ def test_a_story_is_read_with_focus_and_a_question_without(analyzer: Analyzer) -
     assert plain.focus is None and plain.units == story.units  # the units never change
     assert analyzer.analyze("护照快到期了怎么换", focus=True).focus is None
     assert analyzer.analyze("My passport expires soon. Can I renew it in China?", focus=True).focus is None
+
+
+def test_a_storys_narrating_sounds_weigh_less_in_the_bigram_share(analyzer: Analyzer) -> None:
+    # voice-to-text mishears words the lexicon does not know: the pinyin bigrams of the story weigh down too
+    story = analyzer.analyze("我在西班牙开了二十年餐馆，生意还行，在国外护照快到期了怎么换发？", focus=True)
+    assert story.focus is not None
+    told = analyzer.analyze("我在西班牙开了二十年餐馆").pinyin_bigrams
+    asked = analyzer.analyze("在国外护照快到期了怎么换发").pinyin_bigrams
+    assert {story.focus.bigram(b) for b in told - asked} == {NARRATIVE_WEIGHT}
+    assert {story.focus.bigram(b) for b in asked} == {1.0}
+    assert Focus().bigram(next(iter(asked))) == 1.0  # a message without a story weighs every sound fully
+
+
+def test_the_bigram_share_of_a_story_counts_its_question_more(mini_matcher: FaqMatcher) -> None:
+    index = mini_matcher.index
+    text = "我在西班牙开了二十年餐馆，生意还行，在国外护照快到期了怎么换发？"
+    story, plain = index.analyzer.analyze(text, focus=True), index.analyzer.analyze(text)
+    item = index.entries[index.by_id["passport-renew-abroad"]]
+    assert raw_features(story, item, index)[BIGRAM] > raw_features(plain, item, index)[BIGRAM] > 0.0
 
 
 @pytest.mark.parametrize(
