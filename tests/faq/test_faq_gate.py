@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 
 import faq.matcher as matcher_module
+import faq.offering as offering
 from faq.analysis import Analyzer
 from faq.calibration import LEXICAL, Calibration, load_calibration
 from faq.english import EnglishLemmatizer
 from faq.features import FEATURE_NAMES, QUERY_FEATURE_NAMES, gate_feature_names, query_features
 from faq.fitting import LabelledCandidates, choose_gate_threshold, cross_validated_gate, gate_rows, query_folds
 from faq.kb import FaqEntry
-from faq.matcher import FaqMatcher, choice_floor, worth_offering
+from faq.matcher import FaqMatcher
+from faq.offering import choice_floor, worth_offering
 from faq.training import save_calibration
 
 
@@ -172,12 +174,12 @@ def test_cache_is_safe_across_threads(mini_entries: list[FaqEntry]) -> None:
 
 def test_choices_are_offered_by_the_gate_not_by_the_probability_alone() -> None:
     calibration = dataclasses.replace(load_calibration(), suggest_threshold=0.12, suggest_floor=0.03)
-    offer = matcher_module.OFFER_GATE
-    unrelated = matcher_module.UNRELATED_GATE
+    offer = offering.OFFER_GATE
+    unrelated = offering.UNRELATED_GATE
     # a story whose right entry scored low, but the whole message looks like a question for this KB
     assert worth_offering(0.05, offer, False, calibration)
     assert not worth_offering(0.05, offer / 2, False, calibration)  # chit-chat sharing one word
-    assert not worth_offering(matcher_module.MIN_OFFER_P / 2, 0.9, False, calibration)
+    assert not worth_offering(offering.MIN_OFFER_P / 2, 0.9, False, calibration)
     # a high probability is offered unless the gate calls the best candidate unrelated
     assert worth_offering(0.5, unrelated, False, calibration)
     assert not worth_offering(0.5, unrelated / 2, False, calibration)
@@ -188,6 +190,6 @@ def test_choices_are_offered_by_the_gate_not_by_the_probability_alone() -> None:
 
 def test_a_kb_like_message_is_shown_less_likely_choices_too() -> None:
     calibration = dataclasses.replace(load_calibration(), suggest_floor=0.03)
-    assert choice_floor(matcher_module.OFFER_GATE, calibration) == matcher_module.OFFERED_FLOOR < 0.03
-    assert choice_floor(matcher_module.OFFER_GATE / 2, calibration) == 0.03  # chit-chat: only likely ones
+    assert choice_floor(offering.OFFER_GATE, calibration) == offering.OFFERED_FLOOR < 0.03
+    assert choice_floor(offering.OFFER_GATE / 2, calibration) == 0.03  # chit-chat: only likely ones
     assert choice_floor(None, calibration) == 0.03  # no gate consulted: as before
