@@ -18,10 +18,14 @@ from typing import Any
 
 import yaml
 
+from config.settings import CHINA_PLACES_PATH
 from faq.vocabulary import Vocabulary, VocabularyError
 
 DOMESTIC = "domestic"
 ABROAD = "abroad"
+# Hong Kong, Macao and Taiwan have their own concept: a message naming them is not "in the mainland".
+HK_MACAU_TW = "hk_macau_tw"
+KIND = "China places file"
 _PROVINCE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LATIN_NAME = re.compile(r"^[a-z][a-z' -]*[a-z]$")
 _CJK_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
@@ -34,10 +38,10 @@ def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise VocabularyError(path, [f"not valid YAML: {exc}"]) from None
+        raise VocabularyError(path, [f"not valid YAML: {exc}"], KIND) from None
     problems: list[str] = []
     if not isinstance(root, yaml.MappingNode):
-        raise VocabularyError(path, ["line 1: the file must be a mapping with a provinces: key"])
+        raise VocabularyError(path, ["line 1: the file must be a mapping with a provinces: key"], KIND)
     provinces: yaml.Node | None = None
     for key, value in root.value:
         if key.value != "provinces":
@@ -45,7 +49,9 @@ def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
         else:
             provinces = value
     if not isinstance(provinces, yaml.MappingNode) or not provinces.value:
-        raise VocabularyError(path, [*problems, "provinces: missing or empty: province id -> list of place names"])
+        raise VocabularyError(
+            path, [*problems, "provinces: missing or empty: province id -> list of place names"], KIND
+        )
     names: list[str] = []
     seen: dict[str, int] = {}
     for key, value in provinces.value:
@@ -70,7 +76,7 @@ def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
             seen[name] = at
             names.append(name)
     if problems:
-        raise VocabularyError(path, problems)
+        raise VocabularyError(path, problems, KIND)
     return tuple(names)
 
 
@@ -78,18 +84,31 @@ def load_china_places(path: Path) -> tuple[str, ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise VocabularyError(Path(path), [f"cannot be read: {exc}"]) from None
+        raise VocabularyError(Path(path), [f"cannot be read: {exc}"], KIND) from None
     return parse_china_places(text, Path(path))
 
 
-def with_china_places(vocabulary: Vocabulary, places: tuple[str, ...]) -> Vocabulary:
-    """The vocabulary with every place appended to the #domestic concept's forms (once each); a place the
-    vocabulary lists as abroad is an error (one name cannot say both sides)."""
+def with_china_places(vocabulary: Vocabulary, places: tuple[str, ...], path: Path = CHINA_PLACES_PATH) -> Vocabulary:
+    """The vocabulary with every place appended to the #domestic concept's forms (once each).
+
+    Refused, each name listed: a place the vocabulary lists as abroad (one name cannot say both sides), and
+    Hong Kong, Macao or Taiwan, or a name containing one (香港岛, 台湾省): they have their own concept
+    (#hk_macau_tw), and near twins tell the mainland from them. A foreign name that contains a place here
+    (北海道 holds 北海, 南安普顿 holds 南安) is not refused: listed under #abroad in the vocabulary, it is one
+    longer word to the segmenter and wins (faq.analysis weighs every form alike, so the longest cut wins)."""
     concepts: Mapping[str, tuple[str, ...]] = vocabulary.concepts
     both = sorted(set(places) & set(concepts.get(ABROAD, ())))
-    if both:
-        problems = [f"{name!r} is listed as abroad in the vocabulary" for name in both]
-        raise VocabularyError(Path("china_places"), problems)
+    problems = [f"{name!r} is listed as abroad in the vocabulary" for name in both]
+    regions = concepts.get(HK_MACAU_TW, ())
+    for name in places:
+        inside = [r for r in regions if r in name and (_CJK_NAME.match(r) or name == r)]
+        if inside:
+            problems.append(
+                f"{name!r} names {inside[0]!r}: Hong Kong, Macao and Taiwan are the vocabulary's #{HK_MACAU_TW} "
+                "concept, not a place in the mainland; remove it here"
+            )
+    if problems:
+        raise VocabularyError(path, problems, KIND)
     known = concepts.get(DOMESTIC, ())
     extra = tuple(p for p in places if p not in set(known))
     if not extra:

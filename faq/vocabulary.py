@@ -29,12 +29,15 @@ _ENGLISH_WORD = re.compile(r"^[a-z]+$")
 
 
 class VocabularyError(ValueError):
-    """The vocabulary file is malformed; `problems` holds every one, each naming its line and key."""
+    """A staff-maintained word file is malformed; `problems` holds every one, each naming its line and key.
+    `kind` names the file's kind in the message (the vocabulary, the flow cues, the China places), so whoever
+    reads the error opens the right file."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(self, path: Path, problems: list[str], kind: str = "FAQ vocabulary") -> None:
         self.path = path
+        self.kind = kind
         self.problems = tuple(problems)
-        super().__init__(f"{path}: the FAQ vocabulary is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(f"{path}: the {kind} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass(frozen=True)

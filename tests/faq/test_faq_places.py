@@ -64,3 +64,43 @@ def test_merging_adds_each_place_once() -> None:
     domestic = merged.concepts["domestic"]
     assert domestic.count("厦门") == 1 and domestic[-1] == "惠安"
     assert len(domestic) == len(base.concepts["domestic"]) + 1
+
+
+def _cjk_pairs() -> list[tuple[str, str]]:
+    """(foreign name, China place inside it) for every Chinese #abroad name holding a China place name."""
+    places = [p for p in load_china_places(CHINA_PLACES_PATH) if not p.isascii()]
+    abroad = [a for a in load_vocabulary(FAQ_VOCABULARY_PATH).concepts["abroad"] if not a.isascii()]
+    return [(a, p) for a in abroad for p in places if p in a and p != a]
+
+
+def test_the_vocabulary_has_foreign_names_holding_a_china_place() -> None:
+    # the check below must have something to check: 北海道 holds 北海, 南安普顿 holds 南安
+    assert {("北海道", "北海"), ("南安普顿", "南安")} <= set(_cjk_pairs())
+
+
+@pytest.mark.parametrize(("foreign", "place"), _cjk_pairs())
+def test_a_foreign_name_holding_a_china_place_reads_abroad(foreign: str, place: str) -> None:
+    from faq.analysis import Analyzer
+
+    analyzer = Analyzer()
+    units = analyzer.analyze(f"我在{foreign}旅游，护照丢了").units
+    assert "#abroad" in units and "#domestic" not in units, (foreign, place, units)
+    assert "#domestic" in analyzer.analyze(f"我在{place}旅游，护照丢了").units
+
+
+def test_hokkaido_is_abroad_for_where_the_user_is() -> None:
+    from faq.analysis import Analyzer
+    from faq.whereabouts import ABROAD, CHINA
+
+    analyzer = Analyzer()
+    assert analyzer.analyze("我在北海道旅游，护照丢了").whereabouts == ABROAD
+    assert analyzer.analyze("我在北海旅游，护照丢了").whereabouts == CHINA
+
+
+@pytest.mark.parametrize("name", ["香港", "澳门", "台湾", "香港岛", "台湾省", "hong kong"])
+def test_hong_kong_macao_and_taiwan_are_refused_as_mainland_places(name: str) -> None:
+    base = load_vocabulary(FAQ_VOCABULARY_PATH)
+    with pytest.raises(VocabularyError, match="hk_macau_tw") as raised:
+        with_china_places(base, ("惠安", name))
+    assert "China places file" in str(raised.value)
+    assert len(raised.value.problems) == 1
