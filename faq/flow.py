@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from config.settings import FLOW_CUES_PATH
-from faq.vocabulary import VocabularyError
+from faq.vocabulary import VocabularyError, kind_of
 from faq.whereabouts import ABROAD, CHINA, other_side, side_of
 
 _REMIT = "#remit"
@@ -47,16 +47,22 @@ class FlowCues:
 
 
 _KEYS = ("flow_verbs", "from_markers", "to_markers", "home_words", "out_words", "source_things", "between")
+# Lists whose words each say something different about a flow, tried in this order by flow_source: a word in
+# two of them would be decided by that order, not by the file, so it is refused.
+_EXCLUSIVE = ("home_words", "out_words", "flow_verbs")
+KIND = "flow cue file"
 
 
 def parse_flow_cues(text: str, path: Path) -> FlowCues:
-    """Validate the file's text: every key present, each a non-empty list of non-empty strings, no other key."""
+    """Validate the file's text: every key present, each a non-empty list of non-empty lower-case strings, no
+    other key, and no word in two of home_words, out_words and flow_verbs (a word moving money home, out,
+    or merely moving it says one of these); raise VocabularyError listing every problem."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise VocabularyError(path, [f"not valid YAML: {exc}"]) from None
+        raise VocabularyError(path, [f"not valid YAML: {exc}"], KIND) from None
     if not isinstance(data, dict):
-        raise VocabularyError(path, [f"the file must be a mapping with the keys {', '.join(_KEYS)}"])
+        raise VocabularyError(path, [f"the file must be a mapping with the keys {', '.join(_KEYS)}"], KIND)
     problems = [f"unknown key {key!r} (known: {', '.join(_KEYS)})" for key in data if key not in _KEYS]
     lists: dict[str, frozenset[str]] = {}
     for key in _KEYS:
@@ -64,12 +70,20 @@ def parse_flow_cues(text: str, path: Path) -> FlowCues:
         if not isinstance(value, list) or not value:
             problems.append(f"{key}: missing or empty: a list of words")
             continue
-        bad = [w for w in value if not isinstance(w, str) or not w.strip() or w != w.lower()]
+        for i, word in enumerate(value):
+            if not isinstance(word, str):
+                # yes/no/on/off and numbers are not text to YAML: say how to write them
+                problems.append(f"{key}: item {i + 1} is {kind_of(word)} ({word!r}), not text: put it in quotes")
+        bad = [w for w in value if isinstance(w, str) and (not w.strip() or w != w.lower())]
         if bad:
             problems.append(f"{key}: {bad!r}: each word is a non-empty lower-case string")
-        lists[key] = frozenset(str(w) for w in value)
+        lists[key] = frozenset(w for w in value if isinstance(w, str))
+    for n, first in enumerate(_EXCLUSIVE):
+        for second in _EXCLUSIVE[n + 1 :]:
+            for word in sorted(lists.get(first, frozenset()) & lists.get(second, frozenset())):
+                problems.append(f"{word!r} is in both {first} and {second}: a word says one of them; keep it in one")
     if problems:
-        raise VocabularyError(path, problems)
+        raise VocabularyError(path, problems, KIND)
     return FlowCues(**lists)
 
 
@@ -87,7 +101,7 @@ def flow_cues() -> FlowCues:
             try:
                 text = Path(FLOW_CUES_PATH).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise VocabularyError(Path(FLOW_CUES_PATH), [f"cannot be read: {exc}"]) from None
+                raise VocabularyError(Path(FLOW_CUES_PATH), [f"cannot be read: {exc}"], KIND) from None
             _shipped = parse_flow_cues(text, Path(FLOW_CUES_PATH))
         return _shipped
 

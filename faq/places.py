@@ -29,6 +29,13 @@ KIND = "China places file"
 _PROVINCE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _LATIN_NAME = re.compile(r"^[a-z][a-z' -]*[a-z]$")
 _CJK_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{2,}$")
+# What an unquoted scalar resolves to when it is not text, in a staff member's words.
+_YAML_KINDS = {
+    "tag:yaml.org,2002:bool": "a yes/no value",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:null": "empty",
+}
 
 
 def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
@@ -64,6 +71,11 @@ def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
         for item in value.value:
             name: Any = item.value if isinstance(item, yaml.ScalarNode) else None
             at = item.start_mark.line + 1
+            kind = _YAML_KINDS.get(item.tag) if isinstance(item, yaml.ScalarNode) else None
+            if kind is not None:
+                # yes/no/on/off and numbers are not text to YAML: say how to write them
+                problems.append(f"line {at}: provinces.{key.value}: {name!r} is {kind}, not text: put it in quotes")
+                continue
             if not isinstance(name, str) or not (_CJK_NAME.match(name) or _LATIN_NAME.match(name)):
                 problems.append(
                     f"line {at}: provinces.{key.value}: {name!r} is neither a Chinese name (2+ characters) "

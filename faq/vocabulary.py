@@ -147,6 +147,11 @@ def _key_name(where: tuple[str | int, ...]) -> str:
     return ".".join(parts) or "(top level)"
 
 
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in the words a staff member reads ("a yes/no value", "a number")."""
+    return _kind(value)
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "empty"

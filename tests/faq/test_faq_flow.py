@@ -59,6 +59,8 @@ def test_the_shipped_cues_load() -> None:
         ("flow_verbs: [汇]\n", "from_markers: missing or empty"),
         ("flow_verbs: [Send]\n", "each word is a non-empty lower-case string"),
         ("flows: [汇]\n", "unknown key 'flows'"),
+        ("flow_verbs: [汇, yes]\n", "flow_verbs: item 2 is a yes/no value (True), not text: put it in quotes"),
+        ("between: [的, 12]\n", "between: item 2 is a number (12), not text: put it in quotes"),
     ],
 )
 def test_a_malformed_cue_file_names_each_problem(text: str, problem: str) -> None:
@@ -76,3 +78,38 @@ def test_an_entry_takes_the_side_most_of_its_phrasings_give() -> None:
     phrasings = tuple(analyzer.analyze(q) for q in questions)
     entry = FaqEntry("remit-out", "汇款", questions[0], tuple(questions[1:]), "……")
     assert indexed_entry(entry, phrasings, ()).flow == {CHINA}
+
+
+def _complete(**lists: str) -> str:
+    """A cue file with every key, each list as given or one harmless word of its own."""
+    own = {
+        key: f"[{key}_word]"
+        for key in ("flow_verbs", "from_markers", "to_markers", "home_words", "out_words", "source_things", "between")
+    }
+    return "".join(f"{key}: {lists.get(key, words)}\n" for key, words in own.items())
+
+
+def test_a_complete_cue_file_parses() -> None:
+    cues = parse_flow_cues(_complete(flow_verbs="[汇, 转]", to_markers="[到, 汇到]"), Path("flow_cues.yaml"))
+    assert cues.flow_verbs == {"汇", "转"}
+
+
+@pytest.mark.parametrize(
+    ("lists", "problem"),
+    [
+        ({"flow_verbs": "[汇, 转]", "out_words": "[汇, 汇出]"}, "'汇' is in both out_words and flow_verbs"),
+        ({"home_words": "[汇回]", "out_words": "[汇回]"}, "'汇回' is in both home_words and out_words"),
+        ({"home_words": "[汇回]", "flow_verbs": "[汇回]"}, "'汇回' is in both home_words and flow_verbs"),
+    ],
+)
+def test_a_word_saying_two_directions_is_refused(lists: dict[str, str], problem: str) -> None:
+    with pytest.raises(VocabularyError) as raised:
+        parse_flow_cues(_complete(**lists), Path("flow_cues.yaml"))
+    assert any(problem in p for p in raised.value.problems), raised.value.problems
+
+
+def test_the_error_names_the_flow_cue_file() -> None:
+    with pytest.raises(VocabularyError) as raised:
+        parse_flow_cues("- 汇回\n", Path("flow_cues.yaml"))
+    assert "flow_cues.yaml: the flow cue file is invalid" in str(raised.value)
+    assert "FAQ vocabulary" not in str(raised.value)

@@ -104,3 +104,17 @@ def test_hong_kong_macao_and_taiwan_are_refused_as_mainland_places(name: str) ->
         with_china_places(base, ("惠安", name))
     assert "China places file" in str(raised.value)
     assert len(raised.value.problems) == 1
+
+
+def test_the_error_names_the_china_places_file() -> None:
+    with pytest.raises(VocabularyError) as raised:
+        parse_china_places("- 惠安\n", _PATH)
+    assert "china_places.yaml: the China places file is invalid" in str(raised.value)
+    assert "FAQ vocabulary" not in str(raised.value)
+
+
+def test_an_unquoted_yes_or_number_gets_the_quotes_hint() -> None:
+    with pytest.raises(VocabularyError) as raised:
+        parse_china_places("provinces:\n  fujian: [惠安, yes, 12]\n", _PATH)
+    assert any("put it in quotes" in p and "yes/no" in p for p in raised.value.problems), raised.value.problems
+    assert any("put it in quotes" in p and "a number" in p for p in raised.value.problems), raised.value.problems
