@@ -34,6 +34,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from config.settings import (
+    CHINA_PLACES_PATH,
+    FAQ_VOCABULARY_PATH,
+    FLOW_CUES_PATH,
+    FOREIGN_COUNTERPARTS_PATH,
+    OUT_OF_SCOPE_INTENTS_PATH,
+    REGIONAL_WORDS_PATH,
+)
 from faq.calibration import Calibration
 from faq.candidates import find_candidates
 from faq.features import gate_features, query_features
@@ -58,6 +66,18 @@ MIN_OUT_OF_SCOPE = 12
 CONSERVATIVE_GATE = 0.97
 CONSERVATIVE_ANSWER = 0.97
 
+# The staff-maintained files whose words change what the matcher decides: a cached measurement is one of
+# these files' contents, so an edit to any of them is measured afresh. (config/traditional_phrases.yaml only
+# writes replies in Traditional script and decides nothing.)
+DECISION_DATA: tuple[Path, ...] = (
+    FAQ_VOCABULARY_PATH,
+    CHINA_PLACES_PATH,
+    FLOW_CUES_PATH,
+    FOREIGN_COUNTERPARTS_PATH,
+    OUT_OF_SCOPE_INTENTS_PATH,
+    REGIONAL_WORDS_PATH,
+)
+
 _memory: dict[str, Calibration] = {}
 _memory_lock = threading.Lock()
 
@@ -73,6 +93,8 @@ class SelfExample:
 
 
 def fingerprint(index: KbIndex, prior: Calibration) -> str:
+    """What a cached measurement was taken on: this code's version, the prior, the vocabulary as loaded, the
+    bytes of every decision data file (DECISION_DATA) and the KB's phrasings and keywords."""
     digest = hashlib.sha256(FIT_VERSION.encode())
     digest.update(json.dumps(asdict(prior), sort_keys=True, ensure_ascii=False).encode())
     words = vocabulary()
@@ -80,6 +102,8 @@ def fingerprint(index: KbIndex, prior: Calibration) -> str:
         json.dumps([words.concepts, sorted(words.stopwords), words.english_irregular], ensure_ascii=False).encode()
     )
     digest.update(json.dumps(regional_words().mainland, ensure_ascii=False, sort_keys=True).encode())
+    for path in DECISION_DATA:
+        digest.update(b"\x1d" + Path(path).name.encode() + b"\x1c" + Path(path).read_bytes())
     for item in index.entries:
         entry = item.entry
         digest.update("\x1e".join((entry.id, *entry.phrasings(), "\x1f", *entry.keywords)).encode())

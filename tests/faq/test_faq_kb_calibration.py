@@ -148,3 +148,35 @@ def test_a_kb_without_any_similar_phrasings_loads_conservatively_with_a_warning(
     assert any("知识库太小" in r.getMessage() and "0 个可留出的相似问" in r.getMessage() for r in caplog.records)
     assert matcher.decide(bare[0].question).decision in ("answer", "suggest")
     assert matcher.decide("今天天气怎么样").decision != "answer"
+
+
+def test_every_data_file_the_matcher_reads_is_in_the_fingerprint() -> None:
+    import re
+
+    import config.settings as settings
+
+    read = set()
+    for module in (ROOT / "faq").glob("*.py"):
+        for name in re.findall(r"\b([A-Z_]+_PATH)\b", module.read_text(encoding="utf-8")):
+            if hasattr(settings, name) and name != "TRADITIONAL_PHRASES_PATH":  # replies' script only
+                read.add(getattr(settings, name))
+    assert read <= set(kb_calibration.DECISION_DATA), read - set(kb_calibration.DECISION_DATA)
+
+
+@pytest.mark.parametrize("name", [p.name for p in kb_calibration.DECISION_DATA])
+def test_an_edited_data_file_changes_the_fingerprint(
+    name: str, fuqing: list[FaqEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies = []
+    for path in kb_calibration.DECISION_DATA:
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(kb_calibration, "DECISION_DATA", tuple(copies))
+    index = FaqMatcher.build(fuqing[:5], cache_dir=tmp_path)._index
+    prior = load_calibration()
+    before = fingerprint(index, prior)
+    assert fingerprint(index, prior) == before  # stable while nothing changes
+    edited = tmp_path / name
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# a staff edit\n", encoding="utf-8")
+    assert fingerprint(index, prior) != before
