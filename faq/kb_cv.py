@@ -22,7 +22,7 @@ from faq.suites import FitSettings, ScoredSuite, fit_prior
 
 @dataclass(frozen=True)
 class Fold:
-    kb: str  # the KB left out
+    kb: str  # the KB left out (faq.suites.Suite.group)
     train: list[int]  # positions (in the trainable suites) fitted on
     measure: list[int]  # positions (in all suites) measured
 
@@ -35,6 +35,10 @@ def leave_one_kb_out(trainable: Sequence[str], measured: Sequence[str]) -> list[
         train = [i for i, other in enumerate(trainable) if other != kb]
         folds.append(Fold(kb, train, [i for i, other in enumerate(measured) if other == kb]))
     return folds
+
+
+class LeakError(RuntimeError):
+    """A fold would train on the KB it measures: its figures would not be a KB the prior never saw."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,15 @@ def cross_validate(
     matchers: Mapping[str, FaqMatcher],
     settings: FitSettings,
 ) -> list[FoldResult]:
-    """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file."""
-    folds = leave_one_kb_out([s.suite.kb for s in trainable], [s.suite.kb for s in measured])
+    """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file,
+    keyed by Suite.group (faq.suites.score_suites); a fold that would train on its own KB raises LeakError."""
+    folds = leave_one_kb_out([s.suite.group for s in trainable], [s.suite.group for s in measured])
     results = []
     for fold in folds:
         train = [trainable[i] for i in fold.train]
-        assert all(s.suite.kb != fold.kb for s in train)  # the point of the exercise
+        leaked = [s.suite.name for s in train if s.suite.group == fold.kb]
+        if leaked:  # the point of the exercise: checked, whatever built the folds
+            raise LeakError(f"the fold leaving out {fold.kb} would train on its own suites: {', '.join(leaked)}")
         prior = fit_prior(train, settings)
         index = matchers[fold.kb].index
         served = calibrate(index, prior)

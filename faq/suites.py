@@ -30,8 +30,14 @@ OOS_BUDGET = 0.045
 
 @dataclass(frozen=True)
 class Suite:
-    kb: str  # the KB file; also the suite's group: suites of one KB file are one KB
+    kb: str  # the KB file, as given
     queries: str
+
+    @property
+    def group(self) -> str:
+        """The KB file itself, however it was spelled (``./config/faq.yaml`` is ``config/faq.yaml``): suites of
+        one KB file are one KB, so one spelling must not let a KB's messages into its own left-out fold."""
+        return str(Path(self.kb).resolve())
 
     @property
     def name(self) -> str:
@@ -85,16 +91,17 @@ def placeholder_calibration(mode: str) -> Calibration:
 def score_suites(
     suites: Sequence[Suite], mode: str = LEXICAL, embedder: Embedder | None = None
 ) -> tuple[list[ScoredSuite], dict[str, FaqMatcher]]:
-    """Every suite's messages with their candidates, and one matcher per KB file (indexed once)."""
+    """Every suite's messages with their candidates, and one matcher per KB file (indexed once; keyed by
+    Suite.group)."""
     matchers: dict[str, FaqMatcher] = {}
     scored: list[ScoredSuite] = []
     for suite in suites:
-        matcher = matchers.get(suite.kb)
+        matcher = matchers.get(suite.group)
         if matcher is None:
             matcher = FaqMatcher.build(load_kb(suite.kb), calibration=placeholder_calibration(mode), embedder=embedder)
-            matchers[suite.kb] = matcher
+            matchers[suite.group] = matcher
         queries = load_queries(suite.queries)
-        labelled = [labelled_candidates(matcher, q.q, q.expect, q.style, suite.kb) for q in queries]
+        labelled = [labelled_candidates(matcher, q.q, q.expect, q.style, suite.group) for q in queries]
         scored.append(ScoredSuite(suite, queries, labelled))
     return scored, matchers
 
@@ -102,7 +109,7 @@ def score_suites(
 def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = LEXICAL) -> Calibration:
     """The prior fitted on every suite in `scored` (one fold per KB file for its thresholds)."""
     labelled = [q for s in scored for q in s.labelled]
-    kbs = list(dict.fromkeys(s.suite.kb for s in scored))
+    kbs = list(dict.fromkeys(s.suite.group for s in scored))
     names = ", ".join(f"{suite_label(s.suite)} ({len(s.labelled)})" for s in scored)
     return fit_calibration(
         labelled,

@@ -59,10 +59,10 @@ def scored(two_kbs: list[Suite]) -> tuple[list[ScoredSuite], dict]:
 
 def test_each_message_is_scored_against_its_own_kb(scored: tuple[list[ScoredSuite], dict]) -> None:
     suites, matchers = scored
-    assert set(matchers) == {s.suite.kb for s in suites}
+    assert set(matchers) == {s.suite.group for s in suites}
     for s in suites:
         in_scope = [q for q in s.labelled if q.in_scope]
-        assert len(in_scope) == 8 and all(q.group == s.suite.kb for q in s.labelled)
+        assert len(in_scope) == 8 and all(q.group == s.suite.group for q in s.labelled)
         # the expected id (this KB's prefix) is among the candidates of every in-scope message
         assert all(sum(q.labels) == 1 for q in in_scope)
         assert all(sum(q.labels) == 0 for q in s.labelled if not q.in_scope)
@@ -131,13 +131,13 @@ def test_cross_validation_fits_each_fold_without_the_kb_it_measures(
     real_fit = kb_cv.fit_prior
 
     def recording_fit(train: list[ScoredSuite], *args: object, **kwargs: object) -> Calibration:
-        seen.append([s.suite.kb for s in train])
+        seen.append([s.suite.group for s in train])
         return real_fit(train, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(kb_cv, "fit_prior", recording_fit)
     results = cross_validate(suites, suites, matchers, FitSettings())
-    assert [r.kb for r in results] == [s.suite.kb for s in suites]
-    assert seen == [[suites[1].suite.kb], [suites[0].suite.kb]]
+    assert [r.kb for r in results] == [s.suite.group for s in suites]
+    assert seen == [[suites[1].suite.group], [suites[0].suite.group]]
     for result in results:
         ((name, report),) = result.reports
         assert name.startswith(result.kb) and report.overall.total == 10
@@ -155,3 +155,30 @@ def test_the_cv_table_shows_one_style_on_its_own() -> None:
     assert whole[-1].split()[:3] == ["ALL", "40", "77.5"]
     assert stories[0].startswith(STORY_STYLE) and stories[-1].split()[:3] == ["ALL", "10", "40.0"]
     assert cv_table(results, "no-such-style")[-1].split()[:2] == ["ALL", "0"]
+
+
+def test_one_kb_file_spelled_two_ways_is_one_kb(two_kbs: list[Suite], monkeypatch: pytest.MonkeyPatch) -> None:
+    kb_a, kb_b = (Path(s.kb) for s in two_kbs)
+    monkeypatch.chdir(kb_a.parent)
+    # the same file as "./kb_a.yaml" and by its absolute path: one KB, never trained on when it is left out
+    spelled = [Suite(f"./{kb_a.name}", two_kbs[0].queries), Suite(str(kb_a), two_kbs[0].queries), two_kbs[1]]
+    assert spelled[0].kb != spelled[1].kb and spelled[0].group == spelled[1].group
+    scored, matchers = score_suites(spelled)
+    assert len(matchers) == 2
+    folds = leave_one_kb_out([s.suite.group for s in scored], [s.suite.group for s in scored])
+    assert [(f.train, f.measure) for f in folds] == [([2], [0, 1]), ([0, 1], [2])]
+    assert fit_prior(scored, FitSettings()).note.count(" 2 KBs") == 1
+    assert str(kb_b.resolve()) == spelled[2].group
+
+
+def test_a_fold_that_would_train_on_its_own_kb_is_refused(
+    scored: tuple[list[ScoredSuite], dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suites, matchers = scored
+
+    def leaky(trainable: list[str], measured: list[str]) -> list[kb_cv.Fold]:
+        return [kb_cv.Fold(measured[0], [0, 1], [0])]
+
+    monkeypatch.setattr(kb_cv, "leave_one_kb_out", leaky)
+    with pytest.raises(kb_cv.LeakError, match="would train on its own suites"):
+        cross_validate(suites, suites, matchers, FitSettings())
