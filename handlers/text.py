@@ -7,9 +7,14 @@ In order (README, "How the bot decides"):
 4. a specific case, person, office or earlier request: to staff, or the user's tickets for a status request,
    with the general FAQ entry offered as "您也可以先看看";
 5. the FAQ's answer (noted on an open ticket as context), small talk;
-6. junk and off-topic messages: a short help reply, never a ticket nor an addition to one;
-7. an open (or just answered) ticket: the message is added to it;
-8. the FAQ's choices; a plausible request becomes a ticket; anything else gets one question back.
+6. junk and off-topic messages: a short help reply (a request the hotline does not serve: its own reply),
+   never a ticket nor an addition to one;
+7. an open (or just answered) ticket: the message is added to it, even one the hotline does not serve (staff
+   see everything the user wrote to them);
+8. a request the hotline does not serve (``config/out_of_scope_intents.yaml``): what we cannot do and where
+   to look, unless nothing is offered and the message names the hotline's own business (a domain word,
+   handlers.triage), when it gets the one question back instead of a refusal;
+9. the FAQ's choices; a plausible request becomes a ticket; anything else gets one question back.
 """
 
 from __future__ import annotations
@@ -124,9 +129,9 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
         return Reply(texts.THANKS, meta={"decision": "thanks"})
     if decision.smalltalk == "bye":
         return Reply(texts.BYE, meta={"decision": "bye"})
-    if decision.out_of_scope is not None:
-        return await out_of_scope_reply(ctx, decision)
     kind = classify(text, decision.suggestions)
+    if kind in ("junk", "off_topic") and decision.out_of_scope is not None:
+        return await out_of_scope_reply(ctx, decision)  # a better help reply: what we cannot do, where to look
     if kind == "junk":
         return Reply(texts.HELP, meta={"decision": "help"})
     if kind == "off_topic":
@@ -134,12 +139,37 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     follow_up = await services.desk.follow_up(ctx, text)
     if follow_up is not None:
         return follow_up
+    if decision.out_of_scope is not None:
+        if not _clearly_out_of_scope(text, decision):
+            return await _confirm_handover(ctx, text, decision.suggestions)
+        return await out_of_scope_reply(ctx, decision)
     if decision.decision == "suggest" and decision.suggestions:
         return await suggest_reply(ctx, [matcher.entry(faq_id) for faq_id in decision.suggestions[:3]])
     if kind == "request":
         return await services.desk.hand_over(ctx, text, "unanswered", decision.suggestions)
+    return await _confirm_handover(ctx, text, decision.suggestions)
+
+
+def _clearly_out_of_scope(text: str, decision: Decision) -> bool:
+    """Whether a message an out-of-scope intent matched gets that intent's reply rather than the question back.
+
+    The intents are word cues, and a cue can sit in a real question ("签证中心附近有什么酒店" names 签证). With
+    choices to offer the reply is no dead end (the entries, and “人工”). With nothing to offer, a message that
+    names the hotline's own business (a domain word: handlers.triage says "request" on the text alone) is not
+    clearly such a request, so it gets the one question back, as an unclear message does: a ticket only if the
+    user confirms. The related entries do not count here: sharing a KB topic's words is exactly what the
+    intents overrule ("今天美元兑人民币汇率多少" shares 汇率 with the foreign-exchange entry).
+    """
+    if decision.decision == "suggest" and decision.suggestions:
+        return True
+    return classify(text, ()) != "request"
+
+
+async def _confirm_handover(ctx: HandlerContext, text: str, related: tuple[str, ...]) -> Reply:
+    """The one question back ("需要转给工作人员吗？回复 1 确认"); the answer to it opens the ticket."""
+    state = ctx.services.conversation
     # A new unclear message replaces the one asked about before (so the key must not be dropped at close).
-    await state.ask_handover(ctx.openid, text, decision.suggestions)
+    await state.ask_handover(ctx.openid, text, related)
     ctx.delete_after[:] = [key for key in ctx.delete_after if key != state.confirm_key(ctx.openid)]
     return Reply(texts.CONFIRM_HANDOVER, meta={"decision": "confirm_handover"})
 
