@@ -30,7 +30,7 @@ from handlers.context import Knowledge, Reply
 from handlers.menu import group_of_click
 from handlers.specific_case import specific_case
 from handlers.text import answer_reply
-from handlers.triage import classify
+from handlers.triage import classify, clearly_out_of_scope
 from storage.activity import FollowerState
 
 HANDOVER_RECORDED = (
@@ -147,7 +147,7 @@ async def reply_without_storage(
     if decision.smalltalk in ("greeting", "thanks", "bye"):
         said = {"greeting": texts.GREETING, "thanks": texts.THANKS, "bye": texts.BYE}[decision.smalltalk]
         return Reply(said, meta={"decision": decision.smalltalk}), None
-    if decision.out_of_scope is not None:  # what we cannot do and where to look, as in handlers/text.py
+    if decision.out_of_scope is not None and clearly_out_of_scope(text, decision):  # as in handlers/text.py
         said = f"{out_of_scope_intents().reply(decision.out_of_scope)}\n{texts.OUT_OF_SCOPE_FOOTER}"
         return Reply(said, meta={"decision": "out_of_scope", "intent": decision.out_of_scope}), None
     if decision.decision == "suggest" and decision.suggestions:

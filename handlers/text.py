@@ -34,7 +34,7 @@ from handlers.inbound_media import media_of
 from handlers.media import attach_after, to_ticket, unattached
 from handlers.menu import entries_in_group, group_of_token, group_token, topic_groups
 from handlers.specific_case import specific_case
-from handlers.triage import classify, is_junk
+from handlers.triage import classify, clearly_out_of_scope, is_junk
 
 router = Router("text")
 
@@ -140,7 +140,7 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     if follow_up is not None:
         return follow_up
     if decision.out_of_scope is not None:
-        if not _clearly_out_of_scope(text, decision):
+        if not clearly_out_of_scope(text, decision):
             return await _confirm_handover(ctx, text, decision.suggestions)
         return await out_of_scope_reply(ctx, decision)
     if decision.decision == "suggest" and decision.suggestions:
@@ -148,21 +148,6 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     if kind == "request":
         return await services.desk.hand_over(ctx, text, "unanswered", decision.suggestions)
     return await _confirm_handover(ctx, text, decision.suggestions)
-
-
-def _clearly_out_of_scope(text: str, decision: Decision) -> bool:
-    """Whether a message an out-of-scope intent matched gets that intent's reply rather than the question back.
-
-    The intents are word cues, and a cue can sit in a real question ("签证中心附近有什么酒店" names 签证). With
-    choices to offer the reply is no dead end (the entries, and “人工”). With nothing to offer, a message that
-    names the hotline's own business (a domain word: handlers.triage says "request" on the text alone) is not
-    clearly such a request, so it gets the one question back, as an unclear message does: a ticket only if the
-    user confirms. The related entries do not count here: sharing a KB topic's words is exactly what the
-    intents overrule ("今天美元兑人民币汇率多少" shares 汇率 with the foreign-exchange entry).
-    """
-    if decision.decision == "suggest" and decision.suggestions:
-        return True
-    return classify(text, ()) != "request"
 
 
 async def _confirm_handover(ctx: HandlerContext, text: str, related: tuple[str, ...]) -> Reply:

@@ -15,6 +15,7 @@ from typing import Literal
 
 import opencc
 
+from faq.decision import Decision
 from handlers.triage_cues import TriageCues, triage_cues
 
 Triage = Literal["junk", "off_topic", "request", "unsure"]
@@ -79,3 +80,19 @@ def classify(text: str, related: tuple[str, ...]) -> Triage:
 def is_junk(text: str) -> bool:
     """Noise however the matcher sees it: never a ticket's question, never added to one."""
     return classify(text, ()) == "junk"
+
+
+def clearly_out_of_scope(text: str, decision: Decision) -> bool:
+    """Whether a message an out-of-scope intent matched gets that intent's reply rather than the question back.
+
+    The intents are word cues, and a cue can sit in a real question ("签证中心附近有什么酒店" names 签证). With
+    choices to offer the reply is no dead end (the entries, and “人工”). With nothing to offer, a message that
+    names the hotline's own business (a domain word: `classify` says "request" on the text alone) is not
+    clearly such a request, so it is not refused: it gets the one question back, a ticket only if the user
+    confirms (handlers/text.py), or while storage is out the recorded hand-over (handlers/outage.py). The
+    related entries do not count here: sharing a KB topic's words is exactly what the intents overrule
+    ("今天美元兑人民币汇率多少" shares 汇率 with the foreign-exchange entry).
+    """
+    if decision.decision == "suggest" and decision.suggestions:
+        return True
+    return classify(text, ()) != "request"

@@ -14,6 +14,7 @@ from faq.kb import FaqEntry, load_kb
 from faq.matcher import Decision, FaqMatcher
 from handlers.answer_feedback import PresentedAnswer
 from handlers.outage import OutageMemory, reply_without_storage
+from handlers.triage import clearly_out_of_scope
 from knowledge.presentation import present
 from storage.activity import FollowerState
 from wechat import inbound
@@ -68,3 +69,27 @@ def test_a_request_the_hotline_does_not_serve_gets_its_reply_during_an_outage(ma
     assert note is None  # not kept for staff: they could not answer it either
     assert "实时汇率" in reply.text and "“人工”" in reply.text
     assert reply.meta == {"decision": "out_of_scope", "intent": "live_rate"}
+
+
+def test_one_naming_the_hotlines_business_with_nothing_offered_is_kept_during_an_outage(matcher: FaqMatcher) -> None:
+    memory, follower = OutageMemory(), FollowerState(openid="o_outage_near")
+    reply, note = _say(matcher, "签证中心附近有什么酒店", memory, follower)  # nearby_place, but 签证
+    assert note is not None and note.reason == "unanswered"  # the outage path's hand-over, not a refusal
+    assert reply.meta == {"decision": "handover_deferred"}
+
+
+@pytest.mark.parametrize(
+    ("decision", "text", "clearly"),
+    [
+        # nothing offered, no domain word: the intent's reply
+        (Decision("handover", None, ("forex",), 0.2, out_of_scope="live_rate"), "今天美元兑人民币汇率多少", True),
+        # nothing offered, a domain word (签证): not refused
+        (Decision("handover", None, (), 0.1, out_of_scope="nearby_place"), "签证中心附近有什么酒店", False),
+        # choices offered: the reply with them is no dead end, domain word or not
+        (Decision("suggest", None, ("visa",), 0.3, out_of_scope="nearby_place"), "签证中心附近有什么酒店", True),
+    ],
+)
+def test_clearly_out_of_scope_reads_the_domain_words_only_when_nothing_is_offered(
+    decision: Decision, text: str, clearly: bool
+) -> None:
+    assert clearly_out_of_scope(text, decision) is clearly
