@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from config.settings import FLOW_CUES_PATH
-from faq.vocabulary import VocabularyError, kind_of
+from faq.vocabulary_file import VocabularyError, kind_of
 from faq.whereabouts import ABROAD, CHINA, other_side, side_of
 
 _REMIT = "#remit"

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from config.settings import CHINA_PLACES_PATH
-from faq.vocabulary import Vocabulary, VocabularyError
+from faq.vocabulary_file import Vocabulary, VocabularyError
 
 DOMESTIC = "domestic"
 ABROAD = "abroad"
