@@ -139,10 +139,11 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = ""
-    # PostgreSQL only: a connection not established in this many seconds fails (libpq's connect_timeout, whole
-    # seconds, at least 2), so a database host that drops packets costs a message this long, inside WeChat's
-    # 5 s, and it is then answered as in an outage, instead of hanging on the TCP connect for minutes.
-    database_connect_timeout_seconds: int = Field(default=3, ge=2, le=60)
+    # PostgreSQL only: a connection not established in this many seconds in all (name resolution and every
+    # address tried included) fails, so a database host that drops packets, or a DNS server that does not answer,
+    # costs a message this long and it is then answered as in an outage, instead of waiting on the TCP connect for
+    # minutes. Below the passive-reply budget, so that message is still answered inside WeChat's 5 s.
+    database_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     redis_url: str = ""
     # A Redis connect, or a command's answer, not done in this many seconds fails and marks Redis down: the
     # message is answered from the in-process matcher and spooled (bot.outage), and later ones take that path
@@ -345,6 +346,12 @@ class Settings(BaseSettings):
                 "QIAOBOT_MAX_REQUEST_BYTES must be at least QIAOBOT_ANSWER_IMAGE_MAX_BYTES in base64 "
                 f"(4/3 of it) + 262144, i.e. {base64_size(self.answer_image_max_bytes) + FORM_MARGIN_BYTES} "
                 "(the JSON API's answer carries its image in base64)"
+            )
+        if self.database_connect_timeout_seconds >= self.passive_reply_budget_seconds:
+            raise ValueError(
+                "QIAOBOT_DATABASE_CONNECT_TIMEOUT_SECONDS must be below QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS "
+                f"({self.passive_reply_budget_seconds} s): a message that waits that long for a database host that "
+                "does not answer is answered past WeChat's wait"
             )
         if self.redis_timeout_seconds >= self.passive_reply_budget_seconds:
             raise ValueError(

@@ -100,6 +100,8 @@ def test_production_without_an_aes_key_is_plaintext_mode(monkeypatch: pytest.Mon
         ("QIAOBOT_PASSIVE_REPLY_BUDGET_SECONDS", "6"),
         ("QIAOBOT_REDIS_TIMEOUT_SECONDS", "0"),
         ("QIAOBOT_REDIS_TIMEOUT_SECONDS", "4"),  # not below the passive-reply budget (4 s)
+        ("QIAOBOT_DATABASE_CONNECT_TIMEOUT_SECONDS", "0"),
+        ("QIAOBOT_DATABASE_CONNECT_TIMEOUT_SECONDS", "4"),  # not below the passive-reply budget (4 s)
         ("QIAOBOT_CLOSE_OF_BUSINESS", "25:99"),
     ],
 )
@@ -108,6 +110,14 @@ def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch, name: str,
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert name in str(error.value)
+
+
+def test_the_database_connect_timeout_may_be_a_fraction_below_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It bounds the whole connect itself, so it is not held to libpq's whole seconds (at least 2)."""
+    monkeypatch.setenv("QIAOBOT_DATABASE_CONNECT_TIMEOUT_SECONDS", "1.5")
+    assert load_settings().database_connect_timeout_seconds == 1.5
+    monkeypatch.setenv("QIAOBOT_DATABASE_CONNECT_TIMEOUT_SECONDS", "3.9")
+    assert load_settings().database_connect_timeout_seconds == 3.9
 
 
 def test_valid_aes_key_enables_encrypted_modes(monkeypatch: pytest.MonkeyPatch) -> None:
