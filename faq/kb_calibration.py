@@ -188,7 +188,8 @@ def fit_for_kb(index: KbIndex, prior: Calibration) -> Calibration:
     if n_in < MIN_IN_SCOPE or n_out < MIN_OUT_OF_SCOPE:
         return conservative(
             prior,
-            f"知识库太小，无法在本库上检验判定参数（{len(index.entries)} 条，{n_in} 个可留出的相似问、{n_out} 个可留出的条目，"
+            f"知识库太小，无法在本库上检验判定参数（{len(index.entries)} 条，"
+            f"{n_in} 个可留出的相似问、{n_out} 个可留出的条目，"
             f"至少需要 {MIN_IN_SCOPE} 和 {MIN_OUT_OF_SCOPE}）；只在把握很大时直接回答",
         )
     right, wrong, answered_out = rates_at(examples, prior.gate_threshold)

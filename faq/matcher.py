@@ -303,7 +303,7 @@ class FaqMatcher:
         ids = [self._index.entries[p].entry.id for p, _ in scored]
         distinct = set(query.units)
         generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
-        too_long = len(text) > MAX_ANSWERABLE_CHARS
+        too_long = not answerable
         undecided = not generic and not too_long and self._undecided(query, scored)
         foreign = self._counterparts.asked(query.normalized)
         near_miss = (

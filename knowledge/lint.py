@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
+from faq.explanation import Candidate
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
 
@@ -83,12 +84,13 @@ def _route(entry: FaqEntry, matcher: FaqMatcher, skip: set[str], seen: set[str])
     for phrasing in entry.phrasings():
         if fold(phrasing) in skip:
             continue  # already reported as the same phrasing in two entries
-        decision = matcher.decide(phrasing)
+        why = matcher.explain(phrasing)  # the decision and its candidates in one pass
+        decision = why.decision or matcher.decide(phrasing)  # explain always records one
         seen.update(i for i in (decision.faq_id, *decision.suggestions) if i)
         if decision.decision == "answer" and decision.faq_id not in (None, entry.id):
             findings.append(Finding("misrouted", (entry.id, str(decision.faq_id)), phrasing))
         elif decision.decision == "answer":
-            rival = _rival(matcher, phrasing, entry.id)
+            rival = _rival(why.candidates, entry.id)
             if rival is not None:
                 findings.append(Finding("misrouted", (entry.id, rival), phrasing, "另一个条目几乎同样匹配"))
         elif decision.decision == "suggest":
@@ -100,12 +102,11 @@ def _route(entry: FaqEntry, matcher: FaqMatcher, skip: set[str], seen: set[str])
     return findings
 
 
-def _rival(matcher: FaqMatcher, phrasing: str, own: str) -> str | None:
+def _rival(candidates: Sequence[Candidate], own: str) -> str | None:
     """Another entry that matches one of `own`'s phrasings about as well as `own` does, although the phrasing
     is written in `own` (its exact copy in the index should settle it): the 相似问 belongs to the other entry at
     least as much, a mislabelled one whose exact copy alone keeps it home. Such a phrasing is answered from its
     own entry today and from the other one after the next small edit to either."""
-    candidates = matcher.explain(phrasing).candidates
     if len(candidates) < 2 or candidates[0].faq_id != own:
         return None
     first, second = candidates[0].probability, candidates[1].probability
