@@ -122,6 +122,8 @@ class Services:
     earlier_media: EarlierMedia | None = None  # files sent just before a hand-over (the desk and files share it)
     # Through an outage of Redis or the database (bot.outage): who is out, and what stands in for Redis.
     health: DependencyHealth = field(default_factory=DependencyHealth)
+    # The health probe's own client: ``redis`` fails at once while Redis is marked down (storage.redis_guard).
+    redis_probe: aioredis.Redis | None = None
     local_dedupe: LocalDedupe = field(default_factory=LocalDedupe)
     memory: OutageMemory = field(default_factory=OutageMemory)
     event_listeners: dict[str, list[EventListener]] = field(default_factory=dict)
@@ -183,6 +185,8 @@ class Services:
         await self.knowledge.stop()
         await self.http.aclose()
         await self.redis.aclose()
+        if self.redis_probe is not None:
+            await self.redis_probe.aclose()
         await self.engine.dispose()
 
 
@@ -212,9 +216,10 @@ def build_services(
     greeting_config: GreetingConfig | None = None,
 ) -> Services:
     clock = clock or SystemClock()
-    redis = create_redis(
-        redis_url or resolve_redis_url(settings.redis_url, settings.var_dir), timeout=settings.redis_timeout_seconds
-    )
+    health = DependencyHealth()
+    url = redis_url or resolve_redis_url(settings.redis_url, settings.var_dir)
+    redis = create_redis(url, timeout=settings.redis_timeout_seconds, health=health)
+    redis_probe = create_redis(url, max_connections=2, timeout=settings.redis_timeout_seconds)
     engine = create_db_engine(settings.database_url, settings.database_connect_timeout_seconds)
     sessions = async_session_factory(engine)
     api_timeout = settings.wechat_api_timeout_seconds
@@ -281,8 +286,10 @@ def build_services(
         downloads=AttachmentDownloads(sessions, queue, media, blobs, clock, max_bytes=settings.attachment_max_bytes),
         admission=Admission(settings.webhook_concurrency),
         backlog=Backlog(redis, dedupe),
+        health=health,
+        redis_probe=redis_probe,
     )
-    services.health.probes["redis"] = redis.ping
+    services.health.probes["redis"] = redis_probe.ping
     services.health.probes["database"] = lambda: _ping_database(engine)
     services.health.on_up["redis"].append(services.replay_spool)
     services.prefetch.append(services.conversation.confirm_key)  # read with the claim: no extra round trip

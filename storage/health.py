@@ -32,6 +32,11 @@ class DatabaseUnavailable(ConnectionError):
     """Raised instead of trying the database while it is known to be down."""
 
 
+class RedisUnavailable(redis.exceptions.ConnectionError):
+    """Raised instead of trying Redis while it is known to be down (``storage.redis_guard``): an outage to every
+    caller, and never news to the mark (it says nothing about Redis that the mark did not already say)."""
+
+
 def is_redis_outage(exc: BaseException) -> bool:
     return isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
 
@@ -74,6 +79,8 @@ class DependencyHealth:
         state = self.states[name]
         if isinstance(exc, DatabaseUnavailable) and not state.up:
             return  # our own fail-fast, not news
+        if isinstance(exc, RedisUnavailable):
+            return  # likewise; and seen after the probe found Redis back, it must not mark it down again
         state.last_error = (exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}")[:300]
         if state.up:
             state.up, state.since = False, time.time()

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hiredis  # redis[hiredis]
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
+
+from storage.redis_guard import GuardedConnectionPool, guard
+
+if TYPE_CHECKING:
+    from storage.health import DependencyHealth
 
 
 def embedded_redis_url(var_dir: Path) -> str:
@@ -107,9 +112,16 @@ def _without_write_tasks(connection_class: type[Any]) -> type[aioredis.Connectio
 DEFAULT_TIMEOUT_S = 1.0
 
 
-def create_redis(url: str, max_connections: int = 4096, timeout: float = DEFAULT_TIMEOUT_S) -> aioredis.Redis:
+def create_redis(
+    url: str,
+    max_connections: int = 4096,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    health: DependencyHealth | None = None,
+) -> aioredis.Redis:
     """A client whose connects and commands give up after ``timeout`` seconds with redis-py's ``TimeoutError``,
-    which marks Redis down (``storage.health``), so the message is answered from the spool path.
+    which marks Redis down (``storage.health``), so the message is answered from the spool path. With
+    ``health``, the client sets that mark itself and fails at once while it is set (``storage.redis_guard``):
+    only the first caller waits on a Redis that does not answer.
 
     redis-py waits 5 s for either by default, longer than the webhook's passive-reply budget (~4 s): a Redis
     host that accepts connections and then never answers (packets dropped, a hung server) held the first
@@ -120,8 +132,10 @@ def create_redis(url: str, max_connections: int = 4096, timeout: float = DEFAULT
     # redis-py's pool refuses ("Too many connections") past its limit (100 by default); a burst of webhook
     # requests each holding a connection for a moment needs more. (A BlockingConnectionPool would wait
     # instead, but arms a timer on every command, which costs more than the command at this rate.)
-    pool = aioredis.ConnectionPool.from_url(
+    pool = GuardedConnectionPool.from_url(
         url, max_connections=max_connections, socket_timeout=timeout, socket_connect_timeout=timeout
     )
     pool.connection_class = _without_write_tasks(pool.connection_class)
+    if health is not None:
+        guard(pool, health)
     return aioredis.Redis(connection_pool=pool)

@@ -1,0 +1,87 @@
+"""A Redis client that fails at once while Redis is marked down, and marks it down on the first failure.
+
+The webhook asks ``DependencyHealth.redis_down`` before it touches Redis; every other caller (the console's
+login throttle, job enqueues after a commit, the health page's counts, the worker) simply calls Redis and
+handles the error. Without this guard each of those calls waited the whole ``QIAOBOT_REDIS_TIMEOUT_SECONDS``
+on a Redis that accepts connections and never answers, every time, so a page making three calls took three
+seconds. With it, the first connect or command that times out (or is refused) marks Redis down for the whole
+process, and until the health monitor's probe (which has its own, unguarded client) finds Redis answering
+again, every command raises ``RedisUnavailable`` without touching the network. Callers need not change: it is
+a redis-py ``ConnectionError``, which they already treat as an outage (``storage.health.is_redis_outage``).
+
+The check sits in the pool (every command and pipeline takes a connection from it); the mark is set by the
+connection, where redis-py turns a socket timeout or error into its ``TimeoutError``/``ConnectionError``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from storage.health import RedisUnavailable
+
+if TYPE_CHECKING:
+    from storage.health import DependencyHealth
+
+_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class _ReportsOutages:
+    """A connection that marks Redis down when it cannot connect, write or read in time."""
+
+    health: DependencyHealth | None = None
+
+    def _report(self, exc: BaseException) -> None:
+        if self.health is not None:
+            self.health.mark_down("redis", exc)
+
+    async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
+        except _OUTAGES as exc:
+            self._report(exc)
+            raise
+
+    async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
+        except _OUTAGES as exc:
+            self._report(exc)
+            raise
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except _OUTAGES as exc:
+            self._report(exc)
+            raise
+
+
+class GuardedConnectionPool(aioredis.ConnectionPool):
+    """Hands out no connection while ``health`` says Redis is down (``guard`` sets it up)."""
+
+    health: DependencyHealth | None = None
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        if self.health is not None and self.health.redis_down:
+            raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
+        return await super().get_connection(*args, **kwargs)
+
+    def make_connection(self) -> Any:
+        connection = super().make_connection()
+        connection.health = self.health
+        return connection
+
+
+_REPORTING: dict[type[Any], type[Any]] = {}
+
+
+def guard(pool: GuardedConnectionPool, health: DependencyHealth) -> None:
+    """Let ``pool`` fail fast on ``health``'s mark, and its connections set that mark."""
+    base = pool.connection_class
+    if base not in _REPORTING:
+        _REPORTING[base] = type(f"{base.__name__}ReportingOutages", (_ReportsOutages, base), {})
+    pool.connection_class = _REPORTING[base]
+    pool.health = health

@@ -1,0 +1,105 @@
+"""A client built with the process's ``DependencyHealth`` (``storage.redis_guard``): against a real redis-server
+hung with SIGSTOP, the first command waits one timeout and marks Redis down; later commands, plain, scripts and
+pipelines, fail at once with ``RedisUnavailable`` (a redis-py ``ConnectionError``, so an outage to every caller)
+without touching the server; once the probe marks Redis up again, the same client works."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis.exceptions
+
+from storage.health import DependencyHealth, RedisUnavailable, is_redis_outage
+from storage.redis_client import create_redis
+from tests.outage.faults import RedisServer
+
+pytestmark = pytest.mark.asyncio
+
+TIMEOUT_S = 0.5
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _elapsed(call: object) -> tuple[BaseException | None, float]:
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(20):  # a regression (a hang) fails instead of stalling the run
+            await call  # type: ignore[misc]
+    except redis.exceptions.RedisError as exc:
+        return exc, time.monotonic() - started
+    return None, time.monotonic() - started
+
+
+async def test_the_first_timeout_marks_redis_down_and_later_commands_fail_at_once(server: RedisServer) -> None:
+    health = DependencyHealth()
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+    probe = create_redis(server.url, timeout=TIMEOUT_S)
+    try:
+        assert await client.set("qiaobot:test:guard", "1")  # a pooled connection, as in service
+        server.pause()
+        first, waited = await _elapsed(client.get("qiaobot:test:guard"))
+        assert isinstance(first, redis.exceptions.TimeoutError), repr(first)
+        assert TIMEOUT_S * 0.9 <= waited < TIMEOUT_S * 3
+        assert health.redis_down
+        assert "Timeout" in health.states["redis"].last_error
+
+        script = client.register_script("return redis.call('get', KEYS[1])")
+        pipe = client.pipeline(transaction=True)
+        pipe.incr("qiaobot:test:guard")
+        for call in (client.get("qiaobot:test:guard"), script(keys=["qiaobot:test:guard"]), pipe.execute()):
+            exc, elapsed = await _elapsed(call)
+            assert isinstance(exc, RedisUnavailable) and is_redis_outage(exc), repr(exc)
+            assert elapsed < 0.05, f"a command while marked down took {elapsed:.3f} s"
+        health.mark_down("redis", RedisUnavailable("seen late"))  # never news: the last real error stays
+        assert "Timeout" in health.states["redis"].last_error
+
+        server.resume()
+        health.probes["redis"] = probe.ping  # the probe's own client is not guarded
+        await health.probe()
+        assert not health.redis_down
+        assert await client.get("qiaobot:test:guard") == b"1"  # the INCR refused while marked down was never sent
+        health.mark_down("redis", RedisUnavailable("seen after the probe"))  # a late fail-fast does not re-mark
+        assert not health.redis_down
+    finally:
+        server.resume()
+        await client.aclose()
+        await probe.aclose()
+
+
+async def test_a_refused_connect_marks_redis_down(server: RedisServer) -> None:
+    health = DependencyHealth()
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+    try:
+        server.stop()
+        exc, _ = await _elapsed(client.get("qiaobot:test:guard"))
+        assert isinstance(exc, redis.exceptions.ConnectionError) and not isinstance(exc, RedisUnavailable)
+        assert health.redis_down
+        exc, _ = await _elapsed(client.get("qiaobot:test:guard"))
+        assert isinstance(exc, RedisUnavailable)
+    finally:
+        await client.aclose()
+
+
+async def test_a_client_without_health_is_not_guarded(server: RedisServer) -> None:
+    client = create_redis(server.url, timeout=TIMEOUT_S)
+    try:
+        server.pause()
+        for _ in range(2):  # each command waits its own timeout: CLI commands and the probe decide for themselves
+            exc, waited = await _elapsed(client.get("qiaobot:test:guard"))
+            assert isinstance(exc, redis.exceptions.TimeoutError)
+            assert waited >= TIMEOUT_S * 0.9
+    finally:
+        server.resume()
+        await client.aclose()
