@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from delivery.service import DeliveryService
 from jobs.queue import Job, JobQueue
-from staff.errors import NotAllowed, StaffActionError
+from staff.errors import NotAllowed, StaffActionError, Unavailable
 from staff.roles import Actor
+from storage.health import is_redis_outage
 from storage.models import Delivery
 
 PROBLEM_DELIVERY_STATES = ("failed", "uncertain")
+REDIS_OUT = "Redis 暂时不可用，失败的后台任务保存在其中：请在“系统状态”显示恢复后再重新执行"
 
 
 async def problem_deliveries(session: AsyncSession, limit: int = 200) -> list[Delivery]:
@@ -75,23 +77,41 @@ async def confirm_delivery(
 
 
 async def requeue_delivery(deliveries: DeliveryService, queue: JobQueue, delivery_id: int) -> None:
-    """Put a delivery's job back on the queue, whatever became of its previous job."""
+    """Put a delivery's job back on the queue, whatever became of its previous job. With Redis out the
+    committed row is ``pending`` all the same, and the sweeper gives it a job once Redis answers."""
     job_id = f"delivery:{delivery_id}"
-    if await queue.requeue_failed(job_id):
-        return
-    job = await queue.get(job_id)
-    if job is None or job.state in ("done", "failed"):
-        await queue.redis.delete(queue.data_prefix + job_id)
-        await deliveries.enqueue(delivery_id)
+    try:
+        if await queue.requeue_failed(job_id):
+            return
+        job = await queue.get(job_id)
+        if job is None or job.state in ("done", "failed"):
+            await queue.redis.delete(queue.data_prefix + job_id)
+            await deliveries.enqueue(delivery_id)
+    except Exception as exc:
+        if not is_redis_outage(exc):
+            raise
 
 
-async def failed_jobs(queue: JobQueue, limit: int = 100) -> list[Job]:
-    """Failed jobs other than deliveries (those are shown from their stored rows, with more detail)."""
-    return [job for job in await queue.failed(limit) if not job.id.startswith("delivery:")]
+async def failed_jobs(queue: JobQueue, limit: int = 100) -> list[Job] | None:
+    """Failed jobs other than deliveries (those are shown from their stored rows, with more detail); None while
+    Redis, which holds them, is out."""
+    try:
+        failed = await queue.failed(limit)
+    except Exception as exc:
+        if not is_redis_outage(exc):
+            raise
+        return None
+    return [job for job in failed if not job.id.startswith("delivery:")]
 
 
 async def retry_job(queue: JobQueue, actor: Actor, job_id: str) -> None:
     if not actor.can("supervisor"):
         raise NotAllowed("只有主管可以重新执行任务")
-    if not await queue.requeue_failed(job_id):
+    try:
+        requeued = await queue.requeue_failed(job_id)
+    except Exception as exc:
+        if not is_redis_outage(exc):
+            raise
+        raise Unavailable(REDIS_OUT) from exc
+    if not requeued:
         raise StaffActionError("该任务不在失败列表中")

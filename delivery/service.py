@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from calendars.clock import Clock
 from jobs.queue import JobQueue
 from jobs.worker import RetryLater
+from storage.health import is_redis_outage
 from storage.models import Delivery, MessageLog
 from wechat.api_client import WeChatApiClient
 from wechat.api_errors import WeChatApiError
@@ -98,8 +99,17 @@ class DeliveryService:
         await session.flush()
         return delivery
 
-    async def enqueue(self, delivery_id: int) -> None:
-        await self.queue.enqueue(JOB_KIND, {"delivery_id": delivery_id}, job_id=f"delivery:{delivery_id}")
+    async def enqueue(self, delivery_id: int) -> bool:
+        """Give a committed delivery its job. False when Redis is out: the row stays ``pending`` and the sweeper
+        enqueues it once Redis answers, so whoever committed it (a staff answer, a notice) is done either way;
+        with Redis marked down this costs nothing (``storage.redis_guard``)."""
+        try:
+            await self.queue.enqueue(JOB_KIND, {"delivery_id": delivery_id}, job_id=f"delivery:{delivery_id}")
+        except Exception as exc:
+            if not is_redis_outage(exc):
+                raise
+            return False
+        return True
 
     async def run_job(self, payload: dict[str, Any]) -> None:
         delivery_id = int(payload["delivery_id"])

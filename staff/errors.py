@@ -19,3 +19,9 @@ class StaffActionError(Exception):
 
 class NotAllowed(StaffActionError):
     status = 403
+
+
+class Unavailable(StaffActionError):
+    """What staff asked for needs a service that is out (Redis); it can be done again once it is back."""
+
+    status = 503

@@ -21,6 +21,14 @@ NAMES = {"redis": "Redis（去重、任务队列、会话状态）", "database":
 async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
     services = services_of(request)
     context = await base_context(request, db, staff, "health")
+    counts: dict[str, int | None] = {"deferred": None, "failed": None, "backlog": None, "backlog_failed": None}
+    if not services.health.redis_down:
+        try:
+            counts.update(await services.deferred_counts())
+        except Exception as exc:
+            if not services.health.observe(exc):
+                raise
+    # After the counts: a Redis found silent just now is shown down on this very page.
     rows = [
         {
             "name": NAMES[name],
@@ -30,13 +38,6 @@ async def health_page(request: Request, db: Db, staff: PageStaff) -> Response:
         }
         for name, state in services.health.snapshot().items()
     ]
-    counts: dict[str, int | None] = {"deferred": None, "failed": None, "backlog": None, "backlog_failed": None}
-    if not services.health.redis_down:
-        try:
-            counts.update(await services.deferred_counts())
-        except Exception as exc:
-            if not services.health.observe(exc):
-                raise
     return render_html(
         "health.html", {**context, "rows": rows, "spooled": services.spool.pending(), "counts": counts}
     )
