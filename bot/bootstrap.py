@@ -60,6 +60,8 @@ from handlers.outage import OutageMemory
 from jobs.queue import JobQueue
 from jobs.worker import JobHandler, Worker
 from knowledge.review_notice import send_weekly_notice
+from staff.accounts import login_throttle
+from staff.login_throttle import LoginThrottle
 from staff.notifications import StaffNotifier
 from storage.activity import ActivityLog
 from storage.blobs import BlobStore, blob_store_for
@@ -116,6 +118,7 @@ class Services:
     downloads: AttachmentDownloads
     admission: Admission
     backlog: Backlog
+    login_throttle: LoginThrottle  # one per process: it keeps the counts while Redis is out
     backlog_log: QueueLog = field(default_factory=QueueLog)
     desk: HelpDesk = field(default_factory=NoDesk)
     files: TicketFiles = field(default_factory=NoTicketFiles)
@@ -286,6 +289,7 @@ def build_services(
         downloads=AttachmentDownloads(sessions, queue, media, blobs, clock, max_bytes=settings.attachment_max_bytes),
         admission=Admission(settings.webhook_concurrency),
         backlog=Backlog(redis, dedupe),
+        login_throttle=login_throttle(redis, settings, clock),
         health=health,
         redis_probe=redis_probe,
     )

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from console.sessions import COOKIE_NAME, StaffSession, load_session
 
 if TYPE_CHECKING:
-    import redis.asyncio as aioredis
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from calendars.clock import Clock
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from faq.matcher import FaqMatcher
     from greetings.service import GreetingService
     from jobs.queue import JobQueue
+    from staff.login_throttle import LoginThrottle
     from staff.notifications import StaffNotifier
     from storage.blobs import BlobStore
     from storage.health import DependencyHealth
@@ -59,8 +59,6 @@ class ConsoleServices(Protocol):
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...
     @property
-    def redis(self) -> aioredis.Redis: ...
-    @property
     def clock(self) -> Clock: ...
     @property
     def settings(self) -> Settings: ...
@@ -84,6 +82,8 @@ class ConsoleServices(Protocol):
     def spool(self) -> Spool: ...
     @property
     def blobs(self) -> BlobStore: ...
+    @property
+    def login_throttle(self) -> LoginThrottle: ...
     async def deferred_counts(self) -> dict[str, int]: ...
 
 

@@ -13,6 +13,9 @@ Why this shape:
   many accounts.
 - **No username oracle**: the counters are keyed by the name typed, whether an account has it or not,
   so unknown, wrong and throttled attempts behave identically for every name.
+- **Through a Redis outage** the same rules are applied in the process's memory
+  (``staff.local_login_throttle``: never open, never a lock-out of everyone); one throttle per process keeps
+  those counters (``bot.bootstrap``), and while Redis is marked down nothing waits on it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from calendars.clock import Clock
+from staff.local_login_throttle import LocalLoginThrottle
+from storage.health import is_redis_outage
 
 KEY_PREFIX = "qiaobot:login:"
 ACCOUNT_FACTOR = 4  # account-wide free failures = 4 x the per-(account, address) allowance
@@ -79,6 +84,7 @@ class LoginThrottle:
         self.redis = redis
         self.policy = policy
         self.clock = clock
+        self.local = LocalLoginThrottle(policy.backoff_seconds, policy.max_backoff_seconds, MEMORY_SECONDS)
 
     def _keys(self, username: str, address: str) -> list[str]:
         account, client = _digest(username), _digest(address)
@@ -87,19 +93,33 @@ class LoginThrottle:
     async def reserve(self, username: str, address: str) -> bool:
         """True when this attempt may check a password (it is counted as a failure until ``succeeded``)."""
         policy = self.policy
-        allowed, _wait = await self.redis.eval(
-            _RESERVE,
-            3,
-            *self._keys(username, address),
-            int(self.clock.now().timestamp() * 1000),
-            MEMORY_SECONDS * 1000,
-            int(policy.backoff_seconds * 1000),
-            int(policy.max_backoff_seconds * 1000),
-            policy.free_failures,
-            policy.free_failures * ACCOUNT_FACTOR,
-            policy.free_failures * ADDRESS_FACTOR,
-        )
+        keys = self._keys(username, address)
+        free = (policy.free_failures, policy.free_failures * ACCOUNT_FACTOR, policy.free_failures * ADDRESS_FACTOR)
+        now = self.clock.now().timestamp()
+        try:
+            allowed, _wait = await self.redis.eval(
+                _RESERVE,
+                3,
+                *keys,
+                int(now * 1000),
+                MEMORY_SECONDS * 1000,
+                int(policy.backoff_seconds * 1000),
+                int(policy.max_backoff_seconds * 1000),
+                *free,
+            )
+        except Exception as exc:
+            if not is_redis_outage(exc):
+                raise
+            return self.local.reserve(keys, free, now)
         return bool(int(allowed))
 
     async def succeeded(self, username: str, address: str) -> None:
-        await self.redis.eval(_SUCCEEDED, 3, *self._keys(username, address))
+        """Start the counts over in Redis and in memory. With Redis out its counts stay (the user may see a
+        back-off they earned before the outage), which is the safe side."""
+        keys = self._keys(username, address)
+        self.local.succeeded(*keys)
+        try:
+            await self.redis.eval(_SUCCEEDED, 3, *keys)
+        except Exception as exc:
+            if not is_redis_outage(exc):
+                raise

@@ -33,9 +33,8 @@ async def api_login(request: Request, body: LoginIn, db: Db) -> Response:
     """
     services = services_of(request)
     now = services.clock.now()
-    throttle = accounts.login_throttle(services.redis, services.settings, services.clock)
     address = request.client.host if request.client else ""
-    result = await accounts.authenticate(db, throttle, body.username, body.password, address)
+    result = await accounts.authenticate(db, services.login_throttle, body.username, body.password, address)
     if result.outcome != "ok" or result.user is None:
         await db.rollback()
         if result.outcome == "inactive":

@@ -88,9 +88,8 @@ async def login(
         )
     services = services_of(request)
     now = services.clock.now()
-    throttle = accounts.login_throttle(services.redis, services.settings, services.clock)
     address = request.client.host if request.client else ""
-    result = await accounts.authenticate(db, throttle, username, password, address)
+    result = await accounts.authenticate(db, services.login_throttle, username, password, address)
     if result.outcome != "ok" or result.user is None:
         await db.rollback()
         if result.outcome == "inactive":
