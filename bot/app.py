@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.exceptions
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -15,6 +16,7 @@ from bot.bootstrap import Services, build_services
 from bot.fast_path import WeChatFastPath
 from config.settings import Settings, get_settings
 from console import api_docs
+from console.redis_outage import redis_outage_response
 from tickets import answer_page
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,8 @@ def create_app(
     app.router.routes.extend(webhook.routes)
     app.include_router(answer_page.router)
     app.include_router(console.router)
+    for outage in (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):  # storage.health's outages
+        app.add_exception_handler(outage, redis_outage_response)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -197,6 +197,7 @@ async def _page(request: Request, db: Any, staff: StaffSession, error: str | Non
         items=items,
         my_openid=await _bound_openid(db, staff),
         notices=await greetings.notices(limit=20),
+        health=services.health,  # the banner every page shows while Redis or the database is out
     )
     return HTMLResponse(html, status_code=400 if error else 200, headers=SECURITY_HEADERS)
 

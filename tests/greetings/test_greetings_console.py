@@ -68,3 +68,33 @@ async def test_supervisor_edits_previews_and_approves(make_greetings, fake_wecha
     assert "待发送" in page.text and "Sam 审批" in page.text
     await alice.aclose()
     await sam.aclose()
+
+
+async def test_with_redis_out_a_preview_is_refused_at_once_and_the_page_loads(make_greetings, fake_wechat) -> None:
+    """A preview goes through WeChat with the access token every process shares in Redis: with Redis marked down
+    (as after a first timeout) the guarded client fails at once and the console answers 503 saying so, not 500."""
+    import time
+
+    from bot.app import create_app
+    from staff.accounts import create_staff
+
+    services, greetings = await make_greetings()
+    fake_wechat.add_follower("o_sam")
+    async with services.sessions() as session:
+        create_staff(session, "sam", PASSWORD, "supervisor", display_name="Sam")
+        await session.commit()
+    campaign_id, _ = await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐", text_hant="快樂")
+    app = create_app(services=services, run_jobs=False)
+    sam, csrf = await _client(app, "sam")
+    services.health.mark_down("redis", "test: Redis did not answer")
+    started = time.monotonic()
+    previewed = await sam.post(
+        f"/console/greetings/{campaign_id}/preview", data={"csrf_token": csrf, "openid": "o_sam", "script": "hans"}
+    )
+    assert previewed.status_code == 503 and "Redis 暂时不可用" in previewed.text
+    assert time.monotonic() - started < 0.5 and not fake_wechat.previews
+    page = await sam.get("/console/greetings")
+    assert page.status_code == 200 and "测试节" in page.text and 'id="degraded"' in page.text
+    api = await sam.get("/api/session")
+    assert api.status_code == 200
+    await sam.aclose()
