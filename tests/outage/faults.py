@@ -13,6 +13,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,16 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@dataclass
+class SilentRedis:
+    """A Redis (``url``) that ``silence`` makes accept connections and never answer, and ``restore`` brings back
+    (the ``silent_redis`` fixture: a hung server, or a proxy that drops every byte)."""
+
+    url: str
+    silence: Callable[[], None]
+    restore: Callable[[], None]
 
 
 _held: list[socket.socket] = []

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,8 +19,7 @@ from bot.closing import DEFERRED_KEY
 from bot.deferred import drain_deferred
 from storage.models import MessageLog
 from tests.conftest import TEST_TOKEN
-from tests.net_faults import DelayingProxy
-from tests.outage.faults import RedisServer
+from tests.outage.faults import SilentRedis
 from tickets.models import Ticket
 from wechat import inbound
 
@@ -32,34 +28,6 @@ pytestmark = pytest.mark.asyncio
 UNANSWERABLE = "想给家乡小学捐一批图书，找谁联系"
 FAQ = "在国外护照丢了怎么办"
 TIMEOUT_S = 1.5  # the budget is 4 s: the first message's wait and its answer fit, and the separation is clear
-
-
-@dataclass
-class SilentRedis:
-    url: str
-    silence: Callable[[], None]
-    restore: Callable[[], None]
-
-
-@pytest.fixture(params=["hung server", "dropped packets"])
-async def silent_redis(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SilentRedis]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        if request.param == "hung server":
-            yield SilentRedis(server.url, server.pause, server.resume)
-        else:
-            async with DelayingProxy(server.port) as proxy:
-
-                def drop() -> None:
-                    proxy.dropping = True
-
-                def forward() -> None:
-                    proxy.dropping = False
-
-                yield SilentRedis(f"redis://127.0.0.1:{proxy.port}/0", drop, forward)
-    finally:
-        server.stop()
 
 
 async def _post(http: httpx.AsyncClient, xml: str) -> tuple[str, float]:
