@@ -68,6 +68,11 @@ class DependencyHealth:
         return not self.states[name].up
 
     @property
+    def watching(self) -> bool:
+        """Whether the monitor runs, which marks a dependency up again once its probe answers."""
+        return self._task is not None and not self._task.done()
+
+    @property
     def redis_down(self) -> bool:
         return not self.states["redis"].up
 

@@ -6,7 +6,8 @@ handles the error. Without this guard each of those calls waited the whole ``QIA
 on a Redis that accepts connections and never answers, every time, so a page making three calls took three
 seconds. With it, the first connect or command that times out (or is refused) marks Redis down for the whole
 process, and until the health monitor's probe (which has its own, unguarded client) finds Redis answering
-again, every command raises ``RedisUnavailable`` without touching the network. Callers need not change: it is
+again, every command raises ``RedisUnavailable`` without touching the network. (Only while that monitor runs:
+without it nothing would ever clear the mark.) Callers need not change: it is
 a redis-py ``ConnectionError``, which they already treat as an outage (``storage.health.is_redis_outage``).
 
 The check sits in the pool (every command and pipeline takes a connection from it); the mark is set by the
@@ -60,12 +61,15 @@ class _ReportsOutages:
 
 
 class GuardedConnectionPool(aioredis.ConnectionPool):
-    """Hands out no connection while ``health`` says Redis is down (``guard`` sets it up)."""
+    """Hands out no connection while ``health`` says Redis is down and watches for it to come back (``guard``
+    sets it up)."""
 
     health: DependencyHealth | None = None
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        if self.health is not None and self.health.redis_down:
+        # Only while the monitor runs, which clears the mark: a process that never started it (a CLI command)
+        # tries Redis on every call, as an unguarded client does, rather than refusing it for good.
+        if self.health is not None and self.health.redis_down and self.health.watching:
             raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
         return await super().get_connection(*args, **kwargs)
 

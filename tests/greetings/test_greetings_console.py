@@ -86,6 +86,12 @@ async def test_with_redis_out_a_preview_is_refused_at_once_and_the_page_loads(ma
     campaign_id, _ = await greetings.create_draft("测试节", FESTIVAL_DAY, text_hans="快乐", text_hant="快樂")
     app = create_app(services=services, run_jobs=False)
     sam, csrf = await _client(app, "sam")
+
+    async def still_out() -> None:
+        raise ConnectionError("test: Redis still does not answer")
+
+    services.health.probes["redis"] = still_out
+    services.health.start()  # the monitor runs, and keeps finding Redis out
     services.health.mark_down("redis", "test: Redis did not answer")
     started = time.monotonic()
     previewed = await sam.post(

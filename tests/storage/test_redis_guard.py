@@ -44,6 +44,7 @@ async def _elapsed(call: object) -> tuple[BaseException | None, float]:
 
 async def test_the_first_timeout_marks_redis_down_and_later_commands_fail_at_once(server: RedisServer) -> None:
     health = DependencyHealth()
+    health.start()  # the monitor (no probe yet: the mark stays until the test probes)
     client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
     probe = create_redis(server.url, timeout=TIMEOUT_S)
     try:
@@ -74,12 +75,14 @@ async def test_the_first_timeout_marks_redis_down_and_later_commands_fail_at_onc
         assert not health.redis_down
     finally:
         server.resume()
+        await health.stop()
         await client.aclose()
         await probe.aclose()
 
 
 async def test_a_refused_connect_marks_redis_down(server: RedisServer) -> None:
     health = DependencyHealth()
+    health.start()
     client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
     try:
         server.stop()
@@ -89,17 +92,22 @@ async def test_a_refused_connect_marks_redis_down(server: RedisServer) -> None:
         exc, _ = await _elapsed(client.get("qiaobot:test:guard"))
         assert isinstance(exc, RedisUnavailable)
     finally:
+        await health.stop()
         await client.aclose()
 
 
-async def test_a_client_without_health_is_not_guarded(server: RedisServer) -> None:
-    client = create_redis(server.url, timeout=TIMEOUT_S)
+@pytest.mark.parametrize("health", [None, DependencyHealth()], ids=["no health", "no monitor"])
+async def test_without_a_monitor_each_command_tries_redis(server: RedisServer, health: DependencyHealth | None) -> None:
+    """The probe's own client, and a process that never started the monitor (a CLI command): nothing would
+    clear the mark, so each command waits its own timeout, as before."""
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
     try:
         server.pause()
-        for _ in range(2):  # each command waits its own timeout: CLI commands and the probe decide for themselves
+        for _ in range(2):
             exc, waited = await _elapsed(client.get("qiaobot:test:guard"))
             assert isinstance(exc, redis.exceptions.TimeoutError)
             assert waited >= TIMEOUT_S * 0.9
+        assert health is None or health.redis_down
     finally:
         server.resume()
         await client.aclose()
