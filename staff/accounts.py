@@ -1,9 +1,9 @@
 """Staff accounts: creating them, and deciding a login attempt.
 
-Repeated failures are throttled in Redis (``staff.login_throttle``), per account and client address
-with back-off, and counted *before* the password is checked. Every refusal looks the same to the caller —
-unknown name, wrong password or throttled — so the login form cannot be used to find account names; an
-unknown name still costs one password verification (against a dummy hash) so timing does not tell either.
+Repeated failures are throttled in Redis and in the process's memory (``staff.login_throttle``), per account
+and client address with back-off, and counted *before* the password is checked. Every refusal looks the same
+to the caller — unknown name, wrong password or throttled — so the login form cannot be used to find account
+names; an unknown name still costs one password verification (against a dummy hash) so timing does not tell either.
 """
 
 from __future__ import annotations

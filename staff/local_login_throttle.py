@@ -1,23 +1,27 @@
-"""The login throttle's stand-in while Redis is out: the same counts and back-off, in this process's memory.
+"""The login throttle's own counts in this process's memory: what decides while Redis is out, and what keeps a
+burst within the allowance whatever Redis's timing.
 
 Logins must keep working through a Redis outage (an admin needs the console to see it: 系统状态), and must not
 fail open: without a throttle, password guessing would be unlimited for as long as Redis is out. So each
-process keeps its own counters with exactly the Redis script's rules (``staff.login_throttle``): per
-(account, address), per account and per address, counted before the password is checked, back-off doubling
-to the cap, a day's memory. An attempt is reserved synchronously, between two awaits, so concurrent guesses
-in one process cannot race past it, as they cannot past the Lua script.
+process also counts every attempt it lets check a password, with exactly the Redis script's rules
+(``staff.login_throttle``): per (account, address), per account and per address, counted before the password
+is checked, back-off doubling to the cap, a day's memory. These counts are taken first, synchronously (between
+two awaits), and Redis is asked only when they allow the attempt; an attempt Redis refuses is taken back. So in
+one process the memory holds exactly Redis's counts of that process's attempts, Redis adds the other processes'
+and those from before the process started, and a Redis that stops answering in the middle of a burst (the
+burst's own connects can make it time out) lets through nothing the memory had not allowed.
 
-What it costs: the counters Redis holds are not visible meanwhile, so an outage gives a guesser at most one
-fresh allowance per web process (``QIAOBOT_LOGIN_FREE_FAILURES`` and its back-off, in each), once: these
-counters outlive the outage (a flapping Redis hands out nothing new) and are only forgotten as Redis's are.
-The table is bounded; when it is full of live counters, attempts under names and addresses it does not hold
-are refused (a guesser filling it locks out new logins for the outage, never the other way round).
+What an outage costs: the counts of other processes' attempts are not visible meanwhile, so a guesser spreading
+attempts over N web processes gets at most N - 1 allowances more, once (these counts outlive the outage and are
+forgotten after a day, as Redis's are). The table is bounded: when it is full of live counts, attempts under
+names and addresses it does not hold are decided by Redis alone, and refused while Redis is out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 MAX_KEYS = 100_000
 
@@ -27,6 +31,17 @@ class _Count:
     failures: int = 0
     next_attempt: float = 0.0  # seconds since the epoch
     forget_at: float = 0.0
+
+
+@dataclass
+class Reservation:
+    """An attempt the memory counted, to take back if Redis refuses it: each count with the back-off the attempt
+    set on it (or None) and the one it replaced."""
+
+    counts: list[tuple[_Count, float | None, float]] = field(default_factory=list)
+
+
+Verdict = Literal["go", "wait", "full"]
 
 
 class LocalLoginThrottle:
@@ -40,25 +55,37 @@ class LocalLoginThrottle:
     def __len__(self) -> int:
         return len(self._counts)
 
-    def reserve(self, keys: Sequence[str], free: Sequence[int], now: float) -> bool:
-        """True when the attempt may check a password (counted as a failure under every key until
-        ``succeeded``); False when one of the keys must still wait (nothing counted)."""
+    def reserve(self, keys: Sequence[str], free: Sequence[int], now: float) -> tuple[Verdict, Reservation | None]:
+        """``go`` when the attempt may check a password (then counted as a failure under every key until
+        ``succeeded``, or until ``take_back``); ``wait`` when a key must still wait (nothing counted); ``full``
+        when the table has no room for the keys it does not hold (nothing counted)."""
         counts = [self._live(key, now) for key in keys]
         if any(count is not None and count.next_attempt > now for count in counts):
-            return False
+            return "wait", None
         missing = sum(count is None for count in counts)
         if missing and len(self._counts) + missing > self.max_keys:
             self._forget_expired(now)
             if len(self._counts) + missing > self.max_keys:
-                return False
+                return "full", None
+        reservation = Reservation()
         for key, count, allowance in zip(keys, counts, free, strict=True):
             if count is None:
                 count = self._counts[key] = _Count()
             count.failures += 1
+            previous, backoff = count.next_attempt, None
             if count.failures >= allowance:
-                count.next_attempt = now + min(self.max_seconds, self.base_seconds * 2 ** (count.failures - allowance))
+                backoff = now + min(self.max_seconds, self.base_seconds * 2 ** (count.failures - allowance))
+                count.next_attempt = backoff
             count.forget_at = now + self.memory_seconds
-        return True
+            reservation.counts.append((count, backoff, previous))
+        return "go", reservation
+
+    def take_back(self, reservation: Reservation) -> None:
+        """Redis refused the attempt (one of its keys waits there): it checks no password and counts nothing."""
+        for count, backoff, previous in reservation.counts:
+            count.failures = max(0, count.failures - 1)
+            if backoff is not None and count.next_attempt == backoff:  # not moved on by a later attempt
+                count.next_attempt = previous
 
     def succeeded(self, pair: str, account: str, address: str) -> None:
         """The password was right: as the Redis script does, the pair and the account start over and the address

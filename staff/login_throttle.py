@@ -91,11 +91,17 @@ class LoginThrottle:
         return [f"{KEY_PREFIX}pair:{account}:{client}", f"{KEY_PREFIX}account:{account}", f"{KEY_PREFIX}addr:{client}"]
 
     async def reserve(self, username: str, address: str) -> bool:
-        """True when this attempt may check a password (it is counted as a failure until ``succeeded``)."""
+        """True when this attempt may check a password (it is counted as a failure until ``succeeded``).
+
+        The process's memory decides first, synchronously (``staff.local_login_throttle``), then Redis, which
+        holds every process's counts; with Redis out the memory's decision stands."""
         policy = self.policy
         keys = self._keys(username, address)
         free = (policy.free_failures, policy.free_failures * ACCOUNT_FACTOR, policy.free_failures * ADDRESS_FACTOR)
         now = self.clock.now().timestamp()
+        verdict, reservation = self.local.reserve(keys, free, now)
+        if verdict == "wait":
+            return False
         try:
             allowed, _wait = await self.redis.eval(
                 _RESERVE,
@@ -109,8 +115,12 @@ class LoginThrottle:
             )
         except Exception as exc:
             if not is_redis_outage(exc):
+                if reservation is not None:
+                    self.local.take_back(reservation)
                 raise
-            return self.local.reserve(keys, free, now)
+            return verdict == "go"  # a full memory refuses while Redis cannot decide
+        if not int(allowed) and reservation is not None:
+            self.local.take_back(reservation)
         return bool(int(allowed))
 
     async def succeeded(self, username: str, address: str) -> None:

@@ -1,7 +1,7 @@
 """The console while Redis accepts connections and never answers (a hung redis-server, or a proxy dropping every
 byte): a staff member's round of pages costs one ``redis_timeout_seconds`` in all, not one per Redis call; each
 page says Redis is down; what is committed is kept for when it is back; logins work and stay throttled; and
-once Redis answers again everything is as before, without a restart.
+once Redis answers again everything is as before, without a restart (the guesses made meanwhile still count).
 """
 
 from __future__ import annotations
@@ -121,6 +121,13 @@ async def test_console_pages_through_a_silent_redis_cost_one_timeout_in_all(  # 
     csrf = _csrf(ticket_page.text)
     version = re.search(r'name="version" value="(\d+)"', ticket_page.text)
     assert version is not None
+    # The round once with Redis answering, as staff have seen these pages all day: first-use costs (templates,
+    # SQL compiled once per process) are not what is measured.
+    for path in ("/console/tickets", "/console/health", "/console/deliveries", "/api/notices"):
+        assert (await http.get(path)).status_code == 200
+    async with _client(http) as bob:
+        assert (await _page_login(bob, "bob", PASSWORD)).status_code == 303
+        assert (await bob.get("/console/tickets")).status_code == 200
 
     silent_redis.silence()
     timed = Timed()
@@ -180,5 +187,6 @@ async def test_console_pages_through_a_silent_redis_cost_one_timeout_in_all(  # 
     assert await services.queue.get(f"delivery:{delivery.id}") is None  # its enqueue never reached Redis
     assert await services.deliveries.sweep(older_than=timedelta(0)) == 1  # the sweeper gives it its job now
     assert await services.queue.get(f"delivery:{delivery.id}") is not None
-    async with _client(http) as bob:  # Redis's counts again: bob, who never failed there, logs in
-        assert (await _page_login(bob, "bob", PASSWORD)).status_code == 303
+    async with _client(http) as again:  # logins as before; the guesses made meanwhile still count for bob
+        assert (await _page_login(again, "alice", PASSWORD)).status_code == 303
+        assert (await _page_login(again, "bob", PASSWORD)).status_code == 401

@@ -1,6 +1,6 @@
-"""The login throttle while Redis is out (``staff.local_login_throttle``): the same decisions as the Redis
-script, attempt for attempt, over a long random mix of guesses, right passwords and waits; never open; bounded.
-"""
+"""The login throttle's memory (``staff.local_login_throttle``): the same decisions as the Redis script, attempt
+for attempt, over a long random mix of guesses, right passwords and waits; what it costs while Redis is out (one
+more allowance per other process, once); never open; bounded."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ POLICY = ThrottlePolicy(free_failures=3, backoff_seconds=30, max_backoff_seconds
 async def test_the_memory_decides_as_the_redis_script_does(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
     redis = create_redis(redis_url)
     down = DependencyHealth()
+    down.start()  # a monitor with no probe: the mark stays
     down.mark_down("redis", "test: Redis is out")
     out = create_redis(redis_url, health=down)  # every command fails at once: the throttle uses its memory
     in_redis, in_memory = LoginThrottle(redis, POLICY, fake_clock), LoginThrottle(out, POLICY, fake_clock)
@@ -39,26 +40,25 @@ async def test_the_memory_decides_as_the_redis_script_does(redis_url, clean_back
                 await in_memory.succeeded(username, address)
             fake_clock.advance(timedelta(seconds=rng.choice([0, 1, 5, 20, 45, 120, 700])))
     finally:
+        await down.stop()
         await redis.aclose()
         await out.aclose()
     assert 0 < allowed < 600  # both refused and allowed attempts were compared
-    assert len(in_memory.local) > 0 and len(in_redis.local) == 0  # Redis up: its memory is never used
 
 
-async def test_a_right_password_with_redis_out_starts_the_memory_over_and_leaves_redis_counts(  # type: ignore[no-untyped-def]
+async def test_redis_out_keeps_the_back_off_and_a_right_password_starts_only_the_memory_over(  # type: ignore[no-untyped-def]
     redis_url, clean_backend, fake_clock
 ) -> None:
     health = DependencyHealth()
+    health.start()  # a monitor with no probe: the test marks Redis down and up itself
     redis = create_redis(redis_url, health=health)
     throttle = LoginThrottle(redis, POLICY, fake_clock)
     try:
         for _ in range(POLICY.free_failures):
             assert await throttle.reserve("alice", "10.0.0.1")
-        assert not await throttle.reserve("alice", "10.0.0.1")  # in back-off, in Redis
+        assert not await throttle.reserve("alice", "10.0.0.1")  # in back-off, in Redis and in memory
         health.mark_down("redis", "test: Redis is out")
-        for _ in range(POLICY.free_failures):  # a fresh allowance in this process: the documented cost
-            assert await throttle.reserve("alice", "10.0.0.1")
-        assert not await throttle.reserve("alice", "10.0.0.1")  # and then the same back-off: never open
+        assert not await throttle.reserve("alice", "10.0.0.1")  # no fresh allowance: the memory's back-off holds
         fake_clock.advance(timedelta(seconds=POLICY.backoff_seconds))
         assert await throttle.reserve("alice", "10.0.0.1")
         await throttle.succeeded("alice", "10.0.0.1")  # Redis out: its counts stay, the memory starts over
@@ -69,12 +69,14 @@ async def test_a_right_password_with_redis_out_starts_the_memory_over_and_leaves
         assert await throttle.reserve("alice", "10.0.0.1")
         assert not await throttle.reserve("alice", "10.0.0.1")
     finally:
+        await health.stop()
         await redis.aclose()
 
 
 async def test_redis_out_does_not_reset_the_memory(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
     """A flapping Redis hands out no new allowance: the memory's counts outlive each outage."""
     health = DependencyHealth()
+    health.start()  # a monitor with no probe: the test marks Redis down and up itself
     redis = create_redis(redis_url, health=health)
     throttle = LoginThrottle(redis, POLICY, fake_clock)
     try:
@@ -88,16 +90,59 @@ async def test_redis_out_does_not_reset_the_memory(redis_url, clean_backend, fak
         health.mark_down("redis", "test: Redis is out again")
         assert not await throttle.reserve("bob", "10.0.0.9")  # still in the back-off the first outage set
     finally:
+        await health.stop()
         await redis.aclose()
 
 
-async def test_the_table_is_bounded_and_full_refuses_only_what_it_does_not_hold() -> None:
+async def test_attempts_redis_refused_are_not_counted_in_memory(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
+    """Two processes: what one spent is in Redis only, so with Redis out the other has its own allowance (the
+    documented cost), no more, and not less: the attempts Redis refused it were taken back from its memory."""
+    health = DependencyHealth()
+    health.start()
+    redis = create_redis(redis_url, health=health)
+    first, second = LoginThrottle(redis, POLICY, fake_clock), LoginThrottle(redis, POLICY, fake_clock)
+    try:
+        for _ in range(POLICY.free_failures):
+            assert await first.reserve("alice", "10.0.0.1")
+        for _ in range(3):
+            assert not await second.reserve("alice", "10.0.0.1")  # Redis refuses: the first's back-off
+        health.mark_down("redis", "test: Redis is out")
+        allowed = 0
+        while await second.reserve("alice", "10.0.0.1"):
+            allowed += 1
+        assert allowed == POLICY.free_failures
+        assert not await first.reserve("alice", "10.0.0.1")  # the first's memory holds its own attempts
+    finally:
+        await health.stop()
+        await redis.aclose()
+
+
+async def test_the_table_is_bounded_and_full_leaves_the_decision_to_redis() -> None:
     memory = LocalLoginThrottle(base_seconds=30, max_seconds=600, memory_seconds=3600, max_keys=6)
     free = (3, 12, 30)
-    assert memory.reserve(["p1", "a1", "x1"], free, now=0)
-    assert memory.reserve(["p2", "a2", "x2"], free, now=0)
+    assert memory.reserve(["p1", "a1", "x1"], free, now=0)[0] == "go"
+    assert memory.reserve(["p2", "a2", "x2"], free, now=0)[0] == "go"
     assert len(memory) == 6
-    assert not memory.reserve(["p3", "a3", "x3"], free, now=1)  # full of live counts: refused, never unthrottled
-    assert memory.reserve(["p1", "a1", "x1"], free, now=1)  # what it holds is still decided
-    assert memory.reserve(["p3", "a3", "x3"], free, now=3601)  # the old counts forgotten, as Redis forgets
+    assert memory.reserve(["p3", "a3", "x3"], free, now=1) == ("full", None)  # nothing counted, never "go"
+    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "go"  # what it holds is still decided
+    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "go"  # the third: it sets the back-off
+    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "wait"
+    assert memory.reserve(["p3", "a3", "x3"], free, now=3601)[0] == "go"  # the old counts forgotten, as in Redis
     assert len(memory) == 3
+
+
+async def test_a_full_memory_refuses_while_redis_is_out(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
+    health = DependencyHealth()
+    health.start()
+    redis = create_redis(redis_url, health=health)
+    throttle = LoginThrottle(redis, POLICY, fake_clock)
+    throttle.local.max_keys = 3
+    try:
+        assert await throttle.reserve("alice", "10.0.0.1")
+        assert await throttle.reserve("bob", "10.0.0.2")  # full: Redis alone decides
+        health.mark_down("redis", "test: Redis is out")
+        assert not await throttle.reserve("carol", "10.0.0.3")
+        assert await throttle.reserve("alice", "10.0.0.1")
+    finally:
+        await health.stop()
+        await redis.aclose()
