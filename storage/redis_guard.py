@@ -89,3 +89,13 @@ def guard(pool: GuardedConnectionPool, health: DependencyHealth) -> None:
         _REPORTING[base] = type(f"{base.__name__}ReportingOutages", (_ReportsOutages, base), {})
     pool.connection_class = _REPORTING[base]
     pool.health = health
+
+    async def drop_idle_connections() -> None:
+        # The sockets pooled before the outage are dead if Redis restarted (or hold a hung server's late
+        # answers): on the first command each would fail and mark Redis down again, although redis-py then
+        # retries on a fresh socket, and the spool's replay, which runs right after, would stop. So the pool
+        # starts over before anything else hears that Redis is back. (In-use connections are left to their
+        # callers.)
+        await pool.disconnect(inuse_connections=False)
+
+    health.on_up["redis"].insert(0, drop_idle_connections)

@@ -111,3 +111,34 @@ async def test_without_a_monitor_each_command_tries_redis(server: RedisServer, h
     finally:
         server.resume()
         await client.aclose()
+
+
+async def test_connections_from_before_a_restart_do_not_mark_redis_down_again(server: RedisServer) -> None:
+    """A restarted Redis has closed every socket the pool kept: once the probe finds it back, the first commands
+    (the spool's replay, in service) must not meet those dead sockets, which would mark Redis down again
+    (redis-py retries on a fresh socket, but the guard has already reported the error) and stop the replay."""
+    health = DependencyHealth()
+    health.start()
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+    probe = create_redis(server.url, timeout=TIMEOUT_S)
+    try:
+        async def hold(seconds: float) -> None:  # several pooled connections, as concurrent requests leave them
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.set("qiaobot:test:guard", "1")
+                await pipe.execute()
+                await asyncio.sleep(seconds)
+
+        await asyncio.gather(*(hold(0.05) for _ in range(4)))
+        server.stop()
+        server.start()
+        health.mark_down("redis", redis.exceptions.ConnectionError("stopped"))
+        health.probes["redis"] = probe.ping
+        await health.probe()
+        assert not health.redis_down
+        for _ in range(4):
+            assert await client.get("qiaobot:test:guard") is None  # a new server: it kept nothing
+        assert not health.redis_down, health.states["redis"].last_error
+    finally:
+        await health.stop()
+        await client.aclose()
+        await probe.aclose()
