@@ -19,12 +19,13 @@ from tickets import follow_ups, intake
 from tickets.arrivals import tell_on_duty
 from tickets.desk_flags import DeskFlags
 from tickets.earlier_media import describe
-from tickets.intake import created_reply, current_ticket, handled_before, today
+from tickets.intake import created_reply, today
 from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
 from tickets.sla import format_due_zh
 from tickets.time_limits import resume
 from tickets.user_lock import lock_user
 from tickets.user_status import has_any_ticket, status_reply
+from tickets.user_tickets import current_ticket, handled_before, read_both
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -87,11 +88,12 @@ class TicketDesk:
     async def hand_over(
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply:
-        existing = await handled_before(ctx)
-        if existing is not None:  # this very message was handled before (redelivery after a crash)
-            return created_reply(existing, ctx.now)
         if reason == "asked_for_human":
-            current = await self._current(ctx)
+            current = await read_both(ctx)  # and whether this very message was handled before
+            existing = await handled_before(ctx)
+            if existing is not None:  # this very message was handled before (redelivery after a crash)
+                return created_reply(existing, ctx.now)
+            self._resume(ctx, current)
             if current is not None and current.state == "open":
                 due = format_due_zh(current.due_at, today(ctx.now))
                 return Reply(texts.HANDOVER_ALREADY_OPEN.format(number=current.number, due=due))
@@ -108,9 +110,14 @@ class TicketDesk:
                 return Reply(f"{texts.HANDOVER_ASK_QUESTION}\n{files}")
             asked = recent[-1]
             return await self._open(ctx, asked.text, related, recent[:-1], answered=asked)
-        # Anything else joins the open ticket or opens one: decided once, under the user's lock, on fresh rows.
+        # Anything else joins the open ticket or opens one: decided once, under the user's lock, on fresh rows
+        # (a redelivered message takes the lock too, to read both lookups in one statement under it).
         await lock_user(ctx.session, ctx.openid, ctx.now)
-        current = await self._current(ctx)
+        current = await read_both(ctx)
+        existing = await handled_before(ctx)
+        if existing is not None:  # this very message was handled before (redelivery after a crash)
+            return created_reply(existing, ctx.now)
+        self._resume(ctx, current)
         if current is not None and current.state == "open":
             return await follow_ups.append(ctx, current, text)
         recent = await self._recent(ctx)
@@ -134,7 +141,7 @@ class TicketDesk:
     async def follow_up(self, ctx: HandlerContext, text: str) -> Reply | None:
         if not (await self.flags.read(ctx))[1]:
             return None
-        current = await self._current(ctx)
+        current = self._resume(ctx, await read_both(ctx))  # ``append`` asks whether it was handled before
         if current is None:
             return None
         answered_at = current.answered_at
@@ -174,7 +181,10 @@ class TicketDesk:
 
     async def _current(self, ctx: HandlerContext) -> Ticket | None:
         """The user's current ticket; one that waited on the user (待补充) runs again now that they wrote."""
-        current = await current_ticket(ctx.session, ctx.openid)
+        return self._resume(ctx, await current_ticket(ctx.session, ctx.openid))
+
+    def _resume(self, ctx: HandlerContext, current: Ticket | None) -> Ticket | None:
+        """A current ticket that waited on the user (待补充) runs again now that they wrote."""
         if current is not None and current.state == "waiting":
             resume(ctx.session, current, ctx.now, self.settings)
         return current
@@ -189,16 +199,18 @@ class TicketDesk:
         locked: tuple[Ticket | None] | None = None,
     ) -> Reply:
         """``locked``: the caller holds the user's lock already and read their current ticket under it."""
-        existing = await handled_before(ctx)
-        if existing is not None:
-            return created_reply(existing, ctx.now)
         if locked is None:
             # Messages written in a burst race here: the first to take the lock opens the ticket, the others
             # wait for its commit and join it (the database allows one open ticket per user in any case).
             await lock_user(ctx.session, ctx.openid, ctx.now)
-            current = await self._current(ctx)
+            current = await read_both(ctx)  # and whether this very message was handled before
         else:
             (current,) = locked
+        existing = await handled_before(ctx)
+        if existing is not None:
+            return created_reply(existing, ctx.now)
+        if locked is None:
+            self._resume(ctx, current)
         if current is not None and current.state == "open":
             return await follow_ups.append(ctx, current, question)
         category = self._category(related)

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from handlers import texts
 from handlers.context import Reply
 from storage.activity import RecentMessage
-from tickets.intake import ADDITION, add_context, due_from, handled_before, today
+from tickets.intake import ADDITION, add_context, due_from, today
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from tickets.sla import format_due_zh
+from tickets.user_tickets import handled_before
 
 if TYPE_CHECKING:
     from config.settings import Settings
