@@ -80,6 +80,11 @@ class StaffNotifier:
         self.console_url = console_url.rstrip("/")
         self.tz = tz
 
+    @property
+    def sends_templates(self) -> bool:
+        """Whether ``push_to`` sends anything: callers skip looking up recipients it would not write to."""
+        return bool(self.template_id)
+
     async def tell(
         self,
         session: AsyncSession,

@@ -100,7 +100,12 @@ def arrival_matter(ticket: Ticket) -> str:
 async def tell_on_duty(notifier: StaffNotifier, session: AsyncSession, ticket: Ticket, now: datetime) -> list[int]:
     """A template message to the on-duty staff of the queue ``ticket`` is in now (its department's members,
     or the dispatchers when it has none). Keyed by the ticket, its queue and the moment, so a retried
-    delivery is sent once while a later arrival in the same queue is told again."""
+    delivery is sent once while a later arrival in the same queue is told again.
+
+    Without a staff template nothing is sent, so the on-duty staff are not looked up (a statement on every
+    new ticket, for nothing)."""
+    if not notifier.sends_templates:
+        return []
     users = await _on_duty(session, ticket.department)
     if not users:
         return []
