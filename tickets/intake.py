@@ -8,7 +8,7 @@ Every row is keyed by the WeChat message that caused it (``source_key``); nothin
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,8 @@ from handlers import texts
 from handlers.context import Reply
 from storage.activity import RecentMessage
 from tickets.calendar_source import current_calendar
-from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.models import Ticket, TicketMessage, new_answer_token
+from tickets.new_rows import event_row, insert_rows, insert_ticket, message_row
 from tickets.numbering import next_number
 from tickets.routing import route_arrival
 from tickets.sla import BEIJING, DueTime, due_time, format_due_zh
@@ -59,58 +60,61 @@ async def new_ticket(
 ) -> Ticket:
     """Open a ticket whose question is the request itself; ``context`` is what the user wrote before it,
     ``answered`` the earlier message that is the question, whose bot reply staff should see too. The caller
-    holds the user's lock and has checked there is no open ticket."""
+    holds the user's lock and has checked there is no open ticket.
+
+    Written as Core statements (``tickets.new_rows``): the ticket, then its conversation and its audit trail,
+    one statement each; the department is decided before the ticket's INSERT, which carries it."""
     session: AsyncSession = ctx.session
     due = due_from(ctx.now, settings)
     arrival = await route_arrival(session, category, settings.departments_path)
-    ticket = Ticket(
-        number=await next_number(session, ctx.now),
-        openid=ctx.openid,
-        source_key=ctx.dedupe_key,
-        state="open",
-        category=category,
-        department=arrival.department,
-        question=question,
-        script=ctx.follower.script,
-        created_at=ctx.now,
-        due_at=due.due,
-        due_provisional=due.provisional,
-        answer_delivery="none",
-        reopen_count=0,
+    ticket = await insert_ticket(
+        session,
+        {
+            "number": await next_number(session, ctx.now),
+            "openid": ctx.openid,
+            "source_key": ctx.dedupe_key,
+            "answer_token": new_answer_token(),
+            "state": "open",
+            "category": category,
+            "department": arrival.department,
+            "question": question,
+            "script": ctx.follower.script,
+            "created_at": ctx.now,
+            "due_at": due.due,
+            "due_provisional": due.provisional,
+            "answer_delivery": "none",
+            "reopen_count": 0,
+        },
     )
-    session.add(ticket)
-    await session.flush()
-    for earlier in context:
-        add_context(session, ticket, ctx.openid, earlier, None)
+    # The question itself is ``ticket.question``; messages hold what came before it and what follows.
+    messages = [row for earlier in context for row in context_rows(ticket, ctx.openid, earlier, None)]
     if answered is not None and answered.reply:
         at = answered.at or ctx.now
-        session.add(
-            TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=answered.reply, created_at=at)
-        )
-    # The question itself is ``ticket.question``; messages hold what came before it and what follows.
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            actor="user",
-            action="created",
-            detail={
-                "due": due.due.isoformat(),
-                "provisional": due.provisional,
-                "related": list(related[:3]),
-            },
-            at=ctx.now,
-        )
-    )
-    routed = arrival.event(ticket, ctx.now)
-    if routed is not None:
-        session.add(routed)  # after ``created``: the audit log reads in that order
+        messages.append(message_row(ticket.id, BOT_REPLY, "bot", answered.reply, at))
+    detail = {"due": due.due.isoformat(), "provisional": due.provisional, "related": list(related[:3])}
+    events = [event_row(ticket.id, "user", "created", detail, ctx.now)]
+    if arrival.action is not None:  # after ``created``: the audit log reads in that order
+        events.append(event_row(ticket.id, "system", arrival.action, arrival.detail, ctx.now))
+    await insert_rows(session, events, messages)
     return ticket
+
+
+def context_rows(
+    ticket: Ticket, openid: str, message: RecentMessage, source_key: str | None
+) -> list[dict[str, Any]]:
+    """What the user wrote (at its own time) and what the bot replied, as rows for ``new_rows.insert_rows``."""
+    at = message.at or ticket.created_at
+    rows = [message_row(ticket.id, CONTEXT, openid, message.text, at, source_key)]
+    if message.reply:
+        rows.append(message_row(ticket.id, BOT_REPLY, "bot", message.reply, at))
+    return rows
 
 
 def add_context(
     session: AsyncSession, ticket: Ticket, openid: str, message: RecentMessage, source_key: str | None
 ) -> None:
-    """What the user wrote (at its own time) and what the bot replied: context for staff, not the request."""
+    """What the user wrote (at its own time) and what the bot replied: context for staff, not the request (the
+    ORM's way, for a ticket already stored; ``context_rows`` for one being opened)."""
     at = message.at or ticket.created_at
     session.add(
         TicketMessage(

@@ -48,16 +48,13 @@ def _event(ticket: Ticket, actor: str, action: str, at: datetime, detail: dict[s
 @dataclass(frozen=True)
 class Arrival:
     """派单 for a ticket about to be stored: its department (None: the dispatcher's queue) and the audit event
-    saying so. Decided before the ticket's INSERT, so the INSERT carries the department: routing the stored
-    ticket afterwards was an UPDATE (and a version bump) and an event flushed apart, on every hand-over."""
+    saying so (its ``action`` and ``detail``, written by the system after the ticket's ``created`` event).
+    Decided before the ticket's INSERT, so the INSERT carries the department: routing the stored ticket
+    afterwards was an UPDATE (and a version bump) and an event flushed apart, on every hand-over."""
 
     department: str | None
     action: str | None = None  # "routed", "routing_failed", or None (no department for the category)
     detail: dict[str, Any] = field(default_factory=dict)
-
-    def event(self, ticket: Ticket, now: datetime) -> TicketEvent | None:
-        """The audit event, once the ticket has its id (add it after the ticket's ``created`` event)."""
-        return None if self.action is None else _event(ticket, "system", self.action, now, self.detail)
 
 
 async def route_arrival(session: AsyncSession, category: str | None, seed: Path) -> Arrival:
