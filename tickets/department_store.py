@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from staff.models import StaffUser
+from storage.core_statements import run
 from tickets.departments import DepartmentBook, DepartmentConfigError, parse_departments
 from tickets.models import Ticket
 from tickets.routing_models import DepartmentDocument, DepartmentMember
@@ -54,7 +55,7 @@ _SOURCE = select(DepartmentDocument.source).where(DepartmentDocument.id == DOCUM
 
 
 async def load_book(session: AsyncSession, seed: Path) -> DepartmentBook:
-    source = await session.scalar(_SOURCE)
+    source = (await run(session, _SOURCE)).scalar()
     if source is None:  # not stored yet: the first call stores the shipped file
         source = (await _row(session, seed)).source
     return _parsed(source)

@@ -4,7 +4,8 @@ Every hand-over that opens a ticket wrote them through the ORM: ``session.add`` 
 another flush for its audit events and context messages. Most of that CPU was the ORM's bookkeeping (sorting
 the unit of work, building each INSERT from the mapper, fetching the ids back into every object), not the
 database's work. Here the ticket is one ``INSERT … RETURNING id``, and its events and its messages each one
-executemany, all statements built once so their compiled form is cached.
+executemany, all statements built once so their compiled form is cached, run on the session's connection
+(``storage.core_statements``).
 
 The rest of the request still works on an ORM ``Ticket`` (replies, attachments, notices): the inserted row is
 handed back as a persistent object, with every column set exactly as the ORM would have stored it (column
@@ -21,6 +22,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from storage.core_statements import run
 from tickets.models import Ticket, TicketEvent, TicketMessage
 
 _TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
@@ -60,9 +62,9 @@ def with_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
 async def insert_ticket(session: AsyncSession, values: Mapping[str, Any]) -> Ticket:
     """Store a ticket (one statement) and return it as a persistent object of ``session``, as if loaded.
 
-    Pending ORM changes are flushed first (``session.execute`` autoflushes), as the ORM's own flush would have."""
+    Pending ORM changes are flushed first, as the ORM's own flush would have (``storage.core_statements``)."""
     row = with_defaults(_TICKETS, values)
-    ticket_id = (await session.execute(_INSERT_TICKET, row)).scalar_one()
+    ticket_id = (await run(session, _INSERT_TICKET, row)).scalar_one()
     ticket = Ticket(id=ticket_id, **row)
     make_transient_to_detached(ticket)  # its attributes count as loaded; relationships load on access
     session.add(ticket)  # persistent: in the identity map, nothing to flush
@@ -94,6 +96,6 @@ async def insert_rows(
     """Audit events and conversation lines, in the order given (their ids are the order staff read them in):
     one executemany per table that has rows."""
     if messages:
-        await session.execute(_INSERT_MESSAGES, list(messages))
+        await run(session, _INSERT_MESSAGES, list(messages))
     if events:
-        await session.execute(_INSERT_EVENTS, list(events))
+        await run(session, _INSERT_EVENTS, list(events))

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.core_statements import run
 from tickets.models import TicketCounter
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -36,5 +37,5 @@ async def next_number(session: AsyncSession, at: datetime) -> str:
     until commit (a racing first ticket of the day waits for it, then counts on)."""
     day = at.astimezone(BEIJING).date()
     statement = _TAKE["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    result = await session.execute(statement, {"day": day})
+    result = await run(session, statement, {"day": day})  # Core, on the session's connection
     return format_number(day, int(result.scalar_one()))

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.core_statements import run
 from tickets.models import TicketUserLock
 
 
@@ -34,4 +35,4 @@ _UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 async def lock_user(session: AsyncSession, openid: str, now: datetime) -> None:
     """Hold ``openid``'s lock until the session's transaction ends; reads after this see the winner's rows."""
     statement = _UPSERTS["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    await session.execute(statement, {"openid": openid, "locked_at": now})
+    await run(session, statement, {"openid": openid, "locked_at": now})  # Core, on the session's connection
