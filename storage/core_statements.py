@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 async def connection_of(session: AsyncSession) -> AsyncConnection:
-    """The connection of ``session``'s transaction (begun if need be), its pending ORM changes flushed."""
-    if session.new or session.dirty or session.deleted:
+    """The connection of ``session``'s transaction (begun if need be), its pending ORM changes flushed unless
+    autoflush is off (``Session.no_autoflush``), as ``session.execute`` would."""
+    if session.sync_session.autoflush and (session.new or session.dirty or session.deleted):
         await session.flush()
     return await session.connection()
 
