@@ -109,6 +109,15 @@ class Worker:
             await self.queue.fail(job.id, error)
 
     async def _keep_lease(self, job_id: str) -> None:
+        # Renewed every third of the lease, so one failed renewal (Redis out for a moment, or the guard's
+        # fail-fast while it is marked down) leaves two more tries before the lease runs out. Stopping at the
+        # first failure let the lease expire mid-job: another worker took the job, found its delivery
+        # "sending" and marked it uncertain while this one was still sending it.
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            await self.queue.renew(job_id, self.lease_seconds)
+            try:
+                await self.queue.renew(job_id, self.lease_seconds)
+            except Exception as exc:
+                log.warning(
+                    "job %s: could not renew its lease, trying again in %.0fs: %s", job_id, self.lease_seconds / 3, exc
+                )

@@ -6,10 +6,11 @@ fail open: without a throttle, password guessing would be unlimited for as long 
 process also counts every attempt it lets check a password, with exactly the Redis script's rules
 (``staff.login_throttle``): per (account, address), per account and per address, counted before the password
 is checked, back-off doubling to the cap, a day's memory. These counts are taken first, synchronously (between
-two awaits), and Redis is asked only when they allow the attempt; an attempt Redis refuses is taken back. So in
-one process the memory holds exactly Redis's counts of that process's attempts, Redis adds the other processes'
-and those from before the process started, and a Redis that stops answering in the middle of a burst (the
-burst's own connects can make it time out) lets through nothing the memory had not allowed.
+two awaits); an attempt Redis refuses is taken back. A back-off set by an attempt still waiting for Redis's
+answer refuses at once: so a burst in one process checks no more passwords than the allowance even when Redis
+stops answering in its middle (the burst's own connects can make it time out). A back-off from settled attempts
+only does not: Redis, which holds every process's counts, decides (``ask``), because another process may have
+started the counts over (a right password there) since. Only when Redis cannot answer does that back-off refuse.
 
 What an outage costs: the counts of other processes' attempts are not visible meanwhile, so a guesser spreading
 attempts over N web processes gets at most N - 1 allowances more, once (these counts outlive the outage and are
@@ -31,6 +32,7 @@ class _Count:
     failures: int = 0
     next_attempt: float = 0.0  # seconds since the epoch
     forget_at: float = 0.0
+    in_flight: int = 0  # attempts counted here whose answer from Redis has not come yet
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Reservation:
     counts: list[tuple[_Count, float | None, float]] = field(default_factory=list)
 
 
-Verdict = Literal["go", "wait", "full"]
+Verdict = Literal["go", "ask", "wait", "full"]
 
 
 class LocalLoginThrottle:
@@ -57,10 +59,13 @@ class LocalLoginThrottle:
 
     def reserve(self, keys: Sequence[str], free: Sequence[int], now: float) -> tuple[Verdict, Reservation | None]:
         """``go`` when the attempt may check a password (then counted as a failure under every key until
-        ``succeeded``, or until ``take_back``); ``wait`` when a key must still wait (nothing counted); ``full``
-        when the table has no room for the keys it does not hold (nothing counted)."""
+        ``succeeded``, or until ``take_back``); ``ask`` when only settled attempts' back-off holds it, which
+        Redis decides (counted like ``go``; refused if Redis cannot answer); ``wait`` when an attempt still in
+        flight set the back-off (nothing counted); ``full`` when the table has no room for the keys it does not
+        hold (nothing counted). Every counted attempt is ``settle``d or taken back once Redis has answered."""
         counts = [self._live(key, now) for key in keys]
-        if any(count is not None and count.next_attempt > now for count in counts):
+        waiting = [count for count in counts if count is not None and count.next_attempt > now]
+        if any(count.in_flight for count in waiting):
             return "wait", None
         missing = sum(count is None for count in counts)
         if missing and len(self._counts) + missing > self.max_keys:
@@ -72,16 +77,23 @@ class LocalLoginThrottle:
             if count is None:
                 count = self._counts[key] = _Count()
             count.failures += 1
+            count.in_flight += 1
             previous, backoff = count.next_attempt, None
             if count.failures >= allowance:
                 backoff = now + min(self.max_seconds, self.base_seconds * 2 ** (count.failures - allowance))
                 count.next_attempt = backoff
             count.forget_at = now + self.memory_seconds
             reservation.counts.append((count, backoff, previous))
-        return "go", reservation
+        return ("ask" if waiting else "go"), reservation
+
+    def settle(self, reservation: Reservation) -> None:
+        """Redis answered (or cannot): the attempt stays counted and no longer holds other attempts back at once."""
+        for count, _, _ in reservation.counts:
+            count.in_flight = max(0, count.in_flight - 1)
 
     def take_back(self, reservation: Reservation) -> None:
         """Redis refused the attempt (one of its keys waits there): it checks no password and counts nothing."""
+        self.settle(reservation)
         for count, backoff, previous in reservation.counts:
             count.failures = max(0, count.failures - 1)
             if backoff is not None and count.next_attempt == backoff:  # not moved on by a later attempt

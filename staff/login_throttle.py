@@ -93,8 +93,9 @@ class LoginThrottle:
     async def reserve(self, username: str, address: str) -> bool:
         """True when this attempt may check a password (it is counted as a failure until ``succeeded``).
 
-        The process's memory decides first, synchronously (``staff.local_login_throttle``), then Redis, which
-        holds every process's counts; with Redis out the memory's decision stands."""
+        The process's memory counts first, synchronously (``staff.local_login_throttle``), and refuses at once
+        only what an attempt still in flight holds back; then Redis, which holds every process's counts, decides.
+        With Redis out the memory's decision stands: a back-off it knows refuses."""
         policy = self.policy
         keys = self._keys(username, address)
         free = (policy.free_failures, policy.free_failures * ACCOUNT_FACTOR, policy.free_failures * ADDRESS_FACTOR)
@@ -114,13 +115,19 @@ class LoginThrottle:
                 *free,
             )
         except Exception as exc:
-            if not is_redis_outage(exc):
-                if reservation is not None:
+            if reservation is not None:
+                if is_redis_outage(exc) and verdict == "go":
+                    self.local.settle(reservation)
+                else:  # refused (a back-off the memory knows, or a full memory) or a real error: not counted
                     self.local.take_back(reservation)
+            if not is_redis_outage(exc):
                 raise
-            return verdict == "go"  # a full memory refuses while Redis cannot decide
-        if not int(allowed) and reservation is not None:
-            self.local.take_back(reservation)
+            return verdict == "go"
+        if reservation is not None:
+            if int(allowed):
+                self.local.settle(reservation)
+            else:
+                self.local.take_back(reservation)
         return bool(int(allowed))
 
     async def succeeded(self, username: str, address: str) -> None:

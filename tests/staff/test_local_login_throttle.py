@@ -117,6 +117,38 @@ async def test_attempts_redis_refused_are_not_counted_in_memory(redis_url, clean
         await redis.aclose()
 
 
+async def test_a_right_password_in_another_process_frees_this_ones_memory(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
+    """A colleague who mistyped here and then logged in through another web process: Redis started the counts
+    over, so one more typo here must not leave them in the back-off this process's memory still counts."""
+    redis = create_redis(redis_url)
+    here, there = LoginThrottle(redis, POLICY, fake_clock), LoginThrottle(redis, POLICY, fake_clock)
+    try:
+        for _ in range(POLICY.free_failures - 1):
+            assert await here.reserve("alice", "10.0.0.1")  # wrong passwords
+        assert await there.reserve("alice", "10.0.0.1")
+        await there.succeeded("alice", "10.0.0.1")
+        assert await here.reserve("alice", "10.0.0.1")  # a typo: the memory's count reaches the allowance
+        fake_clock.advance(timedelta(seconds=1))
+        assert await here.reserve("alice", "10.0.0.1")  # Redis counts one failure since the success: not held
+    finally:
+        await redis.aclose()
+
+
+async def test_a_burst_in_one_process_checks_no_more_than_the_allowance_with_redis_silent(  # type: ignore[no-untyped-def]
+    redis_url, clean_backend, fake_clock
+) -> None:
+    """The memory's back-off from attempts still waiting for Redis refuses at once, whatever Redis then says."""
+    import asyncio
+
+    redis = create_redis(redis_url)
+    throttle = LoginThrottle(redis, POLICY, fake_clock)
+    try:
+        results = await asyncio.gather(*(throttle.reserve("bob", "10.0.0.2") for _ in range(40)))
+        assert sum(results) == POLICY.free_failures
+    finally:
+        await redis.aclose()
+
+
 async def test_the_table_is_bounded_and_full_leaves_the_decision_to_redis() -> None:
     memory = LocalLoginThrottle(base_seconds=30, max_seconds=600, memory_seconds=3600, max_keys=6)
     free = (3, 12, 30)
