@@ -206,7 +206,7 @@ async def _every(seconds: float, task: PeriodicTask, health: DependencyHealth) -
 
 def faq_matcher_builder(settings: Settings) -> Callable[[Sequence[FaqEntry]], FaqMatcher]:
     """How this deployment indexes a KB version: with the sentence encoder if switched on, caching in its directory."""
-    embedder = load_embedder() if settings.faq_embedding else None
+    embedder = load_embedder(settings.faq_embedding_model) if settings.faq_embedding else None
     return functools.partial(FaqMatcher.build, embedder=embedder, cache_dir=settings.faq_cache_dir)
 
 

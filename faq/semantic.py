@@ -74,6 +74,6 @@ class SemanticIndex:
 
         if self._size == 0:
             return SemanticScores(np.zeros(0, dtype=np.float32))
-        query = self.embedder.encode([prepare(text)])[0]
+        query = self.embedder.encode_queries([prepare(text)])[0]
         sims = self._matrix @ query
         return SemanticScores(np.maximum.reduceat(sims, self._starts).astype(np.float32))

