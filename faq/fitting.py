@@ -160,11 +160,28 @@ def choose_thresholds(
     return ThresholdChoice(answer_threshold, margin, suggest_threshold, floor, *metrics)
 
 
+def fit_candidates(
+    rows: Sequence[Sequence[float]],
+    labels: Sequence[int],
+    l2: float,
+    weights: Sequence[float] | None,
+    columns: int | None = None,
+) -> tuple[tuple[float, ...], float]:
+    """The candidate model; with `columns`, fitted on the rows' leading columns only, the others weighed 0
+    (they are there for the gate alone: faq.calibration.EMBEDDING_GATE)."""
+    if columns is None or not rows or columns >= len(rows[0]):
+        coefficients, bias = fit_logistic(rows, labels, l2=l2, weights=weights)
+        return tuple(coefficients), bias
+    coefficients, bias = fit_logistic([r[:columns] for r in rows], labels, l2=l2, weights=weights)
+    return (*coefficients, *(0.0,) * (len(rows[0]) - columns)), bias
+
+
 def cross_validated_probabilities(
     queries: Sequence[LabelledCandidates],
     folds: Sequence[int],
     l2: float = 1.0,
     weights: Sequence[float] | None = None,
+    columns: int | None = None,
 ) -> list[list[float]]:
     """Each query's candidate probabilities from a model fitted on the other folds."""
     weights = list(weights) if weights is not None else [1.0] * len(queries)
@@ -180,7 +197,7 @@ def cross_validated_probabilities(
                 row_weights.extend([w] * len(q.labels))
         if not rows:
             continue
-        coefficients, bias = fit_logistic(rows, labels, l2=l2, weights=row_weights)
+        coefficients, bias = fit_candidates(rows, labels, l2, row_weights, columns)
         model = Calibration(coefficients, bias, 1, 1, 1, 1)
         for i, (q, f) in enumerate(zip(queries, folds, strict=True)):
             if f == fold:
@@ -302,18 +319,20 @@ def fit_calibration(
     feature_names: tuple[str, ...] = FEATURE_NAMES,
     gate_l2: float = 1.0,
     balance: bool = False,
+    candidate_columns: int | None = None,
 ) -> Calibration:
     """Weights and gate fitted on all `queries`; thresholds chosen on out-of-fold probabilities (see the
-    module's docstring for the folds). `balance` weighs every KB (group) the same."""
+    module's docstring for the folds). `balance` weighs every KB (group) the same. With `candidate_columns`
+    the candidate model reads only the rows' leading columns; the gate still sees the best one's whole row."""
     weights = query_weights(queries, balance)
     rows = [f for q in queries for f in q.features]
     labels = [y for q in queries for y in q.labels]
     row_weights = [w for q, w in zip(queries, weights, strict=True) for _ in q.labels]
-    coefficients, bias = fit_logistic(rows, labels, l2=l2, weights=row_weights)
+    coefficients, bias = fit_candidates(rows, labels, l2, row_weights, candidate_columns)
     grouped = len(groups_of(queries)) > 1
     seeds = GATE_SEEDS[:1] if grouped else GATE_SEEDS  # KB folds are one split: there is nothing to vary
     splits = [query_folds(queries, seed) for seed in seeds]
-    oof = cross_validated_probabilities(queries, splits[0], l2=l2, weights=weights)
+    oof = cross_validated_probabilities(queries, splits[0], l2=l2, weights=weights, columns=candidate_columns)
     choice = choose_thresholds(queries, oof, wrong_budget=wrong_budget, oos_budget=oos_budget, weights=weights)
     gate_weights: tuple[float, ...] = ()
     gate_bias = 0.0
@@ -322,7 +341,9 @@ def fit_calibration(
     if all(q.query_features for q in queries if q.features):
         thresholds = []
         for folds in splits:
-            split_oof = oof if folds is splits[0] else cross_validated_probabilities(queries, folds, l2, weights)
+            split_oof = oof
+            if folds is not splits[0]:
+                split_oof = cross_validated_probabilities(queries, folds, l2, weights, candidate_columns)
             split_rows = gate_rows(queries, split_oof)
             split_gate = cross_validated_gate(split_rows, folds, l2=gate_l2, weights=weights)
             thresholds.append(choose_gate_threshold(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))

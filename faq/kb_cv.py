@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from faq.calibration import Calibration
+from faq.calibration import LEXICAL, Calibration
 from faq.evaluation import EvalReport, evaluate
 from faq.kb_calibration import calibrate
 from faq.matcher import FaqMatcher
@@ -62,9 +62,12 @@ def cross_validate(
     measured: Sequence[ScoredSuite],
     matchers: Mapping[str, FaqMatcher],
     settings: FitSettings,
+    mode: str = LEXICAL,
 ) -> list[FoldResult]:
     """Leave-one-KB-out figures for every measured suite. `matchers` holds one (indexed) matcher per KB file,
-    keyed by Suite.group (faq.suites.score_suites); a fold that would train on its own KB raises LeakError."""
+    keyed by Suite.group (faq.suites.score_suites, in the same `mode`); a fold that would train on its own KB
+    raises LeakError. In an encoder's mode the prior is served as fitted: the KB's measurement on its own
+    phrasings (faq.kb_calibration) reads lexical rows only."""
     folds = leave_one_kb_out([s.suite.group for s in trainable], [s.suite.group for s in measured])
     results = []
     for fold in folds:
@@ -72,10 +75,15 @@ def cross_validate(
         leaked = [s.suite.name for s in train if s.suite.group == fold.kb]
         if leaked:  # the point of the exercise: checked, whatever built the folds
             raise LeakError(f"the fold leaving out {fold.kb} would train on its own suites: {', '.join(leaked)}")
-        prior = fit_prior(train, settings)
-        index = matchers[fold.kb].index
-        served = calibrate(index, prior)
-        matcher = FaqMatcher(index, served)
+        prior = fit_prior(train, settings, mode)
+        scoring = matchers[fold.kb]
+        index = scoring.index
+        if mode == LEXICAL:
+            served = calibrate(index, prior)
+            matcher = FaqMatcher(index, served)
+        else:
+            served = prior
+            matcher = FaqMatcher(index, served, semantic=scoring.semantic)
         reports = [
             (measured[i].suite.name, evaluate(matcher, measured[i].queries, ranker=_top_candidate(matcher)))
             for i in fold.measure

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from faq.calibration import LEXICAL, MODE_FEATURES, Calibration
-from faq.embedding import Embedder
+from faq.calibration import LEXICAL, MODE_CANDIDATE_COLUMNS, MODE_FEATURES, Calibration
+from faq.embedding import Embedder, PrecomputedQueries
 from faq.evaluation import LabelledQuery, load_queries
 from faq.fitting import LabelledCandidates, fit_calibration
 from faq.kb import load_kb
-from faq.matcher import FaqMatcher
+from faq.matcher import MAX_ANALYSED_CHARS, FaqMatcher
+from faq.semantic import prepare
 
 # Budgets for choosing the thresholds on out-of-fold probabilities. With one fold per KB those
 # probabilities come from models that never saw the message's KB, and they err more than the served matcher
@@ -89,18 +90,24 @@ def placeholder_calibration(mode: str) -> Calibration:
 
 
 def score_suites(
-    suites: Sequence[Suite], mode: str = LEXICAL, embedder: Embedder | None = None
+    suites: Sequence[Suite], mode: str = LEXICAL, embedder: Embedder | None = None, cache_dir: Path | None = None
 ) -> tuple[list[ScoredSuite], dict[str, FaqMatcher]]:
     """Every suite's messages with their candidates, and one matcher per KB file (indexed once; keyed by
-    Suite.group)."""
+    Suite.group). With an `embedder`, every message's vector is computed first, in batches, through the disk
+    cache in `cache_dir` (None: in memory), and the phrasings' vectors are kept there too."""
     matchers: dict[str, FaqMatcher] = {}
     scored: list[ScoredSuite] = []
-    for suite in suites:
+    loaded = [(suite, load_queries(suite.queries)) for suite in suites]
+    if embedder is not None:
+        texts = [prepare(q.q[:MAX_ANALYSED_CHARS]) for _, queries in loaded for q in queries]
+        embedder = PrecomputedQueries(embedder, texts, cache_dir)
+    for suite, queries in loaded:
         matcher = matchers.get(suite.group)
         if matcher is None:
-            matcher = FaqMatcher.build(load_kb(suite.kb), calibration=placeholder_calibration(mode), embedder=embedder)
+            matcher = FaqMatcher.build(
+                load_kb(suite.kb), calibration=placeholder_calibration(mode), embedder=embedder, cache_dir=cache_dir
+            )
             matchers[suite.group] = matcher
-        queries = load_queries(suite.queries)
         labelled = [labelled_candidates(matcher, q.q, q.expect, q.style, suite.group) for q in queries]
         scored.append(ScoredSuite(suite, queries, labelled))
     return scored, matchers
@@ -120,4 +127,5 @@ def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = 
         feature_names=MODE_FEATURES[mode],
         gate_l2=settings.gate_l2,
         balance=settings.balance,
+        candidate_columns=MODE_CANDIDATE_COLUMNS[mode],
     )
