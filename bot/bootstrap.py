@@ -204,10 +204,19 @@ async def _every(seconds: float, task: PeriodicTask, health: DependencyHealth) -
         await asyncio.sleep(seconds)
 
 
-def faq_matcher_builder(settings: Settings) -> Callable[[Sequence[FaqEntry]], FaqMatcher]:
-    """How this deployment indexes a KB version: with the sentence encoder if switched on, caching in its directory."""
+def faq_matcher_builder(settings: Settings, *, wait: bool = True) -> Callable[[Sequence[FaqEntry]], FaqMatcher]:
+    """How this deployment indexes a KB version: with the sentence encoder if switched on, caching in its directory.
+    `wait` False: lexical while some phrasing has no cached vector yet (the serving process completes it in the
+    background: faq_matcher_completer)."""
     embedder = load_embedder(settings.faq_embedding_model) if settings.faq_embedding else None
-    return functools.partial(FaqMatcher.build, embedder=embedder, cache_dir=settings.faq_cache_dir)
+    return functools.partial(
+        FaqMatcher.build, embedder=embedder, cache_dir=settings.faq_cache_dir, embed_missing=wait or embedder is None
+    )
+
+
+def faq_matcher_completer(settings: Settings) -> Callable[[Sequence[FaqEntry]], FaqMatcher] | None:
+    """The builder that computes the encoder's missing vectors (None without an encoder)."""
+    return faq_matcher_builder(settings) if settings.faq_embedding else None
 
 
 def build_services(
@@ -259,7 +268,8 @@ def build_services(
             sessions,
             show_basis=settings.faq_show_basis,
             ask_feedback=settings.faq_feedback_prompt,
-            build_matcher=faq_matcher_builder(settings),
+            build_matcher=faq_matcher_builder(settings, wait=False),
+            complete_matcher=faq_matcher_completer(settings),
         ),
         conversation=ConversationState(redis),
         dispatcher=build_dispatcher(),

@@ -35,10 +35,16 @@ class KnowledgeBase:
         show_basis: bool = True,
         ask_feedback: bool = False,
         build_matcher: Callable[[Sequence[FaqEntry]], FaqMatcher] = FaqMatcher.build,
+        complete_matcher: Callable[[Sequence[FaqEntry]], FaqMatcher] | None = None,
     ) -> None:
-        """`build_matcher` indexes a KB version (the bootstrap binds the encoder and cache directory to it)."""
+        """`build_matcher` indexes a KB version (the bootstrap binds the encoder and cache directory to it). When
+        it returns a matcher whose encoder vectors are still to compute (`vectors_pending`), `complete_matcher`
+        builds the whole one in a background thread and it is swapped in if the KB has not moved meanwhile:
+        a reload of a new KB is never held up by the encoder, and answers are lexical until then."""
         self._sessions = sessions
         self._build = build_matcher
+        self._complete = complete_matcher
+        self._completing: asyncio.Task[None] | None = None
         self._poll_seconds = poll_seconds
         self.show_basis = show_basis
         self.ask_feedback = ask_feedback
@@ -91,7 +97,21 @@ class KnowledgeBase:
         matcher = await asyncio.to_thread(self._build, entries)
         self._matcher, self._entries, self._version, self._extras = matcher, entries, version, extras
         log.info("faq knowledge base loaded: version %s, %s entries", version, len(entries))
+        if matcher.vectors_pending and self._complete is not None:
+            self._completing = asyncio.create_task(self._complete_in_background(entries, version))
         return True
+
+    async def _complete_in_background(self, entries: list[FaqEntry], version: int) -> None:
+        """The matcher with the encoder, its vectors computed off the event loop (and kept in the cache)."""
+        assert self._complete is not None
+        try:
+            matcher = await asyncio.to_thread(self._complete, entries)
+        except Exception:
+            log.exception("faq: the encoder's vectors for version %s failed; staying lexical", version)
+            return
+        if self._version == version:
+            self._matcher = matcher
+            log.info("faq knowledge base version %s: encoder vectors ready (%s)", version, matcher.mode)
 
     async def start(self) -> None:
         await self.refresh()
@@ -101,6 +121,10 @@ class KnowledgeBase:
 
     async def stop(self) -> None:
         self._heavy.shutdown(wait=False)
+        if self._completing is not None:
+            self._completing.cancel()  # the thread finishes its batch on its own; nothing is swapped in
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._completing
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,23 +20,29 @@ from faq.kb import FaqEntry, KbValidationError, load_kb
 from faq.matcher import Decision, FaqMatcher
 
 
-def _matcher(entries: Sequence[FaqEntry], progress: Callable[[int], object] | None = None) -> FaqMatcher:
+def _matcher(
+    entries: Sequence[FaqEntry], progress: Callable[[int], object] | None = None, embed_missing: bool = True
+) -> FaqMatcher:
     """The matcher as this deployment's settings build it (encoder switch, cache directory)."""
     from config.settings import get_settings
     from faq.embedding import load_embedder
 
     settings = get_settings()
     embedder = load_embedder(settings.faq_embedding_model) if settings.faq_embedding else None
-    return FaqMatcher.build(entries, embedder=embedder, cache_dir=settings.faq_cache_dir, progress=progress)
+    return FaqMatcher.build(
+        entries, embedder=embedder, cache_dir=settings.faq_cache_dir, progress=progress, embed_missing=embed_missing
+    )
 
 
 def prepare_matcher(entries: Sequence[FaqEntry]) -> FaqMatcher:
     """Index a KB about to be imported and check it against the prior (trained across six KBs), with a
     progress bar on stderr: a KB too small to trust the prior on gets the conservative gate. The result lands
-    in the cache directory, so every serving process that reloads the new version reads it."""
+    in the cache directory, so every serving process that reloads the new version reads it. The sentence
+    encoder's vectors, when it is on, are not computed here: a serving process computes the missing ones in the
+    background and answers lexically until then (bot.knowledge)."""
     started = time.perf_counter()
     with click.progressbar(length=len(entries), label="建立索引并检查本库", file=sys.stderr) as bar:
-        matcher = _matcher(entries, progress=bar.update)
+        matcher = _matcher(entries, progress=bar.update, embed_missing=False)
     click.echo(f"判定参数：{matcher.calibration.note}（{time.perf_counter() - started:.1f} 秒）", err=True)
     return matcher
 

@@ -214,6 +214,13 @@ class EmbeddingCache:
 _cache_lock = threading.Lock()
 
 
+def missing_vectors(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None = None) -> int:
+    """How many of `texts` have no vector in the cache yet (what embed_cached would have to compute)."""
+    with _cache_lock:
+        cache = EmbeddingCache(embedder.name, cache_dir)
+        return len({k for k in (text_key(embedder.name, t) for t in texts) if cache.get(k) is None})
+
+
 def embed_cached(embedder: Embedder, texts: Sequence[str], cache_dir: Path | None = None) -> Matrix:
     """Embed KB texts, reusing vectors of texts seen before (a KB edit changes few)."""
     import numpy as np

@@ -9,6 +9,7 @@ a very long or garbled message needs a person.
 
 from __future__ import annotations
 
+import logging
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -18,7 +19,7 @@ from pathlib import Path
 from faq.action_place import not_topics, set_in_china
 from faq.analysis import Analysis, Analyzer
 from faq.beside import beside_the_kb
-from faq.calibration import EMBEDDING, LEXICAL, Calibration, load_calibration
+from faq.calibration import EMBEDDING, EMBEDDING_GATE, LEXICAL, Calibration, load_calibration
 from faq.candidates import find_candidates
 from faq.counterpart import CounterpartGuard
 from faq.counterpart import counterparts as load_counterparts_once
@@ -27,22 +28,25 @@ from faq.embedding import Embedder
 from faq.explanation import Candidate, Explanation
 from faq.features import (
     EMBEDDING_FEATURE_NAMES,
+    FEATURE_NAMES,
     QUERY_FEATURE_NAMES,
     gate_features,
     query_features,
 )
 from faq.index import KbIndex
 from faq.kb import FaqEntry
-from faq.kb_calibration import calibrate
+from faq.kb_calibration import calibrate, conservative
 from faq.offering import OFFER_GATE, choice_floor, offer_reason, worth_offering
 from faq.out_of_scope import OutOfScopeIntents, out_of_scope_intents
-from faq.semantic import SemanticIndex
+from faq.semantic import SemanticIndex, phrasings_missing
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 from faq.story import question_alone_first
 from faq.whereabouts import TWIN_REACH, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
+
+log = logging.getLogger(__name__)
 
 MAX_SUGGESTIONS = 3
 # Longer messages are stories or complaints: match them for suggestions, never answer.
@@ -104,6 +108,8 @@ class FaqMatcher:
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
         self.cache_misses = 0
+        # Built lexical while the encoder's vectors of some phrasings are still to compute (see `build`).
+        self.vectors_pending = False
 
     @classmethod
     def build(
@@ -113,6 +119,7 @@ class FaqMatcher:
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
         progress: Callable[[int], object] | None = None,
+        embed_missing: bool = True,
     ) -> FaqMatcher:
         """Index the KB.  The lexical calibration decides.  With an embedder (the bootstrap passes one when
         QIAOBOT_FAQ_EMBEDDING is on) and fitted "embedding" coefficients, the sentence encoder orders what is
@@ -123,15 +130,34 @@ class FaqMatcher:
         Without an explicit `calibration` the lexical prior (faq/calibration.json, fitted on several KBs) is
         served, measured on this KB's own phrasings and conservative for a KB too small to measure
         (faq.kb_calibration), the measurement cached by the KB's fingerprint in `cache_dir` too.
-        `progress(n)` is called as n more entries are analysed (the import's progress bar)."""
+        `progress(n)` is called as n more entries are analysed (the import's progress bar).
+
+        With `embed_missing` False, a KB some of whose phrasings have no vector in `cache_dir` yet is served
+        lexically (`vectors_pending` set) instead of waiting for the encoder (10-30 ms of CPU a phrasing: 10,000
+        entries of seven phrasings would take many minutes): the caller builds the complete matcher in the
+        background (bot.knowledge) and swaps it in."""
         words = [k for e in entries for k in e.keywords]
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
         index = KbIndex(entries, analyzer, progress=progress)
         lexical = calibration or calibrate(index, load_calibration(mode=LEXICAL), cache_dir)
         if embedder is not None:
             phrasings = [e.phrasings() for e in entries]
+            if not embed_missing:
+                missing = phrasings_missing(embedder, phrasings, cache_dir)
+                if missing:
+                    log.info("faq: %s phrasings have no %s vector yet: lexical meanwhile", missing, embedder.name)
+                    matcher = cls(index, lexical)
+                    matcher.vectors_pending = True
+                    return matcher
             if calibration is not None and len(calibration.weights) == len(EMBEDDING_FEATURE_NAMES):
                 return cls(index, calibration, SemanticIndex(embedder, phrasings, cache_dir))
+            gated = load_calibration(mode=EMBEDDING_GATE, model=embedder.name)
+            if len(gated.weights) == len(EMBEDDING_FEATURE_NAMES) and gated.has_gate:
+                # fitted for this encoder: it is the gate's second opinion in every decision. The KB's measurement
+                # on its own phrasings reads lexical rows; a KB too small for it is served conservatively here too.
+                if lexical.note.startswith("conservative"):
+                    gated = conservative(gated, lexical.note.partition(": ")[2])
+                return cls(index, gated, SemanticIndex(embedder, phrasings, cache_dir))
             fused = load_calibration(mode=EMBEDDING, model=embedder.name)
             if len(fused.weights) == len(EMBEDDING_FEATURE_NAMES):
                 ranker = SemanticRanker(index, SemanticIndex(embedder, phrasings, cache_dir), fused)
@@ -140,8 +166,12 @@ class FaqMatcher:
 
     @property
     def mode(self) -> str:
-        """Which coefficient set decides: "lexical" or "embedding"."""
-        return LEXICAL if self._semantic is None else EMBEDDING
+        """Which coefficient set decides: "lexical", "embedding" or "embedding-gate" (the encoder's columns
+        weigh 0 in the candidate model: only the gate reads them)."""
+        if self._semantic is None:
+            return LEXICAL
+        encoder_weights = self._calibration.weights[len(FEATURE_NAMES) :]
+        return EMBEDDING_GATE if not any(encoder_weights) else EMBEDDING
 
     @property
     def semantic(self) -> SemanticIndex | None:

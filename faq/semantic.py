@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faq.embedding import Embedder, embed_cached
+from faq.embedding import Embedder, embed_cached, missing_vectors
 from faq.normalize import to_simplified
 
 if TYPE_CHECKING:
@@ -52,6 +52,11 @@ class SemanticScores:
         top_two = np.partition(self.by_entry, -2)[-2:]
         first, second = float(top_two[1]), float(top_two[0])
         return second if float(self.by_entry[position]) >= first else first
+
+
+def phrasings_missing(embedder: Embedder, phrasings: Sequence[Sequence[str]], cache_dir: Path | None = None) -> int:
+    """Phrasings whose vectors SemanticIndex would have to compute now (none: building it costs no encoder time)."""
+    return missing_vectors(embedder, [prepare(p) for group in phrasings for p in group], cache_dir)
 
 
 class SemanticIndex:

@@ -269,3 +269,61 @@ def test_precomputed_messages_are_embedded_once(tmp_path: Path) -> None:
     assert model.texts == [] and np.allclose(again.encode_queries(["签证延期"]), vector, atol=1e-3)
     first.encode_queries(["回国定居"])  # an unknown text goes to the model
     assert model.texts == ["回国定居"]
+
+
+def test_in_the_gate_mode_the_encoder_ranks_nothing(mini_entries: list[FaqEntry], tmp_path: Path) -> None:
+    """"embedding-gate": the candidate model weighs the encoder's columns 0, so candidates come in the lexical
+    order; the gate reads the best one's encoder columns (a gate weight on emb_top moves it)."""
+    from faq.calibration import EMBEDDING_GATE
+    from faq.features import gate_feature_names
+
+    lexical = load_calibration(mode=LEXICAL)
+    names = gate_feature_names(EMBEDDING_FEATURE_NAMES)
+    weights = [0.0] * len(names)
+    weights[names.index("top_emb_top")] = 5.0
+    gated = Calibration(
+        (*lexical.weights, 0.0, 0.0, 0.0),
+        lexical.bias,
+        0.9,
+        0.1,
+        0.1,
+        0.05,
+        feature_names=EMBEDDING_FEATURE_NAMES,
+        gate_weights=tuple(weights),
+        gate_bias=-2.5,
+        gate_threshold=0.5,
+    )
+    matcher = FaqMatcher.build(mini_entries, calibration=gated, embedder=CharBagEmbedder(), cache_dir=tmp_path)
+    plain = FaqMatcher.build(mini_entries, calibration=lexical)
+    assert matcher.mode == EMBEDDING_GATE
+    text = "在国外护照丢了怎么办"
+    ranked = [c.faq_id for c in matcher.explain(text).candidates]
+    assert ranked[0] == plain.explain(text).candidates[0].faq_id == "passport-lost-abroad"
+    why = matcher.explain(text)
+    assert why.candidates[0].features["emb_top"] == 1.0  # the encoder agrees: the gate answers
+    assert why.decision is not None and why.decision.decision == "answer"
+    assert why.gate_probability == pytest.approx(1 / (1 + np.exp(-2.5)), abs=1e-6)
+
+
+async def test_a_new_kb_is_lexical_until_its_vectors_are_ready(tmp_path: Path, mini_entries: list[FaqEntry]) -> None:
+    """A reload never waits for the encoder: the matcher is lexical while phrasings lack a cached vector, the
+    whole one is built in the background and swapped in if the KB has not moved; a later build finds them all."""
+    import functools
+
+    from bot.knowledge import KnowledgeBase
+
+    embedder = CharBagEmbedder()
+    quick = functools.partial(FaqMatcher.build, embedder=embedder, cache_dir=tmp_path, embed_missing=False)
+    whole = functools.partial(FaqMatcher.build, embedder=embedder, cache_dir=tmp_path)
+    knowledge = KnowledgeBase(sessions=None, build_matcher=quick, complete_matcher=whole)  # type: ignore[arg-type]
+    first = quick(mini_entries)
+    assert first.vectors_pending and not first.ranks_semantically and embedder.texts == []
+    knowledge._matcher, knowledge._version = first, 7
+    await knowledge._complete_in_background(list(mini_entries), 8)  # the KB moved on meanwhile: not swapped in
+    assert knowledge.matcher is first
+    await knowledge._complete_in_background(list(mini_entries), 7)
+    assert knowledge.matcher.ranks_semantically and not knowledge.matcher.vectors_pending
+    embedder.texts.clear()
+    again = quick(mini_entries)  # another process, or a restart: every vector is in the cache
+    assert again.ranks_semantically and not again.vectors_pending and embedder.texts == []
+    await knowledge.stop()
