@@ -27,7 +27,9 @@ RESERVE_S = 0.25
 
 
 class Admission:
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic, reserve_s: float = RESERVE_S) -> None:
+    def __init__(
+        self, limit: int, clock: Callable[[], float] = time.monotonic, reserve_s: float = RESERVE_S
+    ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit

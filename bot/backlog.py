@@ -42,8 +42,7 @@ KEEP_S = 48 * 3600
 # key ("" = none), nonce ttl, "1" when the caller holds the dedupe key itself (it claimed it, and with it the
 # sender's lock, which is given up) and may overwrite its lease.
 # Returns {1} queued, {0, current value} already claimed or handled (nothing done), {-1} nonce replayed.
-_PUSH = (
-    """
+_PUSH = """
 if ARGV[3] ~= '' then
   if not redis.call('SET', ARGV[3], KEYS[1], 'NX', 'EX', ARGV[4]) and redis.call('GET', ARGV[3]) ~= KEYS[1] then
     return {-1}
@@ -51,29 +50,22 @@ if ARGV[3] ~= '' then
 end
 local current = redis.call('GET', KEYS[1])
 if current and ARGV[5] ~= '1' then return {0, current} end
-redis.call('SET', KEYS[1], '"""
-    + QUEUED.decode()
-    + """', 'EX', ARGV[2])
+redis.call('SET', KEYS[1], '""" + QUEUED.decode() + """', 'EX', ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], ARGV[2])
 if ARGV[5] == '1' and redis.call('GET', KEYS[4]) == KEYS[1] then redis.call('DEL', KEYS[4]) end
 return {1}
 """
-)
 
 # Take a queued message's dedupe key back (it is handled now): {1} taken (or gone), {0, value} when it was
 # handled meanwhile (a redelivery after the queued mark expired) or is being handled.
-_TAKE = (
-    """
+_TAKE = """
 local current = redis.call('GET', KEYS[1])
-if current == '"""
-    + QUEUED.decode()
-    + """' then redis.call('DEL', KEYS[1]) return {1} end
+if current == '""" + QUEUED.decode() + """' then redis.call('DEL', KEYS[1]) return {1} end
 if not current then return {1} end
 return {0, current}
 """
-)
 
 # Drop the head of the list (the item just handled) and its count against the sender.
 _POP = """
@@ -167,7 +159,8 @@ class QueueLog:
         now = time.monotonic()
         if now - self._since >= self.interval_s:
             log.warning(
-                "over capacity: %s message(s) answered success and queued for a customer-service reply (latest %s)",
+                "over capacity: %s message(s) answered success and queued for a customer-service reply "
+                "(latest %s)",
                 self.count,
                 key,
             )

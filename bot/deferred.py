@@ -88,10 +88,7 @@ async def _write(services: DrainServices, item: dict[str, Any]) -> list[int]:
             ids = []
             for index, text in enumerate(item["texts"]):
                 delivery = await services.deliveries.add(
-                    session,
-                    key=f"reply:{key}:{index}",
-                    openid=openid,
-                    purpose="late_reply",
+                    session, key=f"reply:{key}:{index}", openid=openid, purpose="late_reply",
                     payload=text_payload(openid, str(text)),
                 )
                 ids.append(delivery.id)
@@ -111,10 +108,7 @@ async def _write(services: DrainServices, item: dict[str, Any]) -> list[int]:
         reply = await services.desk.take_deferred(ctx, str(item["text"]), str(item["reason"]), tuple(item["related"]))
         text = to_traditional(reply.text) if follower.script == "hant" else reply.text
         delivery = await services.deliveries.add(
-            ctx.session,
-            key=f"deferred:{key}",
-            openid=openid,
-            purpose="deferred_handover",
+            ctx.session, key=f"deferred:{key}", openid=openid, purpose="deferred_handover",
             payload=text_payload(openid, text),
         )
         await ctx.session.commit()
