@@ -12,19 +12,25 @@ stops answering in its middle (the burst's own connects can make it time out). A
 only does not: Redis, which holds every process's counts, decides (``ask``), because another process may have
 started the counts over (a right password there) since. Only when Redis cannot answer does that back-off refuse.
 
-What an outage costs: the counts of other processes' attempts are not visible meanwhile, so a guesser spreading
-attempts over N web processes gets at most N - 1 allowances more, once (these counts outlive the outage and are
-forgotten after a day, as Redis's are). The table is bounded: when it is full of live counts, attempts under
-names and addresses it does not hold are decided by Redis alone, and refused while Redis is out.
+What an outage costs: the counts of other processes' attempts are not visible meanwhile, so each of N web
+processes applies its own back-off (a guesser spreading attempts over them gets N times the capped rate while
+the outage lasts, and a process started during it begins with empty counts; these counts outlive the outage and
+are forgotten after a day, as Redis's are). The table is bounded: kept in the order counts were last touched, so
+expired ones leave from its front in constant time; when it is full, the oldest counts that hold no back-off make
+room (what they forget is less than one allowance); only a table whose oldest counts all wait refuses names and
+addresses it does not hold (to Redis alone, and refused while Redis is out), so names sprayed to fill it neither
+cost a scan per attempt nor lock everyone out of a later outage.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 MAX_KEYS = 100_000
+EVICTION_LOOK = 64  # how many of the oldest counts a full table looks at for room, per attempt
 
 
 @dataclass
@@ -52,7 +58,7 @@ class LocalLoginThrottle:
         self.max_seconds = max_seconds
         self.memory_seconds = memory_seconds
         self.max_keys = max_keys
-        self._counts: dict[str, _Count] = {}
+        self._counts: OrderedDict[str, _Count] = OrderedDict()  # least recently touched first
 
     def __len__(self) -> int:
         return len(self._counts)
@@ -70,12 +76,15 @@ class LocalLoginThrottle:
         missing = sum(count is None for count in counts)
         if missing and len(self._counts) + missing > self.max_keys:
             self._forget_expired(now)
+            self._make_room(len(self._counts) + missing - self.max_keys, keys, now)
             if len(self._counts) + missing > self.max_keys:
                 return "full", None
         reservation = Reservation()
         for key, count, allowance in zip(keys, counts, free, strict=True):
             if count is None:
                 count = self._counts[key] = _Count()
+            else:
+                self._counts.move_to_end(key)
             count.failures += 1
             count.in_flight += 1
             previous, backoff = count.next_attempt, None
@@ -116,5 +125,24 @@ class LocalLoginThrottle:
         return count
 
     def _forget_expired(self, now: float) -> None:
-        for key in [key for key, count in self._counts.items() if count.forget_at <= now]:
+        # Touched counts move to the end with forget_at = now + memory_seconds, so the front expires first.
+        while self._counts:
+            key, count = next(iter(self._counts.items()))
+            if count.forget_at > now:
+                return
+            del self._counts[key]
+
+    def _make_room(self, needed: int, keep: Sequence[str], now: float) -> None:
+        """Forget up to ``needed`` of the oldest counts that hold no back-off and no attempt in flight."""
+        if needed <= 0:
+            return
+        idle: list[str] = []
+        for looked, (key, count) in enumerate(self._counts.items()):
+            if looked >= EVICTION_LOOK or len(idle) >= needed:
+                break
+            if count.next_attempt <= now and not count.in_flight and key not in keep:
+                idle.append(key)
+        if len(idle) < needed:
+            return  # not enough room anyway: the attempt is refused, and nothing is forgotten for it
+        for key in idle:
             del self._counts[key]

@@ -134,10 +134,10 @@ async def test_a_right_password_in_another_process_frees_this_ones_memory(redis_
         await redis.aclose()
 
 
-async def test_a_burst_in_one_process_checks_no_more_than_the_allowance_with_redis_silent(  # type: ignore[no-untyped-def]
+async def test_a_burst_in_one_process_checks_no_more_than_the_allowance(  # type: ignore[no-untyped-def]
     redis_url, clean_backend, fake_clock
 ) -> None:
-    """The memory's back-off from attempts still waiting for Redis refuses at once, whatever Redis then says."""
+    """Concurrent guesses: the memory's back-off from attempts still waiting for Redis refuses the rest at once."""
     import asyncio
 
     redis = create_redis(redis_url)
@@ -149,18 +149,44 @@ async def test_a_burst_in_one_process_checks_no_more_than_the_allowance_with_red
         await redis.aclose()
 
 
-async def test_the_table_is_bounded_and_full_leaves_the_decision_to_redis() -> None:
+def _settled(memory: LocalLoginThrottle, keys: list[str], now: float) -> str:
+    """One attempt Redis answered: counted, no longer in flight."""
+    verdict, reservation = memory.reserve(keys, (3, 12, 30), now=now)
+    if reservation is not None:
+        memory.settle(reservation)
+    return verdict
+
+
+async def test_the_table_is_bounded_and_a_full_one_forgets_its_oldest_idle_counts() -> None:
     memory = LocalLoginThrottle(base_seconds=30, max_seconds=600, memory_seconds=3600, max_keys=6)
-    free = (3, 12, 30)
-    assert memory.reserve(["p1", "a1", "x1"], free, now=0)[0] == "go"
-    assert memory.reserve(["p2", "a2", "x2"], free, now=0)[0] == "go"
+    for _ in range(3):  # the third sets the back-off: these counts wait
+        assert _settled(memory, ["p1", "a1", "x1"], now=0) in ("go", "ask")
+    assert _settled(memory, ["p2", "a2", "x2"], now=0) == "go"  # one failure each: idle
     assert len(memory) == 6
-    assert memory.reserve(["p3", "a3", "x3"], free, now=1) == ("full", None)  # nothing counted, never "go"
-    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "go"  # what it holds is still decided
-    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "go"  # the third: it sets the back-off
-    assert memory.reserve(["p1", "a1", "x1"], free, now=1)[0] == "wait"
-    assert memory.reserve(["p3", "a3", "x3"], free, now=3601)[0] == "go"  # the old counts forgotten, as in Redis
+    assert _settled(memory, ["p3", "a3", "x3"], now=1) == "go"  # room made from the idle p2/a2/x2
+    assert len(memory) == 6
+    assert _settled(memory, ["p1", "a1", "x1"], now=1) == "ask"  # the waiting counts were kept
+    assert _settled(memory, ["p4", "a4", "x4"], now=2) == "go"  # p3/a3/x3 idle: forgotten in turn
+    assert memory.reserve(["p5", "a5", "x5"], (3, 12, 30), now=2)[0] == "go"
+    # Room for three: only a1 and x1 are idle (p1 waits, p5's attempt is in flight), so none, and nothing forgotten.
+    assert memory.reserve(["p6", "a6", "x6"], (3, 12, 30), now=2) == ("full", None)
+    assert len(memory) == 6
+    assert _settled(memory, ["p6", "a6", "x6"], now=3602) == "go"  # the old counts forgotten, as in Redis
     assert len(memory) == 3
+
+
+def test_a_full_table_costs_no_scan_per_attempt() -> None:
+    """Names sprayed to fill the table: each further attempt looks at a few of the oldest counts, not all."""
+    import time
+
+    memory = LocalLoginThrottle(base_seconds=30, max_seconds=600, memory_seconds=3600, max_keys=30_000)
+    for i in range(10_000):
+        _settled(memory, [f"p{i}", f"a{i}", f"x{i}"], now=0)
+    started = time.process_time()
+    for i in range(10_000, 12_000):
+        assert _settled(memory, [f"p{i}", f"a{i}", f"x{i}"], now=1) == "go"
+    assert len(memory) == 30_000
+    assert time.process_time() - started < 0.5  # 2,000 attempts; a scan each took ~2 s here
 
 
 async def test_a_full_memory_refuses_while_redis_is_out(redis_url, clean_backend, fake_clock) -> None:  # type: ignore[no-untyped-def]
@@ -170,11 +196,13 @@ async def test_a_full_memory_refuses_while_redis_is_out(redis_url, clean_backend
     throttle = LoginThrottle(redis, POLICY, fake_clock)
     throttle.local.max_keys = 3
     try:
-        assert await throttle.reserve("alice", "10.0.0.1")
+        for _ in range(POLICY.free_failures):
+            assert await throttle.reserve("alice", "10.0.0.1")  # her pair now waits: the table cannot forget it
         assert await throttle.reserve("bob", "10.0.0.2")  # full: Redis alone decides
         health.mark_down("redis", "test: Redis is out")
         assert not await throttle.reserve("carol", "10.0.0.3")
-        assert await throttle.reserve("alice", "10.0.0.1")
+        fake_clock.advance(timedelta(seconds=POLICY.backoff_seconds + 1))
+        assert await throttle.reserve("alice", "10.0.0.1")  # what it holds is still decided, by the memory
     finally:
         await health.stop()
         await redis.aclose()
