@@ -8,9 +8,11 @@ process also counts every attempt it lets check a password, with exactly the Red
 is checked, back-off doubling to the cap, a day's memory. These counts are taken first, synchronously (between
 two awaits); an attempt Redis refuses is taken back. A back-off set by an attempt still waiting for Redis's
 answer refuses at once: so a burst in one process checks no more passwords than the allowance even when Redis
-stops answering in its middle (the burst's own connects can make it time out). A back-off from settled attempts
-only does not: Redis, which holds every process's counts, decides (``ask``), because another process may have
-started the counts over (a right password there) since. Only when Redis cannot answer does that back-off refuse.
+stops answering in its middle (the burst's own connects can make it time out). So does one that counts attempts
+let through while Redis could not answer, which Redis never saw: the guesses of an outage still count after it.
+A back-off from attempts Redis counted does not: Redis, which holds every process's counts, decides (``ask``),
+because another process may have started the counts over (a right password there) since. Only when Redis cannot
+answer does that back-off refuse.
 
 What an outage costs: the counts of other processes' attempts are not visible meanwhile, so each of N web
 processes applies its own back-off (a guesser spreading attempts over them gets N times the capped rate while
@@ -39,6 +41,7 @@ class _Count:
     next_attempt: float = 0.0  # seconds since the epoch
     forget_at: float = 0.0
     in_flight: int = 0  # attempts counted here whose answer from Redis has not come yet
+    unseen: int = 0  # attempts let through while Redis could not answer: Redis never counted them
 
 
 @dataclass
@@ -71,7 +74,7 @@ class LocalLoginThrottle:
         hold (nothing counted). Every counted attempt is ``settle``d or taken back once Redis has answered."""
         counts = [self._live(key, now) for key in keys]
         waiting = [count for count in counts if count is not None and count.next_attempt > now]
-        if any(count.in_flight for count in waiting):
+        if any(count.in_flight or count.unseen for count in waiting):
             return "wait", None
         missing = sum(count is None for count in counts)
         if missing and len(self._counts) + missing > self.max_keys:
@@ -95,10 +98,13 @@ class LocalLoginThrottle:
             reservation.counts.append((count, backoff, previous))
         return ("ask" if waiting else "go"), reservation
 
-    def settle(self, reservation: Reservation) -> None:
-        """Redis answered (or cannot): the attempt stays counted and no longer holds other attempts back at once."""
+    def settle(self, reservation: Reservation, *, seen: bool = True) -> None:
+        """Redis answered (``seen``) or could not: the attempt stays counted and is no longer in flight. One Redis
+        never saw keeps the back-off it set refusing here, after Redis is back too (Redis would not know it)."""
         for count, _, _ in reservation.counts:
             count.in_flight = max(0, count.in_flight - 1)
+            if not seen:
+                count.unseen += 1
 
     def take_back(self, reservation: Reservation) -> None:
         """Redis refused the attempt (one of its keys waits there): it checks no password and counts nothing."""

@@ -117,7 +117,7 @@ class LoginThrottle:
         except Exception as exc:
             if reservation is not None:
                 if is_redis_outage(exc) and verdict == "go":
-                    self.local.settle(reservation)
+                    self.local.settle(reservation, seen=False)
                 else:  # refused (a back-off the memory knows, or a full memory) or a real error: not counted
                     self.local.take_back(reservation)
             if not is_redis_outage(exc):
