@@ -6,8 +6,9 @@ handles the error. Without this guard each of those calls waited the whole ``QIA
 on a Redis that accepts connections and never answers, every time, so a page making three calls took three
 seconds. With it, the first connect or command that times out (or is refused) marks Redis down for the whole
 process, and until the health monitor's probe (which has its own, unguarded client) finds Redis answering
-again, every command raises ``RedisUnavailable`` without touching the network. (Only while that monitor runs:
-without it nothing would ever clear the mark.) Callers need not change: it is
+again, every command raises ``RedisUnavailable`` without touching the network. (Without that monitor nothing
+would clear the mark, so such a process fails fast only for ``UNWATCHED_RETRY_S`` after each failure, then
+tries again.) Callers need not change: it is
 a redis-py ``ConnectionError``, which they already treat as an outage (``storage.health.is_redis_outage``).
 
 The check sits in the pool (every command and pipeline takes a connection from it); the mark is set by the
@@ -16,6 +17,7 @@ connection, where redis-py turns a socket timeout or error into its ``TimeoutErr
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
@@ -28,13 +30,21 @@ if TYPE_CHECKING:
 
 _OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
+# Without the health monitor (a CLI command such as `greetings send-due`), nothing would clear the mark, so the
+# pool fails fast only this long after the last failure and then lets one call try Redis again: a loop of
+# enqueues against a silent Redis waits one timeout per window, not one per call.
+UNWATCHED_RETRY_S = 5.0
+
 
 class _ReportsOutages:
     """A connection that marks Redis down when it cannot connect, write or read in time."""
 
     health: DependencyHealth | None = None
+    guarded_pool: GuardedConnectionPool | None = None
 
     def _report(self, exc: BaseException) -> None:
+        if self.guarded_pool is not None:
+            self.guarded_pool.failed_at = time.monotonic()
         if self.health is not None:
             self.health.mark_down("redis", exc)
 
@@ -65,17 +75,24 @@ class GuardedConnectionPool(aioredis.ConnectionPool):
     sets it up)."""
 
     health: DependencyHealth | None = None
+    failed_at: float = float("-inf")  # time.monotonic() of the last outage a connection reported
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        # Only while the monitor runs, which clears the mark: a process that never started it (a CLI command)
-        # tries Redis on every call, as an unguarded client does, rather than refusing it for good.
-        if self.health is not None and self.health.redis_down and self.health.watching:
-            raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
+        # While the monitor runs, which clears the mark, until it does. A process that never started it (a CLI
+        # command) would refuse Redis for good that way, so there the mark holds only UNWATCHED_RETRY_S after
+        # the last failure, and then a call tries Redis again.
+        health = self.health
+        if health is not None and health.redis_down:
+            if health.watching:
+                raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
+            if time.monotonic() - self.failed_at < UNWATCHED_RETRY_S:
+                raise RedisUnavailable(f"Redis failed under {UNWATCHED_RETRY_S:.0f} s ago; not tried again yet")
         return await super().get_connection(*args, **kwargs)
 
     def make_connection(self) -> Any:
         connection = super().make_connection()
         connection.health = self.health
+        connection.guarded_pool = self
         return connection
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis.exceptions
 
+from storage import redis_guard
 from storage.health import DependencyHealth, RedisUnavailable, is_redis_outage
 from storage.redis_client import create_redis
 from tests.outage.faults import RedisServer
@@ -96,18 +97,41 @@ async def test_a_refused_connect_marks_redis_down(server: RedisServer) -> None:
         await client.aclose()
 
 
-@pytest.mark.parametrize("health", [None, DependencyHealth()], ids=["no health", "no monitor"])
-async def test_without_a_monitor_each_command_tries_redis(server: RedisServer, health: DependencyHealth | None) -> None:
-    """The probe's own client, and a process that never started the monitor (a CLI command): nothing would
-    clear the mark, so each command waits its own timeout, as before."""
-    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+async def test_without_health_each_command_tries_redis(server: RedisServer) -> None:
+    """The probe's own client: each command waits its own timeout, as an unguarded client does."""
+    client = create_redis(server.url, timeout=TIMEOUT_S)
     try:
         server.pause()
         for _ in range(2):
             exc, waited = await _elapsed(client.get("qiaobot:test:guard"))
             assert isinstance(exc, redis.exceptions.TimeoutError)
             assert waited >= TIMEOUT_S * 0.9
-        assert health is None or health.redis_down
+    finally:
+        server.resume()
+        await client.aclose()
+
+
+async def test_without_a_monitor_a_failure_holds_for_a_while_then_redis_is_tried_again(
+    server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that never started the monitor (a CLI command's loop of enqueues): nothing clears the mark, so
+    it fails fast only for a window after each failure, then one call tries Redis, and works once it answers."""
+    monkeypatch.setattr(redis_guard, "UNWATCHED_RETRY_S", 1.0)
+    health = DependencyHealth()
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+    try:
+        server.pause()
+        exc, waited = await _elapsed(client.get("qiaobot:test:guard"))
+        assert isinstance(exc, redis.exceptions.TimeoutError) and waited >= TIMEOUT_S * 0.9
+        for _ in range(20):  # a loop of enqueues: at once, not 20 timeouts
+            exc, waited = await _elapsed(client.get("qiaobot:test:guard"))
+            assert isinstance(exc, RedisUnavailable) and waited < 0.05
+        await asyncio.sleep(1.1)
+        exc, waited = await _elapsed(client.get("qiaobot:test:guard"))  # the window is over: tried, and waits
+        assert isinstance(exc, redis.exceptions.TimeoutError) and waited >= TIMEOUT_S * 0.9
+        server.resume()
+        await asyncio.sleep(1.1)
+        assert await client.get("qiaobot:test:guard") is None  # Redis answers: it works, though nothing marked it up
     finally:
         server.resume()
         await client.aclose()
