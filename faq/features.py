@@ -9,7 +9,7 @@ entries.  The calibration layer weighs them; this module only measures.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -156,10 +156,13 @@ def candidate_features(
     positions: Sequence[int],
     index: KbIndex,
     semantic: SemanticScores | None = None,
+    items: Mapping[int, IndexedEntry] | None = None,
 ) -> list[list[float]]:
-    """Rows in FEATURE_NAMES order, or EMBEDDING_FEATURE_NAMES when `semantic` is given."""
+    """Rows in FEATURE_NAMES order, or EMBEDDING_FEATURE_NAMES when `semantic` is given; `items` scores some
+    positions as another form of their entry (KbIndex.in_chinese)."""
     message = _message(query, index)
-    rows = [raw_features(query, index.entries[p], index, message) for p in positions]
+    chosen = items or {}
+    rows = [raw_features(query, chosen.get(p) or index.entries[p], index, message) for p in positions]
     bases = [base_score(r) for r in rows]
     top_semantic = semantic.top(1)[0] if semantic is not None and len(semantic.by_entry) else -1
     out: list[list[float]] = []

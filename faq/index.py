@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
 from faq.focus import Focus
 from faq.kb import FaqEntry
-from faq.normalize import text_ngrams
+from faq.normalize import is_cjk_char, text_ngrams
 from faq.whereabouts import entry_sides
 
 __all__ = ["IndexedEntry", "KbIndex", "indexed_entry", "text_ngrams"]
@@ -57,6 +57,19 @@ def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tu
     return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts, flow)
 
 
+def in_chinese(item: IndexedEntry) -> IndexedEntry | None:
+    """The entry as its Chinese wording alone says it, without its phrasings that hold no Chinese character
+    (an English 相似问 "I lost my Chinese passport abroad"); None when it has no such phrasing, or nothing else.
+
+    KBs give an English phrasing to some entries and not to their near twins: an English message then leads
+    with the twin that has one, by its wording's language (shorter, the same words, the character signals
+    awake), not by what it asks. faq.matcher compares near twins on this form for an English message."""
+    kept = tuple(p for p in item.phrasings if any(is_cjk_char(c) for c in p.normalized))
+    if len(kept) in (0, len(item.phrasings)):
+        return None
+    return indexed_entry(item.entry, kept, item.keywords)
+
+
 class KbIndex:
     def __init__(
         self,
@@ -77,6 +90,9 @@ class KbIndex:
                 if progress is not None and (number % 100 == 0 or number == len(entries)):
                     progress(100 if number % 100 == 0 else number % 100)
         self.by_id = {e.entry.id: i for i, e in enumerate(self.entries)}
+        chinese = ((i, in_chinese(e)) for i, e in enumerate(self.entries))
+        # entries with an English phrasing beside Chinese ones, as their Chinese wording alone says them
+        self.in_chinese: dict[int, IndexedEntry] = {i: e for i, e in chinese if e is not None}
         count = len(self.entries)
         df: dict[str, int] = {}
         postings: dict[str, list[int]] = {}

@@ -30,9 +30,11 @@ from faq.features import (
     EMBEDDING_FEATURE_NAMES,
     FEATURE_NAMES,
     QUERY_FEATURE_NAMES,
+    candidate_features,
     gate_features,
     query_features,
 )
+from faq.focus import mostly_latin
 from faq.index import KbIndex
 from faq.kb import FaqEntry
 from faq.kb_calibration import calibrate, conservative
@@ -218,7 +220,7 @@ class FaqMatcher:
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
         entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
-        top = [probabilities[i] for i in order[:TWIN_REACH]]
+        top = self._twin_scores(query, [positions[i] for i in order[:TWIN_REACH]], probabilities, order)
         topic = self._index.analyzer.topic_concepts(query)
         concepts = [e.concepts for e in entries]
         lead = twin_to_lead(query.whereabouts, [e.whereabouts for e in entries], concepts, top, topic)
@@ -232,6 +234,23 @@ class FaqMatcher:
             scored[0], scored[lead] = (twin, p_first), (first, p_twin)
             order[0], order[lead] = order[lead], order[0]
         return scored, [rows[i] for i in order]
+
+    def _twin_scores(
+        self, query: Analysis, reach: Sequence[int], probabilities: Sequence[float], order: Sequence[int]
+    ) -> list[float]:
+        """The probabilities near twins are compared on (faq.whereabouts.twin_to_lead) for the best candidates
+        `reach`: their own, except for an English message when one of them has an English phrasing beside its
+        Chinese ones. Then every one of them is scored on its Chinese wording alone (KbIndex.in_chinese): the
+        twin with an English 相似问 leads an English message by the language it is written in, not by what it
+        asks, and where the user is would never get to decide."""
+        own = [probabilities[i] for i in order[: len(reach)]]
+        if self._semantic is not None or not mostly_latin(query.normalized):
+            return own
+        chinese = {p: self._index.in_chinese[p] for p in reach if p in self._index.in_chinese}
+        if not chinese:
+            return own
+        rows = candidate_features(query, reach, self._index, items=chinese)
+        return [self._calibration.probability(row) for row in rows]
 
     def decide(self, text: str) -> Decision:
         """Answer, suggest or hand over; repeated messages come from a bounded LRU cache."""
