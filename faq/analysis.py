@@ -56,6 +56,7 @@ from faq.status_cues import (
     asks_about_status_passport,
     holds_chinese_passport,
     holds_foreign_passport,
+    nationality_of,
     status_passport,
     unless_negated,
 )
@@ -99,6 +100,8 @@ class Analysis:
     flow: str | None = None
     # The act asked about happens in a named foreign country (faq.action_place: "在马来西亚买房").
     acts_abroad: bool = False
+    # The nationality the text states last (faq.status_cues.nationality_of): "chinese", "foreign" or None.
+    nationality: str | None = None
 
     @property
     def concepts(self) -> frozenset[str]:
@@ -276,6 +279,7 @@ class Analyzer:
             named_foreign=analysis.named_foreign,
             foreign_destination=analysis.foreign_destination,
             whereabouts=analysis.whereabouts,
+            nationality=analysis.nationality,
         )
 
     def _analyze(self, base: str) -> Analysis:
@@ -359,6 +363,7 @@ class Analyzer:
             whereabouts=whereabouts(places),
             flow=flow_source(places),
             acts_abroad=acts_abroad(places, self._generic),
+            nationality=nationality_of(units),
         )
 
 

@@ -16,6 +16,7 @@ from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
 from faq.focus import Focus
 from faq.kb import FaqEntry
 from faq.normalize import is_cjk_char, text_ngrams
+from faq.status_cues import CHINESE, FOREIGN
 from faq.whereabouts import entry_sides
 
 __all__ = ["IndexedEntry", "KbIndex", "indexed_entry", "text_ngrams"]
@@ -41,6 +42,8 @@ class IndexedEntry:
     concepts: frozenset[str] = frozenset()  # the concept units among `units`
     # Where most of the entry's phrasings say its money or estate comes from (faq.flow).
     flow: frozenset[str] = frozenset()
+    # The nationality most of the entry's phrasings state (faq.status_cues.nationality_of).
+    nationality: frozenset[str] = frozenset()
 
 
 def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tuple[Analysis, ...]) -> IndexedEntry:
@@ -54,7 +57,10 @@ def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tu
     sides = entry_sides([p.whereabouts for p in phrasings])
     concepts = frozenset(u for u in units if u.startswith(CONCEPT_PREFIX))
     flow = entry_sides([p.flow for p in phrasings])
-    return IndexedEntry(entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts, flow)
+    nationality = entry_sides([p.nationality for p in phrasings], (CHINESE, FOREIGN))
+    return IndexedEntry(
+        entry, phrasings, units, keyword_units, bigrams, ngrams, keywords, sides, concepts, flow, nationality
+    )
 
 
 def in_chinese(item: IndexedEntry) -> IndexedEntry | None:

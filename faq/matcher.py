@@ -227,6 +227,9 @@ class FaqMatcher:
         if not lead:
             # which way the money or estate moves decides between near twins the same way (faq.flow)
             lead = twin_to_lead(query.flow, [e.flow for e in entries], concepts, top, topic)
+        if not lead:
+            # ... and so does the nationality the message states (a Chinese citizen's child, a foreign one)
+            lead = twin_to_lead(query.nationality, [e.nationality for e in entries], concepts, top, topic)
         scored = [(positions[i], probabilities[i]) for i in order]
         if lead:
             # where the user is decides between near twins: the twin that agrees takes the lead and the score

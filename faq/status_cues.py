@@ -70,18 +70,50 @@ def _held(tokens: Sequence[str], i: int, holders: frozenset[str] = _HOLDER_WORDS
     return bool(before) and before[-1] in holders
 
 
-def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:
-    """Whether the country at tokens[i : i + width] is followed by "passport" and held by someone ("I hold
-    a Singapore passport"): an English statement of foreign nationality."""
-    return i + width < len(tokens) and tokens[i + width] in _PASSPORT_WORDS and _held(tokens, i)
+# "a Chinese passport holder", "US passport holders": the noun says the passport is held as well.
+_HOLDER_NOUNS = frozenset({"holder", "holders"})
+
+
+def _held_as_noun(tokens: Sequence[str], after: int) -> bool:
+    return after < len(tokens) and tokens[after] in _HOLDER_NOUNS
 
 
 def holds_chinese_passport(tokens: Sequence[str], i: int, width: int) -> bool:
     """Whether tokens[i : i + width], read as #passport, is a Chinese passport someone holds ("I still hold a
-    Chinese passport", "our daughter holds a Chinese passport"): an English statement of Chinese nationality."""
+    Chinese passport", "our daughter holds a Chinese passport", "I'm a Chinese passport holder"): an English
+    statement of Chinese nationality."""
     words = [w for t in tokens[i : i + width] for w in t.split() if w not in _HOLDER_SKIP]
+    if words[-2:] != ["chinese", "passport"]:
+        return False
     # "with my Chinese passport inside", "my bag with my Chinese passport": the passport carried, not a status
-    return words[-2:] == ["chinese", "passport"] and _held(tokens, i, _HOLDER_WORDS - {"with"})
+    return _held(tokens, i, _HOLDER_WORDS - {"with"}) or _held_as_noun(tokens, i + width)
+
+
+def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:
+    """Whether the country at tokens[i : i + width] is followed by "passport" and held by someone ("I hold
+    a Singapore passport", "as a Canadian passport holder"): an English statement of foreign nationality."""
+    if i + width >= len(tokens) or tokens[i + width] not in _PASSPORT_WORDS:
+        return False
+    return _held(tokens, i) or _held_as_noun(tokens, i + width + 1)
+
+
+CHINESE = "chinese"
+FOREIGN = "foreign"
+
+
+def nationality_of(units: Sequence[str]) -> str | None:
+    """CHINESE or FOREIGN: the nationality a text states last (#chinese_citizen or #foreigner), None for none.
+
+    Near twins differ by it (a Chinese child's school place or a foreign child's, a company set up by a
+    Chinese citizen or by a foreign investor); a story states it in passing, and as with where the user is
+    (faq.whereabouts), the last statement is the one the question is about ("I'm a Chinese citizen, but my
+    son holds a US passport: can he …")."""
+    for unit in reversed(units):
+        if unit == CHINESE_CITIZEN:
+            return CHINESE
+        if unit == FOREIGN_NATIONAL:
+            return FOREIGN
+    return None
 
 
 def status_passport(text: str) -> str:

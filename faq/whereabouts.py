@@ -175,9 +175,10 @@ def other_side(side: str) -> str:
     return ABROAD if side == CHINA else CHINA
 
 
-def entry_sides(said: Sequence[str | None]) -> frozenset[str]:
-    """The side(s) most of an entry's phrasings name (both on a tie); empty when none names one."""
-    counts = {side: sum(1 for s in said if s == side) for side in SIDES}
+def entry_sides(said: Sequence[str | None], sides: Sequence[str] = SIDES) -> frozenset[str]:
+    """The side(s) most of an entry's phrasings name (both on a tie); empty when none names one. `sides`: the
+    two sides read (where the user is, by default; a nationality, faq.status_cues.nationality_of)."""
+    counts = {side: sum(1 for s in said if s == side) for side in sides}
     most = max(counts.values())
     return frozenset(side for side, n in counts.items() if n == most and n > 0)
 

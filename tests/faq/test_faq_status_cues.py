@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from faq.analysis import Analyzer
-from faq.status_cues import holds_chinese_passport, holds_foreign_passport
+from faq.status_cues import CHINESE, FOREIGN, holds_chinese_passport, holds_foreign_passport, nationality_of
+from faq.whereabouts import entry_sides, twin_to_lead
 
 
 @pytest.mark.parametrize(
     ("tokens", "i", "width", "held"),
     [
         (["i", "hold", "a", "singapore", "passport"], 3, 1, True),
+        (["as", "a", "canadian", "passport", "holder"], 2, 1, True),  # the noun says it is held
         (["came", "in", "on", "a", "new", "zealand", "passport"], 4, 2, True),
         (["with", "my", "canadian", "passport"], 2, 1, True),
         (["i", "lost", "my", "usa", "passport"], 3, 1, False),  # the passport is what the question is about
@@ -37,6 +39,8 @@ def test_the_analysis_reads_a_held_foreign_passport_as_a_foreign_national() -> N
         (["my", "bag", "with", "my chinese passport"], 3, 1, False),  # carried, not a status
         (["i", "lost", "my chinese passport"], 2, 1, False),
         (["i", "hold", "a", "passport"], 3, 1, False),
+        (["i", "am", "still", "a", "chinese passport", "holder"], 4, 1, True),
+        (["we", "are", "chinese passport", "holders"], 2, 1, True),
     ],
 )
 def test_holds_chinese_passport(tokens: list[str], i: int, width: int, held: bool) -> None:
@@ -50,3 +54,39 @@ def test_a_held_chinese_passport_reads_as_a_chinese_citizen_and_keeps_the_passpo
 
 def test_stole_is_a_loss() -> None:
     assert "#lost" in Analyzer().analyze("Someone stole my bag in Paris").units
+
+
+@pytest.mark.parametrize(
+    ("text", "nationality"),
+    [
+        ("I'm still a Chinese passport holder and want to open a shop in Ningbo", CHINESE),
+        ("我儿子是加拿大籍，想回国读书", FOREIGN),
+        ("我是中国公民，孩子是美国籍，能在国内上学吗", FOREIGN),
+        ("I'm a Chinese citizen, but my son holds a US passport. Can he go to school in Xiamen?", FOREIGN),
+        ("怎么开银行账户", None),
+    ],
+)
+def test_the_nationality_a_text_states_last(text: str, nationality: str | None) -> None:
+    assert Analyzer().analyze(text).nationality == nationality
+
+
+def test_nationality_of_units() -> None:
+    assert nationality_of(["#foreigner", "#school", "#chinese_citizen"]) == CHINESE
+    assert nationality_of(["#chinese_citizen", "#child", "#foreigner"]) == FOREIGN
+    assert nationality_of(["#passport", "#nationality"]) is None
+
+
+def test_an_entry_states_the_nationality_most_of_its_phrasings_state() -> None:
+    analyzer = Analyzer()
+    phrasings = ["我拿外国护照，已加入外籍，想回国开公司", "外籍华人回国投资办厂怎么注册", "回国开公司怎么注册"]
+    said = [analyzer.analyze(p).nationality for p in phrasings]
+    assert entry_sides(said, (CHINESE, FOREIGN)) == frozenset({FOREIGN})
+
+
+def test_the_stated_nationality_decides_between_near_twins() -> None:
+    """A twin whose phrasings state the nationality the message states takes the lead (FaqMatcher._scored)."""
+    chinese = frozenset({"#company", "#register", "#chinese_citizen", "#return", "#abroad"})
+    foreign = frozenset({"#company", "#register", "#foreigner", "#return", "#passport"})
+    sides = [frozenset({FOREIGN}), frozenset({CHINESE})]
+    assert twin_to_lead(CHINESE, sides, [foreign, chinese], [0.6, 0.3]) == 1
+    assert twin_to_lead(FOREIGN, sides, [foreign, chinese], [0.6, 0.3]) == 0
