@@ -25,6 +25,11 @@ The same rule reads the KB's phrasings, so an entry's own wording says where it 
 counts agreement only for entries whose wording says so (the others are neither helped nor hurt). An
 entry's side is what most of its phrasings say (one "能办旅行证回国吗" among phrasings set abroad does not
 make an entry about being in China).
+
+faq.matcher applies the same twin rule (`twin_to_lead`) to the money's way (faq.flow) and to the nationality a
+message states (faq.status_cues.nationality_of). For an English message it compares the twins on their
+Chinese phrasings alone (faq.index.in_chinese): a twin with an English 相似问 would otherwise lead by its
+language, too far for where the user is to decide.
 """
 
 from __future__ import annotations
