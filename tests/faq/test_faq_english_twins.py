@@ -8,6 +8,7 @@ from faq.calibration import load_calibration
 from faq.index import in_chinese
 from faq.kb import FaqEntry
 from faq.matcher import FaqMatcher
+from faq.whereabouts import TWIN_SCORE_SHARE
 
 ENGLISH_PHRASING = "I lost my Chinese passport abroad, what should I do?"
 ENTRIES = [
@@ -23,7 +24,12 @@ ENTRIES = [
         "lost-home",
         "出入境",
         "回国期间在国内把护照丢了，怎么挂失、补办才能出境？",
-        ("在国内护照找不到了，下周要回国外怎么办", "回国探亲把护照弄丢了还能出国吗", "护照在国内被偷了怎么报失"),
+        (
+            "在国内护照找不到了，下周要回国外怎么办",
+            "回国探亲把护照弄丢了还能出国吗",
+            "护照在国内被偷了怎么报失",
+            "住在亲戚家时护照丢了",
+        ),
         "a",
         ("护照", "国内丢失", "挂失"),
     ),
@@ -70,3 +76,19 @@ def test_where_the_user_is_decides_the_twins_of_an_english_message(matcher: FaqM
 def test_a_message_abroad_keeps_the_twin_set_abroad(matcher: FaqMatcher) -> None:
     why = matcher.explain("I live in Canada and my passport was stolen in Toronto last night. What should I do?")
     assert why.candidates[0].faq_id == "lost-abroad"
+
+
+def test_the_twins_of_an_english_message_are_compared_on_their_chinese_wording(matcher: FaqMatcher) -> None:
+    text = "I lost my passport while staying with my grandmother in Ningbo. I live in Spain."
+    query = matcher._analyze(text)
+    positions, rows = matcher._candidates(text, query)
+    probabilities = [matcher.calibration.probability(row) for row in rows]
+    order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
+    reach = [positions[i] for i in order[:3]]
+    own = [probabilities[i] for i in order[:3]]
+    compared = matcher._twin_scores(query, reach, probabilities, order)
+    assert matcher.index.entries[reach[0]].entry.id == "lost-abroad"  # by its English phrasing
+    assert own[1] < TWIN_SCORE_SHARE * own[0] <= compared[1]
+    # a Chinese message is compared on the scores it has
+    chinese = matcher._analyze("住在宁波亲戚家时护照丢了")
+    assert matcher._twin_scores(chinese, reach, probabilities, order) == own
