@@ -19,7 +19,8 @@ from console.rendering import render_html
 
 log = logging.getLogger(__name__)
 
-MESSAGE = "Redis 暂时不可用，这项操作需要它，未能完成。请在“系统状态”显示恢复后重试。"
+# Handled app-wide, so the failing call may come after a commit: the text must not say nothing was done.
+MESSAGE = "Redis 暂时不可用，这项操作需要它，可能没有全部完成。请在“系统状态”显示恢复后，先查看结果再决定是否重试。"
 
 
 async def redis_outage_response(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,7 @@ connection, where redis-py turns a socket timeout or error into its ``TimeoutErr
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
@@ -48,26 +49,22 @@ class _ReportsOutages:
         if self.health is not None:
             self.health.mark_down("redis", exc)
 
-    async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
+    async def _watched(self, step: Awaitable[Any]) -> Any:
+        """``step`` (the connect, a write or a read), its outage reported before it reaches the caller."""
         try:
-            await super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
+            return await step
         except _OUTAGES as exc:
             self._report(exc)
             raise
+
+    async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
+        await self._watched(super().connect_check_health(*args, **kwargs))  # type: ignore[misc]
 
     async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            await super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
-        except _OUTAGES as exc:
-            self._report(exc)
-            raise
+        await self._watched(super().send_packed_command(*args, **kwargs))  # type: ignore[misc]
 
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().read_response(*args, **kwargs)  # type: ignore[misc]
-        except _OUTAGES as exc:
-            self._report(exc)
-            raise
+        return await self._watched(super().read_response(*args, **kwargs))  # type: ignore[misc]
 
 
 class GuardedConnectionPool(aioredis.ConnectionPool):
