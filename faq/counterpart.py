@@ -43,10 +43,20 @@ from faq.normalize import normalize_text
 FOREIGN_ONLY = "foreign_only"
 # Suffix of an asked kind when the message converts China's document of that kind into another country's.
 INTO_FOREIGN = " (converted from China's)"
+# Suffix of an asked kind when the message asks to renew another country's document: only its issuer can.
+RENEWED = " (renewed, another country's)"
 # Suffix of an asked kind when the message asks about China's document of that kind in a named foreign place.
 USED_ABROAD = " (China's, used abroad)"
+# Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
+# and adverbs, at most three of them.
+_BETWEEN_USE_AND_PLACE = ("能", "能不能", "能否", "可以", "可不可以", "还", "还能", "也", "也能", "直接", "拿", "拿到",
+                          "带", "带到", "can", "i", "be", "used", "still")
+# Before a program's Latin short name between a country and its document ("加拿大的CPP养老金"): at most this long.
+_ACRONYM = re.compile(r"(?:的)?\s*(?<![a-z0-9])[a-z][a-z0-9]{1,5}$")
 # Words that set a phrasing abroad without naming a country ("出国以后国内医保还能用吗").
 _ABROAD_WORDS = ("出国", "abroad")
+# Place forms that stand before the country ("在美国入境海关"); the others follow it ("印尼那边").
+_PLACE_PREFIXES = frozenset({"在", "人在", "身在"})
 # How far before a document its qualifier and modifier may start ("英国配偶签证", "south african work visa").
 _QUALIFIER_WINDOW = 24
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
@@ -71,6 +81,9 @@ class _File(BaseModel):
     conversion_markers: list[str] = []
     local_qualifiers: list[str] = []
     foreign_only_in_chinese: list[str] = []
+    placed_kinds: dict[str, list[str]] = {}
+    renewal_markers: list[str] = []
+    stay_words: list[str] = []
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -153,10 +166,29 @@ class CounterpartReader:
         self._foreign_only = _Finder(_clean(data.foreign_only))
         self._foreign_in_chinese = _Finder(_clean(data.foreign_only_in_chinese))
         self._conversion = _Finder(_clean(data.conversion_markers)) if data.conversion_markers else None
+        self._renewal = _Finder(_clean(data.renewal_markers)) if data.renewal_markers else None
+        self._stay = _Finder(_clean(data.stay_words)) if data.stay_words else None
         # right after China's document: a place marker and a named foreign place ("国内驾照在美国…")
         foreign = [w for w, side in self._sides.items() if side == "foreign"]
-        markers = _alternation(_clean(["在", "人在", "in", "at"]))
-        self._placed_abroad = re.compile(rf"\s*(?:{markers})\s*(?:{_alternation(foreign)})")
+        markers = _alternation(_clean(["在", "人在", "到", "去", "in", "at"]))
+        between = _alternation(_clean(_BETWEEN_USE_AND_PLACE))
+        self._placed_abroad = re.compile(
+            rf"\s*(?:(?:{between})\s*){{0,3}}(?:{markers})\s*(?:{_alternation(foreign)})"
+        )
+        # a country's own rules where the message places the act ("印尼那边要交什么税", "在美国入境海关…")
+        unknown = sorted(set(data.placed_kinds) - set(kinds))
+        if unknown:
+            raise CounterpartDataError(f"placed_kinds not among the documents: {', '.join(unknown)}")
+        places = _alternation(_clean(foreign))
+        self._placed_there: dict[str, re.Pattern[str]] = {}
+        for kind, forms in data.placed_kinds.items():
+            before = [f for f in _clean(forms) if f in _PLACE_PREFIXES]
+            after = [f for f in _clean(forms) if f not in _PLACE_PREFIXES]
+            either = [rf"(?:{_alternation(before)})\s*(?:{places})"] if before else []
+            either += [rf"(?:{places})\s*(?:{_alternation(after)})"] if after else []
+            if either:
+                self._placed_there[kind] = re.compile("|".join(either))
+        self._china_word = _Finder(_clean([*data.chinese_qualifiers, "回国"]))
         abroad = [w for w, side in self._sides.items() if side in ("foreign", "ambiguous")]
         self._abroad = _Finder(_clean([*abroad, *_ABROAD_WORDS]))
 
@@ -165,7 +197,10 @@ class CounterpartReader:
 
     @staticmethod
     def _after(markers: tuple[str, ...], text: str, start: int) -> bool:
-        before = text[max(0, start - 12) : start].rstrip()
+        spaced = text[max(0, start - 12) : start]
+        before = spaced.rstrip()
+        if len(before) != len(spaced) and not before[-1:].isascii() and not text[start : start + 1].isascii():
+            return False  # "回国住，加拿大的…": a comma (now a space) parts a Chinese marker from the word
         if before[-1:].isascii():
             before = _DETERMINER.sub("", before)
         return before.endswith(markers)
@@ -204,11 +239,21 @@ class CounterpartReader:
         )
 
     def _qualifier_before(self, text: str, end: int, latin_document: bool) -> tuple[str, int] | None:
-        """(side, start) of the qualifier whose word (and optional modifier) ends at `end`."""
+        """(side, start) of the qualifier whose word (and optional modifier) ends at `end`; a program's Latin
+        short name attached to a Chinese document stands between them too ("加拿大的CPP养老金")."""
+        found = self._qualifier_ending(text, end, latin_document)
+        if found is None and not latin_document and (acronym := _ACRONYM.search(text, 0, end)) is not None:
+            # right after the country (and 的): "外籍配偶Q1签证" is China's Q1 visa for a foreign spouse
+            found = self._qualifier_ending(text, acronym.start(), latin_document, gaps=("",))
+        return found
+
+    def _qualifier_ending(
+        self, text: str, end: int, latin_document: bool, gaps: Sequence[str] | None = None
+    ) -> tuple[str, int] | None:
         head = text[max(0, end - _QUALIFIER_WINDOW) : end]
         offset = end - len(head)
         trimmed = head.rstrip()
-        for gap in ("", *self._modifiers):
+        for gap in ("", *self._modifiers) if gaps is None else gaps:
             stem = trimmed
             if gap:
                 if not stem.endswith(gap):
@@ -235,12 +280,24 @@ class CounterpartReader:
         kind = self._kind(document.group(0))
         found = self._qualifier_before(text, document.start(), document.group(0).isascii())
         if found is None:
-            return Mention(kind, "", False, document.end(), document.start())
+            side = "foreign" if self._placed_abroad_before(kind, text, document.start()) else ""
+            return Mention(kind, side, False, document.end(), document.start())
         side, start = found
         if self._after(self._location, text, start):
             # a place: "在美国护照丢了" is the Chinese passport
             return Mention(kind, "", False, document.end(), document.start())
         return Mention(kind, side, self._after(self._status, text, start), document.end(), document.start())
+
+    def _placed_abroad_before(self, kind: str, text: str, start: int) -> bool:
+        """Whether the clause before an unqualified document places it in a named foreign country, and nothing
+        after that place names China: a tax or a customs rule there is that country's ("印尼那边要交什么税").
+        "从美国回来" is not such a place: it names where the user comes from, into China's customs."""
+        placed = self._placed_there.get(kind)
+        if placed is None:
+            return False
+        clause = text[:start].rsplit(" ", 1)[-1] if _CJK.search(text[max(0, start - 1) : start]) else text[:start]
+        places = list(placed.finditer(clause))
+        return bool(places) and not self._china_word.finditer(clause[places[-1].end() :])
 
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
@@ -252,7 +309,19 @@ class CounterpartReader:
         last = asked[-1]
         if self._into_foreign(normalized, asked, last):
             return last.kind + INTO_FOREIGN
+        if last.side == "foreign" and last.kind != FOREIGN_ONLY and self._renewed(normalized, last):
+            return last.kind + RENEWED
         return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
+
+    def _renewed(self, text: str, mention: Mention) -> bool:
+        """Whether the text asks to renew the document after `mention` ("美国驾照过期了…能在网上续吗"), with no
+        conversion in between: a renewal is the issuing country's, a conversion may be China's."""
+        if self._renewal is None:
+            return False
+        after = text[mention.start :]
+        if self._stay is not None and self._stay.finditer(after):
+            return False  # "外国护照 停留期 延期": the stay in China is extended, not the passport
+        return bool(self._renewal.finditer(after)) and not (self._conversion and self._conversion.finditer(after))
 
     def asked_foreign_kind(self, text: str) -> str | None:
         """The kind of foreign document the message asks about, or None (China's, or none named)."""
@@ -267,6 +336,8 @@ class CounterpartReader:
             kinds.update(m.kind for m in found if m.side in ("foreign", "ambiguous"))
             turned = [m for m in found if m.side in ("foreign", "local") and self._into_foreign(text, found, m)]
             kinds.update(m.kind + INTO_FOREIGN for m in turned)
+            theirs_renewed = [m for m in found if m.side in ("foreign", "ambiguous") and self._renewed(text, m)]
+            kinds.update(m.kind + RENEWED for m in theirs_renewed)
             if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
                 # country's is named beside: "国外驾照能换成中国驾照吗" is about the foreign one), set abroad
                 theirs = {m.kind for m in found if m.side in ("foreign", "ambiguous")}

@@ -10,6 +10,7 @@ from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.counterpart import (
     FOREIGN_ONLY,
     INTO_FOREIGN,
+    RENEWED,
     USED_ABROAD,
     CounterpartDataError,
     CounterpartReader,
@@ -27,8 +28,19 @@ def reader() -> CounterpartReader:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("我的美国护照明年到期，在上海能续吗", "passport"),
-        ("my canadian passport is about to expire, where do i renew it", "passport"),
+        ("我的美国护照明年到期，在上海能续吗", "passport" + RENEWED),  # only the US renews it
+        ("美国的驾照过期了，我现在在中国，能在网上续吗", "driving_licence" + RENEWED),
+        ("美国驾照过期了，能换中国驾照吗", None),  # converted into China's: the last document named is China's
+        ("加拿大的CPP养老金回国还能领吗", "pension"),  # a programme's short name between country and document
+        ("要是退休后回国住，加拿大的养老金还能领吗", "pension"),  # 住 parted from 加拿大 by a comma: no place
+        ("台灣的健保卡過期了要去哪裡換", "health_insurance"),
+        ("国内的驾照可以在马来西亚直接开车吗", "driving_licence" + USED_ABROAD),  # modals before the place
+        ("利润想汇回中国，印尼那边要交什么税", "tax"),  # a tax placed in a foreign country is its tax
+        ("在美国入境海关能带多少现金", "customs"),
+        ("我从美国回来，海关能带多少现金", None),  # from the US into China's customs
+        ("在美国的收入在中国要交税吗", None),  # China named after the place
+        ("我在美国工作，回国要交税吗", None),
+        ("my canadian passport is about to expire, where do i renew it", "passport" + RENEWED),
         # the last document named is Spain's, and China's is turned into it: Spain's procedure
         ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence" + INTO_FOREIGN),
         ("can i exchange my chinese driving licence for a german driving licence", "driving_licence" + INTO_FOREIGN),
