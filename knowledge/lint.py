@@ -92,6 +92,7 @@ def _route(entry: FaqEntry, matcher: FaqMatcher, skip: set[str], seen: set[str])
         elif decision.decision == "answer":
             rival = _rival(why.candidates, entry.id)
             if rival is not None:
+                seen.add(rival)  # a near-equal rival is confused with it too: its own phrasings are checked
                 findings.append(Finding("misrouted", (entry.id, rival), phrasing, "另一个条目几乎同样匹配"))
         elif decision.decision == "suggest":
             others = [i for i in decision.suggestions[:2] if i != entry.id]
