@@ -61,6 +61,9 @@ _NEGATIONS = frozenset(
 _HOLDER_WORDS = frozenset(
     {"hold", "holds", "holding", "held", "carry", "carries", "carrying", "on", "with", "using", "have", "has", "had"}
 )
+# In a mixed message, the Chinese verbs of holding a Chinese passport: "孩子拿Chinese passport" (as "拿中国护照"
+# is read before segmentation). Not for a foreign one: "我拿Dutch passport" is read by the passport rules of its own.
+_CHINESE_HOLDERS = frozenset({"拿", "拿着", "拿的是", "持", "持有", "是"})
 _HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their", "still", "also", "only", "just"})
 _PASSPORT_WORDS = frozenset({"passport", "passports"})
 
@@ -86,7 +89,7 @@ def holds_chinese_passport(tokens: Sequence[str], i: int, width: int) -> bool:
     if words[-2:] != ["chinese", "passport"]:
         return False
     # "with my Chinese passport inside", "my bag with my Chinese passport": the passport carried, not a status
-    return _held(tokens, i, _HOLDER_WORDS - {"with"}) or _held_as_noun(tokens, i + width)
+    return _held(tokens, i, (_HOLDER_WORDS - {"with"}) | _CHINESE_HOLDERS) or _held_as_noun(tokens, i + width)
 
 
 def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:

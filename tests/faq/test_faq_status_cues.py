@@ -41,6 +41,8 @@ def test_the_analysis_reads_a_held_foreign_passport_as_a_foreign_national() -> N
         (["i", "hold", "a", "passport"], 3, 1, False),
         (["i", "am", "still", "a", "chinese passport", "holder"], 4, 1, True),
         (["we", "are", "chinese passport", "holders"], 2, 1, True),
+        (["孩子", "拿", "chinese passport"], 2, 1, True),  # a Chinese verb of holding in a mixed message
+        (["用", "chinese passport", "去", "银行"], 1, 1, False),  # acted with, not held as a status
     ],
 )
 def test_holds_chinese_passport(tokens: list[str], i: int, width: int, held: bool) -> None:
@@ -64,6 +66,8 @@ def test_stole_is_a_loss() -> None:
         ("我是中国公民，孩子是美国籍，能在国内上学吗", FOREIGN),
         ("I'm a Chinese citizen, but my son holds a US passport. Can he go to school in Xiamen?", FOREIGN),
         ("怎么开银行账户", None),
+        ("我的孩子是中國籍，想回莆田讀小學", CHINESE),  # 中国籍 states it, as 美国籍 does
+        ("孩子是中国国籍，从国外回来想上小学", CHINESE),
     ],
 )
 def test_the_nationality_a_text_states_last(text: str, nationality: str | None) -> None:
