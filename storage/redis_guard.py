@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from storage.health import DependencyHealth
 
 _OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_TIMEOUTS = (redis.exceptions.TimeoutError,)
 
 # Without the health monitor (a CLI command such as `greetings send-due`), nothing would clear the mark, so the
 # pool fails fast only this long after the last failure and then lets one call try Redis again: a loop of
@@ -49,22 +50,25 @@ class _ReportsOutages:
         if self.health is not None:
             self.health.mark_down("redis", exc)
 
-    async def _watched(self, step: Awaitable[Any]) -> Any:
+    async def _watched(self, step: Awaitable[Any], outages: tuple[type[BaseException], ...] = _OUTAGES) -> Any:
         """``step`` (the connect, a write or a read), its outage reported before it reaches the caller."""
         try:
             return await step
-        except _OUTAGES as exc:
+        except outages as exc:
             self._report(exc)
             raise
 
     async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
         await self._watched(super().connect_check_health(*args, **kwargs))  # type: ignore[misc]
 
+    # A write or read on an established socket is an outage only when it times out. A socket the server closed
+    # while it sat in the pool (CLIENT KILL, an idle timeout, a proxy's reset) fails with a ConnectionError
+    # although Redis answers: redis-py retries on a fresh socket, and that connect reports if Redis is gone.
     async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
-        await self._watched(super().send_packed_command(*args, **kwargs))  # type: ignore[misc]
+        await self._watched(super().send_packed_command(*args, **kwargs), _TIMEOUTS)  # type: ignore[misc]
 
     async def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        return await self._watched(super().read_response(*args, **kwargs))  # type: ignore[misc]
+        return await self._watched(super().read_response(*args, **kwargs), _TIMEOUTS)  # type: ignore[misc]
 
 
 class GuardedConnectionPool(aioredis.ConnectionPool):
@@ -84,7 +88,20 @@ class GuardedConnectionPool(aioredis.ConnectionPool):
                 raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
             if time.monotonic() - self.failed_at < UNWATCHED_RETRY_S:
                 raise RedisUnavailable(f"Redis failed under {UNWATCHED_RETRY_S:.0f} s ago; not tried again yet")
-        return await super().get_connection(*args, **kwargs)
+        connection = await super().get_connection(*args, **kwargs)
+        reader = getattr(connection, "_reader", None)
+        if reader is not None and reader.at_eof():
+            # The server closed this pooled socket (CLIENT KILL, its idle timeout, a proxy's reset). redis-py
+            # (8.1) checks a pooled connection with can_read(), which does not see the EOF, and the next command
+            # would fail on it although Redis answers; nor is that command retried (a retry could apply a script
+            # twice). A fresh socket instead; its connect reports if Redis is really gone.
+            try:
+                await connection.disconnect()
+                await connection.connect()
+            except BaseException:
+                await self.release(connection)
+                raise
+        return connection
 
     def make_connection(self) -> Any:
         connection = super().make_connection()

@@ -166,3 +166,24 @@ async def test_connections_from_before_a_restart_do_not_mark_redis_down_again(se
         await health.stop()
         await client.aclose()
         await probe.aclose()
+
+
+async def test_a_pooled_socket_the_server_closed_does_not_mark_redis_down(server: RedisServer) -> None:
+    """A socket the server closed while it sat in the pool (an idle timeout, CLIENT KILL, a proxy's reset) fails
+    its next write or read; redis-py retries on a fresh socket and the command succeeds. Redis answered all
+    along, so nothing is marked down: only a timeout or a connect that fails is an outage."""
+    health = DependencyHealth()
+    health.start()
+    client = create_redis(server.url, timeout=TIMEOUT_S, health=health)
+    killer = create_redis(server.url, timeout=TIMEOUT_S)
+    try:
+        assert await client.set("qiaobot:test:guard", "1")  # one pooled connection
+        assert await killer.client_kill_filter(_type="normal", skipme=True) >= 1
+        await asyncio.sleep(0.05)  # the FIN has arrived: the pooled socket is dead
+        for _ in range(3):
+            assert await client.get("qiaobot:test:guard") == b"1"
+        assert not health.redis_down, health.states["redis"].last_error
+    finally:
+        await health.stop()
+        await client.aclose()
+        await killer.aclose()
