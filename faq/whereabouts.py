@@ -69,7 +69,13 @@ _MOVE = frozenset(
     | {"visiting", "visit", "touring"}
 )
 # Return words that do not say which way: back to wherever the speaker came from.
-_UNDIRECTED_RETURN = frozenset({"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"})
+_UNDIRECTED_RETURN = frozenset(
+    {"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"}
+    # the same in the forms a story uses them ("before flying back", "when I go back"): the place, if any, comes
+    # as a separate word and is read on its own
+    | {"going back", "goes back", "went back", "flying back", "flies back", "flew back", "heading back",
+       "heads back", "headed back", "getting back", "returning", "returns"}
+)
 # English says where the user lives ("I live in Manila") apart from where they are now ("visiting family in
 # Xiamen", "back in Quanzhou for three months"): a residence does not override a present stay read before it.
 _RESIDENCE = frozenset({"live", "lives", "living", "reside", "resides", "residing", "settled", "based"})

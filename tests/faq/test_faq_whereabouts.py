@@ -31,6 +31,8 @@ def analyzer() -> Analyzer:
         ("I live in Canada. What should I do?", ABROAD),
         # "fly back" with no place says nothing; a flight one is supposed to take has not happened yet
         ("I am back in Hangzhou for a month and must renew my passport before I fly back", CHINA),
+        ("I'm back in Guangzhou for the summer. Can I renew it here in China before flying back?", CHINA),
+        ("Back in Fuzhou now; I lost my passport and am heading back soon", CHINA),
         ("I am in Xiamen and I am supposed to fly back to Paris on Monday", CHINA),
         ("护照快到期了怎么换", None),
         ("等不及回去再弄", None),  # 回去: which way is back depends on who speaks
