@@ -281,15 +281,16 @@ def twin_to_lead(
 ) -> int:
     """Which of the ranked candidates should lead: 0, unless the first one's wording places the user only
     on the other side of where the message says they are and a near twin among the next ones places them
-    where the message does ("这次回青田过年，护照到期了，在丽水能办吗": the passport renewed at home, not
-    abroad). A twin knows every concept of the message's `topic` that the first one knows. Candidates are
-    given best first, with their entries' sides, concepts and scores."""
+    only where the message does ("这次回青田过年，护照到期了，在丽水能办吗": the passport renewed at home, not
+    abroad). One set on both sides is no twin of either (a business visa, asked for from abroad or in China, is
+    not the twin of a family visit's visa). A twin knows every concept of the message's `topic` that the first
+    one knows. Candidates are given best first, with their entries' sides, concepts and scores."""
     if asked is None or not sides or not sides[0] or asked in sides[0]:
         return 0
     shared = topic & concepts[0]
     for j in range(1, min(TWIN_REACH, len(sides))):
         if (
-            asked in sides[j]
+            sides[j] == {asked}
             and twins(concepts[0], concepts[j])
             and shared <= concepts[j]
             and scores[j] >= TWIN_SCORE_SHARE * scores[0]
