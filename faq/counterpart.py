@@ -50,13 +50,19 @@ USED_ABROAD = " (China's, used abroad)"
 # Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
 # and adverbs, at most three of them.
 _BETWEEN_USE_AND_PLACE = ("能", "能不能", "能否", "可以", "可不可以", "还", "还能", "也", "也能", "直接", "拿", "拿到",
-                          "带", "带到", "can", "i", "be", "used", "still")
+                          "带", "带到", "can", "i", "be", "used", "still", "valid", "is", "it")
 # Before a program's Latin short name between a country and its document ("加拿大的CPP养老金"): at most this long.
-_ACRONYM = re.compile(r"(?:的)?\s*(?<![a-z0-9])[a-z][a-z0-9]{1,5}$")
+# One or more (美国B1 B2签证), a space after it allowed (加拿大的 OAS 养老金).
+_ACRONYM = re.compile(r"(?:的)?(?:\s*(?<![a-z0-9])[a-z][a-z0-9]{1,5})+\s*$")
+# Generic foreign words reach no document across such a name: "外籍Q1签证" is China's Q1 visa for a foreigner.
+_GENERIC_FOREIGN = frozenset({"外国", "外籍", "住在国", "居住国", "所在国", "foreign"})
+# A place marker that can end a clause, so that a comma (now a space) parts it from the next word ("回国住，加拿大的
+# 养老金"); 在, 人在, 于, 从 … always take the place after them, a space or not ("在 加拿大护照丢了").
+_CLAUSE_ENDING_MARKERS = ("住", "回", "去", "到")
 # Words that set a phrasing abroad without naming a country ("出国以后国内医保还能用吗").
 _ABROAD_WORDS = ("出国", "abroad")
 # Place forms that stand before the country ("在美国入境海关"); the others follow it ("印尼那边").
-_PLACE_PREFIXES = frozenset({"在", "人在", "身在"})
+_PLACE_PREFIXES = frozenset({"在", "人在", "身在", "去", "到"})
 # How far before a document its qualifier and modifier may start ("英国配偶签证", "south african work visa").
 _QUALIFIER_WINDOW = 24
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
@@ -82,6 +88,7 @@ class _File(BaseModel):
     local_qualifiers: list[str] = []
     foreign_only_in_chinese: list[str] = []
     placed_kinds: dict[str, list[str]] = {}
+    into_china_words: list[str] = []
     renewal_markers: list[str] = []
     stay_words: list[str] = []
 
@@ -173,22 +180,25 @@ class CounterpartReader:
         markers = _alternation(_clean(["在", "人在", "到", "去", "in", "at"]))
         between = _alternation(_clean(_BETWEEN_USE_AND_PLACE))
         self._placed_abroad = re.compile(
-            rf"\s*(?:(?:{between})\s*){{0,3}}(?:{markers})\s*(?:{_alternation(foreign)})"
+            rf"\s*(?:(?:{between})\s*){{0,3}}(?:{markers})\s*(?:the\s+)?(?:{_alternation(foreign)})"
         )
         # a country's own rules where the message places the act ("印尼那边要交什么税", "在美国入境海关…")
         unknown = sorted(set(data.placed_kinds) - set(kinds))
         if unknown:
             raise CounterpartDataError(f"placed_kinds not among the documents: {', '.join(unknown)}")
         places = _alternation(_clean(foreign))
+        # per kind: the markers right before a country that stands right before the document ("在美国入境海关"),
+        # and a pattern for a country said as "over there" anywhere in the document's clause ("印尼那边…税")
+        self._placed_before: dict[str, tuple[str, ...]] = {}
         self._placed_there: dict[str, re.Pattern[str]] = {}
         for kind, forms in data.placed_kinds.items():
-            before = [f for f in _clean(forms) if f in _PLACE_PREFIXES]
+            before = tuple(f for f in _clean(forms) if f in _PLACE_PREFIXES)
             after = [f for f in _clean(forms) if f not in _PLACE_PREFIXES]
-            either = [rf"(?:{_alternation(before)})\s*(?:{places})"] if before else []
-            either += [rf"(?:{places})\s*(?:{_alternation(after)})"] if after else []
-            if either:
-                self._placed_there[kind] = re.compile("|".join(either))
-        self._china_word = _Finder(_clean([*data.chinese_qualifiers, "回国"]))
+            if before:
+                self._placed_before[kind] = before
+            if after:
+                self._placed_there[kind] = re.compile(rf"(?:{places})\s*(?:{_alternation(after)})")
+        self._china_word = _Finder(_clean([*data.chinese_qualifiers, *data.into_china_words]))
         abroad = [w for w, side in self._sides.items() if side in ("foreign", "ambiguous")]
         self._abroad = _Finder(_clean([*abroad, *_ABROAD_WORDS]))
 
@@ -199,8 +209,9 @@ class CounterpartReader:
     def _after(markers: tuple[str, ...], text: str, start: int) -> bool:
         spaced = text[max(0, start - 12) : start]
         before = spaced.rstrip()
-        if len(before) != len(spaced) and not before[-1:].isascii() and not text[start : start + 1].isascii():
-            return False  # "回国住，加拿大的…": a comma (now a space) parts a Chinese marker from the word
+        parted = len(before) != len(spaced) and not before[-1:].isascii() and not text[start : start + 1].isascii()
+        if parted and before.endswith(_CLAUSE_ENDING_MARKERS):
+            return False  # "回国住，加拿大的…": a comma (now a space) parts a marker that can end a clause
         if before[-1:].isascii():
             before = _DETERMINER.sub("", before)
         return before.endswith(markers)
@@ -243,8 +254,10 @@ class CounterpartReader:
         short name attached to a Chinese document stands between them too ("加拿大的CPP养老金")."""
         found = self._qualifier_ending(text, end, latin_document)
         if found is None and not latin_document and (acronym := _ACRONYM.search(text, 0, end)) is not None:
-            # right after the country (and 的): "外籍配偶Q1签证" is China's Q1 visa for a foreign spouse
+            # right after a named country (and 的): "外籍配偶Q1签证" is China's Q1 visa for a foreign spouse
             found = self._qualifier_ending(text, acronym.start(), latin_document, gaps=("",))
+            if found is not None and text[found[1] : acronym.start()].strip() in _GENERIC_FOREIGN:
+                found = None
         return found
 
     def _qualifier_ending(
@@ -280,24 +293,27 @@ class CounterpartReader:
         kind = self._kind(document.group(0))
         found = self._qualifier_before(text, document.start(), document.group(0).isascii())
         if found is None:
-            side = "foreign" if self._placed_abroad_before(kind, text, document.start()) else ""
+            side = "foreign" if self._placed_over_there(kind, text, document.start()) else ""
             return Mention(kind, side, False, document.end(), document.start())
         side, start = found
         if self._after(self._location, text, start):
-            # a place: "在美国护照丢了" is the Chinese passport
-            return Mention(kind, "", False, document.end(), document.start())
+            # a place: "在美国护照丢了" is the Chinese passport; but "在美国入境海关" is US customs
+            placed = self._placed_before.get(kind)
+            foreign = side == "foreign" and placed is not None and self._after(placed, text, start)
+            side = "foreign" if foreign and not self._china_word.finditer(text[document.end() :]) else ""
+            return Mention(kind, side, False, document.end(), document.start())
         return Mention(kind, side, self._after(self._status, text, start), document.end(), document.start())
 
-    def _placed_abroad_before(self, kind: str, text: str, start: int) -> bool:
-        """Whether the clause before an unqualified document places it in a named foreign country, and nothing
-        after that place names China: a tax or a customs rule there is that country's ("印尼那边要交什么税").
-        "从美国回来" is not such a place: it names where the user comes from, into China's customs."""
+    def _placed_over_there(self, kind: str, text: str, start: int) -> bool:
+        """Whether the clause before an unqualified document says a named foreign country "over there" (印尼那边)
+        and nothing after that names China or a way into it: a tax there is that country's ("印尼那边要交什么税";
+        not "美国那边已经交过税了，国内还要交吗", nor "美国那边寄过来的东西要交税吗")."""
         placed = self._placed_there.get(kind)
         if placed is None:
             return False
-        clause = text[:start].rsplit(" ", 1)[-1] if _CJK.search(text[max(0, start - 1) : start]) else text[:start]
-        places = list(placed.finditer(clause))
-        return bool(places) and not self._china_word.finditer(clause[places[-1].end() :])
+        clause_start = text.rfind(" ", 0, start) + 1 if _CJK.search(text[max(0, start - 1) : start]) else 0
+        places = list(placed.finditer(text, clause_start, start))
+        return bool(places) and not self._china_word.finditer(text[places[-1].end() :])
 
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""

@@ -44,7 +44,7 @@ from faq.semantic import SemanticIndex, phrasings_missing
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 from faq.story import question_alone_first
-from faq.whereabouts import TWIN_REACH, twin_to_lead
+from faq.whereabouts import TWIN_REACH, TWIN_SCORE_TAKEOVER, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -232,9 +232,13 @@ class FaqMatcher:
             lead = twin_to_lead(query.nationality, [e.nationality for e in entries], concepts, top, topic)
         scored = [(positions[i], probabilities[i]) for i in order]
         if lead:
-            # where the user is decides between near twins: the twin that agrees takes the lead and the score
+            # where the user is decides between near twins: the twin that agrees takes the lead, and the score
+            # when it scores close to the first (faq.whereabouts.TWIN_SCORE_TAKEOVER)
             (first, p_first), (twin, p_twin) = scored[0], scored[lead]
-            scored[0], scored[lead] = (twin, p_first), (first, p_twin)
+            if top[lead] >= TWIN_SCORE_TAKEOVER * top[0]:
+                scored[0], scored[lead] = (twin, p_first), (first, p_twin)
+            else:
+                scored[0], scored[lead] = (twin, p_twin), (first, p_first)
             order[0], order[lead] = order[lead], order[0]
         return scored, [rows[i] for i in order]
 

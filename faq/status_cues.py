@@ -63,8 +63,8 @@ _HOLDER_WORDS = frozenset(
 )
 # In a mixed message, the Chinese verbs of holding a Chinese passport: "孩子拿Chinese passport" (as "拿中国护照"
 # is read before segmentation). Not for a foreign one: "我拿Dutch passport" is read by the passport rules of its own.
-_CHINESE_HOLDERS = frozenset({"拿", "拿着", "拿的是", "持", "持有", "是"})
-_HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their", "still", "also", "only", "just"})
+_CHINESE_HOLDERS = frozenset({"拿", "拿着", "拿了", "拿的是", "持", "持有", "是", "有"})
+_HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their", "still", "also", "only", "just", "了"})
 _PASSPORT_WORDS = frozenset({"passport", "passports"})
 
 

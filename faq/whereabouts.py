@@ -270,6 +270,10 @@ def twins(first: frozenset[str], other: frozenset[str]) -> bool:
 # first's wording carries the message's other words ("在国外…使馆", a location the message denies) still leads.
 # 0.2 kept six dev messages of that kind on the wrong twin (0.135 against 0.678, "visiting family in Xiamen").
 TWIN_SCORE_SHARE = 0.1
+# A twin that leads takes the first's probability only from this share of it; below, it leads with its own, so
+# the gate judges it on its own strength (a twin at a tenth of the first is offered first, not answered: "我人在
+# 美国，领事认证 公证 流程" would otherwise answer power-of-attorney, p 0.106, at the notarisation entry's 0.991).
+TWIN_SCORE_TAKEOVER = 0.2
 
 
 def twin_to_lead(

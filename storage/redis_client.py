@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import hiredis  # redis[hiredis]
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from storage.redis_guard import GuardedConnectionPool, guard
 
@@ -132,8 +133,15 @@ def create_redis(
     # redis-py's pool refuses ("Too many connections") past its limit (100 by default); a burst of webhook
     # requests each holding a connection for a moment needs more. (A BlockingConnectionPool would wait
     # instead, but arms a timer on every command, which costs more than the command at this rate.)
+    # Maintenance notifications (redis-py 8 turns them on for RESP3 servers) are Redis Cloud's cluster moves; with
+    # them on, the pool skips its check of a pooled connection before use, so a socket the server closed while
+    # it sat there (CLIENT KILL, an idle timeout, a proxy's reset) failed the next command although Redis answers.
     pool = GuardedConnectionPool.from_url(
-        url, max_connections=max_connections, socket_timeout=timeout, socket_connect_timeout=timeout
+        url,
+        max_connections=max_connections,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
     pool.connection_class = _without_write_tasks(pool.connection_class)
     if health is not None:

@@ -61,9 +61,12 @@ class _ReportsOutages:
     async def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
         await self._watched(super().connect_check_health(*args, **kwargs))  # type: ignore[misc]
 
-    # A write or read on an established socket is an outage only when it times out. A socket the server closed
-    # while it sat in the pool (CLIENT KILL, an idle timeout, a proxy's reset) fails with a ConnectionError
-    # although Redis answers: redis-py retries on a fresh socket, and that connect reports if Redis is gone.
+    # A write or read on an established socket is an outage only when it times out. One that fails with a
+    # ConnectionError is a socket the server closed (CLIENT KILL, its idle timeout, a proxy's reset) or a server
+    # that went away: the caller sees the error either way (redis-py does not retry here: a retried claim script
+    # could read its own first run as a duplicate), and the next connect reports at once if Redis is gone.
+    # (A pooled socket already at EOF is replaced before use: storage.redis_client turns redis-py's maintenance
+    # notifications off, which otherwise skip that check.)
     async def send_packed_command(self, *args: Any, **kwargs: Any) -> None:
         await self._watched(super().send_packed_command(*args, **kwargs), _TIMEOUTS)  # type: ignore[misc]
 
@@ -88,20 +91,7 @@ class GuardedConnectionPool(aioredis.ConnectionPool):
                 raise RedisUnavailable("Redis is marked down; not tried until the health probe finds it answering")
             if time.monotonic() - self.failed_at < UNWATCHED_RETRY_S:
                 raise RedisUnavailable(f"Redis failed under {UNWATCHED_RETRY_S:.0f} s ago; not tried again yet")
-        connection = await super().get_connection(*args, **kwargs)
-        reader = getattr(connection, "_reader", None)
-        if reader is not None and reader.at_eof():
-            # The server closed this pooled socket (CLIENT KILL, its idle timeout, a proxy's reset). redis-py
-            # (8.1) checks a pooled connection with can_read(), which does not see the EOF, and the next command
-            # would fail on it although Redis answers; nor is that command retried (a retry could apply a script
-            # twice). A fresh socket instead; its connect reports if Redis is really gone.
-            try:
-                await connection.disconnect()
-                await connection.connect()
-            except BaseException:
-                await self.release(connection)
-                raise
-        return connection
+        return await super().get_connection(*args, **kwargs)
 
     def make_connection(self) -> Any:
         connection = super().make_connection()

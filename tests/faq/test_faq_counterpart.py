@@ -40,6 +40,19 @@ def reader() -> CounterpartReader:
         ("我从美国回来，海关能带多少现金", None),  # from the US into China's customs
         ("在美国的收入在中国要交税吗", None),  # China named after the place
         ("我在美国工作，回国要交税吗", None),
+        ("外国护照回国探亲要办什么手续", "passport"),  # 手续 is no renewal (a bare 续 is not one)
+        ("美国绿卡回国后还能继续保留吗", "permanent_residence"),  # nor is 继续
+        ("在 加拿大护照丢了怎么补办", None),  # 在 takes its place even after a typed space
+        ("在美国买的药带回来过海关要申报吗", None),  # brought back: China's customs
+        ("美国那边寄过来的东西海关会扣吗", None),
+        ("美国那边已经交过税了，国内还要交吗", None),  # China's tax, with a credit for the US one
+        ("美国入境海关能带多少现金", "customs"),
+        ("去美国海关能带多少现金", "customs"),
+        ("外籍Q2签证怎么申请", None),  # China's Q2 visa: a generic 外籍 reaches no document across a code
+        ("加拿大的 OAS 养老金回国能领吗", "pension"),
+        ("美国B1/B2签证过期了", "visa"),
+        ("Can I use my Chinese driving licence in the US?", "driving_licence" + USED_ABROAD),
+        ("Is my Chinese driving licence still valid in Australia?", "driving_licence" + USED_ABROAD),
         ("my canadian passport is about to expire, where do i renew it", "passport" + RENEWED),
         # the last document named is Spain's, and China's is turned into it: Spain's procedure
         ("想把中国驾照换成西班牙驾照，要考试吗", "driving_licence" + INTO_FOREIGN),

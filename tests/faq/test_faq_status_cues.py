@@ -42,6 +42,8 @@ def test_the_analysis_reads_a_held_foreign_passport_as_a_foreign_national() -> N
         (["i", "am", "still", "a", "chinese passport", "holder"], 4, 1, True),
         (["we", "are", "chinese passport", "holders"], 2, 1, True),
         (["孩子", "拿", "chinese passport"], 2, 1, True),  # a Chinese verb of holding in a mixed message
+        (["孩子", "拿", "了", "chinese passport"], 3, 1, True),
+        (["孩子", "有", "chinese passport"], 2, 1, True),
         (["用", "chinese passport", "去", "银行"], 1, 1, False),  # acted with, not held as a status
     ],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from faq.analysis import Analyzer
@@ -79,3 +81,16 @@ def test_the_twin_that_agrees_leads() -> None:
     consulate = frozenset({"#consulate"})
     assert twin_to_lead(CHINA, sides, [abroad, home], [0.3, 0.1], consulate | {"#passport"}) == 0
     assert twin_to_lead(CHINA, sides, [abroad, home], [0.3, 0.1], frozenset({"#passport", "#expire"})) == 1
+    # set on both sides, an entry is no twin of either
+    assert twin_to_lead(CHINA, [frozenset({ABROAD}), frozenset({ABROAD, CHINA})], [abroad, home], [0.3, 0.1]) == 0
+
+
+def test_a_far_weaker_twin_leads_with_its_own_score() -> None:
+    """A twin at under TWIN_SCORE_TAKEOVER of the first leads, but is judged on its own probability: offered
+    first, not answered with the first's confidence."""
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+
+    matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
+    decision = matcher.decide("我人在美国，领事认证 公证 流程")
+    assert decision.faq_id != "power-of-attorney"  # at p 0.106 against the notarisation entry's 0.991
