@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from faq.analysis import CONCEPT_PREFIX, Analysis
 from faq.focus import Focus
-from faq.index import IndexedEntry, KbIndex, text_ngrams
+from faq.index import IndexedEntry, KbIndex, WeightedTerms, text_ngrams, weighted_terms
 from faq.semantic import SemanticScores
 from faq.vocabulary import vocabulary
 
@@ -72,20 +72,25 @@ def _weighted_share(units: Iterable[str], present: frozenset[str], index: KbInde
     return hit / total if total else 0.0
 
 
-def _bigram_share(query: Analysis, item: IndexedEntry) -> float:
+def _bigram_share(query: Analysis, item: IndexedEntry, weighted: WeightedTerms | None = None) -> float:
     """Share of the message's pinyin bigrams the entry has, a story's narrating ones weighed down (faq.focus);
-    sorted so the float sum does not follow PYTHONHASHSEED."""
+    sorted so the float sum does not follow PYTHONHASHSEED. `weighted`: the message's bigrams already weighed
+    (_Message.weighted_bigrams)."""
     if not query.pinyin_bigrams:
         return 0.0
     if query.focus is None:
         return len(query.pinyin_bigrams & item.pinyin_bigrams) / len(query.pinyin_bigrams)
-    total = hit = 0.0
-    for bigram in sorted(query.pinyin_bigrams):
-        weight = query.focus.bigram(bigram)
-        total += weight
+    if weighted is None:
+        weighted = weighted_terms(sorted(query.pinyin_bigrams), query.focus.bigram)
+    hit = 0.0
+    for bigram, weight in weighted.pairs:
         if bigram in item.pinyin_bigrams:
             hit += weight
-    return hit / total
+    return hit / weighted.total
+
+
+# Symbols of one candidate's unit strings (the slow path of `raw_features`) wrap around after this many.
+_SYMBOL_WRAP = 6000
 
 
 @dataclass(frozen=True)
@@ -97,40 +102,87 @@ class _Message:
     unknown: float
     grams: tuple[str, ...]  # character bigrams and words, sorted
     latin: float
+    weighted_units: WeightedTerms  # `units` weighed by IDF and focus (cov_query)
+    unit_string: str  # all the message's units in the index's symbols (KbIndex.unit_string, fuzz_units)
+    weighted_grams: WeightedTerms  # `grams` weighed (char_ngram)
+    weighted_bigrams: WeightedTerms | None  # the sorted pinyin bigrams weighed by focus; None without focus
 
 
 def _message(query: Analysis, index: KbIndex) -> _Message:
     units = tuple(dict.fromkeys(query.units))
     letters = [c for c in query.normalized if c.isalpha()]
+    grams = tuple(sorted(text_ngrams(query.normalized)))
+    focus = query.focus
+    if focus is None:
+        weighted_units = weighted_terms(units, index.idf)
+        weighted_bigrams = None
+    else:
+        weighted_units = weighted_terms(units, lambda unit: index.idf(unit) * focus.unit(unit))
+        weighted_bigrams = weighted_terms(sorted(query.pinyin_bigrams), focus.bigram)
     return _Message(
         units,
         query.unit_set,
         1.0 - _weighted_share(units, index.vocabulary, index),
-        tuple(sorted(text_ngrams(query.normalized))),
+        grams,
         sum(1 for c in letters if c.isascii()) / len(letters) if letters else 0.0,
+        weighted_units,
+        index.unit_string(query.units),
+        index.ngram_weights(grams, focus),
+        weighted_bigrams,
     )
 
 
-def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _Message | None = None) -> list[float]:
-    """All features but `lead`, which needs the other candidates."""
-    message = message or _message(query, index)
-    query_units = message.unit_set
-    cov_query = _weighted_share(message.units, item.units, index, query.focus)
+def _slow_unit_scores(query: Analysis, item: IndexedEntry, index: KbIndex) -> tuple[float, float]:
+    """(cov_entry, fuzz_units) with a symbol table of this candidate's own: for an entry with a unit the
+    index has no symbol for, or so many units that the message's and its symbols could collide."""
     symbols: dict[str, str] = {}
     query_string = _unit_string(query.units, symbols)
-    cov_entry = fuzz_units = fuzz_chars = fuzz_pinyin = 0.0
+    cov_entry = fuzz_units = 0.0
     for phrasing in item.phrasings:
         if phrasing.units:
-            cov_entry = max(cov_entry, _weighted_share(dict.fromkeys(phrasing.units), query_units, index))
+            cov_entry = max(cov_entry, _weighted_share(dict.fromkeys(phrasing.units), query.unit_set, index))
             fuzz_units = max(fuzz_units, fuzz.ratio(query_string, _unit_string(phrasing.units, symbols)))
-        fuzz_chars = max(fuzz_chars, fuzz.ratio(query.normalized, phrasing.normalized))
-        if query.pinyin and phrasing.pinyin:
-            fuzz_pinyin = max(fuzz_pinyin, fuzz.ratio(query.pinyin, phrasing.pinyin))
-    bigram_cov = _bigram_share(query, item)
+    return cov_entry, fuzz_units
+
+
+def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _Message | None = None) -> list[float]:
+    """All features but `lead`, which needs the other candidates.
+
+    The entry's side comes from KbIndex.terms (once per entry and index), the message's from `message` (once
+    per message): each share adds the same weights in the same order as measuring it from scratch would, and
+    fuzz_units compares the same pattern of equal units, so every value is the same to the last bit."""
+    message = message or _message(query, index)
+    query_units = message.unit_set
+    cov_query = message.weighted_units.share(item.units)
+    terms = index.terms(item)
+    strings = terms.unit_strings
+    cov_entry = fuzz_units = fuzz_chars = fuzz_pinyin = 0.0
+    ratio = fuzz.ratio
+    if strings is not None and len(message.units) + len(item.units) < _SYMBOL_WRAP:
+        query_string = message.unit_string
+        for weighted, string in zip(terms.phrasings, strings, strict=True):
+            if weighted is not None:
+                value = weighted.share(query_units)
+                if value > cov_entry:  # max(), as the slow path takes it
+                    cov_entry = value
+                value = ratio(query_string, string)
+                if value > fuzz_units:
+                    fuzz_units = value
+    else:
+        cov_entry, fuzz_units = _slow_unit_scores(query, item, index)
+    normalized, pinyin = query.normalized, query.pinyin
+    for phrasing in item.phrasings:
+        value = ratio(normalized, phrasing.normalized)
+        if value > fuzz_chars:
+            fuzz_chars = value
+        if pinyin and phrasing.pinyin:
+            value = ratio(pinyin, phrasing.pinyin)
+            if value > fuzz_pinyin:
+                fuzz_pinyin = value
+    bigram_cov = _bigram_share(query, item, message.weighted_bigrams)
     # KB authors often list broad words (护照) as keywords: weigh hits by how telling they are.
-    keyword_units = sorted(frozenset().union(*item.keyword_units))
-    keyword = _weighted_share(keyword_units, query_units, index) if keyword_units else 0.0
-    char_ngram = index.ngram_share(message.grams, item, query.focus)
+    keyword = terms.keywords.share(query_units) if terms.keywords is not None else 0.0
+    char_ngram = message.weighted_grams.share(item.ngrams)
     return [
         cov_query,
         cov_entry,
@@ -165,10 +217,13 @@ def candidate_features(
     rows = [raw_features(query, chosen.get(p) or index.entries[p], index, message) for p in positions]
     bases = [base_score(r) for r in rows]
     top_semantic = semantic.top(1)[0] if semantic is not None and len(semantic.by_entry) else -1
+    # the best other base of every candidate is the best base, but for the (first) best's own: the second
+    best = max(range(len(bases)), key=bases.__getitem__) if bases else -1
+    runner_up = max((b for j, b in enumerate(bases) if j != best), default=None)
     out: list[list[float]] = []
     for i, (position, row) in enumerate(zip(positions, rows, strict=True)):
-        others = [b for j, b in enumerate(bases) if j != i]
-        lead = bases[i] - max(others) if others else bases[i]
+        other = runner_up if i == best else bases[best]
+        lead = bases[i] - other if other is not None else bases[i]
         if semantic is None:
             out.append([*row, lead])
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from faq.analysis import CONCEPT_PREFIX, Analysis, Analyzer
@@ -19,13 +19,19 @@ from faq.normalize import is_cjk_char, text_ngrams
 from faq.status_cues import CHINESE, FOREIGN
 from faq.whereabouts import entry_sides
 
-__all__ = ["IndexedEntry", "KbIndex", "indexed_entry", "text_ngrams"]
+__all__ = ["EntryTerms", "IndexedEntry", "KbIndex", "WeightedTerms", "indexed_entry", "text_ngrams"]
 
 # Pinyin bigrams only rescue homophones the lexicon missed; they must not outvote concepts.
 _BIGRAM_WEIGHT = 0.35
 # Postings longer than this share of the KB carry almost no information and dominate
 # latency at scale; such units still count during reranking.
 _MAX_POSTING_SHARE = 0.25
+# No unit weighs less than this, however common (KbIndex.idf).
+_MIN_IDF = 0.05
+# The first code point of the symbols standing for units in KbIndex.unit_string (the supplementary planes),
+# and how many units of a KB at most get one (the others' entries are scored the slow way, faq.features).
+_FIRST_SYMBOL = 0x10000
+_MAX_SYMBOLS = 500_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,44 @@ class IndexedEntry:
     flow: frozenset[str] = frozenset()
     # The nationality most of the entry's phrasings state (faq.status_cues.nationality_of).
     nationality: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class WeightedTerms:
+    """Distinct terms in a fixed order with their weights, and the weights' sum added in that order: the
+    denominator of a weighted share, the same for every candidate it is measured against."""
+
+    pairs: tuple[tuple[str, float], ...]
+    total: float
+
+    def share(self, present: Container[str]) -> float:
+        """The weighted share of the terms found in `present`; the hits are added in the terms' order (a
+        float sum over a set's order follows PYTHONHASHSEED)."""
+        hit = 0.0
+        for term, weight in self.pairs:
+            if term in present:
+                hit += weight
+        return hit / self.total if self.total else 0.0
+
+
+def weighted_terms(terms: Iterable[str], weight: Callable[[str], float]) -> WeightedTerms:
+    pairs = tuple((term, weight(term)) for term in terms)
+    total = 0.0
+    for _, value in pairs:
+        total += value
+    return WeightedTerms(pairs, total)
+
+
+@dataclass(frozen=True)
+class EntryTerms:
+    """What the candidate features (faq.features) read of an entry on one index, which only a new KB version
+    changes: each phrasing's distinct units weighed by IDF (cov_entry) and as a string of symbols (fuzz_units),
+    and the entry's keyword units, sorted and weighed (keyword). Computed once per entry and index
+    (KbIndex.terms) instead of once per message that has the entry among its candidates."""
+
+    phrasings: tuple[WeightedTerms | None, ...]  # None: a phrasing without units
+    unit_strings: tuple[str, ...] | None  # None: a unit the index has no symbol for (faq.features' slow path)
+    keywords: WeightedTerms | None  # None: no keyword units
 
 
 def indexed_entry(entry: FaqEntry, phrasings: tuple[Analysis, ...], keywords: tuple[Analysis, ...]) -> IndexedEntry:
@@ -120,10 +164,18 @@ class KbIndex:
         self._df = df
         self.vocabulary = frozenset(u for u in df if not u.startswith("~"))
         self._idf = {u: math.log((count + 1) / (n + 0.5)) for u, n in df.items()}
+        # what `idf` returns for the units the KB uses: it is asked for them hundreds of times a message
+        self._weight = {u: max(value, _MIN_IDF) for u, value in self._idf.items()}
         # A content word the KB never uses is strong evidence the KB does not cover the message.
         self._unseen_idf = max(self._idf.values(), default=1.0)
         limit = max(50, int(count * _MAX_POSTING_SHARE))
         self._postings = {u: p for u, p in postings.items() if len(p) <= limit}
+        symbolized = self.vocabulary if len(self.vocabulary) <= _MAX_SYMBOLS else ()
+        self._symbols = {u: chr(_FIRST_SYMBOL + i) for i, u in enumerate(symbolized)}
+        # EntryTerms of the entries this index holds (and their Chinese forms), filled as they become
+        # candidates; keyed by identity, which those entries keep as long as the index lives
+        self._owned = frozenset(id(e) for e in (*self.entries, *self.in_chinese.values()))
+        self._terms: dict[int, EntryTerms] = {}
 
     def without(self, phrasings: Mapping[int, int], entries: Set[int]) -> KbIndex:
         """This KB with some phrasings (position -> phrasing number) and whole entries left out, as if never
@@ -141,9 +193,9 @@ class KbIndex:
 
     def idf(self, unit: str) -> float:
         """IDF of a unit; words the KB never uses still weigh (they are what the KB lacks)."""
-        value = self._idf.get(unit)
+        value = self._weight.get(unit)
         if value is not None:
-            return max(value, 0.05)
+            return value
         if unit.startswith(CONCEPT_PREFIX):
             return self._unseen_idf
         # unknown single characters are mostly recognition noise; English paraphrases freely
@@ -151,19 +203,58 @@ class KbIndex:
             return self._unseen_idf * 0.3
         return self._unseen_idf * (0.5 if unit.isascii() else 0.9)
 
-    def ngram_share(self, grams: Iterable[str], item: IndexedEntry, focus: Focus | None = None) -> float:
-        """IDF-weighted share of the message's n-grams (distinct, in a fixed order: a float sum over a set's
-        order follows PYTHONHASHSEED) that the entry's wording contains; `focus` weighs a story's
-        narrating n-grams down (faq.focus)."""
-        total = hit = 0.0
-        for gram in grams:
-            weight = max(self._ngram_idf.get(gram, self._unseen_ngram_idf), 0.05)
+    def ngram_weights(self, grams: Iterable[str], focus: Focus | None = None) -> WeightedTerms:
+        """The message's n-grams (distinct, in a fixed order: a float sum over a set's order follows
+        PYTHONHASHSEED) weighed by IDF, `focus` weighing a story's narrating n-grams down (faq.focus): once per
+        message, then `share` against each candidate's wording (`IndexedEntry.ngrams`)."""
+
+        def weight(gram: str) -> float:
+            value = max(self._ngram_idf.get(gram, self._unseen_ngram_idf), _MIN_IDF)
             if focus is not None:
-                weight *= focus.ngram(gram)
-            total += weight
-            if gram in item.ngrams:
-                hit += weight
-        return hit / total if total else 0.0
+                value *= focus.ngram(gram)
+            return value
+
+        return weighted_terms(grams, weight)
+
+    def ngram_share(self, grams: Iterable[str], item: IndexedEntry, focus: Focus | None = None) -> float:
+        """IDF-weighted share of the message's n-grams that the entry's wording contains (`ngram_weights`)."""
+        return self.ngram_weights(grams, focus).share(item.ngrams)
+
+    def unit_string(self, units: Sequence[str]) -> str:
+        """One symbol per unit so rapidfuzz compares meaning sequences, not spellings: the index's own symbol
+        for a unit the KB uses (the one in EntryTerms.unit_strings), a new one for each other unit. A ratio
+        only sees which symbols are equal, so any one-to-one choice of symbols gives the same ratio."""
+        symbols = self._symbols
+        out: list[str] = []
+        extra: dict[str, str] = {}
+        for unit in units:
+            symbol = symbols.get(unit)
+            if symbol is None:
+                symbol = extra.get(unit)
+                if symbol is None:
+                    symbol = extra[unit] = chr(_FIRST_SYMBOL + len(symbols) + len(extra))
+            out.append(symbol)
+        return "".join(out)
+
+    def terms(self, item: IndexedEntry) -> EntryTerms:
+        """The entry's EntryTerms on this index: kept for the entries the index holds, computed afresh for
+        any other form of an entry."""
+        key = id(item)
+        found = self._terms.get(key)
+        if found is None:
+            found = self._entry_terms(item)
+            if key in self._owned:
+                self._terms[key] = found
+        return found
+
+    def _entry_terms(self, item: IndexedEntry) -> EntryTerms:
+        phrasings = tuple(weighted_terms(dict.fromkeys(p.units), self.idf) if p.units else None for p in item.phrasings)
+        symbols = self._symbols
+        known = all(u in symbols for p in item.phrasings for u in p.units)
+        strings = tuple("".join(symbols[u] for u in p.units) for p in item.phrasings) if known else None
+        keyword_units = sorted(frozenset().union(*item.keyword_units))
+        keywords = weighted_terms(keyword_units, self.idf) if keyword_units else None
+        return EntryTerms(phrasings, strings, keywords)
 
     def is_specific(self, unit: str) -> bool:
         """A unit naming at most a couple of entries (台胞证, 负面清单), unlike 护照 or 签证."""
