@@ -99,9 +99,13 @@ def _negation(match: re.Match[str]) -> str:
     return "can not"
 
 
+@lru_cache(maxsize=4096)
 def normalize_text(text: str) -> str:
     """NFKC (full-width → half-width), lower case, Latin accents off, contractions spelled out,
-    Traditional → Simplified, regional and Cantonese words → mainland ones, punctuation → space."""
+    Traditional → Simplified, regional and Cantonese words → mainland ones, punctuation → space.
+
+    Remembered: the matcher normalises a message and each of its clauses twice (small talk and the analysis,
+    the out-of-scope intents and the story's clauses); the words it reads are read once per process."""
     text = _US.sub("USA", unicodedata.normalize("NFKC", text)).lower()
     text = _THOUSANDS.sub("", fold_accents(text))
     text = _IRREGULAR_NEGATION.sub(_negation, text)

@@ -143,8 +143,9 @@ class Intent:
     reply: str
 
     def matches(self, normalized_clause: str) -> bool:
-        if not all(group.found(normalized_clause) for group in self.groups):
-            return False
+        for group in self.groups:
+            if not group.found(normalized_clause):
+                return False
         return self.unless.empty or not self.unless.found(normalized_clause)
 
 
@@ -166,6 +167,10 @@ class OutOfScopeIntents:
         self._by_name = {i.name: i for i in self.intents}
         # every group of an intent must have a cue, so a text without any first-group cue matches none
         self._any_first = _Cues(w for i in self.intents for w in i.groups[0].words)
+        # ... and one without any of them even inside a word or across other spaces is passed over at once for
+        # every intent (what _Cues.found finds is always one of these): most clauses of most messages
+        first = sorted({w for i in self.intents for w in i.groups[0].words}, key=lambda w: (-len(w), w))
+        self._first_cues = re.compile("|".join(re.escape(w).replace(r"\ ", r"\s+") for w in first)) if first else None
 
     def served_by(self, normalized_phrasings: Iterable[str]) -> frozenset[str]:
         """The intents one of a KB's own (normalised) phrasings matches: that KB answers such requests itself
@@ -183,6 +188,8 @@ class OutOfScopeIntents:
         return found.reply if found is not None else self.default_reply
 
     def _intent_of(self, normalized_clause: str, skip: frozenset[str]) -> str | None:
+        if self._first_cues is not None and not self._first_cues.search(normalized_clause):
+            return None
         for intent in self.intents:
             if intent.name not in skip and intent.matches(normalized_clause):
                 return intent.name
