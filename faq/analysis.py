@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import pairwise
 
 import jieba
@@ -48,7 +49,7 @@ from faq.focus import (
     with_topic_clauses,
 )
 from faq.normalize import is_cjk_char, normalize_term, normalize_text, strip_fillers, text_ngrams
-from faq.pinyin import MAX_PINYIN_TERM, pinyin_of, terms_by_sound
+from faq.pinyin import MAX_PINYIN_TERM, pinyin_of, sound_heads, terms_by_sound
 from faq.status_cues import (
     CHINESE_CITIZEN,
     FOREIGN_NATIONAL,
@@ -68,6 +69,8 @@ CONCEPT_PREFIX = "#"
 # one-character word + that verb must be to be the word the user said instead (带走, count 830).
 _PARTICLES = frozenset("了")
 _COMMON_WORD_FREQ = 100
+# Chunks whose jieba cut an analyser remembers (Analyzer._cut).
+_CUT_CACHE_SIZE = 8192
 _ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
 # 认证 beside a pension is its yearly certification (生存认证); only these make it a notary's after all.
 _PENSION_CONCEPTS = frozenset({"#pension", "#social_insurance"})
@@ -142,6 +145,7 @@ class Lexicon:
             if all(is_cjk_char(c) for c in form) and 2 <= len(form) <= MAX_PINYIN_TERM:
                 pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
         self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
+        self.sound_heads = sound_heads(self.by_pinyin)
         self.english = EnglishForms(self.forms, stopwords, english_irregular)
 
     def jieba_words(self) -> list[str]:
@@ -170,6 +174,12 @@ class Analyzer:
         # who and where the user is decides between near twins wherever the story says it
         self._situation = frozenset(CONCEPT_PREFIX + c for c in shipped.situation_concepts)
         self._generic = self._situation | {CONCEPT_PREFIX + c for c in shipped.generic_concepts}
+        # jieba's cut of a chunk depends on the chunk alone (the dictionary is complete by now): a story's clauses
+        # are the whole message's chunks cut again, and menu words arrive thousands of times
+        self._cut = lru_cache(maxsize=_CUT_CACHE_SIZE)(self._cut_chunk)
+
+    def _cut_chunk(self, chunk: str) -> tuple[str, ...]:
+        return tuple(self._tokenizer.lcut(chunk, HMM=False))
 
     def topic_concepts(self, analysis: Analysis) -> frozenset[str]:
         """The message's concepts that name what it is about: not who or where the user is."""
@@ -207,7 +217,7 @@ class Analyzer:
             # Within a mixed chunk ("一份power"), jieba would still cut a Latin word on lexicon words
             # inside it (p|owe|r): pieces of one Latin run are joined back.
             previous_latin = False
-            for piece in self._tokenizer.lcut(chunk, HMM=False):
+            for piece in self._cut(chunk):
                 if not piece.strip():
                     previous_latin = False
                     continue
@@ -243,7 +253,7 @@ class Analyzer:
             asking = english_with_referents(asking, texts)
         if clause_weights(asking) is None and True not in marks[:-1]:
             return whole
-        analysed = [self._analyze(t) for t in texts]
+        analysed = [self._analyze(t, situation=False) for t in texts]
         topics = [sum(1 for u in a.unit_set if u not in self._generic) for a in analysed]
         expanded = with_topic_clauses(asking, topics)
         weights = clause_weights(expanded) or [1.0] * len(texts)
@@ -282,7 +292,10 @@ class Analyzer:
             nationality=analysis.nationality,
         )
 
-    def _analyze(self, base: str) -> Analysis:
+    def _analyze(self, base: str, situation: bool = True) -> Analysis:
+        """The reading of normalised text. Without `situation` (a story's clause, of which `analyze` reads only
+        the units, n-grams and sounds) where the user is, the money's way, the act's place, the nationality and
+        the foreign-country flags are left unread: the Analysis has their defaults."""
         clean = status_passport(strip_fillers(base))
         clause_of: list[int] = []
         tokens = self._tokens(clean, clause_of)
@@ -293,7 +306,10 @@ class Analyzer:
 
         def flush() -> None:
             if pending:
-                units.extend(terms_by_sound(pending, content_chars, self.lexicon.by_pinyin, self.lexicon.stopwords))
+                lexicon = self.lexicon
+                units.extend(
+                    terms_by_sound(pending, content_chars, lexicon.by_pinyin, lexicon.stopwords, lexicon.sound_heads)
+                )
                 pending.clear()
 
         i = 0
@@ -352,6 +368,8 @@ class Analyzer:
         content_chars = [c for t in tokens if t not in stopwords for c in t]
         syllables = pinyin_of("".join(content_chars))
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))
+        if not situation:
+            return Analysis(normalized=clean, units=tuple(units), pinyin=" ".join(syllables), pinyin_bigrams=bigrams)
         return Analysis(
             normalized=clean,
             units=tuple(units),

@@ -8,7 +8,7 @@ searched for runs whose syllables spell a lexicon term (faq.analysis calls this 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
@@ -54,14 +54,22 @@ def _counts_something(chars: str, begin: int, end: int) -> bool:
     return any(chars[j] in _NUMERALS and j + 1 < len(chars) and chars[j + 1] in _MEASURES for j in range(begin, end))
 
 
+def sound_heads(by_pinyin: Iterable[tuple[str, ...]]) -> frozenset[tuple[str, str]]:
+    """The first two syllables of every form indexed by sound: where no form's first two start, none does."""
+    return frozenset((k[0], k[1]) for k in by_pinyin if len(k) >= 2)
+
+
 def terms_by_sound(
     tokens: list[str],
     content_chars: list[str],
     by_pinyin: Mapping[tuple[str, ...], frozenset[str]],
     stopwords: frozenset[str],
+    heads: frozenset[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Find lexicon terms by sound among unmatched tokens; keep the rest as words. `by_pinyin` maps a form's
-    syllables to its concepts (faq.analysis.Lexicon); the characters of what is kept go to `content_chars`."""
+    syllables to its concepts (faq.analysis.Lexicon); the characters of what is kept go to `content_chars`.
+    `heads` (sound_heads of `by_pinyin`) lets a position no form starts at be passed over without trying
+    every length."""
     chars = "".join(tokens)
     syllables = [char_pinyin(c) for c in chars]
     # token boundaries, to refuse a match made only of whole stop words
@@ -74,6 +82,9 @@ def terms_by_sound(
     i = 0
     while i < len(chars):
         hit: tuple[int, frozenset[str]] | None = None
+        if heads is not None and (i + 1 >= len(chars) or (syllables[i], syllables[i + 1]) not in heads):
+            i += 1
+            continue
         for n in range(min(MAX_PINYIN_TERM, len(chars) - i), 1, -1):
             concepts = by_pinyin.get(tuple(syllables[i : i + n]))
             span = (starts, i, i + n)
