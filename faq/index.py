@@ -7,7 +7,6 @@ which the (more expensive) feature scoring then reranks.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -269,16 +268,35 @@ class KbIndex:
         same message could get different candidates in two processes."""
         scores: dict[int, float] = {}
         focus = query.focus
+        weighted: list[tuple[list[int], float]] = []
         for unit in dict.fromkeys(query.units):
             posting = self._postings.get(unit)
             if posting:
-                weight = self._idf[unit] if focus is None else self._idf[unit] * focus.unit(unit)
-                for position in posting:
-                    scores[position] = scores.get(position, 0.0) + weight
+                weighted.append((posting, self._idf[unit] if focus is None else self._idf[unit] * focus.unit(unit)))
         for bigram in sorted(query.pinyin_bigrams):
             posting = self._postings.get("~" + bigram)
             if posting:
-                weight = self._idf["~" + bigram] * _BIGRAM_WEIGHT
-                for position in posting:
-                    scores[position] = scores.get(position, 0.0) + weight
-        return [p for p, _ in heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))]
+                weighted.append((posting, self._idf["~" + bigram] * _BIGRAM_WEIGHT))
+        for posting, weight in weighted:
+            if not scores:  # the first posting: 0.0 + weight is weight
+                scores = dict.fromkeys(posting, weight)
+                continue
+            get = scores.get
+            for position in posting:
+                scores[position] = get(position, 0.0) + weight
+        return _best(scores, limit)
+
+
+def _best(scores: dict[int, float], limit: int) -> list[int]:
+    """The `limit` positions of highest score, ties to the earlier position, best first: what
+    heapq.nlargest(limit, scores.items(), key=(score, -position)) gives, sorting only the positions that score at
+    least the limit-th best score (those are all it can give), found by sorting the bare scores (in C)."""
+    if limit <= 0:
+        return []
+    if len(scores) > limit:
+        kth = sorted(scores.values(), reverse=True)[limit - 1]
+        near = [(score, -position) for position, score in scores.items() if score >= kth]
+    else:
+        near = [(score, -position) for position, score in scores.items()]
+    near.sort(reverse=True)
+    return [-negated for _, negated in near[:limit]]
