@@ -162,7 +162,11 @@ def raw_features(query: Analysis, item: IndexedEntry, index: KbIndex, message: _
         query_string = message.unit_string
         for weighted, string in zip(terms.phrasings, strings, strict=True):
             if weighted is not None:
-                value = weighted.share(query_units)
+                hit = 0.0  # WeightedTerms.share, inlined: this is the innermost loop of a decision
+                for unit, weight in weighted.pairs:
+                    if unit in query_units:
+                        hit += weight
+                value = hit / weighted.total if weighted.total else 0.0
                 if value > cov_entry:  # max(), as the slow path takes it
                     cov_entry = value
                 value = ratio(query_string, string)

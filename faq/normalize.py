@@ -49,6 +49,7 @@ _SPACES = re.compile(r"\s+")
 # "8,000" is one number, not 8 and 000.
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @lru_cache(maxsize=1)
@@ -147,13 +148,9 @@ def text_ngrams(normalized: str) -> frozenset[str]:
             if len(chunk) > 1:
                 grams.add(chunk)
             continue
-        run = ""
-        for char in chunk + " ":
-            if is_cjk_char(char):
-                run += char
-                continue
+        for run in _CJK_RUN.findall(chunk):  # each maximal run of Chinese characters; a lone one is its own gram
             if len(run) == 1:
                 grams.add(run)
-            grams.update(run[i : i + 2] for i in range(len(run) - 1))
-            run = ""
+            else:
+                grams.update(run[i : i + 2] for i in range(len(run) - 1))
     return frozenset(grams)
