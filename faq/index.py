@@ -246,6 +246,13 @@ class KbIndex:
                 self._terms[key] = found
         return found
 
+    def prepare_terms(self) -> None:
+        """Every entry's EntryTerms now (the served matcher's index, faq.matcher): filled lazily while serving,
+        the cache would grow by thousands of long-lived objects at 10,000 entries and bring on, in the middle
+        of one decision, a full garbage collection of the whole index (a third of a second measured)."""
+        for item in (*self.entries, *self.in_chinese.values()):
+            self.terms(item)
+
     def _entry_terms(self, item: IndexedEntry) -> EntryTerms:
         phrasings = tuple(weighted_terms(dict.fromkeys(p.units), self.idf) if p.units else None for p in item.phrasings)
         symbols = self._symbols

@@ -97,6 +97,7 @@ class FaqMatcher:
         """`semantic` adds the encoder's features to every candidate (the "embedding" set decides: how that
         set is fitted); `ranker` leaves deciding to the lexical `calibration` and only orders suggestions."""
         self._index = index
+        index.prepare_terms()
         self._calibration = calibration
         self._semantic = semantic
         self._ranker = ranker
