@@ -317,13 +317,14 @@ class CounterpartReader:
 
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
-        asked = [m for m in self.mentions(normalized) if not m.status]
+        every = self.mentions(normalized)
+        asked = [m for m in every if not m.status]
         if asked and asked[-1].side == "chinese" and self._placed_abroad.match(normalized, asked[-1].end):
             return asked[-1].kind + USED_ABROAD
         if not asked or asked[-1].side not in ("foreign", "local"):
             return None
         last = asked[-1]
-        if self._into_foreign(normalized, asked, last):
+        if self._into_foreign(normalized, every, last):  # "我有中国驾照，在新西兰能换当地驾照吗": held, then turned
             return last.kind + INTO_FOREIGN
         if last.side == "foreign" and last.kind != FOREIGN_ONLY and self._renewed(normalized, last):
             return last.kind + RENEWED

@@ -40,6 +40,7 @@ def reader() -> CounterpartReader:
         ("我从美国回来，海关能带多少现金", None),  # from the US into China's customs
         ("在美国的收入在中国要交税吗", None),  # China named after the place
         ("我在美国工作，回国要交税吗", None),
+        ("我有中国驾照，在新西兰能换当地驾照吗", "driving_licence" + INTO_FOREIGN),  # the held licence is turned
         ("外国护照回国探亲要办什么手续", "passport"),  # 手续 is no renewal (a bare 续 is not one)
         ("美国绿卡回国后还能继续保留吗", "permanent_residence"),  # nor is 继续
         ("在 加拿大护照丢了怎么补办", None),  # 在 takes its place even after a typed space
