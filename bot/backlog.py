@@ -94,7 +94,7 @@ class Backlog:
         self.dedupe = dedupe
         self._push = redis.register_script(_PUSH)
         # Queued messages come in floods (that is when they are queued): one pipeline per event-loop turn.
-        self._batch = ScriptBatcher(redis)
+        self._batch = ScriptBatcher.of(redis)
         self._take = redis.register_script(_TAKE)
         self._pop = redis.register_script(_POP)
 

@@ -76,7 +76,7 @@ class Closing:
 class MessageCloser:
     def __init__(self, redis: aioredis.Redis) -> None:
         self._script = redis.register_script(_CLOSE)
-        self._batch = ScriptBatcher(redis)
+        self._batch = ScriptBatcher.of(redis)
 
     async def close(self, closing: Closing) -> bool:
         """Returns False when ``closing.once_key`` says this closing was applied before (nothing done)."""

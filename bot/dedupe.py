@@ -96,7 +96,7 @@ class Deduplicator:
         self.lease_ms = lease_ms
         self.done_ttl_s = done_ttl_s
         self._claim = redis.register_script(_CLAIM)
-        self._batch = ScriptBatcher(redis)
+        self._batch = ScriptBatcher.of(redis)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
         self._live: dict[str, int] = {}

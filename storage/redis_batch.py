@@ -1,13 +1,15 @@
-"""Auto-pipelining for the webhook's two Redis scripts.
+"""Auto-pipelining for the webhook's Redis scripts (the dedupe claim, the closing, the backlog's push).
 
 Under load many messages claim and close in the same event-loop turn; sending their scripts as one
-pipeline saves a connection checkout, a socket write and a reply read per message, which at thousands of
-messages a second is most of what Redis costs the process. A lone call waits one loop turn at most.
+pipeline (all three kinds together: one batcher per client, ``ScriptBatcher.of``) saves a connection
+checkout, a socket write and a reply read per message, which at thousands of messages a second is most of
+what Redis costs the process. A lone call waits one loop turn at most.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +17,19 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
+_SHARED: weakref.WeakKeyDictionary[aioredis.Redis, ScriptBatcher] = weakref.WeakKeyDictionary()
+
 
 class ScriptBatcher:
+    @classmethod
+    def of(cls, redis: aioredis.Redis) -> ScriptBatcher:
+        """The one batcher of ``redis``: the dedupe claim, the closing and the backlog share it, so a claim and
+        another message's closing made in the same loop turn go in one round trip, not one each."""
+        batcher = _SHARED.get(redis)
+        if batcher is None:
+            batcher = _SHARED[redis] = cls(redis)
+        return batcher
+
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
         self._queue: list[tuple[AsyncScript, Sequence[Any], Sequence[Any], asyncio.Future[Any]]] = []

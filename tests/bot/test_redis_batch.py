@@ -49,3 +49,28 @@ async def test_scripts_the_server_forgot_are_loaded_again(services) -> None:  # 
     await services.redis.script_flush()
     results = await asyncio.gather(*(batcher.run(script, [f"k{i}"], [str(i)]) for i in range(5)))
     assert results == [f"{i}k{i}".encode() for i in range(5)]
+
+
+async def test_one_client_has_one_batcher_and_different_scripts_share_its_round_trip(services) -> None:  # type: ignore[no-untyped-def]
+    """The claim, the closing and the backlog take the client's one batcher, so their scripts of one loop turn
+    go out together."""
+    first = services.redis.register_script(ECHO)
+    second = services.redis.register_script("return KEYS[1] .. ARGV[1] .. '!'")
+    batcher = ScriptBatcher.of(services.redis)
+    assert ScriptBatcher.of(services.redis) is batcher
+    sizes: list[int] = []
+    evalsha = batcher._evalsha
+
+    async def recording(batch):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return await evalsha(batch)
+
+    batcher._evalsha = recording  # type: ignore[method-assign]
+    try:
+        assert await asyncio.gather(batcher.run(first, ["a"], ["1"]), batcher.run(second, ["b"], ["2"])) == [
+            b"1a",
+            b"b2!",
+        ]
+    finally:
+        del batcher._evalsha
+    assert sizes[0] == 2  # (then the second alone again: the server did not know it yet, NOSCRIPT)
