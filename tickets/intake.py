@@ -16,7 +16,7 @@ from handlers import texts
 from handlers.context import Reply
 from storage.activity import RecentMessage
 from tickets.calendar_source import current_calendar
-from tickets.models import Ticket, TicketMessage, new_answer_token
+from tickets.models import Ticket, new_answer_token
 from tickets.new_rows import event_row, insert_rows, insert_ticket, message_row
 from tickets.numbering import next_number
 from tickets.routing import route_arrival
@@ -108,18 +108,3 @@ def context_rows(
     if message.reply:
         rows.append(message_row(ticket.id, BOT_REPLY, "bot", message.reply, at))
     return rows
-
-
-def add_context(
-    session: AsyncSession, ticket: Ticket, openid: str, message: RecentMessage, source_key: str | None
-) -> None:
-    """What the user wrote (at its own time) and what the bot replied: context for staff, not the request (the
-    ORM's way, for a ticket already stored; ``context_rows`` for one being opened)."""
-    at = message.at or ticket.created_at
-    session.add(
-        TicketMessage(
-            ticket_id=ticket.id, kind=CONTEXT, author=openid, body=message.text, source_key=source_key, created_at=at
-        )
-    )
-    if message.reply:
-        session.add(TicketMessage(ticket_id=ticket.id, kind=BOT_REPLY, author="bot", body=message.reply, created_at=at))
