@@ -17,7 +17,7 @@ from handlers.context import HandlerContext, Reply
 from handlers.triage import is_junk
 from tickets import follow_ups, intake
 from tickets.arrivals import tell_on_duty
-from tickets.desk_flags import DeskFlags
+from tickets.desk_flags import DeskFlags, awaiting_key
 from tickets.earlier_media import describe
 from tickets.intake import created_reply, today
 from tickets.satisfaction import parse_rating, rating_reply, record_rating, ticket_awaiting_rating
@@ -69,7 +69,9 @@ class TicketDesk:
         """After “人工” without a question, the next message is the question, whatever the FAQ thinks."""
         if not (await self.flags.read(ctx))[0]:
             return None
-        await self.flags.question_came(ctx.openid)
+        # The flag goes with the message's closing (no round trip of its own); until then only this message,
+        # which holds the sender's lock, could read it. A message that fails keeps it for its redelivery.
+        ctx.delete_after.append(awaiting_key(ctx.openid))
         return await self._open(ctx, text, (), [])
 
     async def rate(self, ctx: HandlerContext, text: str) -> Reply | None:
@@ -89,10 +91,15 @@ class TicketDesk:
         self, ctx: HandlerContext, text: str, reason: HandoverReason, related: tuple[str, ...]
     ) -> Reply:
         if reason == "asked_for_human":
-            current = await read_both(ctx)  # and whether this very message was handled before
-            existing = await handled_before(ctx)
-            if existing is not None:  # this very message was handled before (redelivery after a crash)
-                return created_reply(existing, ctx.now)
+            # A user with no ticket at all (the desk's flag, as ``answers_waiting`` trusts it) has no current one
+            # and none this message made, so nothing is read for them: opening a ticket below reads both under
+            # the lock in any case.
+            current = None
+            if (await self.flags.read(ctx))[1]:
+                current = await read_both(ctx)  # and whether this very message was handled before
+                existing = await handled_before(ctx)
+                if existing is not None:  # this very message was handled before (redelivery after a crash)
+                    return created_reply(existing, ctx.now)
             self._resume(ctx, current)
             if current is not None and current.state == "open":
                 due = format_due_zh(current.due_at, today(ctx.now))
@@ -153,7 +160,7 @@ class TicketDesk:
             if current is None:
                 return None
             if current.state == "answered":
-                return follow_ups.reopen(ctx, current, text, self.settings)
+                return await follow_ups.reopen(ctx, current, text, self.settings)
         if current.state == "open":
             return await follow_ups.append(ctx, current, text)
         return None

@@ -65,11 +65,10 @@ class DeskFlags:
     async def await_question(self, openid: str) -> None:
         await self.redis.set(awaiting_key(openid), b"1", ex=AWAITING_TTL_S)
 
-    async def question_came(self, openid: str) -> None:
-        await self.redis.delete(awaiting_key(openid))
-
     async def mark_has_ticket(self, ctx: HandlerContext) -> None:
-        await self.redis.set(has_ticket_key(ctx.openid), b"1")
+        key = has_ticket_key(ctx.openid)
+        if not ctx.prefetched.get(key):  # set already when the message was claimed: nothing to write
+            await self.redis.set(key, b"1")
         ctx.scratch.pop(SCRATCH, None)
 
     async def _rebuild_users(self, ctx: HandlerContext) -> bool:

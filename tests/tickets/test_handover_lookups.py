@@ -129,3 +129,44 @@ async def test_a_follow_up_rehandled_after_a_lost_dedupe_record_joins_once(make_
     async with services.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(TicketMessage))
     assert count == 1
+
+
+@pytest.mark.asyncio
+async def test_asking_for_a_person_reads_nothing_for_a_user_without_tickets(make_services) -> None:  # type: ignore[no-untyped-def]
+    """“人工” from a user the desk's flag says has no ticket runs no statement (it is asked for its question);
+    once they have one, “人工” finds it open; an addition is written as rows (the message and its event)."""
+    from sqlalchemy import event
+
+    from bot.app import create_app
+    from faq.kb import load_kb
+    from handlers import texts
+    from tickets.models import TicketEvent
+
+    services = await make_services(clock=ManualClock(NOW))
+    services.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+    app = create_app(services=services, run_jobs=False)
+    openid = "o_person_please"
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+
+        async def post(text: str, msg_id: int) -> str:
+            query, body = inbound.sign_post(inbound.text_message(openid, text, msg_id=msg_id), "plain", TEST_TOKEN)
+            return (await http.post("/wechat", params=query, content=body)).text
+
+        await post("你好", 1)  # the desk's flags are in place (rebuilt once from the tickets table)
+        event.listen(services.engine.sync_engine, "before_cursor_execute", listen)
+        try:
+            asked = await post("人工", 2)
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", listen)
+        assert statements == []
+        assert texts.HANDOVER_ASK_QUESTION in asked
+        assert "Q20261123-0001" in await post(UNANSWERABLE, 3)  # the question after “人工” opens the ticket
+        assert "Q20261123-0001" in await post("人工", 4)  # already open
+        assert "Q20261123-0001" in await post("补充一下，大概两百本儿童读物", 5)
+    async with services.sessions() as session:
+        lines = (await session.scalars(select(TicketMessage.body).where(TicketMessage.kind == "user"))).all()
+        actions = (await session.scalars(select(TicketEvent.action).order_by(TicketEvent.id))).all()
+    assert lines == ["补充一下，大概两百本儿童读物"]
+    assert actions[0] == "created" and actions[-1] == "appended"
