@@ -31,33 +31,32 @@ def _patterns(cues: TriageCues) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def _named_place(text: str, cues: TriageCues) -> bool:
-    return any(place in text for place in cues.places)
+    return cues.any_place(text)
 
 
 def _named_office(text: str, cues: TriageCues) -> bool:
     """A contact ask about one office: "台山市侨联的电话", "江门侨办在哪" (not "当地侨联的联系方式")."""
-    if not any(word in text for word in cues.contact_asks):
+    if not cues.any_contact_ask(text):
         return False
     named_office, _ = _patterns(cues)
     for match in named_office.finditer(text):
-        if not any(word in match.group(1) for word in cues.not_places):
+        if not cues.any_not_place(match.group(1)):
             return True
-    return _named_place(text, cues) and any(word in text for word in cues.offices)
+    return _named_place(text, cues) and cues.any_office(text)
 
 
 def specific_case(text: str) -> Specific | None:
     cues = triage_cues()
     plain = comparable(text)
-    if _TICKET_NUMBER.search(plain) or any(word in plain for word in cues.earlier_request):
+    if _TICKET_NUMBER.search(plain) or cues.any_earlier_request(plain):
         return "earlier_request"
     if _named_office(plain, cues):
         return "office"
     _, person = _patterns(cues)
     if person.search(plain):
         return "person"
-    if any(word in plain for word in cues.case_words):
+    if cues.any_case_word(plain):
         return "case"
-    personal = any(word in plain for word in cues.personal)
-    if personal and (_named_place(plain, cues) or any(word in plain for word in cues.fees)):
+    if cues.any_personal(plain) and (_named_place(plain, cues) or cues.any_fee(plain)):
         return "case"
     return None

@@ -46,13 +46,9 @@ def _without_noise(text: str, cues: TriageCues) -> str:
     return " ".join(kept.split())
 
 
-def _has_any(text: str, words: tuple[str, ...]) -> bool:
-    return any(word in text for word in words)
-
-
 def _domain(text: str, cues: TriageCues) -> bool:
-    latin = set(_LATIN_WORD.findall(text))
-    return any((word in latin) if word.isascii() else (word in text) for word in cues.domain)
+    """A domain word in the text: an ASCII one as a whole word, any other anywhere."""
+    return not cues.domain_latin.isdisjoint(_LATIN_WORD.findall(text)) or cues.domain_han(text)
 
 
 def classify(text: str, related: tuple[str, ...]) -> Triage:
@@ -68,7 +64,7 @@ def classify(text: str, related: tuple[str, ...]) -> Triage:
         return "junk"  # keyboard noise: "asdfgh", "qwe"
     if _domain(plain, cues):
         return "request"
-    if _has_any(plain, cues.off_topic):
+    if cues.any_off_topic(plain):
         return "off_topic"
     if related:
         return "request"

@@ -6,7 +6,7 @@ lists only need Simplified words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.settings import TRIAGE_CUES_PATH
+from handlers.any_word import AnyWord
 
 
 class TriageCuesError(ValueError):
@@ -49,7 +50,7 @@ def _words(items: list[str]) -> tuple[str, ...]:
     return tuple(sorted(cleaned, key=lambda word: (-len(word), word)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared (and hashed, for caches of what is built from it) as one object
 class TriageCues:
     laughter: tuple[str, ...]
     off_topic: tuple[str, ...]
@@ -65,6 +66,35 @@ class TriageCues:
     personal: tuple[str, ...]
     fees: tuple[str, ...]
     case_words: tuple[str, ...]
+    # Built from the lists above, for the checks every text message runs (``handlers.any_word``).
+    domain_latin: frozenset[str] = field(init=False, repr=False)  # ASCII domain words: compared as whole words
+    domain_han: AnyWord = field(init=False, repr=False)  # the others: found anywhere in the text
+    any_off_topic: AnyWord = field(init=False, repr=False)
+    any_earlier_request: AnyWord = field(init=False, repr=False)
+    any_contact_ask: AnyWord = field(init=False, repr=False)
+    any_office: AnyWord = field(init=False, repr=False)
+    any_not_place: AnyWord = field(init=False, repr=False)
+    any_place: AnyWord = field(init=False, repr=False)
+    any_personal: AnyWord = field(init=False, repr=False)
+    any_fee: AnyWord = field(init=False, repr=False)
+    any_case_word: AnyWord = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        built = {
+            "domain_latin": frozenset(word for word in self.domain if word.isascii()),
+            "domain_han": AnyWord(word for word in self.domain if not word.isascii()),
+            "any_off_topic": AnyWord(self.off_topic),
+            "any_earlier_request": AnyWord(self.earlier_request),
+            "any_contact_ask": AnyWord(self.contact_asks),
+            "any_office": AnyWord(self.offices),
+            "any_not_place": AnyWord(self.not_places),
+            "any_place": AnyWord(self.places),
+            "any_personal": AnyWord(self.personal),
+            "any_fee": AnyWord(self.fees),
+            "any_case_word": AnyWord(self.case_words),
+        }
+        for name, value in built.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
 
 def load_triage_cues(path: Path) -> TriageCues:
