@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from wechatpy.messages import BaseMessage
@@ -118,8 +119,9 @@ class HandlerContext:
             self._session = self.services.sessions()
         return self._session
 
-    @property
+    @cached_property
     def openid(self) -> str:
+        # Asked a dozen times a message; each asking of wechatpy's field converts the value again.
         return str(self.message.source)
 
     @property

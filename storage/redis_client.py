@@ -94,6 +94,10 @@ class _PacksInC:
         elif b" " in args[0]:
             args = tuple(args[0].split()) + args[1:]
         try:
+            return [_PACK(args)]
+        except TypeError:  # hiredis takes str, bytes, int, float (and memoryview), not a bytearray
+            pass
+        try:
             return [_PACK(tuple(bytes(a) if isinstance(a, bytearray | memoryview) else a for a in args))]
         except TypeError as exc:  # a bool, None or another type redis-py's encoder refuses too
             raise DataError(str(exc)) from exc
