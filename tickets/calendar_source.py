@@ -15,22 +15,43 @@ from config.settings import Settings
 
 _lock = threading.Lock()
 _cache: dict[Path, tuple[str, WorkingCalendar]] = {}
+# The file's identity (device, inode, size, modification time in ns) when each cached fingerprint was taken:
+# while it is the same, the content is too, and the file is not read and hashed again (every new ticket asks).
+_seen: dict[Path, tuple[int, int, int, int]] = {}
 
 
 def calendar_fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "none"
 
 
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 def load_calendar(path: Path) -> tuple[str, WorkingCalendar]:
     """(fingerprint, calendar); parsed once per content, so calling it often is cheap."""
+    identity = _identity(path)
+    with _lock:
+        cached = _cache.get(path)
+        if cached is not None and identity is not None and _seen.get(path) == identity:
+            return cached
     fingerprint = calendar_fingerprint(path)
     with _lock:
         cached = _cache.get(path)
         if cached is not None and cached[0] == fingerprint:
+            if identity is not None:
+                _seen[path] = identity
             return cached
     calendar = parse_holidays(path.read_text(encoding="utf-8"), str(path)) if path.exists() else WorkingCalendar()
     with _lock:
         _cache[path] = (fingerprint, calendar)
+        _seen.pop(path, None)
+        if identity is not None:
+            _seen[path] = identity
     return fingerprint, calendar
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,13 @@ def due_time(
     _require_aware(received_at, "received_at")
     if close_of_business.tzinfo is not None:
         raise ValueError("close_of_business is a wall-clock time in tz; pass it without tzinfo")
-    arrival_day = _to_zone(received_at, tz).date()
+    return _due_after(_to_zone(received_at, tz).date(), calendar, close_of_business, tz)
+
+
+@lru_cache(maxsize=64)
+def _due_after(arrival_day: date, calendar: WorkingCalendar, close_of_business: time, tz: tzinfo) -> DueTime:
+    """The deadline depends on the arrival day alone: worked out once per day and calendar (a calendar is
+    immutable and compared as one object; a changed holiday file is a new one), not on every new ticket."""
     due_day = calendar.add_working_days(arrival_day, PROMISED_WORKING_DAYS)
     provisional = calendar.any_provisional(arrival_day + timedelta(days=1), due_day)
     return DueTime(due=datetime.combine(due_day, close_of_business, tzinfo=tz), provisional=provisional)
