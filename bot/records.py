@@ -42,7 +42,8 @@ def build_closing(
     user's recent list that a later ticket takes its context from."""
     openid = str(message.source)
     xml = text_reply_xml(openid, str(message.target), main, now.timestamp()) if main else ""
-    records = [inbound_record(message, key, now)]
+    at = now.isoformat()
+    records = [inbound_record(message, key, now, at)]
     if main:
         records.append(
             {
@@ -53,7 +54,7 @@ def build_closing(
                 "msg_type": "text",
                 "content": main,
                 "meta": meta or None,
-                "at": now.isoformat(),
+                "at": at,
             }
         )
     unsubscribing = getattr(message, "event", None) == "unsubscribe"
@@ -91,7 +92,8 @@ def user_text(message: BaseMessage) -> str | None:
     return None
 
 
-def inbound_record(message: BaseMessage, key: str, now: datetime) -> dict[str, object]:
+def inbound_record(message: BaseMessage, key: str, now: datetime, at: str | None = None) -> dict[str, object]:
+    """``at``: ``now.isoformat()`` when the caller has it already."""
     data = message._data
     msg_type = str(data.get("MsgType", "")).lower()
     if msg_type == "event":
@@ -109,5 +111,5 @@ def inbound_record(message: BaseMessage, key: str, now: datetime) -> dict[str, o
         "wechat_msg_id": str(data.get("MsgId") or "")[:64] or None,
         "content": content,
         "meta": {"dedupe": key},
-        "at": now.isoformat(),
+        "at": at if at is not None else now.isoformat(),
     }

@@ -33,6 +33,9 @@ RECENT_TTL_S = 30 * 60
 RECENT_KEEP = 6
 # What of the bot's reply the recent list keeps for a ticket's context: enough to see which answer it was.
 RECENT_REPLY_CHARS = 300
+# json.dumps with options builds an encoder on every call; a message serialises three or four records.
+_ENCODE_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE_RECORD = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class RecentMessage:
 
     def to_json(self) -> str:
         at = self.at.isoformat() if self.at is not None else None
-        return json.dumps({"text": self.text, "at": at, "reply": self.reply[:RECENT_REPLY_CHARS]}, ensure_ascii=False)
+        return _ENCODE_TEXT({"text": self.text, "at": at, "reply": self.reply[:RECENT_REPLY_CHARS]})
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> RecentMessage:
@@ -150,7 +153,7 @@ class ActivityLog:
         """Serialised queue records for one handled message, and the follower's state JSON. ``follower`` is
         None when its state could not be read (an outage): then nothing about the follower is written, rather
         than defaults over what is stored."""
-        records = [json.dumps({"t": "msg", **message}, ensure_ascii=False, default=str) for message in messages]
+        records = [_ENCODE_RECORD({"t": "msg", **message}) for message in messages]
         if follower is None:
             return records, ""
         follower_json = follower.to_json()
