@@ -246,7 +246,17 @@ async def _run_handlers(
             with contextlib.suppress(Exception):
                 await ctx._session.close()
     closing = build_closing(
-        services, message, key, now, follower, main, reply.meta, deferred, ctx.delete_after, sent=next(iter(extra), "")
+        services,
+        message,
+        key,
+        now,
+        follower,
+        main,
+        reply.meta,
+        deferred,
+        ctx.delete_after,
+        sent=next(iter(extra), ""),
+        set_keys=ctx.set_after,
     )
     await services.closer.close(closing)
     return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids, ctx.notices

@@ -37,6 +37,7 @@ def build_closing(
     deferred: list[str],
     delete_keys: list[str] | None = None,
     sent: str | None = None,
+    set_keys: dict[str, tuple[str, int]] | None = None,
 ) -> Closing:
     """``sent``: what the bot replied when it was not the passive reply (a late or pushed reply), for the
     user's recent list that a later ticket takes its context from."""
@@ -73,6 +74,7 @@ def build_closing(
         recent_ttl_s=RECENT_TTL_S,
         records=serialized,
         delete_keys=delete_keys or [],
+        set_keys=[(key, value, ttl) for key, (value, ttl) in (set_keys or {}).items()],
         deferred=deferred,
         sender_key=services.dedupe.sender_key(openid),
     )

@@ -98,6 +98,10 @@ class HandlerContext:
     _session: AsyncSession | None = None
     # Redis keys to drop when the message is closed (in the same round trip as everything else).
     delete_after: list[str] = field(default_factory=list)
+    # Redis keys to set when the message is closed, key -> (value, seconds to live), before ``delete_after``:
+    # state for the user's next message (a choice list), which nothing reads before this message is closed
+    # (the sender's lock), so it needs no round trip of its own.
+    set_after: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Per-message memo for components that read several Redis keys once (e.g. the desk's flags).
     scratch: dict[str, Any] = field(default_factory=dict)
     # Redis values read with the dedupe claim (keys components registered in ``Services.prefetch``).

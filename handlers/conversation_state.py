@@ -34,6 +34,11 @@ class ConversationState:
     async def set_choices(self, openid: str, faq_ids: list[str]) -> None:
         await self.redis.set(f"{self.prefix}choices:{openid}", json.dumps(faq_ids), ex=CHOICE_TTL_S)
 
+    def choices_entry(self, openid: str, faq_ids: list[str]) -> tuple[str, tuple[str, int]]:
+        """``set_choices`` as (key, (value, seconds to live)), for a handler that writes it with the message's
+        closing (``HandlerContext.set_after``)."""
+        return self.choices_key(openid), (json.dumps(faq_ids), CHOICE_TTL_S)
+
     async def choice(self, openid: str, number: int) -> str | None:
         raw = await self.redis.get(f"{self.prefix}choices:{openid}")
         if raw is None:

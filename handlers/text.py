@@ -150,9 +150,16 @@ async def _respond(ctx: HandlerContext, text: str) -> Reply:
     return await _confirm_handover(ctx, text, decision.suggestions)
 
 
+def _offer(ctx: HandlerContext, choices: list[str]) -> None:
+    """The numbered choices the reply shows, kept for the user's answer: written with the message's closing."""
+    key, value = ctx.services.conversation.choices_entry(ctx.openid, choices)
+    ctx.set_after[key] = value
+
+
 async def _confirm_handover(ctx: HandlerContext, text: str, related: tuple[str, ...]) -> Reply:
     """The one question back ("需要转给工作人员吗？回复 1 确认"); the answer to it opens the ticket."""
     state = ctx.services.conversation
+    ctx.set_after.pop(state.choices_key(ctx.openid), None)  # the list shown before is no longer current
     # A new unclear message replaces the one asked about before (so the key must not be dropped at close).
     await state.ask_handover(ctx.openid, text, related)
     ctx.delete_after[:] = [key for key in ctx.delete_after if key != state.confirm_key(ctx.openid)]
@@ -167,7 +174,7 @@ async def _also_see(ctx: HandlerContext, reply: Reply, faq_id: str | None) -> Re
         entry = ctx.services.knowledge.matcher.entry(faq_id)
     except KeyError:
         return reply
-    await ctx.services.conversation.set_choices(ctx.openid, [entry.id])
+    _offer(ctx, [entry.id])
     reply.text = f"{reply.text}\n\n{texts.ALSO_SEE}\n1. {entry.question}\n（回复 1 查看）"
     reply.meta = {**reply.meta, "also_see": entry.id}
     return reply
@@ -182,7 +189,7 @@ def answer_reply(knowledge: Knowledge, entry: FaqEntry, score: float | None = No
 
 
 async def suggest_reply(ctx: HandlerContext, entries: list[FaqEntry]) -> Reply:
-    await ctx.services.conversation.set_choices(ctx.openid, [entry.id for entry in entries])
+    _offer(ctx, [entry.id for entry in entries])
     lines = [texts.SUGGEST_HEADER]
     lines += [f"{number}. {entry.question}" for number, entry in enumerate(entries, start=1)]
     lines.append(texts.SUGGEST_FOOTER)
@@ -197,7 +204,7 @@ async def out_of_scope_reply(ctx: HandlerContext, decision: Decision) -> Reply:
     entries = [ctx.services.knowledge.matcher.entry(i) for i in decision.suggestions[:3]]
     offered = decision.decision == "suggest" and bool(entries)
     if offered:
-        await ctx.services.conversation.set_choices(ctx.openid, [entry.id for entry in entries])
+        _offer(ctx, [entry.id for entry in entries])
         lines += ["", texts.ALSO_SEE, *(f"{n}. {entry.question}" for n, entry in enumerate(entries, start=1))]
         lines.append(texts.OUT_OF_SCOPE_CHOICES_FOOTER)
     lines.append(texts.OUT_OF_SCOPE_FOOTER)
@@ -208,7 +215,7 @@ async def out_of_scope_reply(ctx: HandlerContext, decision: Decision) -> Reply:
 
 
 async def menu_reply(ctx: HandlerContext) -> Reply:
-    await ctx.services.conversation.set_choices(ctx.openid, [group_token(i) for i in range(len(topic_groups()))])
+    _offer(ctx, [group_token(i) for i in range(len(topic_groups()))])
     return Reply(f"{texts.MENU_HEADER}\n{texts.TOPIC_MENU}\n{texts.MENU_FOOTER}")
 
 
@@ -216,7 +223,7 @@ async def topic_list_reply(ctx: HandlerContext, group: int) -> Reply:
     entries = entries_in_group(ctx.services.knowledge.entries, group)
     if not entries:
         return Reply(texts.EMPTY_GROUP)
-    await ctx.services.conversation.set_choices(ctx.openid, [entry.id for entry in entries])
+    _offer(ctx, [entry.id for entry in entries])
     lines = [f"【{topic_groups()[group].title}】常见问题："]
     lines += [f"{number}. {entry.question}" for number, entry in enumerate(entries, start=1)]
     lines.append(texts.TOPIC_LIST_FOOTER)
