@@ -31,26 +31,23 @@ class ConversationState:
         self.redis = redis
         self.prefix = prefix
 
-    async def set_choices(self, openid: str, faq_ids: list[str]) -> None:
-        await self.redis.set(f"{self.prefix}choices:{openid}", json.dumps(faq_ids), ex=CHOICE_TTL_S)
-
     def choices_entry(self, openid: str, faq_ids: list[str]) -> tuple[str, tuple[str, int]]:
-        """``set_choices`` as (key, (value, seconds to live)), for a handler that writes it with the message's
-        closing (``HandlerContext.set_after``)."""
+        """A choice list as (key, (value, seconds to live)): handlers write it with the message's closing
+        (``HandlerContext.set_after``), never in a round trip of its own."""
         return self.choices_key(openid), (json.dumps(faq_ids), CHOICE_TTL_S)
 
     async def choice(self, openid: str, number: int) -> str | None:
-        raw = await self.redis.get(f"{self.prefix}choices:{openid}")
+        raw = await self.redis.get(self.choices_key(openid))
         if raw is None:
             return None
         ids: list[str] = json.loads(raw)
         return ids[number - 1] if 1 <= number <= len(ids) else None
 
     async def has_choices(self, openid: str) -> bool:
-        return bool(await self.redis.exists(f"{self.prefix}choices:{openid}"))
+        return bool(await self.redis.exists(self.choices_key(openid)))
 
     async def clear_choices(self, openid: str) -> None:
-        await self.redis.delete(f"{self.prefix}choices:{openid}")
+        await self.redis.delete(self.choices_key(openid))
 
     def choices_key(self, openid: str) -> str:
         return f"{self.prefix}choices:{openid}"

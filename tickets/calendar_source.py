@@ -49,8 +49,9 @@ def load_calendar(path: Path) -> tuple[str, WorkingCalendar]:
     calendar = parse_holidays(path.read_text(encoding="utf-8"), str(path)) if path.exists() else WorkingCalendar()
     with _lock:
         _cache[path] = (fingerprint, calendar)
-        _seen.pop(path, None)
-        if identity is not None:
+        if identity is None:
+            _seen.pop(path, None)
+        else:
             _seen[path] = identity
     return fingerprint, calendar
 

@@ -3,18 +3,32 @@ round trip of their own, and the user's next message finds them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from handlers.conversation_state import CHOICE_TTL_S, ConversationState
+from handlers.conversation_state import CHOICE_TTL_S
 
 pytestmark = pytest.mark.asyncio
 
 
-async def test_the_menu_and_a_topic_list_are_answered_by_number(new_user, services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    async def no_round_trip(self, openid, faq_ids):  # type: ignore[no-untyped-def]
-        raise AssertionError("choices written apart from the closing")
+class _NoChoiceWrites:
+    """The conversation state's Redis client, refusing a choice list written apart from the closing."""
 
-    monkeypatch.setattr(ConversationState, "set_choices", no_round_trip)
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._redis, name)
+
+    async def set(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        if ":choices:" in key:
+            raise AssertionError("choices written apart from the closing")
+        return await self._redis.set(key, *args, **kwargs)
+
+
+async def test_the_menu_and_a_topic_list_are_answered_by_number(new_user, services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(services.conversation, "redis", _NoChoiceWrites(services.conversation.redis))
     user = new_user()
     menu = await user.say("菜单")
     assert menu is not None and "1. 出入境" in menu
