@@ -65,6 +65,10 @@ _ABROAD_WORDS = ("出国", "abroad")
 _PLACE_PREFIXES = frozenset({"在", "人在", "身在", "去", "到"})
 # How far before a document its qualifier and modifier may start ("英国配偶签证", "south african work visa").
 _QUALIFIER_WINDOW = 24
+# "美国驻广州总领事馆", "中国驻美国大使馆": the country a mission is posted in stands between its own and the document.
+_POSTED = re.compile(r"驻[\u4e00-\u9fff]{1,6}$")
+# How many modifiers may stand between a qualifier and its document ("英国全球人才签证": two).
+_MAX_MODIFIERS = 2
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
 _DETERMINER = re.compile(r"(?:\s+(?:a|an|the|my|our|his|her|their))+$")
 
@@ -91,6 +95,8 @@ class _File(BaseModel):
     into_china_words: list[str] = []
     renewal_markers: list[str] = []
     stay_words: list[str] = []
+    authority_kinds: list[str] = []
+    demand_markers: list[str] = []
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -175,6 +181,13 @@ class CounterpartReader:
         self._conversion = _Finder(_clean(data.conversion_markers)) if data.conversion_markers else None
         self._renewal = _Finder(_clean(data.renewal_markers)) if data.renewal_markers else None
         self._stay = _Finder(_clean(data.stay_words)) if data.stay_words else None
+        unknown_authorities = sorted(set(data.authority_kinds) - set(kinds))
+        if unknown_authorities:
+            raise CounterpartDataError(f"authority_kinds not among the documents: {', '.join(unknown_authorities)}")
+        self._authorities = frozenset(data.authority_kinds)
+        demands = _alternation(_clean(data.demand_markers)) if data.demand_markers else ""
+        # right after a document or authority: it is the one asking something of the user ("新加坡移民局要求我…")
+        self._demand = re.compile(rf"\s*(?:那边|那里|方面)?\s*(?:{demands})") if demands else None
         # right after China's document: a place marker and a named foreign place ("国内驾照在美国…")
         foreign = [w for w, side in self._sides.items() if side == "foreign"]
         markers = _alternation(_clean(["在", "人在", "到", "去", "in", "at"]))
@@ -234,6 +247,9 @@ class CounterpartReader:
         ]
         out.extend(Mention(FOREIGN_ONLY, "foreign", False, m.end(), m.start()) for m in only)
         out.sort(key=lambda m: m.end)
+        if self._demand is not None:
+            # "新加坡移民局要求我提交放弃中国国籍的证明": who asks the user for something, not what the user asks about
+            out = [replace(m, status=True) if self._demand.match(normalized, m.end) else m for m in out]
         return out
 
     def _into_foreign(self, text: str, mentions: Sequence[Mention], last: Mention) -> bool:
@@ -252,6 +268,9 @@ class CounterpartReader:
     def _qualifier_before(self, text: str, end: int, latin_document: bool) -> tuple[str, int] | None:
         """(side, start) of the qualifier whose word (and optional modifier) ends at `end`; a program's Latin
         short name attached to a Chinese document stands between them too ("加拿大的CPP养老金")."""
+        if not latin_document and (posted := _POSTED.search(text, max(0, end - 8), end)) is not None:
+            # "美国驻广州总领事馆", "中国驻美国大使馆": the country before 驻 is the mission's
+            return self._qualifier_ending(text, posted.start(), latin_document, gaps=("",))
         found = self._qualifier_ending(text, end, latin_document)
         if found is None and not latin_document and (acronym := _ACRONYM.search(text, 0, end)) is not None:
             # right after a named country (and 的): "外籍配偶Q1签证" is China's Q1 visa for a foreign spouse
@@ -266,12 +285,7 @@ class CounterpartReader:
         head = text[max(0, end - _QUALIFIER_WINDOW) : end]
         offset = end - len(head)
         trimmed = head.rstrip()
-        for gap in ("", *self._modifiers) if gaps is None else gaps:
-            stem = trimmed
-            if gap:
-                if not stem.endswith(gap):
-                    continue
-                stem = stem[: -len(gap)]
+        for gap, stem in self._stems(trimmed, gaps):
             spaced = len(trimmed) != len(head) or len(stem) != len(stem.rstrip())
             stem = stem.rstrip()
             if not gap and len(stem) == len(head) and stem[-1:] in self._short:
@@ -288,6 +302,23 @@ class CounterpartReader:
                     continue  # "我在加拿大，护照…": a comma (now a space) parts Chinese words
                 return side, offset + start
         return None
+
+    def _stems(self, trimmed: str, gaps: Sequence[str] | None) -> list[tuple[str, str]]:
+        """(the modifiers removed, what is left before them): none, then one, then two ("全球" + "人才")."""
+        if gaps is not None:
+            return [(gap, trimmed[: -len(gap)] if gap else trimmed) for gap in gaps if trimmed.endswith(gap)]
+        out = [("", trimmed)]
+        level = [("", trimmed)]
+        for _ in range(_MAX_MODIFIERS):
+            # a space before a Chinese modifier parts it from the qualifier (a comma), before an English one not
+            level = [
+                (gap + removed, base[: -len(gap)])
+                for removed, stem in level
+                for gap in self._modifiers
+                if (base := stem.rstrip() if gap.isascii() else stem).endswith(gap)
+            ]
+            out.extend(level)
+        return out
 
     def _mention(self, text: str, document: re.Match[str]) -> Mention:
         kind = self._kind(document.group(0))
@@ -318,7 +349,8 @@ class CounterpartReader:
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
         every = self.mentions(normalized)
-        asked = [m for m in every if not m.status]
+        # an authority nobody's in particular is where something is done, not what is asked ("在香港入境处换身份证")
+        asked = [m for m in every if not m.status and (m.side or m.kind not in self._authorities)]
         if asked and asked[-1].side == "chinese" and self._placed_abroad.match(normalized, asked[-1].end):
             return asked[-1].kind + USED_ABROAD
         if not asked or asked[-1].side not in ("foreign", "local"):

@@ -78,6 +78,28 @@ def reader() -> CounterpartReader:
         ("西班牙的无犯罪证明要去哪里开", "criminal_record"),  # Spain's police certify, not China's
         ("中国驾照在德国能直接开车吗", "driving_licence" + USED_ABROAD),  # China's licence, asked of Germany
         ("國內醫保在加拿大能報銷嗎", "health_insurance" + USED_ABROAD),
+        # a visa's kind in one word, and up to two modifiers between the country and the visa
+        ("我的加拿大学签快到期了，怎么延期", "visa" + RENEWED),
+        ("英国全球人才签证要什么条件", "visa"),
+        ("what does a us global talent visa need", "visa"),
+        # a visa or residence permit held in a foreign place is that country's; a comma parts them
+        ("在日本的签证停留期快到了，想延长", "visa"),
+        ("在西班牙的居留卡快到期了", "residence_permit"),
+        ("我在加拿大 工作签证快到期了", None),
+        ("在美国签证过期了，回国还能再去吗", None),  # China named after it: the trip home
+        ("在美国的签证中心能办中国签证吗", None),
+        # another country's authorities and missions
+        ("英国移民局的咨询热线怎么打", "immigration_office"),
+        ("美国移民局USCIS的客服电话是多少", FOREIGN_ONLY),
+        ("日本驻上海总领事馆在哪里", "mission"),  # the country before 驻 is the mission's
+        ("中国驻美国大使馆电话", None),
+        ("驻外使领馆电话", None),
+        ("请问移民局的咨询热线是多少", None),  # unqualified: China's
+        # an authority that asks something of the user is not what the user asks about
+        ("新加坡移民局要求我提交放弃中国国籍的证明", None),
+        ("Canadian immigration wants my notarized Chinese birth record", None),
+        # an unqualified authority is only where: the document asked about is the one before it
+        ("My Hong Kong identity card was damaged. How do I replace it at the Immigration Department in HK?", "id_card"),
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
