@@ -45,6 +45,9 @@ FOREIGN_ONLY = "foreign_only"
 INTO_FOREIGN = " (converted from China's)"
 # Suffix of an asked kind when the message asks to renew another country's document: only its issuer can.
 RENEWED = " (renewed, another country's)"
+# Suffix of an asked kind when the message asks to obtain another country's document ("能拿德国国籍吗", "考加州驾照"):
+# only its issuer grants it.
+APPLIED = " (applied for, another country's)"
 # Suffix of an asked kind when the message asks about China's document of that kind in a named foreign place.
 USED_ABROAD = " (China's, used abroad)"
 # Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
@@ -67,6 +70,9 @@ _PLACE_PREFIXES = frozenset({"在", "人在", "身在", "去", "到"})
 _QUALIFIER_WINDOW = 24
 # "美国驻广州总领事馆", "中国驻美国大使馆": the country a mission is posted in stands between its own and the document.
 _POSTED = re.compile(r"驻[\u4e00-\u9fff]{1,6}$")
+# In the four characters (three English words) before an acquisition word, these make it one not done ("没给她办").
+_NEGATIONS_ZH = frozenset("没不未别")
+_NEGATIONS_EN = frozenset({"not", "never", "didn't", "don't", "didnt", "dont", "won't", "no"})
 # How many modifiers may stand between a qualifier and its document ("英国全球人才签证": two).
 _MAX_MODIFIERS = 2
 # "with a foreign passport", "holding my US passport": the marker stands before the determiner.
@@ -96,6 +102,8 @@ class _File(BaseModel):
     renewal_markers: list[str] = []
     stay_words: list[str] = []
     authority_kinds: list[str] = []
+    acquisition_markers: list[str] = []
+    held_kinds: list[str] = []
     demand_markers: list[str] = []
 
 
@@ -148,6 +156,7 @@ class Mention:
     status: bool  # after a status marker: who the user is, not what they ask
     end: int
     start: int = 0  # where the document word starts
+    applied: bool = False  # another country's, after a word that asks to obtain it ("申请英国国籍")
 
 
 class CounterpartReader:
@@ -185,6 +194,11 @@ class CounterpartReader:
         if unknown_authorities:
             raise CounterpartDataError(f"authority_kinds not among the documents: {', '.join(unknown_authorities)}")
         self._authorities = frozenset(data.authority_kinds)
+        unknown_held = sorted(set(data.held_kinds) - set(kinds))
+        if unknown_held:
+            raise CounterpartDataError(f"held_kinds not among the documents: {', '.join(unknown_held)}")
+        self._held = frozenset(data.held_kinds)
+        self._acquisition = tuple(_clean(data.acquisition_markers))
         demands = _alternation(_clean(data.demand_markers)) if data.demand_markers else ""
         # right after a document or authority: it is the one asking something of the user ("新加坡移民局要求我…")
         self._demand = re.compile(rf"\s*(?:那边|那里|方面)?\s*(?:{demands})") if demands else None
@@ -333,7 +347,25 @@ class CounterpartReader:
             foreign = side == "foreign" and placed is not None and self._after(placed, text, start)
             side = "foreign" if foreign and not self._china_word.finditer(text[document.end() :]) else ""
             return Mention(kind, side, False, document.end(), document.start())
-        return Mention(kind, side, self._after(self._status, text, start), document.end(), document.start())
+        applied = side == "foreign" and self._applied(text, start)
+        # a held kind (a nationality) is who someone is, unless the message asks to obtain it ("能拿德国国籍吗")
+        held = kind in self._held and side != "chinese"  # "退出中国国籍" asks about China's
+        status = not applied and (held or self._after(self._status, text, start))
+        return Mention(kind, side, status, document.end(), document.start(), applied)
+
+    def _applied(self, text: str, start: int) -> bool:
+        """Whether an acquisition word stands right before the qualifier at `start`, not negated ("能拿德国国籍吗";
+        not "没给她办大马国籍")."""
+        if not self._acquisition or not self._after(self._acquisition, text, start):
+            return False
+        before = text[max(0, start - 32) : start].rstrip()
+        if before[-1:].isascii():
+            before = _DETERMINER.sub("", before)
+        marker = next(m for m in self._acquisition if before.endswith(m))  # longest first
+        ahead = before[: -len(marker)].rstrip()
+        if marker.isascii():
+            return not _NEGATIONS_EN.intersection(ahead.split()[-3:])
+        return not any(c in _NEGATIONS_ZH for c in ahead[-4:])
 
     def _placed_over_there(self, kind: str, text: str, start: int) -> bool:
         """Whether the clause before an unqualified document says a named foreign country "over there" (印尼那边)
@@ -358,6 +390,8 @@ class CounterpartReader:
         last = asked[-1]
         if self._into_foreign(normalized, every, last):  # "我有中国驾照，在新西兰能换当地驾照吗": held, then turned
             return last.kind + INTO_FOREIGN
+        if last.applied:
+            return last.kind + APPLIED
         if last.side == "foreign" and last.kind != FOREIGN_ONLY and self._renewed(normalized, last):
             return last.kind + RENEWED
         return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
@@ -387,6 +421,7 @@ class CounterpartReader:
             kinds.update(m.kind + INTO_FOREIGN for m in turned)
             theirs_renewed = [m for m in found if m.side in ("foreign", "ambiguous") and self._renewed(text, m)]
             kinds.update(m.kind + RENEWED for m in theirs_renewed)
+            kinds.update(m.kind + APPLIED for m in found if m.applied)
             if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
                 # country's is named beside: "国外驾照能换成中国驾照吗" is about the foreign one), set abroad
                 theirs = {m.kind for m in found if m.side in ("foreign", "ambiguous")}

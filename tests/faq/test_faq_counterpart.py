@@ -8,6 +8,7 @@ import pytest
 
 from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.counterpart import (
+    APPLIED,
     FOREIGN_ONLY,
     INTO_FOREIGN,
     RENEWED,
@@ -100,6 +101,16 @@ def reader() -> CounterpartReader:
         ("Canadian immigration wants my notarized Chinese birth record", None),
         # an unqualified authority is only where: the document asked about is the one before it
         ("My Hong Kong identity card was damaged. How do I replace it at the Immigration Department in HK?", "id_card"),
+        # obtaining another country's document is that country's procedure; a nationality is otherwise who one is
+        ("孩子在德国出生，能拿德国国籍吗", "nationality" + APPLIED),
+        ("How long must I live in Ireland to apply for Irish citizenship?", "nationality" + APPLIED),
+        ("中国驾照在美国能开车吗？还是要考加州驾照？", "driving_licence" + APPLIED),
+        ("没给她办大马国籍，明年回文昌想给她上户口", None),  # negated: not obtained
+        ("I don't want to apply for a US green card", "permanent_residence"),
+        ("我老公美国国籍，能在国内买房吗", None),  # a nationality held is who, not what
+        ("入了美国籍还能保留中国护照吗", None),
+        ("申请外国国籍要先退出中国国籍吗", None),  # China's nationality, asked last
+        ("拿到美国绿卡以后户口会注销吗", None),  # already held: not an application
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
