@@ -103,6 +103,9 @@ class _File(BaseModel):
     stay_words: list[str] = []
     authority_kinds: list[str] = []
     acquisition_markers: list[str] = []
+    destination_markers: list[str] = []
+    destination_kinds: list[str] = []
+    trip_abroad_words: list[str] = []
     held_kinds: list[str] = []
     demand_markers: list[str] = []
 
@@ -199,6 +202,20 @@ class CounterpartReader:
             raise CounterpartDataError(f"held_kinds not among the documents: {', '.join(unknown_held)}")
         self._held = frozenset(data.held_kinds)
         self._acquisition = tuple(_clean(data.acquisition_markers))
+        unknown_destined = sorted(set(data.destination_kinds) - set(kinds))
+        if unknown_destined:
+            raise CounterpartDataError(f"destination_kinds not among the documents: {', '.join(unknown_destined)}")
+        self._destination_kinds = frozenset(data.destination_kinds)
+        countries = [w for w, side in self._sides.items() if side == "foreign" and w not in _GENERIC_FOREIGN]
+        self._destination = (
+            re.compile(
+                rf"(?:{_alternation(_clean(data.destination_markers))})\s*(?:the\s+)?(?:{_alternation(_clean(countries))})"
+            )
+            if data.destination_markers
+            else None
+        )
+        self._into_china = _Finder(_clean(data.into_china_words))
+        self._trip_words = _Finder(_clean(data.trip_abroad_words)) if data.trip_abroad_words else None
         demands = _alternation(_clean(data.demand_markers)) if data.demand_markers else ""
         # right after a document or authority: it is the one asking something of the user ("新加坡移民局要求我…")
         self._demand = re.compile(rf"\s*(?:那边|那里|方面)?\s*(?:{demands})") if demands else None
@@ -381,10 +398,18 @@ class CounterpartReader:
     def asked_in(self, normalized: str) -> str | None:
         """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
         every = self.mentions(normalized)
+        trip = self._trip_abroad(normalized)
+        if trip is not None and not self._china_word.finditer(normalized):
+            # "去日本要签证吗", "回美国入境…": a visa or entry after a trip to a foreign country is that country's
+            every = [
+                replace(m, side="foreign") if not m.side and m.kind in self._destination_kinds else m
+                for m in every
+            ]
         # an authority nobody's in particular is where something is done, not what is asked ("在香港入境处换身份证")
         asked = [m for m in every if not m.status and (m.side or m.kind not in self._authorities)]
-        if asked and asked[-1].side == "chinese" and self._placed_abroad.match(normalized, asked[-1].end):
-            return asked[-1].kind + USED_ABROAD
+        placed = bool(asked) and self._placed_abroad.match(normalized, asked[-1].end) is not None
+        if asked and asked[-1].side == "chinese" and (placed or trip is not None):
+            return asked[-1].kind + USED_ABROAD  # "国内驾照在美国…", "去新西兰自驾，中国驾照要办什么翻译件"
         if not asked or asked[-1].side not in ("foreign", "local"):
             return None
         last = asked[-1]
@@ -395,6 +420,16 @@ class CounterpartReader:
         if last.side == "foreign" and last.kind != FOREIGN_ONLY and self._renewed(normalized, last):
             return last.kind + RENEWED
         return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
+
+    def _trip_abroad(self, text: str) -> int | None:
+        """Where the first trip to a named foreign country ends ("去新西兰", "回美国", "to Japan"), when nothing in
+        the message goes back into China (回国, 带回来 …); None when there is none."""
+        if self._destination is None:
+            return None
+        trip = self._destination.search(text)
+        if trip is None or self._into_china.finditer(text):
+            return None
+        return trip.end()
 
     def _renewed(self, text: str, mention: Mention) -> bool:
         """Whether the text asks to renew the document after `mention` ("美国驾照过期了…能在网上续吗"), with no
@@ -422,6 +457,11 @@ class CounterpartReader:
             theirs_renewed = [m for m in found if m.side in ("foreign", "ambiguous") and self._renewed(text, m)]
             kinds.update(m.kind + RENEWED for m in theirs_renewed)
             kinds.update(m.kind + APPLIED for m in found if m.applied)
+            sent = (self._destination is not None and self._destination.search(text)) or (
+                self._trip_words is not None and self._trip_words.finditer(text)
+            )
+            if sent:  # "想出国探望在国外的子女，护照和签证怎么办": the destination's visa
+                kinds.update(m.kind for m in found if not m.side and m.kind in self._destination_kinds)
             if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
                 # country's is named beside: "国外驾照能换成中国驾照吗" is about the foreign one), set abroad
                 theirs = {m.kind for m in found if m.side in ("foreign", "ambiguous")}

@@ -111,6 +111,16 @@ def reader() -> CounterpartReader:
         ("入了美国籍还能保留中国护照吗", None),
         ("申请外国国籍要先退出中国国籍吗", None),  # China's nationality, asked last
         ("拿到美国绿卡以后户口会注销吗", None),  # already held: not an application
+        # a trip to a foreign country: China's document is asked of it, an unqualified visa is its visa
+        ("去新西兰自驾，中国驾照要办什么翻译件", "driving_licence" + USED_ABROAD),
+        ("I'm moving to Canada, can I keep my Chinese pension?", "pension" + USED_ABROAD),
+        ("去日本要签证吗", "visa"),
+        ("Do I need a visa to go to Japan?", "visa"),
+        ("拿美国护照去中国要签证吗", None),  # the trip is to China
+        ("去美国旅游，回国入境海关要申报什么", None),  # and back into China
+        ("我人在上海，护照丢了，先去派出所还是出入境挂失？我月底要回德国上班", None),
+        # a document the asked one is for (a purpose) is not what is asked
+        ("我在佛山要把结婚证拿去澳洲办配偶签证用要在哪里做公证和认证", None),
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
@@ -146,6 +156,12 @@ def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -
     # an entry about foreign licences turned into China's does not cover China's turned into a foreign one
     assert reader.covered_kinds(["国外驾照能换成中国驾照吗"]) == {"driving_licence"}
     assert reader.covered_kinds(["中国驾照怎么换成德国驾照"]) == {"driving_licence", "driving_licence" + INTO_FOREIGN}
+
+
+def test_an_entry_that_sends_someone_abroad_covers_the_destinations_visa(reader: CounterpartReader) -> None:
+    assert "visa" in reader.covered_kinds(["我在文成，想出国探望在国外的子女，护照和签证怎么办"])
+    assert "visa" in reader.covered_kinds(["老人去法国探亲的签证怎么办"])
+    assert "visa" not in reader.covered_kinds(["签证快到期了还想在国内多待一段时间"])
 
 
 def test_an_entry_covers_chinas_documents_abroad_when_it_sets_them_there(reader: CounterpartReader) -> None:
