@@ -11,7 +11,9 @@ answer:
   is nor a bare how/where (the vocabulary's ``situation_concepts`` and ``generic_concepts``); "在UK的tuition"
   names a thing, not an act; English puts the act before the place ("bought property in Spain");
 - nothing in the message is about China (#domestic, #return, #chinese_citizen, or a word with 回 / 返 / 中国 …:
-  "在日本打工的钱想汇回家里", "我在加拿大，国内的房子怎么卖", "是中国国籍").
+  "在日本打工的钱想汇回家里", "我在加拿大，国内的房子怎么卖", "是中国国籍"); a word that only says the user is a
+  Chinese citizen ("a Chinese citizen", 中国公民) is who acts, not where ("Can a Chinese citizen buy a condo in
+  Thailand?").
 
 A message that names two different foreign places and nothing of China is read the same way: "美国的文件拿到
 加拿大用" moves a document between two foreign countries, which no entry set in China answers.
@@ -45,13 +47,17 @@ _CHINA = frozenset({"#domestic", "#return", "#chinese_citizen", "#hk_macau_tw", 
 # "chinese"); 回 also replies (回复): either way the message is not about a foreign country only.
 _BACK = ("回", "返", "中国", "国内", "大陆", "内地", "祖国", "china", "chinese", "mainland")
 _FOREIGNER = "#foreigner"
+_CITIZEN_ONLY = frozenset({"#chinese_citizen"})
 
 
 def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: frozenset[str]) -> bool:
     """From (token, its concepts, clause number) in reading order: whether a named foreign place after a place
     marker is directly followed by the act asked about (a topic concept: none of `not_topics`, the concepts
     saying who or where the user is or asking how), and nothing in the message is about China."""
-    if any(concepts & _CHINA or any(c in token for c in _BACK) for token, concepts, _ in tokens):
+    if any(
+        not _status_only(concepts) and (concepts & _CHINA or any(c in token for c in _BACK))
+        for token, concepts, _ in tokens
+    ):
         return False
     if between_foreign_places(tokens):
         return True
@@ -89,6 +95,13 @@ def not_topics() -> frozenset[str]:
 def set_in_china(entry_sides: frozenset[str]) -> bool:
     """Whether an entry's own wording sets it in China only (faq.whereabouts.entry_sides)."""
     return entry_sides == {CHINA}
+
+
+def _status_only(concepts: frozenset[str]) -> bool:
+    """A Chinese citizen, and nothing else ("a chinese citizen", "中国公民", "中国人"): who the user is, which keeps
+    the act where it is ("Can a Chinese citizen buy a condo in Thailand?"); China's nationality itself (中国国籍) is a
+    question about China."""
+    return concepts == _CITIZEN_ONLY
 
 
 def _is_act(concepts: frozenset[str], not_topics: frozenset[str]) -> bool:

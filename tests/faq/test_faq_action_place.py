@@ -66,6 +66,15 @@ def test_anything_about_china_takes_it_back(analyzer: Analyzer) -> None:
     assert not analyzer.analyze("HK resident in Toronto, can I get a Home Return Permit from Canada?").acts_abroad
 
 
+def test_being_a_chinese_citizen_keeps_the_act_where_it_is(analyzer: Analyzer) -> None:
+    assert analyzer.analyze("Can a Chinese citizen buy property in Thailand?").acts_abroad
+    assert analyzer.analyze("How do I register a company in Singapore as a Chinese citizen?").acts_abroad
+    assert analyzer.analyze("我是中国公民，在泰国买房有限制吗", focus=True).acts_abroad
+    # China's nationality itself, or China named, is still about China
+    assert not analyzer.analyze("我们是中国人，在加拿大生的孩子算中国国籍吗", focus=True).acts_abroad
+    assert not analyzer.analyze("Can a Chinese citizen buy a flat in China while living in Thailand?").acts_abroad
+
+
 def test_an_entry_set_in_china_is_offered_not_answered() -> None:
     matcher = FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"))
     why = matcher.explain("我在马来西亚买房，外国人有什么限制")
