@@ -48,6 +48,9 @@ RENEWED = " (renewed, another country's)"
 # Suffix of an asked kind when the message asks to obtain another country's document ("能拿德国国籍吗", "考加州驾照"):
 # only its issuer grants it.
 APPLIED = " (applied for, another country's)"
+# Suffix of an asked kind when the message's act happens in a named foreign country and names that kind's authority
+# unqualified ("在加拿大离婚，法院怎么算抚养费": the Canadian court).
+PLACED = " (where the act happens, another country's)"
 # Suffix of an asked kind when the message asks about China's document of that kind in a named foreign place.
 USED_ABROAD = " (China's, used abroad)"
 # Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
@@ -106,6 +109,7 @@ class _File(BaseModel):
     destination_markers: list[str] = []
     destination_kinds: list[str] = []
     trip_abroad_words: list[str] = []
+    placed_by_act_kinds: list[str] = []
     held_kinds: list[str] = []
     demand_markers: list[str] = []
 
@@ -216,6 +220,12 @@ class CounterpartReader:
         )
         self._into_china = _Finder(_clean(data.into_china_words))
         self._trip_words = _Finder(_clean(data.trip_abroad_words)) if data.trip_abroad_words else None
+        unknown_placed = sorted(set(data.placed_by_act_kinds) - set(kinds))
+        if unknown_placed:
+            raise CounterpartDataError(f"placed_by_act_kinds not among the documents: {', '.join(unknown_placed)}")
+        self._placed_by_act = frozenset(data.placed_by_act_kinds)
+        places_here = _alternation(_clean([*(w for w in self._sides if self._sides[w] in ("foreign", "ambiguous"))]))
+        self._somewhere_abroad = re.compile(rf"(?:在|人在|身在|in)\s*(?:{places_here})")
         demands = _alternation(_clean(data.demand_markers)) if data.demand_markers else ""
         # right after a document or authority: it is the one asking something of the user ("新加坡移民局要求我…")
         self._demand = re.compile(rf"\s*(?:那边|那里|方面)?\s*(?:{demands})") if demands else None
@@ -395,9 +405,15 @@ class CounterpartReader:
         places = list(placed.finditer(text, clause_start, start))
         return bool(places) and not self._china_word.finditer(text[places[-1].end() :])
 
-    def asked_in(self, normalized: str) -> str | None:
-        """Like asked_foreign_kind, for text already through faq.normalize.normalize_text."""
+    def asked_in(self, normalized: str, acts_abroad: bool = False) -> str | None:
+        """Like asked_foreign_kind, for text already through faq.normalize.normalize_text; `acts_abroad`: the act
+        asked about happens in a named foreign country and nothing is about China (faq.action_place)."""
         every = self.mentions(normalized)
+        if acts_abroad:
+            # "在加拿大离婚，法院怎么算抚养费": the court (or tax) of the act's place, not China's
+            named = [m for m in every if not m.status]
+            if named and not named[-1].side and named[-1].kind in self._placed_by_act:
+                return named[-1].kind + PLACED
         trip = self._trip_abroad(normalized)
         if trip is not None and not self._china_word.finditer(normalized):
             # "去日本要签证吗", "回美国入境…": a visa or entry after a trip to a foreign country is that country's
@@ -460,6 +476,9 @@ class CounterpartReader:
             sent = (self._destination is not None and self._destination.search(text)) or (
                 self._trip_words is not None and self._trip_words.finditer(text)
             )
+            if self._somewhere_abroad.search(text) and not self._china_word.finditer(text):
+                # "在意大利被老板欠薪，能去法院告吗": an entry set at a foreign authority's door
+                kinds.update(m.kind + PLACED for m in found if not m.side and m.kind in self._placed_by_act)
             if sent:  # "想出国探望在国外的子女，护照和签证怎么办": the destination's visa
                 kinds.update(m.kind for m in found if not m.side and m.kind in self._destination_kinds)
             if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
@@ -491,9 +510,9 @@ class CounterpartGuard:
         self._reader = reader
         self._covered = [reader.covered_kinds(group, normalized=True) for group in normalized_phrasings]
 
-    def asked(self, normalized: str) -> str | None:
+    def asked(self, normalized: str, acts_abroad: bool = False) -> str | None:
         """The foreign document kind a normalised message asks about (CounterpartReader.asked_in)."""
-        return self._reader.asked_in(normalized)
+        return self._reader.asked_in(normalized, acts_abroad)
 
     def conflicts(self, asked: str | None, position: int) -> bool:
         """The message asks about a foreign document of a kind the entry at `position` never speaks of."""

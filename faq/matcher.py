@@ -367,7 +367,7 @@ class FaqMatcher:
         generic = len(distinct) == 0 or (len(distinct) == 1 and not self._index.is_specific(next(iter(distinct))))
         too_long = not answerable
         undecided = not generic and not too_long and self._undecided(query, scored)
-        foreign = self._counterparts.asked(query.normalized)
+        foreign = self._counterparts.asked(query.normalized, query.acts_abroad)
         near_miss = (
             not generic and not too_long and not undecided and self._counterparts.conflicts(foreign, scored[0][0])
         )

@@ -11,6 +11,7 @@ from faq.counterpart import (
     APPLIED,
     FOREIGN_ONLY,
     INTO_FOREIGN,
+    PLACED,
     RENEWED,
     USED_ABROAD,
     CounterpartDataError,
@@ -156,6 +157,23 @@ def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -
     # an entry about foreign licences turned into China's does not cover China's turned into a foreign one
     assert reader.covered_kinds(["国外驾照能换成中国驾照吗"]) == {"driving_licence"}
     assert reader.covered_kinds(["中国驾照怎么换成德国驾照"]) == {"driving_licence", "driving_licence" + INTO_FOREIGN}
+
+
+def test_an_authority_where_the_act_happens_abroad_is_that_countrys(reader: CounterpartReader) -> None:
+    # the act's place comes from faq.action_place (acts_abroad); the court or tax named last, unqualified, is there
+    assert reader.asked_in("在加拿大离婚 法院怎么算孩子的抚养费", acts_abroad=True) == "court" + PLACED
+    assert reader.asked_in("在加拿大离婚 法院怎么算孩子的抚养费") is None
+    assert reader.asked_in("在法国开餐馆 税怎么报", acts_abroad=True) == "tax" + PLACED
+    # an entry set at a foreign court, China unnamed, covers it; one about a foreign judgment in China does not
+    assert "court" + PLACED in reader.covered_kinds(["在意大利被老板欠薪，能去法院告吗"])
+    assert "court" + PLACED not in reader.covered_kinds(["在国外法院离的婚，国内承认吗"])
+
+
+def test_another_countrys_investment_rules() -> None:
+    reader = counterparts()
+    assert reader.asked_foreign_kind("越南对外资的负面清单有哪些行业") == "investment_rules"
+    assert reader.asked_foreign_kind("中国对外资的负面清单") is None
+    assert reader.asked_foreign_kind("外国人投资的负面清单") is None
 
 
 def test_an_entry_that_sends_someone_abroad_covers_the_destinations_visa(reader: CounterpartReader) -> None:
