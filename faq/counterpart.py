@@ -273,8 +273,12 @@ class CounterpartReader:
     def mentions(self, normalized: str) -> list[Mention]:
         """Every document mention of normalised text, in order (documents first: most texts name none)."""
         out: list[Mention] = []
+        # "续签", "延签": a renewal word, not another visa ("英国签证续签" asks to renew the UK visa)
+        verbs = [(m.start(), m.end()) for m in self._renewal.finditer(normalized)] if self._renewal else []
         for match in self._document.finditer(normalized):
-            out.append(self._mention(normalized, match))
+            inside = any(a <= match.start() and match.end() <= b and b - a > len(match.group(0)) for a, b in verbs)
+            if not inside:
+                out.append(self._mention(normalized, match))
         chinese = [(m.start, m.end) for m in out if m.side == "chinese"]
         only = self._foreign_only.finditer(normalized)
         if _CJK.search(normalized):  # "能领social security吗": a Chinese writer says 社保 for China's

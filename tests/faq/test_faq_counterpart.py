@@ -122,6 +122,12 @@ def reader() -> CounterpartReader:
         ("我人在上海，护照丢了，先去派出所还是出入境挂失？我月底要回德国上班", None),
         # a document the asked one is for (a purpose) is not what is asked
         ("我在佛山要把结婚证拿去澳洲办配偶签证用要在哪里做公证和认证", None),
+        # 续签 renews the visa before it; it is no visa of its own
+        ("英国签证续签，在英国境内怎么申请", "visa" + RENEWED),
+        ("外国人签证续签去哪里", None),
+        # a world region is as foreign as a country; a foreign programme by its short name
+        ("欧洲的养老金回国能领吗", "pension"),
+        ("我在加拿大交了十年税，退休了能领OAS吗", FOREIGN_ONLY),
         # China's own, or the user's status rather than what they ask about
         ("中国护照过期了怎么办", None),
         ("在美国护照丢了怎么补", None),  # "在美国" is where, the passport is Chinese
