@@ -25,6 +25,7 @@ from faq.counterpart import CounterpartGuard
 from faq.counterpart import counterparts as load_counterparts_once
 from faq.decision import Decision
 from faq.embedding import Embedder
+from faq.english_gloss import GlossBridge, cached_bridge, concept_forms, kb_chinese_units
 from faq.explanation import Candidate, Explanation
 from faq.features import (
     EMBEDDING_FEATURE_NAMES,
@@ -93,10 +94,16 @@ class FaqMatcher:
         counterparts: CounterpartGuard | None = None,
         ranker: SemanticRanker | None = None,
         out_of_scope: OutOfScopeIntents | None = None,
+        gloss: GlossBridge | None = None,
     ) -> None:
         """`semantic` adds the encoder's features to every candidate (the "embedding" set decides: how that
-        set is fitted); `ranker` leaves deciding to the lexical `calibration` and only orders suggestions."""
+        set is fitted); `ranker` leaves deciding to the lexical `calibration` and only orders suggestions.
+        `gloss` bridges a message's English words the KB does not use to its Chinese ones (faq.english_gloss;
+        None: built now, `build` passes the one cached for the KB)."""
         self._index = index
+        self._gloss = gloss if gloss is not None else _gloss_bridge(index, None)
+        english = index.analyzer.lexicon.english
+        self._lemma = english.lemmatizer.lemma
         index.prepare_terms()
         self._calibration = calibration
         self._semantic = semantic
@@ -143,29 +150,30 @@ class FaqMatcher:
         analyzer = _shared_analyzer(tuple(sorted(set(words))))
         index = KbIndex(entries, analyzer, progress=progress)
         lexical = calibration or calibrate(index, load_calibration(mode=LEXICAL), cache_dir)
+        gloss = _gloss_bridge(index, cache_dir)
         if embedder is not None:
             phrasings = [e.phrasings() for e in entries]
             if not embed_missing:
                 missing = phrasings_missing(embedder, phrasings, cache_dir)
                 if missing:
                     log.info("faq: %s phrasings have no %s vector yet: lexical meanwhile", missing, embedder.name)
-                    matcher = cls(index, lexical)
+                    matcher = cls(index, lexical, gloss=gloss)
                     matcher.vectors_pending = True
                     return matcher
             if calibration is not None and len(calibration.weights) == len(EMBEDDING_FEATURE_NAMES):
-                return cls(index, calibration, SemanticIndex(embedder, phrasings, cache_dir))
+                return cls(index, calibration, SemanticIndex(embedder, phrasings, cache_dir), gloss=gloss)
             gated = load_calibration(mode=EMBEDDING_GATE, model=embedder.name)
             if len(gated.weights) == len(EMBEDDING_FEATURE_NAMES) and gated.has_gate:
                 # fitted for this encoder: it is the gate's second opinion in every decision. The KB's measurement
                 # on its own phrasings reads lexical rows; a KB too small for it is served conservatively here too.
                 if lexical.note.startswith("conservative"):
                     gated = conservative(gated, lexical.note.partition(": ")[2])
-                return cls(index, gated, SemanticIndex(embedder, phrasings, cache_dir))
+                return cls(index, gated, SemanticIndex(embedder, phrasings, cache_dir), gloss=gloss)
             fused = load_calibration(mode=EMBEDDING, model=embedder.name)
             if len(fused.weights) == len(EMBEDDING_FEATURE_NAMES):
                 ranker = SemanticRanker(index, SemanticIndex(embedder, phrasings, cache_dir), fused)
-                return cls(index, lexical, ranker=ranker)
-        return cls(index, lexical)
+                return cls(index, lexical, ranker=ranker, gloss=gloss)
+        return cls(index, lexical, gloss=gloss)
 
     @property
     def mode(self) -> str:
@@ -204,7 +212,8 @@ class FaqMatcher:
         return [item.entry for item in self._index.entries]
 
     def _analyze(self, text: str) -> Analysis:
-        return self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS], focus=True)
+        query = self._index.analyzer.analyze(text[:MAX_ANALYSED_CHARS], focus=True)
+        return self._gloss.read(query, self._index.vocabulary.__contains__, self._lemma)
 
     def _candidates(self, text: str, query: Analysis) -> tuple[list[int], list[list[float]]]:
         """Positions worth reranking and their feature rows."""
@@ -460,6 +469,21 @@ class FaqMatcher:
         positions, rows = self._candidates(text, query) if not settled else ([], [])
         ids = [self._index.entries[p].entry.id for p in positions]
         return ids, rows, query_features(query, self._index)
+
+
+def _gloss_bridge(index: KbIndex, cache_dir: Path | None) -> GlossBridge:
+    """The KB's English bridge over its entries' Chinese words and concepts (faq.english_gloss), cached in
+    `cache_dir`."""
+    english = index.analyzer.lexicon.english
+    units = kb_chinese_units(item.units for item in index.entries)
+    concepts: dict[str, int] = {}
+    broad = not_topics()  # who and where the user is, how and where to ask: no English word names one alone
+    for item in index.entries:
+        for concept in item.concepts - broad:
+            concepts[concept] = concepts.get(concept, 0) + 1
+    forms = concept_forms(index.analyzer.lexicon.forms, concepts)
+    units.update((c, n) for c, n in concepts.items() if c in forms)
+    return cached_bridge(units, english.lemmatizer.lemma, english.is_stopword, cache_dir, forms)
 
 
 _analyzers: dict[tuple[str, ...], Analyzer] = {}
