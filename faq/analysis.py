@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
@@ -62,7 +62,7 @@ from faq.status_cues import (
     unless_negated,
 )
 from faq.vocabulary import vocabulary
-from faq.whereabouts import whereabouts
+from faq.whereabouts import ASKED, whereabouts_reading
 
 CONCEPT_PREFIX = "#"
 # Aspect particles a lexicon verb form may end in (走了, 撞了), and how common (jieba's dictionary count) a
@@ -99,6 +99,8 @@ class Analysis:
     focus: Focus | None = None
     # Where the user is while asking (faq.whereabouts): "china", "abroad" or None (not said).
     whereabouts: str | None = None
+    # ... said surely: in the present, as a completed move, or in the clause that asks (faq.whereabouts ASKED, NOW).
+    whereabouts_sure: bool = False
     # Where the money or estate spoken of comes from (faq.flow): "china", "abroad" or None.
     flow: str | None = None
     # The act asked about happens in a named foreign country (faq.action_place: "在马来西亚买房").
@@ -181,9 +183,32 @@ class Analyzer:
     def _cut_chunk(self, chunk: str) -> tuple[str, ...]:
         return tuple(self._tokenizer.lcut(chunk, HMM=False))
 
+    def _asking_clauses(self, places: Sequence[tuple[str, frozenset[str], int]]) -> frozenset[int]:
+        """The numbers of the Chinese clauses that ask (the vocabulary's question cues), for faq.whereabouts: a
+        place named in the clause that asks ("在这边能换吗", "请问在国内挂失要去哪里") is where the question is asked
+        from. English words run on as one clause whatever the punctuation, so they are left out."""
+        texts: dict[int, list[str]] = {}
+        for token, _, clause in places:
+            texts.setdefault(clause, []).append(token)
+        return frozenset(
+            clause
+            for clause, words in texts.items()
+            if any(is_cjk_char(c) for w in words for c in w) and self._question_cues.asks("".join(words))
+        )
+
     def topic_concepts(self, analysis: Analysis) -> frozenset[str]:
-        """The message's concepts that name what it is about: not who or where the user is."""
-        return frozenset(analysis.concepts - self._situation)
+        """The message's concepts that name what it is about: not who or where the user is.
+
+        When the message says surely where the user is now (`whereabouts_sure`: "人在Paris", "这次回厦门", "现在
+        搬回文成了", a place in the asking clause), that reading decides between near twins, and the topic a twin
+        must share is only what the question itself names: not a bare how, where or what it takes (the vocabulary's
+        ``generic_concepts``: 申请, 多久 …) and, in a story, only the concepts of the clauses that carry the question
+        (faq.focus): "我在意大利住的时候都是用领事APP做养老金认证，今年起我回文成常住了，现在该怎么认证" asks about the
+        pension's certification, not the consulate's app the past clause used."""
+        if not analysis.whereabouts_sure:
+            return frozenset(analysis.concepts - self._situation)
+        focus = analysis.focus
+        return frozenset(c for c in analysis.concepts - self._generic if focus is None or focus.unit(c) >= 1.0)
 
     def _takes_the_verb(self, out: list[str], piece: str) -> bool:
         """Whether jieba cut a lexicon "verb + 了" (走了, 撞了) off a one-character word that, with the verb,
@@ -289,6 +314,7 @@ class Analyzer:
             named_foreign=analysis.named_foreign,
             foreign_destination=analysis.foreign_destination,
             whereabouts=analysis.whereabouts,
+            whereabouts_sure=analysis.whereabouts_sure,
             nationality=analysis.nationality,
         )
 
@@ -370,6 +396,7 @@ class Analyzer:
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))
         if not situation:
             return Analysis(normalized=clean, units=tuple(units), pinyin=" ".join(syllables), pinyin_bigrams=bigrams)
+        where, where_sure = whereabouts_reading(places, self._asking_clauses(places))
         return Analysis(
             normalized=clean,
             units=tuple(units),
@@ -378,7 +405,8 @@ class Analyzer:
             foreign_attribute=foreign_attribute and not about_china(units),
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
-            whereabouts=whereabouts(places),
+            whereabouts=where,
+            whereabouts_sure=where_sure >= ASKED,
             flow=flow_source(places),
             acts_abroad=acts_abroad(places, self._generic),
             nationality=nationality_of(units),

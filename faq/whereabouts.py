@@ -19,7 +19,19 @@ marker words, reads the places in order and keeps the last that says where the u
   family in Xiamen", "staying with my parents in Fuqing");
 - in English, where the user lives ("I live in Manila", "settled in Japan") does not override a present stay
   read before it ("visiting family in Xiamen", "back in Quanzhou for three months"): a story says where it
-  happened and then where the user is from.
+  happened and then where the user is from;
+- every reading has a strength (`_strength`), and a later reading replaces an earlier one only when it is at
+  least as strong: NOW for a place said in the present or a completed move (现在 / 目前 / 这次 / 人在 / 已经 … before
+  it, 了 closing the move: "这次回厦门", "我人在Paris", "回文成常住了"), ASKED for a presence in the clause that
+  asks ("在这边能换吗"), PLAIN for the rest, BACKGROUND for where the user lives, lived or was told about (住 / 定居
+  / 工作 after the place, 以前 / 原来 / 听说 / 如果 before it: "在雅加达住了十几年", "听说在国外换要等好久"). So "这次
+  回厦门…听说在国外换要等好久…" stays in China, and "我现在在厦门…会不会耽误我回英国" is not read as a move abroad;
+- a move followed by a modal ("回来还能换吗", "回国要带什么") is asked about, not made, unless said in the present;
+  a negation before the move ("不用再回美國領館") makes it none, however far the place stands from the negation.
+
+A reading of strength ASKED or NOW is sure (`Analysis.whereabouts_sure`): between near twins it then compares
+only what the question itself names (faq.analysis `Analyzer.topic_concepts`), not the story's past clauses nor a
+bare how or apply.
 
 The same rule reads the KB's phrasings, so an entry's own wording says where it applies; faq.features
 counts agreement only for entries whose wording says so (the others are neither helped nor hurt). An
@@ -161,6 +173,32 @@ _LATER = frozenset(
     }
 )
 _NEGATION = frozenset({"不", "没", "唔", "not"})
+# Right after a move, these make it one asked about or supposed, not made: "回来还能换吗", "回国要带什么", "回国的话".
+_HYPOTHETICAL_AFTER = frozenset({"能", "还能", "可以", "能不能", "可不可以", "要", "需要", "得", "的话"})
+# How sure a reading is of where the user is *now*. A story says where the user lived or used to be, and where
+# they are this time; a reading replaces an earlier one only when it is at least as sure:
+# - NOW: a present-time or completion marker stands before the place ("现在在厦门", "这次回厦门", "人在国外",
+#   "已经回国"), or 了 closes the move ("回厦门了");
+# - ASKED: a presence in the clause that asks ("在这边能换吗", "请问在国内挂失要去哪里"): where the question is asked
+#   from, unless the story said otherwise in the present ("我人在巴黎…在国内要找谁办": where the act happens);
+# - PLAIN: a presence or a move with neither;
+# - BACKGROUND: where the user lives, lived or used to be ("在雅加达住了十几年", "以前在国外", "在意大利住的时候"),
+#   or what someone said or a supposed case ("听说在国外换要等好久", "如果在国外"): it says where the story is set
+#   but not where the question is asked from.
+BACKGROUND, PLAIN, ASKED, NOW = 0, 1, 2, 3
+_NOW = frozenset(
+    {"现在", "目前", "这次", "此刻", "眼下", "如今", "当下", "这趟", "这回", "正在", "人在", "身在", "人喺"}
+    | {"已经", "已", "刚", "刚刚", "now", "currently", "presently"}
+)
+_PAST = frozenset(
+    {"以前", "之前", "原来", "原先", "曾经", "曾", "当年", "早年", "从前", "那时", "那时候", "小时候", "过去"}
+    | {"听说", "据说", "听人说", "如果", "要是", "假如", "万一", "used", "previously", "formerly"}
+)
+# After a presence, these make it where the user lives (or lived), not necessarily where they are now.
+_DWELL_AFTER = frozenset({"住", "住了", "居住", "生活", "定居", "长住", "长居", "久居", "工作", "读书", "打工"})
+_DONE_AFTER = frozenset({"了"})
+_PERSON = "人"  # "我人在巴黎": jieba cuts 人 from 在
+_DWELL_REACH = 2
 # Who an English marker's place belongs to: the nearest person before it, the user or someone else.
 _SELF = frozenset({"i", "we", "me", "us", "myself", "ourselves"})
 _OTHERS = frozenset({"he", "she", "they", "who", "him", "them", "whose"})
@@ -212,9 +250,48 @@ def _someone_elses(tokens: Sequence[tuple[str, frozenset[str], int]], i: int) ->
     return False
 
 
+def _strength(tokens: Sequence[tuple[str, frozenset[str], int]], i: int, marker: int, move: bool = False) -> int:
+    """How sure the reading of the place at tokens[i] (its marker at tokens[marker]) is of where the user is now:
+    NOW, PLAIN or BACKGROUND (see their definition)."""
+    clause = tokens[i][2]
+    window = [t for t, _, c in tokens[max(0, marker - _PLAN_REACH) : marker + 1] if c == clause]
+    after = [t for t, _, c in tokens[i + 1 : i + 1 + _DWELL_REACH] if c == clause]
+    if (
+        any(t in _NOW for t in window)
+        or (marker and tokens[marker - 1][0] == _PERSON and tokens[marker - 1][2] == clause)  # 人 在
+        or (move and marker < i and any(t in _DONE_AFTER for t in after))
+    ):
+        return NOW
+    if any(t in _PAST for t in window) or any(t in _DWELL_AFTER for t in after):
+        return BACKGROUND
+    return PLAIN
+
+
+def _marker_at(tokens: Sequence[tuple[str, frozenset[str], int]], i: int, words: frozenset[str]) -> int:
+    """The position of the nearest marker of `words` before tokens[i] in its clause (i itself for a place that
+    holds its marker, "back in china")."""
+    clause = tokens[i][2]
+    for j in range(i - 1, max(-1, i - 1 - _MARKER_REACH), -1):
+        if tokens[j][2] != clause:
+            break
+        if tokens[j][0] in words:
+            return j
+    return i
+
+
 def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None:
     """CHINA, ABROAD or None, from (token, its concepts, clause number) in reading order."""
+    return whereabouts_reading(tokens)[0]
+
+
+def whereabouts_reading(
+    tokens: Sequence[tuple[str, frozenset[str], int]], asking: frozenset[int] = frozenset()
+) -> tuple[str | None, int]:
+    """Where the user is (CHINA, ABROAD or None) and how sure the reading is (NOW, PLAIN, BACKGROUND), from
+    (token, its concepts, clause number) in reading order. A presence in one of the `asking` clauses ("在这边能换
+    吗", "请问在国内挂失要去哪里") is where the question is asked from (ASKED)."""
     state: str | None = None
+    sure = BACKGROUND  # how sure the state is (_strength); a reading replaces it only when at least as sure
     present = False  # state was read from a present stay or a move, not from where the user lives
     for i, (token, concepts, clause) in enumerate(tokens):
         before = [t for t, _, c in tokens[max(0, i - _MARKER_REACH) : i] if c == clause]
@@ -232,9 +309,15 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
                 residence = any(t in _RESIDENCE for t in before)
                 if residence and present and state is not None:
                     continue
+                strength = _strength(tokens, i, _marker_at(tokens, i, _PRESENCE))
+                if strength == PLAIN and clause in asking:
+                    strength = ASKED
+                if state is not None and strength < sure:
+                    continue
                 negated = any(t in _NEGATION for t in before)
                 state = other_side(side) if negated else side
                 present = not residence
+                sure = strength
                 continue
             else:
                 continue
@@ -242,14 +325,26 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
             side, moving = CHINA, True
         if not moving or side is None:
             continue
+        marker = _marker_at(tokens, i, _MOVE)
         plan_window = [t for t, _, c in tokens[max(0, i - _PLAN_REACH) : i] if c == clause]
+        negation_window = [t for t, _, c in tokens[max(0, marker - 2) : marker] if c == clause]
         after = [t for t, _, c in tokens[i + 1 : i + 1 + _PLAN_REACH] if c == clause]
-        if any(t in _NEGATION or t.startswith(("不", "唔", "没")) for t in plan_window[-2:]):
-            continue  # "不想回去", "唔想飞返大陆": a move that will not happen says nothing
-        planned = any(t in _PLAN for t in plan_window) or any(t in _LATER for t in after)
+        if any(t in _NEGATION or t.startswith(("不", "唔", "没")) for t in negation_window):
+            continue  # "不想回去", "唔想飞返大陆", "不用再回美国领馆": a move that will not happen says nothing
+        strength = _strength(tokens, i, marker, move=True)
+        planned = (
+            any(t in _PLAN for t in plan_window)
+            or any(t in _LATER for t in after)
+            # "回来还能换吗": a move asked about, unless the story says it is this one ("这次回厦门能不能换")
+            or (strength < NOW and any(t in _HYPOTHETICAL_AFTER for t in after[:2]))
+        )
+        strength = min(strength, PLAIN) if planned else strength
+        if state is not None and strength < sure:
+            continue
         state = other_side(side) if planned else side
+        sure = strength
         present = True
-    return state
+    return state, sure
 
 
 # Two entries are near twins when most of the concepts of the smaller one are the other's too

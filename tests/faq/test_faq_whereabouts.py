@@ -53,6 +53,20 @@ def analyzer() -> Analyzer:
         ("I am back in Anxi for a month. Can I renew my ID card?", CHINA),
         ("I live in Madrid and my son hopes to go back to Qingtian for school", ABROAD),  # a hope is a plan
         ("We are in Rome and our daughter wants to move back to Wenzhou", ABROAD),
+        # a reading said in the present (现在, 这次, 人在 …) or of a completed move is not overridden by a plainer
+        # one after it: a worry about the way back, a hearsay, a plan
+        ("我现在在厦门，昨晚发现护照找不到了。请问在国内挂失要去哪里？会不会耽误我回英国？", CHINA),
+        ("我在雅加达住了十几年，这次回厦门陪我妈过年，听说在国外换要等好久", CHINA),
+        ("我人在巴黎，国内的房子想卖掉，在国内要找谁办", ABROAD),
+        ("宝宝拿旅行证回厦门了，在新加坡办的出生纸要认证吗", CHINA),
+        # where the user lived or used to be does not override where they are now, read before it
+        ("这次回青田探亲，我在西班牙住了二十年", CHINA),
+        ("回国探亲的时候护照丢了，我以前在国外都是去使馆办", CHINA),
+        # a negation before the move, however far the place: "不用再回美國領館" is no move
+        ("回鄉探親期間護照快到期了，能不能在國內辦，不用再回美國領館？", CHINA),
+        # a move asked about ("回来还能换吗") has not happened: the user is still on the other side
+        ("国内的驾照在国外过期了一年多，回来还能换吗？", ABROAD),
+        ("我人在国外，回国要带什么材料", ABROAD),
     ],
 )
 def test_where_the_user_is(analyzer: Analyzer, text: str, side: str | None) -> None:
@@ -94,3 +108,33 @@ def test_a_far_weaker_twin_leads_with_its_own_score() -> None:
     matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
     decision = matcher.decide("我人在美国，领事认证 公证 流程")
     assert decision.faq_id != "power-of-attorney"  # at p 0.106 against the notarisation entry's 0.991
+
+
+@pytest.mark.parametrize(
+    ("text", "sure"),
+    [
+        ("我人在Paris，Chinese driving license下个月expire，可以online申请延期换证吗？", True),  # 人在
+        ("这次回厦门陪我妈过年，护照快到期了", True),
+        ("今年起我回文成常住了，现在该怎么认证？", True),  # a completed move
+        ("在国外怎么做养老金认证？认证后多久恢复发放", True),  # the place of the asking clause
+        ("我在雅加达住了十几年，护照快到期了", False),  # where the user lives
+        ("我在意大利，护照快到期了", False),
+        ("护照快到期了怎么换", False),
+    ],
+)
+def test_how_sure_the_reading_is(analyzer: Analyzer, text: str, sure: bool) -> None:
+    assert analyzer.analyze(text, focus=True).whereabouts_sure is sure
+
+
+def test_a_sure_reading_compares_twins_on_what_the_question_names(analyzer: Analyzer) -> None:
+    """Said surely, where the user is decides between near twins on the question's own topic: not the story's
+    past clauses nor a bare how / apply (generic concepts). Otherwise every topic concept of the message counts."""
+    text = "我在意大利住的时候都是用领事APP做养老金认证，今年起我回文成常住了，现在怎么做养老金认证？"
+    sure = analyzer.analyze(text, focus=True)
+    assert sure.whereabouts_sure
+    topic = analyzer.topic_concepts(sure)
+    assert "#pension" in topic and "#consular_app" not in topic and "#how" not in topic
+    assert not {"#apply"} & analyzer.topic_concepts(analyzer.analyze("我人在巴黎，驾照要申请延期", focus=True))
+    plain = analyzer.analyze("我在意大利用领事APP做养老金认证，回文成以后怎么做", focus=True)
+    assert not plain.whereabouts_sure
+    assert "#consular_app" in analyzer.topic_concepts(plain)
