@@ -88,9 +88,21 @@ def phrase_table() -> PhraseTable:
 def _count_changed(text: str, converter: opencc.OpenCC) -> int:
     """Chinese characters the converter would change (phrase-aware when lengths allow)."""
     converted = str(converter.convert(text))
+    if converted == text:  # most messages to t2s: nothing to count
+        return 0
     if len(text) != len(converted):  # a phrase mapping changed length: fall back to per char
         return sum(1 for c in text if is_cjk_char(c) and str(converter.convert(c)) != c)
     return sum(1 for a, b in zip(text, converted, strict=True) if a != b and is_cjk_char(a))
+
+
+def _changes_any(text: str, converter: opencc.OpenCC) -> bool:
+    """Whether ``_count_changed`` would be above 0, without counting past the first change."""
+    converted = str(converter.convert(text))
+    if converted == text:
+        return False
+    if len(text) != len(converted):
+        return any(is_cjk_char(c) and str(converter.convert(c)) != c for c in text)
+    return any(a != b and is_cjk_char(a) for a, b in zip(text, converted, strict=True))
 
 
 def detect_script(text: str) -> Script | None:
@@ -101,6 +113,8 @@ def detect_script(text: str) -> Script | None:
     who types "人工" must not be switched to Simplified by it.
     """
     traditional_only = _count_changed(text, _converter("t2s"))
+    if not traditional_only:  # nearly every message: only whether any character is Simplified-only matters
+        return "hans" if _changes_any(text, _converter("s2tw")) else None
     simplified_only = _count_changed(text, _converter("s2tw"))
     if traditional_only > simplified_only:
         return "hant"
