@@ -1,6 +1,6 @@
 """Close a handled message in one atomic round trip: its dedupe result, its write-behind records, the
-follower's cached state, the user's recent texts, and any keys the handlers asked to set (a choice list), to
-push onto (a file kept for a hand-over) or to drop.
+follower's cached state, the user's recent texts, and any keys the handlers asked to set (a choice list) or
+to drop.
 
 A Lua script rather than MULTI/EXEC because at webhook rates parsing one reply per queued command costs
 more than the commands themselves; it is atomic in the same way.
@@ -17,13 +17,12 @@ from storage.redis_batch import ScriptBatcher
 
 # KEYS: dedupe, activity queue, follower cache, recent texts, deferred writes, "applied once" marker, the
 #       sender's lock (released if this message holds it; the dedupe key itself when there is none), then keys
-#       to set, then lists to push onto, then keys to delete.
+#       to set, then keys to delete.
 # ARGV: done value, done ttl, follower json, follower ttl, recent text ("" = none), recent keep, recent ttl,
-#       marker ttl (0 = no marker), number of records n, number of keys to set m, number of pushes p,
-#       records..., each key to set's value and ttl..., each push's value, length kept and ttl...,
-#       deferred writes...
-# Keys are set and pushed onto before others are deleted: a handler's write made "now" and a deletion asked
-# for at the closing end as they did when the write went out at once.
+#       marker ttl (0 = no marker), number of records n, number of keys to set m, records..., each key to set's
+#       value and ttl..., deferred writes...
+# Keys are set before others are deleted: a handler's write made "now" and a deletion asked for at the closing
+# end as they did when the write went out at once.
 _CLOSE = """
 if ARGV[8] ~= '0' then
   if not redis.call('SET', KEYS[6], '1', 'NX', 'EX', ARGV[8]) then return -1 end
@@ -37,19 +36,11 @@ if ARGV[5] ~= '' then
 end
 local n = tonumber(ARGV[9])
 local m = tonumber(ARGV[10])
-local p = tonumber(ARGV[11])
-for i = 1, n do redis.call('RPUSH', KEYS[2], ARGV[11 + i]) end
-for i = 1, m do redis.call('SET', KEYS[7 + i], ARGV[10 + n + 2 * i], 'EX', ARGV[11 + n + 2 * i]) end
-local at = 11 + n + 2 * m
-for i = 1, p do
-  local key = KEYS[7 + m + i]
-  redis.call('RPUSH', key, ARGV[at + 3 * i - 2])
-  redis.call('LTRIM', key, -tonumber(ARGV[at + 3 * i - 1]), -1)
-  redis.call('EXPIRE', key, ARGV[at + 3 * i])
-end
-for i = at + 3 * p + 1, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[i]) end
+for i = 1, n do redis.call('RPUSH', KEYS[2], ARGV[10 + i]) end
+for i = 1, m do redis.call('SET', KEYS[7 + i], ARGV[9 + n + 2 * i], 'EX', ARGV[10 + n + 2 * i]) end
+for i = 11 + n + 2 * m, #ARGV do redis.call('RPUSH', KEYS[5], ARGV[i]) end
 if KEYS[7] ~= KEYS[1] and redis.call('GET', KEYS[7]) == KEYS[1] then redis.call('DEL', KEYS[7]) end
-for i = 8 + m + p, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 8 + m, #KEYS do redis.call('DEL', KEYS[i]) end
 return n
 """
 
@@ -77,9 +68,6 @@ class Closing:
     # Keys a handler wrote for a later message (a choice list): (key, value, seconds to live), set before the
     # deletions (``HandlerContext.set_after``).
     set_keys: list[tuple[str, str, int]] = field(default_factory=list)
-    # Lists a handler appended to (a file kept for a hand-over): (key, value, length kept, seconds to live), pushed
-    # after the sets and before the deletions (``HandlerContext.push_after``).
-    push_keys: list[tuple[str, str, int, int]] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     once_key: str = ""  # set when replaying a spooled closing: applied at most once
     sender_key: str = ""  # the sender's lock (bot.dedupe), released with the closing
@@ -110,7 +98,6 @@ class MessageCloser:
             closing.once_key or closing.dedupe_key,
             closing.sender_key or closing.dedupe_key,
             *(key for key, _value, _ttl in closing.set_keys),
-            *(key for key, _value, _keep, _ttl in closing.push_keys),
             *closing.delete_keys,
         ]
         args: list[str | bytes | int] = [
@@ -124,10 +111,8 @@ class MessageCloser:
             APPLIED_TTL_S if closing.once_key else 0,
             len(closing.records),
             len(closing.set_keys),
-            len(closing.push_keys),
             *closing.records,
             *(part for _key, value, ttl in closing.set_keys for part in (value, ttl)),
-            *(part for _key, value, keep, ttl in closing.push_keys for part in (value, keep, ttl)),
             *closing.deferred,
         ]
         return int(await self._batch.run(self._script, keys, args)) != -1

@@ -257,7 +257,6 @@ async def _run_handlers(
         ctx.delete_after,
         sent=next(iter(extra), ""),
         set_keys=ctx.set_after,
-        push_keys=ctx.push_after,
     )
     await services.closer.close(closing)
     return Outcome(closing.done_value[len(DONE_PREFIX) :]), delivery_ids, ctx.notices

@@ -38,7 +38,6 @@ def build_closing(
     delete_keys: list[str] | None = None,
     sent: str | None = None,
     set_keys: dict[str, tuple[str, int]] | None = None,
-    push_keys: list[tuple[str, str, int, int]] | None = None,
 ) -> Closing:
     """``sent``: what the bot replied when it was not the passive reply (a late or pushed reply), for the
     user's recent list that a later ticket takes its context from."""
@@ -76,7 +75,6 @@ def build_closing(
         records=serialized,
         delete_keys=delete_keys or [],
         set_keys=[(key, value, ttl) for key, (value, ttl) in (set_keys or {}).items()],
-        push_keys=list(push_keys or ()),
         deferred=deferred,
         sender_key=services.dedupe.sender_key(openid),
     )

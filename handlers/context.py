@@ -102,10 +102,6 @@ class HandlerContext:
     # state for the user's next message (a choice list), which nothing reads before this message is closed
     # (the sender's lock), so it needs no round trip of its own.
     set_after: dict[str, tuple[str, int]] = field(default_factory=dict)
-    # Redis lists to append to when the message is closed, as (key, value, length kept, seconds to live), after
-    # ``set_after`` and before ``delete_after``: an entry for a later message (a file kept for a hand-over), which
-    # nothing reads before this message is closed (the sender's lock), so it needs no round trip of its own.
-    push_after: list[tuple[str, str, int, int]] = field(default_factory=list)
     # Per-message memo for components that read several Redis keys once (e.g. the desk's flags).
     scratch: dict[str, Any] = field(default_factory=dict)
     # Redis values read with the dedupe claim (keys components registered in ``Services.prefetch``).

@@ -72,11 +72,13 @@ class ConversationState:
     def confirm_key(self, openid: str) -> str:
         return f"{self.prefix}confirm:{openid}"
 
-    def handover_entry(self, openid: str, text: str, related: tuple[str, ...]) -> tuple[str, tuple[str, int]]:
-        """The message the bot asked about, as (key, (value, seconds to live)): written with the message's closing
-        (``HandlerContext.set_after``), never in a round trip of its own."""
+    async def ask_handover(self, openid: str, text: str, related: tuple[str, ...]) -> None:
+        """Remember the message the bot asked about; a numbered list shown before is no longer current."""
         value = json.dumps({"text": text, "related": list(related)}, ensure_ascii=False)
-        return self.confirm_key(openid), (value, CONFIRM_TTL_S)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.confirm_key(openid), value, ex=CONFIRM_TTL_S)
+            pipe.delete(self.choices_key(openid))
+            await pipe.execute()
 
     async def pending_handover(self, openid: str, prefetched: dict[str, bytes | None]) -> PendingHandover | None:
         """The question back, if one is waiting; ``prefetched`` holds the key when it was read with the claim."""

@@ -159,16 +159,10 @@ def _offer(ctx: HandlerContext, choices: list[str]) -> None:
 async def _confirm_handover(ctx: HandlerContext, text: str, related: tuple[str, ...]) -> Reply:
     """The one question back ("需要转给工作人员吗？回复 1 确认"); the answer to it opens the ticket."""
     state = ctx.services.conversation
-    # The list shown before is no longer current: not written, and dropped at the closing.
-    choices = state.choices_key(ctx.openid)
-    ctx.set_after.pop(choices, None)
-    if choices not in ctx.delete_after:
-        ctx.delete_after.append(choices)
-    # A new unclear message replaces the one asked about before (so the key must not be dropped at close); it is
-    # written with the closing, as the choices are: only the user's next message reads it.
-    key, value = state.handover_entry(ctx.openid, text, related)
-    ctx.set_after[key] = value
-    ctx.delete_after[:] = [each for each in ctx.delete_after if each != key]
+    ctx.set_after.pop(state.choices_key(ctx.openid), None)  # the list shown before is no longer current
+    # A new unclear message replaces the one asked about before (so the key must not be dropped at close).
+    await state.ask_handover(ctx.openid, text, related)
+    ctx.delete_after[:] = [key for key in ctx.delete_after if key != state.confirm_key(ctx.openid)]
     return Reply(texts.CONFIRM_HANDOVER, meta={"decision": "confirm_handover"})
 
 

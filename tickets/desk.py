@@ -107,7 +107,7 @@ class TicketDesk:
             # The request is the user's last plausible message; what came before it is its context.
             recent = await self._recent(ctx)
             if not recent:
-                self.flags.await_question(ctx)
+                await self.flags.await_question(ctx.openid)
                 waiting = await self.earlier_media.waiting(ctx) if self.earlier_media is not None else []
                 if not waiting:
                     return Reply(texts.HANDOVER_ASK_QUESTION)

@@ -62,10 +62,8 @@ class DeskFlags:
         flags: tuple[bool, bool] = ctx.scratch[SCRATCH]
         return flags
 
-    def await_question(self, ctx: HandlerContext) -> None:
-        """After “人工” without a question: the next message is the question. Written with the message's closing
-        (only the user's next message reads it), never in a round trip of its own."""
-        ctx.set_after[awaiting_key(ctx.openid)] = ("1", AWAITING_TTL_S)
+    async def await_question(self, openid: str) -> None:
+        await self.redis.set(awaiting_key(openid), b"1", ex=AWAITING_TTL_S)
 
     async def mark_has_ticket(self, ctx: HandlerContext) -> None:
         key = has_ticket_key(ctx.openid)

@@ -111,11 +111,12 @@ class EarlierMedia:
         """Keep a file that went on no ticket for the window; False when the window is off."""
         if self.window <= timedelta(0):
             return False
-        # Pushed with the message's closing (no round trip of its own): the ticket that takes it is opened by a
-        # later message of this user, which reads the list only once this one is closed (the sender's lock). A
-        # message that fails is not closed and pushes nothing; its redelivery pushes the entry then.
-        entry = _entry(ctx.dedupe_key, media)
-        ctx.push_after.append((key_of(ctx.openid), entry, KEEP, int(self.window.total_seconds())))
+        key = key_of(ctx.openid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, _entry(ctx.dedupe_key, media))
+            pipe.ltrim(key, -KEEP, -1)
+            pipe.expire(key, int(self.window.total_seconds()))
+            await pipe.execute()
         return True
 
     async def hold(self, ctx: HandlerContext) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from bot.simulated_user import SimulatedUser
 from tests.conftest import TEST_APPID, TEST_TOKEN
 from tickets.attachment_models import Attachment
 from tickets.attachments import ticket_attachments
-from tickets.earlier_media import KEEP, asked_key, key_of
+from tickets.earlier_media import asked_key, key_of
 from tickets.models import Ticket, TicketEvent, TicketMessage
 from wechat import inbound
 from wechat.fake_api import FakeWeChatState
@@ -276,40 +275,3 @@ async def test_with_the_window_off_nothing_is_kept(user, services) -> None:  # t
     await user.say(FAQ_ANSWERED)
     assert "一并转交" not in (await user.say("人工") or "")
     assert await _attachments(services) == []
-
-
-class _NoListWrites:
-    """The earlier-media list's Redis client, refusing a write apart from the message's closing."""
-
-    def __init__(self, redis: Any) -> None:
-        self._redis = redis
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("pipeline", "rpush", "ltrim", "expire"):
-            raise AssertionError(f"earlier-media list written apart from the closing ({name})")
-        return getattr(self._redis, name)
-
-
-async def test_a_kept_file_is_pushed_with_the_messages_closing(user, services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """No round trip of its own: the entry, its trim to ``KEEP`` and its expiry go with the closing."""
-    assert services.earlier_media is not None
-    monkeypatch.setattr(services.earlier_media, "redis", _NoListWrites(services.earlier_media.redis))
-    for _ in range(KEEP + 2):
-        reply = await user.send_media("image", PNG, "image/png")
-        assert reply is not None and "分钟" in reply
-    assert await services.redis.llen(key_of(user.openid)) == KEEP  # the oldest two trimmed
-    ttl = await services.redis.ttl(key_of(user.openid))
-    assert 0 < ttl <= int(services.earlier_media.window.total_seconds())
-    monkeypatch.undo()  # the hand-over reads the list and drops it once taken
-    await user.say(FAQ_ANSWERED)
-    reply = await user.say("人工")
-    assert reply is not None and f"您此前发送的{KEEP}张图片已一并转交" in reply
-    assert await services.redis.exists(key_of(user.openid)) == 0
-
-
-async def test_a_recognised_voice_is_kept_with_its_closing(user, services, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    assert services.earlier_media is not None
-    monkeypatch.setattr(services.earlier_media, "redis", _NoListWrites(services.earlier_media.redis))
-    await user.send_media("voice", b"#!AMR\n" + b"\x3c" * 64, recognition="在国外护照丢了怎么办")
-    [raw] = await services.redis.lrange(key_of(user.openid), 0, -1)
-    assert b'"kind": "voice"' in raw
