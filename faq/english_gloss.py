@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 import re
 import threading
@@ -400,7 +401,8 @@ def cached_bridge(
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
+            # web and worker processes share the directory, and thread idents repeat across processes
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_text(bridge.to_json(), encoding="utf-8")
             tmp.replace(path)
         except OSError:  # a read-only disk: built again next time, nothing breaks

@@ -150,6 +150,19 @@ def test_cached_bridge_reads_the_dictionary_once_per_kb(tmp_path: Path) -> None:
     assert other.reached("wallet", LEMMA) == ("钱包",) and calls == [1, 1]
 
 
+def test_a_damaged_cached_bridge_is_built_again_and_replaced(tmp_path: Path) -> None:
+    """A cache file cut short (a process killed mid-write on an older version, a full disk) is not trusted: the
+    bridge is built from the dictionary again and the file rewritten whole."""
+    units = {"股东": 1}
+    cached_bridge(units, LEMMA, lambda w: False, tmp_path, dictionary=dictionary, name=lambda: "test")
+    (path,) = (tmp_path / "gloss").glob("*.json")
+    path.write_text('{"version": "1", "units": {"sharehol', encoding="utf-8")
+    rebuilt = cached_bridge(units, LEMMA, lambda w: False, tmp_path, dictionary=dictionary, name=lambda: "test")
+    assert rebuilt.reached("shareholder", LEMMA) == ("股东",)
+    assert GlossBridge.from_json(path.read_text(encoding="utf-8")) == rebuilt
+    assert not list((tmp_path / "gloss").glob("*.tmp"))
+
+
 def test_kb_chinese_units_count_entries() -> None:
     assert kb_chinese_units([("股东", "#company", "股东", "x"), ("股东", "钱包", "钱")]) == {"股东": 2, "钱包": 1}
 
