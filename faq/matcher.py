@@ -36,7 +36,7 @@ from faq.features import (
     query_features,
 )
 from faq.focus import mostly_latin
-from faq.index import KbIndex
+from faq.index import IndexedEntry, KbIndex
 from faq.kb import FaqEntry
 from faq.kb_calibration import calibrate, conservative
 from faq.offering import OFFER_GATE, choice_floor, offer_reason, worth_offering
@@ -456,8 +456,7 @@ class FaqMatcher:
         distinct = query.unit_set
         if len(scored) < 2 or len(distinct) > SHORT_MESSAGE_UNITS:
             return False
-        first, second = (self._index.entries[p].units for p, _ in scored[:2])
-        return distinct <= first and distinct <= second
+        return all(_says_all(distinct, self._index.entries[p]) for p, _ in scored[:2])
 
     def candidate_rows(self, text: str) -> tuple[list[str], list[list[float]], list[float]]:
         """(entry ids, their feature rows, the query's own features) as `decide` sees them, for fitting.
@@ -500,3 +499,12 @@ def _shared_analyzer(extra_words: tuple[str, ...]) -> Analyzer:
                 _analyzers.clear()
             _analyzers[extra_words] = analyzer
         return analyzer
+
+
+def _says_all(units: frozenset[str], item: IndexedEntry) -> bool:
+    """Whether one of the entry's phrasings, or its keywords together, hold every one of the units: words
+    scattered over different phrasings ("参加…庭审" in one, "侨联" in another) are not a reading of the
+    message, and an entry that merely has them somewhere must not make a short question undecided."""
+    if any(units <= p.unit_set for p in item.phrasings):
+        return True
+    return bool(item.keyword_units) and units <= frozenset().union(*item.keyword_units)
