@@ -69,6 +69,8 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
         j = i + 1
         while j < len(tokens) and _ABROAD in tokens[j][1] and tokens[j][2] == clause:
             j += 1  # "美国 加州": a city in its country is one place
+        if j < len(tokens) and tokens[j][2] == clause and _unknown_place(tokens[j][0], tokens[j][1]):
+            j += 1  # "越南 芒街": a town the vocabulary does not know, after its country
         if j < len(tokens) and tokens[j][0] in _MODALS:
             j += 1
         if j < len(tokens) and tokens[j][2] == clause and _is_act(tokens[j][1], not_topics):
@@ -102,6 +104,12 @@ def _status_only(concepts: frozenset[str]) -> bool:
     the act where it is ("Can a Chinese citizen buy a condo in Thailand?"); China's nationality itself (中国国籍) is a
     question about China."""
     return concepts == _CITIZEN_ONLY
+
+
+def _unknown_place(token: str, concepts: frozenset[str]) -> bool:
+    """A short Chinese word of no concept right after a named country reads as a town in it that the vocabulary
+    does not know ("在越南芒街买房", "在泰国清迈开店"): the act after it still happens in that country."""
+    return not concepts and 2 <= len(token) <= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in token)
 
 
 def _is_act(concepts: frozenset[str], not_topics: frozenset[str]) -> bool:

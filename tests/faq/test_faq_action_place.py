@@ -42,6 +42,17 @@ def test_an_act_right_after_a_named_foreign_place_happens_there() -> None:
     assert not acts_abroad(_tokens(("在", "", 0), ("美国", "#abroad", 0), ("买房", "#buy", 1)), generic)
 
 
+def test_a_town_the_vocabulary_does_not_know_after_its_country_is_part_of_the_place() -> None:
+    generic = frozenset({"#how_long", "#settle"})
+    town = _tokens(("在", "", 0), ("越南", "#abroad", 0), ("芒街", "", 0), ("买房", "#buy", 0))
+    assert acts_abroad(town, generic)
+    # only one such word, short and Chinese: a longer phrase or a Latin word between them is not a town
+    two = _tokens(("在", "", 0), ("越南", "#abroad", 0), ("芒街", "", 0), ("那边", "", 0), ("买房", "#buy", 0))
+    assert not acts_abroad(two, generic)
+    latin = _tokens(("在", "", 0), ("越南", "#abroad", 0), ("hanoi", "", 0), ("买房", "#buy", 0))
+    assert not acts_abroad(latin, generic)
+
+
 def test_a_matter_between_two_foreign_places() -> None:
     moved = _tokens(
         ("美国", "#abroad", 0), ("的", "", 0), ("文件", "#document", 0), ("拿到", "", 0), ("加拿大", "#abroad", 0)
