@@ -63,6 +63,15 @@ class Calibration:
     gate_weights: tuple[float, ...] = ()
     gate_bias: float = 0.0
     gate_threshold: float = 1.0
+    # The gate's threshold for a message read as a story (faq.focus: narrating clauses weighed down), chosen
+    # with the other in one search under the same budgets; None: the same threshold (a set fitted before).
+    story_gate_threshold: float | None = None
+
+    def threshold_for(self, story: bool) -> float:
+        """The gate threshold for a message read as a story or not."""
+        if story and self.story_gate_threshold is not None:
+            return self.story_gate_threshold
+        return self.gate_threshold
 
     def probability(self, features: Sequence[float]) -> float:
         return _sigmoid(self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True)))
@@ -118,4 +127,9 @@ def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: 
         gate_weights=gate_weights,
         gate_bias=float(data.get("gate_bias", 0.0)),
         gate_threshold=float(data.get("gate_threshold", 1.0)),
+        story_gate_threshold=_optional_float(data.get("story_gate_threshold")),
     )
+
+
+def _optional_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float | str) else None

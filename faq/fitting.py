@@ -41,6 +41,7 @@ class LabelledCandidates:
     style: str
     query_features: list[float] = field(default_factory=list)  # faq.features.query_features
     group: str = ""  # the KB the candidates were found in: messages of one KB share a fold
+    story: bool = False  # read as a story (faq.focus): the gate has a threshold of its own for these
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,55 @@ def choose_gate_threshold(
     return best[1] if best else 1.0
 
 
+def choose_gate_thresholds(
+    queries: Sequence[LabelledCandidates],
+    rows: Sequence[GateRow],
+    gate_probabilities: Sequence[float],
+    wrong_budget: float,
+    oos_budget: float,
+    weights: Sequence[float] | None = None,
+) -> tuple[float, float]:
+    """The gate thresholds for messages not read as a story and for stories, chosen together: the pair with
+    the most correct answers whose wrong and out-of-scope answers, both kinds of message together, stay in
+    budget (ties: fewer wrong and out-of-scope answers, then the two thresholds closer). One threshold for
+    all spends the budget where the gate is least sure of itself, and on stories it is unsure of right answers
+    (a long message's best entry leads the others by little) more than of wrong ones."""
+    weights = list(weights) if weights is not None else [1.0] * len(queries)
+    n_in, n_out = _scope_totals(queries, weights)
+    steps = [step / 1000 for step in range(200, 1000, 5)]
+
+    def totals(story: bool) -> list[tuple[float, float, float]]:
+        """(correct, wrong, out of scope) answered at each of `steps`, for one kind of message."""
+        kind = sorted(
+            ((g, r) for g, r in zip(gate_probabilities, rows, strict=True) if queries[r.query].story == story),
+            key=lambda pair: -pair[0],
+        )
+        descending = [-g for g, _ in kind]
+        correct, wrong, oos = [0.0], [0.0], [0.0]
+        for _, r in kind:
+            w = weights[r.query]
+            in_scope = queries[r.query].in_scope
+            correct.append(correct[-1] + (w if r.label else 0.0))
+            wrong.append(wrong[-1] + (w if in_scope and not r.label else 0.0))
+            oos.append(oos[-1] + (0.0 if in_scope else w))
+        out = []
+        for t in steps:
+            k = bisect.bisect_right(descending, -t)
+            out.append((correct[k], wrong[k], oos[k]))
+        return out
+
+    plain, stories = totals(False), totals(True)
+    best: tuple[float, float, float, float, float] | None = None  # (correct, -bad, -gap, plain t, story t)
+    for i, (c1, w1, o1) in enumerate(plain):
+        for j, (c2, w2, o2) in enumerate(stories):
+            if (w1 + w2) / n_in > wrong_budget + 1e-12 or (o1 + o2) / n_out > oos_budget + 1e-12:
+                continue
+            key = (round(c1 + c2, 9), -round(w1 + w2 + o1 + o2, 9), -abs(i - j), steps[i], steps[j])
+            if best is None or key[:3] > best[:3]:
+                best = key
+    return (best[3], best[4]) if best else (1.0, 1.0)
+
+
 def evaluate_gate(
     queries: Sequence[LabelledCandidates],
     probabilities: Sequence[Sequence[float]],
@@ -320,6 +370,7 @@ def fit_calibration(
     gate_l2: float = 1.0,
     balance: bool = False,
     candidate_columns: int | None = None,
+    split_story_thresholds: bool = True,
 ) -> Calibration:
     """Weights and gate fitted on all `queries`; thresholds chosen on out-of-fold probabilities (see the
     module's docstring for the folds). `balance` weighs every KB (group) the same. With `candidate_columns`
@@ -337,9 +388,11 @@ def fit_calibration(
     gate_weights: tuple[float, ...] = ()
     gate_bias = 0.0
     gate_threshold = 1.0
+    story_gate_threshold: float | None = None
     metrics: dict[str, float] = {}
     if all(q.query_features for q in queries if q.features):
         thresholds = []
+        pairs = []
         for folds in splits:
             split_oof = oof
             if folds is not splits[0]:
@@ -347,13 +400,22 @@ def fit_calibration(
             split_rows = gate_rows(queries, split_oof)
             split_gate = cross_validated_gate(split_rows, folds, l2=gate_l2, weights=weights)
             thresholds.append(choose_gate_threshold(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))
+            pairs.append(choose_gate_thresholds(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))
         gate_threshold = sorted(thresholds)[len(thresholds) // 2]
+        if split_story_thresholds and any(q.story for q in queries):
+            gate_threshold = sorted(p[0] for p in pairs)[len(pairs) // 2]
+            story_gate_threshold = sorted(p[1] for p in pairs)[len(pairs) // 2]
         grows = gate_rows(queries, oof)
         gate_oof = cross_validated_gate(grows, splits[0], l2=gate_l2, weights=weights)
         gate_weights, gate_bias = fit_logistic(
             [r.features for r in grows], [r.label for r in grows], l2=gate_l2, weights=[weights[r.query] for r in grows]
         )
-        answered = {r.query for r, g in zip(grows, gate_oof, strict=True) if g >= gate_threshold}
+        story_t = story_gate_threshold if story_gate_threshold is not None else gate_threshold
+        answered = {
+            r.query
+            for r, g in zip(grows, gate_oof, strict=True)
+            if g >= (story_t if queries[r.query].story else gate_threshold)
+        }
         gated = evaluate_gate(queries, oof, answered, choice.suggest_threshold, choice.suggest_floor, weights)
         metrics = {
             "cv_gate_correct": round(gated[0], 4),
@@ -380,4 +442,5 @@ def fit_calibration(
         gate_weights=tuple(gate_weights),
         gate_bias=gate_bias,
         gate_threshold=gate_threshold,
+        story_gate_threshold=story_gate_threshold,
     )

@@ -173,6 +173,7 @@ def conservative(prior: Calibration, reason: str) -> Calibration:
         prior,
         answer_threshold=max(prior.answer_threshold, CONSERVATIVE_ANSWER),
         gate_threshold=max(prior.gate_threshold, CONSERVATIVE_GATE),
+        story_gate_threshold=max(prior.threshold_for(story=True), CONSERVATIVE_GATE),
         note=f"conservative (the prior only): {reason}",
     )
 

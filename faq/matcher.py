@@ -308,11 +308,14 @@ class FaqMatcher:
                 )
             return p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin, None
         gate = cal.gate_probability(gate_features(p1, p2, rows[0], query_features(query, self._index)))
+        story = query.focus is not None
+        threshold = cal.threshold_for(story)
         if why is not None:
-            why.gate_probability, why.gate_threshold = gate, cal.gate_threshold
-            relation = ">=" if gate >= cal.gate_threshold else "<"
-            why.reason = f"gate {gate:.3f} {relation} threshold {cal.gate_threshold:.3f}"
-        return gate >= cal.gate_threshold, gate
+            why.gate_probability, why.gate_threshold = gate, threshold
+            relation = ">=" if gate >= threshold else "<"
+            kind = " (a story's)" if story and cal.story_gate_threshold is not None else ""
+            why.reason = f"gate {gate:.3f} {relation} threshold{kind} {threshold:.3f}"
+        return gate >= threshold, gate
 
     def explain(self, text: str) -> Explanation:
         """What `decide` saw and why it chose (never cached: always the matcher's own work)."""
@@ -457,6 +460,11 @@ class FaqMatcher:
         if len(scored) < 2 or len(distinct) > SHORT_MESSAGE_UNITS:
             return False
         return all(_says_all(distinct, self._index.entries[p]) for p, _ in scored[:2])
+
+    def reads_as_story(self, text: str) -> bool:
+        """Whether the message is read as a story around its question (faq.focus), which the gate answers at a
+        threshold of its own (faq.calibration.Calibration.threshold_for)."""
+        return self._analyze(text).focus is not None
 
     def candidate_rows(self, text: str) -> tuple[list[str], list[list[float]], list[float]]:
         """(entry ids, their feature rows, the query's own features) as `decide` sees them, for fitting.

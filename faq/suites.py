@@ -73,6 +73,7 @@ class FitSettings:
     wrong_budget: float = WRONG_BUDGET
     oos_budget: float = OOS_BUDGET
     balance: bool = False  # every KB weighs the same, whatever its number of labelled messages
+    story_threshold: bool = True  # stories get a gate threshold of their own (faq.fitting.choose_gate_thresholds)
 
 
 def labelled_candidates(
@@ -81,7 +82,7 @@ def labelled_candidates(
     """One labelled message's candidates with 0/1 labels (1: the entry it expects)."""
     ids, rows, query_row = matcher.candidate_rows(text)
     labels = [1 if i == expect else 0 for i in ids]
-    return LabelledCandidates(rows, labels, expect is not None, style, query_row, group)
+    return LabelledCandidates(rows, labels, expect is not None, style, query_row, group, matcher.reads_as_story(text))
 
 
 def placeholder_calibration(mode: str) -> Calibration:
@@ -128,4 +129,5 @@ def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = 
         gate_l2=settings.gate_l2,
         balance=settings.balance,
         candidate_columns=MODE_CANDIDATE_COLUMNS[mode],
+        split_story_thresholds=settings.story_threshold,
     )

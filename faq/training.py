@@ -125,7 +125,9 @@ def run_cv(
     results = cross_validate(scored[: len(suites)], scored, matchers, settings, mode)
     print(f"== leave one KB out; {mode}{f' ({embedder.name})' if embedder is not None else ''}; {settings}")
     for result in results:
-        print(f"  {result.kb}: fitted without it, gate threshold {result.served.gate_threshold:.3f}")
+        story = result.served.story_gate_threshold
+        stories = f", a story's {story:.3f}" if story is not None else ""
+        print(f"  {result.kb}: fitted without it, gate threshold {result.served.gate_threshold:.3f}{stories}")
     print("\n".join(cv_table(results)), flush=True)
     # story-like messages are the weakest style (issue 8): their own figures, left out the same way
     print("\n".join(cv_table(results, STORY_STYLE)), flush=True)
@@ -150,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     parser.add_argument("--balance", action="store_true", help="every KB weighs the same")
     parser.add_argument("--wrong-budget", type=float, default=WRONG_BUDGET, help="max wrong answers, share of in-scope")
     parser.add_argument("--oos-budget", type=float, default=OOS_BUDGET, help="max out-of-scope answered, share")
+    parser.add_argument(
+        "--one-gate-threshold", action="store_true", help="stories and other messages share one gate threshold"
+    )
     parser.add_argument("--cv", action="store_true", help="print the leave-one-KB-out estimate; write nothing")
     parser.add_argument("--out", default=str(CALIBRATION_PATH))
     args = parser.parse_args(argv)
@@ -158,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     suites = _suites([*args.suite, *(f"{args.kb}:{q}" for q in args.queries)])
     if not suites:
         parser.error("give at least one --suite KB:QUERIES (or --kb with --queries)")
-    settings = FitSettings(args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance)
+    settings = FitSettings(
+        args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance, not args.one_gate_threshold
+    )
     if args.cv:
         if len({s.kb for s in suites}) < 2:
             parser.error("--cv leaves one KB out: give suites of at least two KB files")
