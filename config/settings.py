@@ -77,6 +77,8 @@ CHINA_PLACES_PATH = CONFIG_DIR / "china_places.yaml"
 FLOW_CUES_PATH = CONFIG_DIR / "flow_cues.yaml"
 # Other countries' documents and systems (美国护照, 申根签证), so the FAQ does not answer them with China's.
 FOREIGN_COUNTERPARTS_PATH = CONFIG_DIR / "foreign_counterparts.yaml"
+# Time clauses ("申请美国国籍后…", "去美国前…", "before I fly to…"): which acts are done or ahead (faq.time_clause).
+TIME_CLAUSES_PATH = CONFIG_DIR / "time_clauses.yaml"
 # Taiwan/Hong Kong regional words and written Cantonese, read as their mainland forms before FAQ matching.
 REGIONAL_WORDS_PATH = CONFIG_DIR / "regional_words.yaml"
 # Requests the hotline does not serve even in a KB topic's words (live rates, a doctor's advice, nearby shops).

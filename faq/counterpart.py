@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.normalize import normalize_text
+from faq.time_clause import EARLIER, LATER, Span, TimeClauses, kind_at, time_clauses
 
 FOREIGN_ONLY = "foreign_only"
 # Suffix of an asked kind when the message converts China's document of that kind into another country's.
@@ -112,6 +113,7 @@ class _File(BaseModel):
     placed_by_act_kinds: list[str] = []
     held_kinds: list[str] = []
     demand_markers: list[str] = []
+    expiry_words: list[str] = []
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -164,12 +166,15 @@ class Mention:
     end: int
     start: int = 0  # where the document word starts
     applied: bool = False  # another country's, after a word that asks to obtain it ("申请英国国籍")
+    obtained: bool = False  # ... in a clause dated before the asked act ("申请美国国籍后…"): held, not asked
 
 
 class CounterpartReader:
     """Compiled patterns of one counterpart file; thread-safe (immutable after construction)."""
 
-    def __init__(self, data: _File) -> None:
+    def __init__(self, data: _File, clauses: TimeClauses | None = None) -> None:
+        """`clauses`: the time-clause words (faq.time_clause; the shipped file by default)."""
+        self._clauses = clauses if clauses is not None else time_clauses()
         kinds = {kind: _clean(words) for kind, words in data.documents.items()}
         empty = [kind for kind, words in kinds.items() if not words]
         if empty:
@@ -197,6 +202,7 @@ class CounterpartReader:
         self._conversion = _Finder(_clean(data.conversion_markers)) if data.conversion_markers else None
         self._renewal = _Finder(_clean(data.renewal_markers)) if data.renewal_markers else None
         self._stay = _Finder(_clean(data.stay_words)) if data.stay_words else None
+        self._expiry = _Finder(_clean(data.expiry_words)) if data.expiry_words else None
         unknown_authorities = sorted(set(data.authority_kinds) - set(kinds))
         if unknown_authorities:
             raise CounterpartDataError(f"authority_kinds not among the documents: {', '.join(unknown_authorities)}")
@@ -206,6 +212,8 @@ class CounterpartReader:
             raise CounterpartDataError(f"held_kinds not among the documents: {', '.join(unknown_held)}")
         self._held = frozenset(data.held_kinds)
         self._acquisition = tuple(_clean(data.acquisition_markers))
+        # words that obtain (or ask to obtain) a document, longest first: their 到 is no place ("拿到美国护照")
+        self._obtaining = tuple(_clean([*data.acquisition_markers, *data.status_markers]))
         unknown_destined = sorted(set(data.destination_kinds) - set(kinds))
         if unknown_destined:
             raise CounterpartDataError(f"destination_kinds not among the documents: {', '.join(unknown_destined)}")
@@ -259,26 +267,34 @@ class CounterpartReader:
     def _kind(self, word: str) -> str:
         return self._kind_of.get(" ".join(word.split()), "")
 
+    @classmethod
+    def _after(cls, markers: tuple[str, ...], text: str, start: int) -> bool:
+        return bool(cls._ending(markers, text, start))
+
     @staticmethod
-    def _after(markers: tuple[str, ...], text: str, start: int) -> bool:
+    def _ending(markers: tuple[str, ...], text: str, start: int) -> str:
+        """The marker (the longest: `markers` are longest first) right before `start`, or ""."""
         spaced = text[max(0, start - 12) : start]
         before = spaced.rstrip()
         parted = len(before) != len(spaced) and not before[-1:].isascii() and not text[start : start + 1].isascii()
         if parted and before.endswith(_CLAUSE_ENDING_MARKERS):
-            return False  # "回国住，加拿大的…": a comma (now a space) parts a marker that can end a clause
+            return ""  # "回国住，加拿大的…": a comma (now a space) parts a marker that can end a clause
         if before[-1:].isascii():
             before = _DETERMINER.sub("", before)
-        return before.endswith(markers)
+        return next((m for m in markers if before.endswith(m)), "")
 
     def mentions(self, normalized: str) -> list[Mention]:
         """Every document mention of normalised text, in order (documents first: most texts name none)."""
         out: list[Mention] = []
         # "续签", "延签": a renewal word, not another visa ("英国签证续签" asks to renew the UK visa)
         verbs = [(m.start(), m.end()) for m in self._renewal.finditer(normalized)] if self._renewal else []
+        spans: tuple[Span, ...] | None = None  # read only for a message that names a document
         for match in self._document.finditer(normalized):
             inside = any(a <= match.start() and match.end() <= b and b - a > len(match.group(0)) for a, b in verbs)
             if not inside:
-                out.append(self._mention(normalized, match))
+                if spans is None:
+                    spans = self._clauses.spans(normalized)
+                out.append(self._mention(normalized, match, spans))
         chinese = [(m.start, m.end) for m in out if m.side == "chinese"]
         only = self._foreign_only.finditer(normalized)
         if _CJK.search(normalized):  # "能领social security吗": a Chinese writer says 社保 for China's
@@ -365,24 +381,31 @@ class CounterpartReader:
             out.extend(level)
         return out
 
-    def _mention(self, text: str, document: re.Match[str]) -> Mention:
+    def _mention(self, text: str, document: re.Match[str], spans: Sequence[Span] = ()) -> Mention:
         kind = self._kind(document.group(0))
         found = self._qualifier_before(text, document.start(), document.group(0).isascii())
         if found is None:
             side = "foreign" if self._placed_over_there(kind, text, document.start()) else ""
             return Mention(kind, side, False, document.end(), document.start())
         side, start = found
-        if self._after(self._location, text, start):
+        place = self._ending(self._location, text, start)
+        if place and len(self._ending(self._obtaining, text, start)) > len(place):
+            place = ""  # "拿到美国护照": obtained (拿到), not a place (到)
+        if place:
             # a place: "在美国护照丢了" is the Chinese passport; but "在美国入境海关" is US customs
             placed = self._placed_before.get(kind)
             foreign = side == "foreign" and placed is not None and self._after(placed, text, start)
             side = "foreign" if foreign and not self._china_word.finditer(text[document.end() :]) else ""
             return Mention(kind, side, False, document.end(), document.start())
         applied = side == "foreign" and self._applied(text, start)
+        # obtained in a clause dated before the asked act ("申请美国国籍后…", "once I get a US green card…"): done or
+        # assumed, so who the user is (or will be), not what they ask for
+        obtained = applied and kind_at(spans, start) == EARLIER
+        applied = applied and not obtained
         # a held kind (a nationality) is who someone is, unless the message asks to obtain it ("能拿德国国籍吗")
         held = kind in self._held and side != "chinese"  # "退出中国国籍" asks about China's
-        status = not applied and (held or self._after(self._status, text, start))
-        return Mention(kind, side, status, document.end(), document.start(), applied)
+        status = not applied and (obtained or held or self._after(self._status, text, start))
+        return Mention(kind, side, status, document.end(), document.start(), applied, obtained)
 
     def _applied(self, text: str, start: int) -> bool:
         """Whether an acquisition word stands right before the qualifier at `start`, not negated ("能拿德国国籍吗";
@@ -419,7 +442,14 @@ class CounterpartReader:
             if named and not named[-1].side and named[-1].kind in self._placed_by_act:
                 return named[-1].kind + PLACED
         trip = self._trip_abroad(normalized)
-        if trip is not None and not self._china_word.finditer(normalized):
+        # a trip still ahead (in a before-clause: "去美国前…", "before I fly to…"; or only planned: "我要回加拿大")
+        # when the message renews a document or lets one expire: that document is the one held where the user is
+        # now ("我要回加拿大，中国签证到期了怎么延期" extends China's visa in China), not one for the trip
+        before = trip is not None and kind_at(self._clauses.spans(normalized), trip.start()) == LATER
+        kept = (before or (trip is not None and self._clauses.planned(normalized, trip.start()))) and self._kept_up(
+            normalized
+        )
+        if trip is not None and not kept and not self._china_word.finditer(normalized):
             # "去日本要签证吗", "回美国入境…": a visa or entry after a trip to a foreign country is that country's
             every = [
                 replace(m, side="foreign") if not m.side and m.kind in self._destination_kinds else m
@@ -428,7 +458,9 @@ class CounterpartReader:
         # an authority nobody's in particular is where something is done, not what is asked ("在香港入境处换身份证")
         asked = [m for m in every if not m.status and (m.side or m.kind not in self._authorities)]
         placed = bool(asked) and self._placed_abroad.match(normalized, asked[-1].end) is not None
-        if asked and asked[-1].side == "chinese" and (placed or trip is not None):
+        # China's document before a trip ("去美国前要办中国护照吗") is dealt with in China, before it
+        tripped = trip is not None and not before and not kept
+        if asked and asked[-1].side == "chinese" and (placed or tripped):
             return asked[-1].kind + USED_ABROAD  # "国内驾照在美国…", "去新西兰自驾，中国驾照要办什么翻译件"
         if not asked or asked[-1].side not in ("foreign", "local"):
             return None
@@ -441,15 +473,30 @@ class CounterpartReader:
             return last.kind + RENEWED
         return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
 
-    def _trip_abroad(self, text: str) -> int | None:
-        """Where the first trip to a named foreign country ends ("去新西兰", "回美国", "to Japan"), when nothing in
-        the message goes back into China (回国, 带回来 …); None when there is none."""
-        if self._destination is None:
-            return None
-        trip = self._destination.search(text)
+    def _trip_abroad(self, text: str) -> re.Match[str] | None:
+        """The first trip to a named foreign country ("去新西兰", "回美国", "to Japan"), when nothing in the message
+        goes back into China (回国, 带回来 …); None when there is none."""
+        trip = self._first_trip(text)
         if trip is None or self._into_china.finditer(text):
             return None
-        return trip.end()
+        return trip
+
+    def _first_trip(self, text: str) -> re.Match[str] | None:
+        """The first trip marker and named foreign country, not the 到 of an acquisition ("拿到美国护照")."""
+        if self._destination is None:
+            return None
+        for trip in self._destination.finditer(text):
+            end = trip.start() + 1  # just after the marker's first character
+            if not any(1 < len(a) <= end and text.startswith(a, end - len(a)) for a in self._obtaining):
+                return trip
+        return None
+
+    def _kept_up(self, text: str) -> bool:
+        """Whether the message renews a document or says one expires ("到期了怎么延期", "passport expires")."""
+        return bool(
+            (self._renewal is not None and self._renewal.finditer(text))
+            or (self._expiry is not None and self._expiry.finditer(text))
+        )
 
     def _renewed(self, text: str, mention: Mention) -> bool:
         """Whether the text asks to renew the document after `mention` ("美国驾照过期了…能在网上续吗"), with no
@@ -477,9 +524,7 @@ class CounterpartReader:
             theirs_renewed = [m for m in found if m.side in ("foreign", "ambiguous") and self._renewed(text, m)]
             kinds.update(m.kind + RENEWED for m in theirs_renewed)
             kinds.update(m.kind + APPLIED for m in found if m.applied)
-            sent = (self._destination is not None and self._destination.search(text)) or (
-                self._trip_words is not None and self._trip_words.finditer(text)
-            )
+            sent = self._first_trip(text) or (self._trip_words is not None and self._trip_words.finditer(text))
             if self._somewhere_abroad.search(text) and not self._china_word.finditer(text):
                 # "在意大利被老板欠薪，能去法院告吗": an entry set at a foreign authority's door
                 kinds.update(m.kind + PLACED for m in found if not m.side and m.kind in self._placed_by_act)

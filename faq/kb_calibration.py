@@ -41,6 +41,7 @@ from config.settings import (
     FOREIGN_COUNTERPARTS_PATH,
     OUT_OF_SCOPE_INTENTS_PATH,
     REGIONAL_WORDS_PATH,
+    TIME_CLAUSES_PATH,
 )
 from faq.calibration import Calibration
 from faq.candidates import find_candidates
@@ -76,6 +77,7 @@ DECISION_DATA: tuple[Path, ...] = (
     FOREIGN_COUNTERPARTS_PATH,
     OUT_OF_SCOPE_INTENTS_PATH,
     REGIONAL_WORDS_PATH,
+    TIME_CLAUSES_PATH,
 )
 
 _memory: dict[str, Calibration] = {}
