@@ -57,10 +57,13 @@ from faq.status_cues import (
     asks_about_status_passport,
     holds_chinese_passport,
     holds_foreign_passport,
+    is_descent,
     nationality_of,
+    naturalises,
     status_passport,
     unless_negated,
 )
+from faq.time_clause import LATER, kind_at, time_clauses, token_offsets
 from faq.vocabulary import vocabulary
 from faq.whereabouts import ASKED, whereabouts_reading
 
@@ -326,6 +329,14 @@ class Analyzer:
         clause_of: list[int] = []
         tokens = self._tokens(clean, clause_of)
         places: list[tuple[str, frozenset[str], int]] = []  # every token with its concepts (faq.whereabouts)
+        # each token's time clause (faq.time_clause): an act dated after the asked one is still ahead
+        spans = time_clauses().spans(clean) if situation else ()
+        offsets = token_offsets(clean, tokens) if spans else []
+        timing: list[str | None] = []  # per entry of `places`
+
+        def timed(i: int) -> str | None:
+            return kind_at(spans, offsets[i]) if spans and offsets[i] >= 0 else None
+
         units: list[str] = []
         content_chars: list[str] = []
         pending: list[str] = []  # unmatched Chinese tokens, for the pinyin pass
@@ -357,26 +368,50 @@ class Analyzer:
                 matched = forms.get(token)
                 if matched:
                     matched = unless_negated(matched, tokens, i)  # "没入荷兰籍": still a Chinese national
+                    if FOREIGN_NATIONAL in matched and timed(i) == LATER and naturalises(tokens, i):
+                        # "入籍前要注销户口吗": a naturalisation still ahead; the user is a Chinese national now
+                        matched = frozenset(matched - {FOREIGN_NATIONAL} | {CHINESE_CITIZEN})
+                    if matched and is_descent(tokens, i, matched, units):
+                        # "日籍华人": after a foreign nationality, 华人 is descent, not citizenship; the foreign
+                        # national read already says it all, as "外籍华人" read whole does (not left for the pinyin
+                        # pass either, which would find the concept again by sound)
+                        flush()
+                        places.append((token, frozenset(), clause_of[i]))
+                        timing.append(timed(i))
+                        i += 1
+                        continue
             if matched:
+                # "I hold a Singapore passport", "我拿的是美国护照": who the user is, not a foreign system asked about
+                holds_foreign = "#abroad" in matched and holds_foreign_passport(tokens, i, width)
                 if names_a_country(token, matched):
                     named_foreign = True
                     foreign_destination |= is_destination(tokens, i)
-                    foreign_attribute |= is_foreign_system(tokens, i, width, forms, stopwords)
+                    foreign_attribute |= not holds_foreign and is_foreign_system(tokens, i, width, forms, stopwords)
                 flush()
                 places.append((" ".join(tokens[i : i + width]), matched, clause_of[i]))
-                units.extend(sorted(matched))
+                timing.append(timed(i))
+                if "#abroad" in matched and timed(i) == LATER and is_destination(tokens, i):
+                    # "飞澳洲之前想在国内换护照": a trip still ahead is where the user goes after the asked act, not
+                    # where it happens: the place stays a word, not the concept entries set abroad share
+                    units.extend(sorted(matched - {"#abroad"}))
+                    units.append(token)
+                else:
+                    units.extend(sorted(matched))
                 content_chars.extend(c for t in tokens[i : i + width] for c in t)
                 i += width
-                if "#abroad" in matched and holds_foreign_passport(tokens, i - width, width):
+                if holds_foreign:
                     units.append(FOREIGN_NATIONAL)  # "I hold a Singapore passport"
                 elif "#passport" in matched and holds_chinese_passport(tokens, i - width, width):
                     units.append(CHINESE_CITIZEN)  # "I still hold a Chinese passport"
                 if "#abroad" in matched and i < len(tokens) and tokens[i] in NATIONALITY_WORDS:
-                    units.append(FOREIGN_NATIONAL)
+                    # "申请美国国籍前…": a naturalisation still ahead leaves the user a Chinese national
+                    ahead = timed(i) == LATER and naturalises(tokens, i - width)
+                    units.append(CHINESE_CITIZEN if ahead else FOREIGN_NATIONAL)
                     content_chars.extend(tokens[i])
                     i += 1
                 continue
             places.append((token, frozenset(), clause_of[i]))
+            timing.append(timed(i))
             if any(is_cjk_char(c) for c in token):
                 pending.append(token)
             else:
@@ -396,7 +431,7 @@ class Analyzer:
         bigrams = frozenset(f"{a}_{b}" for a, b in pairwise(syllables))
         if not situation:
             return Analysis(normalized=clean, units=tuple(units), pinyin=" ".join(syllables), pinyin_bigrams=bigrams)
-        where, where_sure = whereabouts_reading(places, self._asking_clauses(places))
+        where, where_sure = whereabouts_reading(places, self._asking_clauses(places), timing)
         return Analysis(
             normalized=clean,
             units=tuple(units),

@@ -399,12 +399,14 @@ class CounterpartReader:
             return Mention(kind, side, False, document.end(), document.start())
         applied = side == "foreign" and self._applied(text, start)
         # obtained in a clause dated before the asked act ("申请美国国籍后…", "once I get a US green card…"): done or
-        # assumed, so who the user is (or will be), not what they ask for
-        obtained = applied and kind_at(spans, start) == EARLIER
-        applied = applied and not obtained
+        # assumed, so who the user is (or will be), not what they ask for; nor is one obtained in a clause dated
+        # after it ("申请美国国籍前要注销户口吗": the question is what comes first)
+        dated = kind_at(spans, start) if applied else None
+        obtained = dated == EARLIER
+        applied = applied and dated is None
         # a held kind (a nationality) is who someone is, unless the message asks to obtain it ("能拿德国国籍吗")
         held = kind in self._held and side != "chinese"  # "退出中国国籍" asks about China's
-        status = not applied and (obtained or held or self._after(self._status, text, start))
+        status = not applied and (dated is not None or held or self._after(self._status, text, start))
         return Mention(kind, side, status, document.end(), document.start(), applied, obtained)
 
     def _applied(self, text: str, start: int) -> bool:

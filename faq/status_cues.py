@@ -65,7 +65,13 @@ _HOLDER_WORDS = frozenset(
 # is read before segmentation). Not for a foreign one: "我拿Dutch passport" is read by the passport rules of its own.
 _CHINESE_HOLDERS = frozenset({"拿", "拿着", "拿了", "拿的是", "持", "持有", "是", "有"})
 _HOLDER_SKIP = frozenset({"a", "an", "my", "our", "the", "his", "her", "their", "still", "also", "only", "just", "了"})
-_PASSPORT_WORDS = frozenset({"passport", "passports"})
+_PASSPORT_WORDS = frozenset({"passport", "passports", "护照"})
+# In Chinese, the verbs of holding a foreign passport: "我拿的是美国护照", "持加拿大护照", "我是新西兰护照"; one
+# verb may hold two countries' ("拿新加坡或马来西亚护照").
+_OR_ZH = frozenset({"或", "或者", "和", "跟", "及", "还是"})
+_FOREIGN_HOLDERS_ZH = frozenset(
+    {"拿", "拿着", "拿了", "拿的是", "用的是", "持", "持有", "是", "用", "凭", "有", "只有"}
+)
 
 
 def _held(tokens: Sequence[str], i: int, holders: frozenset[str] = _HOLDER_WORDS) -> bool:
@@ -94,10 +100,54 @@ def holds_chinese_passport(tokens: Sequence[str], i: int, width: int) -> bool:
 
 def holds_foreign_passport(tokens: Sequence[str], i: int, width: int) -> bool:
     """Whether the country at tokens[i : i + width] is followed by "passport" and held by someone ("I hold
-    a Singapore passport", "as a Canadian passport holder"): an English statement of foreign nationality."""
+    a Singapore passport", "as a Canadian passport holder", "我拿的是美国护照", "持加拿大护照"): a statement of
+    foreign nationality, as the English one is."""
     if i + width >= len(tokens) or tokens[i + width] not in _PASSPORT_WORDS:
         return False
+    if tokens[i + width] == "护照":
+        j = i
+        while j >= 2 and tokens[j - 1] in _OR_ZH:
+            j -= 2  # "拿新加坡或马来西亚护照": the verb holds both countries' passports
+        before = [t for t in tokens[max(0, j - 3) : j] if t != "的"]
+        return bool(before) and before[-1] in _FOREIGN_HOLDERS_ZH
     return _held(tokens, i) or _held_as_noun(tokens, i + width + 1)
+
+
+# Before a foreign-nationality word, these make it a naturalisation, an act ("申请美国国籍", "入了英籍", "become a
+# US citizen"), not a statement of who the user is ("美国籍"); one still ahead leaves the user a Chinese national.
+_NATURALISING_VERBS = frozenset(
+    {"入", "入了", "加入", "申请", "取得", "获得", "拿", "拿到", "改", "改成", "换成", "转"}
+    | {"become", "becoming", "get", "getting", "obtain", "obtaining", "acquire", "acquiring", "take", "taking"}
+)
+# Naturalisation forms of #foreigner themselves.
+_NATURALISATIONS = frozenset(
+    {"入籍", "入了外籍", "加入外籍", "改了国籍", "换了国籍", "naturalize", "naturalise", "naturalized", "naturalised"}
+)
+_NATURALISING_SKIP = frozenset({"了", "的", "a", "an", "the"})
+
+
+def naturalises(tokens: Sequence[str], i: int) -> bool:
+    """Whether tokens[i], read as a foreign nationality, is a naturalisation: a naturalisation word itself ("入籍")
+    or a nationality right after a verb of acquiring it ("申请 美国 国籍", "入 了 美国籍", "become a US citizen")."""
+    if tokens[i] in _NATURALISATIONS:
+        return True
+    before = [t for t in tokens[max(0, i - 3) : i] if t not in _NATURALISING_SKIP]
+    return bool(before) and before[-1] in _NATURALISING_VERBS
+
+
+# Right after a foreign nationality, these say descent, not Chinese citizenship: "日籍华人", "美籍华裔".
+_DESCENT_WORDS = frozenset({"华人", "华裔"})
+
+
+def is_descent(tokens: Sequence[str], i: int, matched: frozenset[str], units: Sequence[str]) -> bool:
+    """Whether tokens[i], read as a Chinese citizen, only says the descent of the foreign national just named
+    ("我是日籍华人": a Japanese national of Chinese descent, as "外籍华人" and "美籍华人" are read whole)."""
+    return (
+        CHINESE_CITIZEN in matched
+        and tokens[i] in _DESCENT_WORDS
+        and bool(units)
+        and units[-1] == FOREIGN_NATIONAL
+    )
 
 
 CHINESE = "chinese"

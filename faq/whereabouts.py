@@ -12,6 +12,8 @@ marker words, reads the places in order and keeps the last that says where the u
   the user is now where the move leads, unless a plan marker (下个月, 准备, 打算, 要, next month, will …)
   comes before it in the same clause, in which case the move has not happened and the user is still on
   the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
+- a move in a clause dated after the asked act (faq.time_clause LATER: "去美国前要办中国护照吗", "回国之前",
+  "先在国内办好护照再去美国") is still ahead, as a planned one is: the user is on the other side;
 - "回去", "go back" and "fly back" without a place say nothing: which way is back depends on who speaks;
 - in English a place governed by someone else ("my uncle in Malaysia", "my mother, who lives in Fuqing",
   "my son is starting at a university in Melbourne") says where that person is, not the user: the nearest
@@ -47,6 +49,8 @@ language, too far for where the user is to decide.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from faq.time_clause import LATER
 
 CHINA = "china"
 ABROAD = "abroad"
@@ -285,11 +289,15 @@ def whereabouts(tokens: Sequence[tuple[str, frozenset[str], int]]) -> str | None
 
 
 def whereabouts_reading(
-    tokens: Sequence[tuple[str, frozenset[str], int]], asking: frozenset[int] = frozenset()
+    tokens: Sequence[tuple[str, frozenset[str], int]],
+    asking: frozenset[int] = frozenset(),
+    timing: Sequence[str | None] = (),
 ) -> tuple[str | None, int]:
     """Where the user is (CHINA, ABROAD or None) and how sure the reading is (NOW, PLAIN, BACKGROUND), from
     (token, its concepts, clause number) in reading order. A presence in one of the `asking` clauses ("在这边能换
-    吗", "请问在国内挂失要去哪里") is where the question is asked from (ASKED)."""
+    吗", "请问在国内挂失要去哪里") is where the question is asked from (ASKED). `timing`: each token's time clause
+    (faq.time_clause EARLIER, LATER or None); a move in a LATER one ("去美国前…", "回国之前…", "先办好护照再去美国")
+    is still ahead, like a planned one: the user is on the other side."""
     state: str | None = None
     sure = BACKGROUND  # how sure the state is (_strength); a reading replaces it only when at least as sure
     present = False  # state was read from a present stay or a move, not from where the user lives
@@ -333,7 +341,8 @@ def whereabouts_reading(
             continue  # "不想回去", "唔想飞返大陆", "不用再回美国领馆": a move that will not happen says nothing
         strength = _strength(tokens, i, marker, move=True)
         planned = (
-            any(t in _PLAN for t in plan_window)
+            (i < len(timing) and timing[i] == LATER)
+            or any(t in _PLAN for t in plan_window)
             or any(t in _LATER for t in after)
             # "回来还能换吗": a move asked about, unless the story says it is this one ("这次回厦门能不能换")
             or (strength < NOW and any(t in _HYPOTHETICAL_AFTER for t in after[:2]))

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import CONFIG_DIR
+from faq.analysis import Analyzer
 from faq.counterpart import APPLIED, USED_ABROAD, CounterpartReader, counterparts
+from faq.kb import load_kb
+from faq.matcher import FaqMatcher
 from faq.normalize import normalize_text
+from faq.status_cues import CHINESE, FOREIGN
 from faq.time_clause import EARLIER, LATER, parse_time_clauses, time_clauses
 from faq.vocabulary_file import VocabularyError
+from faq.whereabouts import ABROAD, CHINA
 
 
 def _spans(text: str) -> list[tuple[str, str]]:
@@ -98,3 +104,81 @@ def reader() -> CounterpartReader:
 )
 def test_time_clauses_in_counterparts(reader: CounterpartReader, text: str, kind: str | None) -> None:
     assert reader.asked_foreign_kind(text) == kind
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        # a move in a before-clause is still ahead: the user is on the other side now
+        ("飞澳洲之前想在国内换本新护照", CHINA),
+        ("去德国读书前，身份证要不要换", CHINA),
+        ("回国之前要准备哪些材料", ABROAD),
+        ("想先在国内换好身份证再去加拿大", CHINA),
+        # a move in an after-clause is made: the user is where it leads
+        ("回国以后护照找不到了", CHINA),
+        ("到了新西兰以后护照丢了", ABROAD),
+    ],
+)
+def test_a_move_ahead_leaves_the_user_where_they_are(analyzer: Analyzer, text: str, side: str) -> None:
+    assert analyzer.analyze(text, focus=True).whereabouts == side
+
+
+@pytest.mark.parametrize(
+    ("text", "nationality"),
+    [
+        # a naturalisation still ahead leaves the user a Chinese national; one done makes them a foreign one
+        ("入籍前要不要先把国内房子卖了", CHINESE),
+        ("申请澳洲国籍之前户口怎么办", CHINESE),
+        ("Before I become a Canadian citizen, should I sell my flat in Fuzhou", CHINESE),
+        ("入籍以后国内的房子怎么办", FOREIGN),
+        ("加入英国国籍后户口怎么办", FOREIGN),
+        ("我是英国籍，入境前要办什么", FOREIGN),  # a nationality stated, not a naturalisation
+        # stated nationality: a foreign one followed by 华人 is descent; a foreign passport held is a foreign national
+        ("我是韩籍华人，回国用什么证件", FOREIGN),
+        ("我拿的是新西兰护照，回国要签证吗", FOREIGN),
+        ("我持新加坡护照", FOREIGN),
+        ("我有荷兰护照，想在国内买房", FOREIGN),
+        ("拿新加坡或马来西亚护照回国要签证吗", FOREIGN),
+        ("新西兰护照丢了怎么办", None),  # a passport asked about, held by nobody said
+    ],
+)
+def test_the_stated_nationality(analyzer: Analyzer, text: str, nationality: str | None) -> None:
+    assert analyzer.analyze(text, focus=True).nationality == nationality
+
+
+def test_a_foreign_passport_held_is_no_foreign_system(analyzer: Analyzer) -> None:
+    assert not analyzer.analyze("我拿的是新西兰护照，回国坐高铁用什么证件").foreign_attribute
+    assert analyzer.analyze("新西兰护照怎么续").foreign_attribute
+
+
+@pytest.fixture(scope="module")
+def shipped() -> FaqMatcher:
+    return FaqMatcher.build(load_kb(CONFIG_DIR / "faq.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # D1: the naturalisation is background; the question is the Chinese 户口, which the KB answers
+        ("加入英国国籍以后，老家的户口要怎么处理", "hukou-cancel"),
+        # D2: a foreign national in China whose Chinese visa runs out before the trip home
+        ("下周要回新西兰了，签证到期了能在这边延期吗", "stay-extension"),
+        # stated nationality: a foreign national of Chinese descent, a foreign passport held
+        ("我是日籍华人，回国坐高铁住酒店用什么证件", "foreigner-id-documents"),
+        ("我拿的是美国护照，回国坐高铁用什么证件", "foreigner-id-documents"),
+    ],
+)
+def test_the_shipped_kb_answers(shipped: FaqMatcher, text: str, expected: str) -> None:
+    decision = shipped.decide(text)
+    assert (decision.decision, decision.faq_id) == ("answer", expected)
+
+
+def test_a_trip_ahead_is_not_answered_with_the_entry_set_abroad(shipped: FaqMatcher) -> None:
+    decision = shipped.decide("飞澳洲之前想在国内换本新护照")
+    assert decision.faq_id != "passport-renew-abroad"
+    assert "passport-domestic" in decision.suggestions
