@@ -54,6 +54,10 @@ APPLIED = " (applied for, another country's)"
 PLACED = " (where the act happens, another country's)"
 # Suffix of an asked kind when the message asks about China's document of that kind in a named foreign place.
 USED_ABROAD = " (China's, used abroad)"
+# Suffix of an asked kind when the message asks about China's document of that kind before a trip abroad ("去美国前要
+# 换中国驾照吗", faq.time_clause): dealt with in China, so only an entry about China's own document of that kind
+# answers it, not one about another country's ("国外驾照能换成中国驾照吗").
+BEFORE_TRIP = " (China's, before a trip abroad)"
 # Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
 # and adverbs, at most three of them.
 _BETWEEN_USE_AND_PLACE = ("能", "能不能", "能否", "可以", "可不可以", "还", "还能", "也", "也能", "直接", "拿", "拿到",
@@ -464,6 +468,8 @@ class CounterpartReader:
         tripped = trip is not None and not before and not kept
         if asked and asked[-1].side == "chinese" and (placed or tripped):
             return asked[-1].kind + USED_ABROAD  # "国内驾照在美国…", "去新西兰自驾，中国驾照要办什么翻译件"
+        if asked and asked[-1].side == "chinese" and trip is not None:
+            return asked[-1].kind + BEFORE_TRIP
         if not asked or asked[-1].side not in ("foreign", "local"):
             return None
         last = asked[-1]
@@ -532,10 +538,21 @@ class CounterpartReader:
                 kinds.update(m.kind + PLACED for m in found if not m.side and m.kind in self._placed_by_act)
             if sent:  # "想出国探望在国外的子女，护照和签证怎么办": the destination's visa
                 kinds.update(m.kind for m in found if not m.side and m.kind in self._destination_kinds)
-            if self._abroad.finditer(text):  # "出国以后国内医保还能用吗": China's document (of a kind no other
+            set_abroad = bool(self._abroad.finditer(text))
+            if set_abroad:  # "出国以后国内医保还能用吗": China's document (of a kind no other
                 # country's is named beside: "国外驾照能换成中国驾照吗" is about the foreign one), set abroad
                 theirs = {m.kind for m in found if m.side in ("foreign", "ambiguous")}
                 kinds.update(m.kind + USED_ABROAD for m in found if m.side in ("chinese", "") and m.kind not in theirs)
+            # China's own document (or an unqualified one, China's in the KB), not set abroad and no other country's of
+            # its kind beside it: "华侨回国探亲时护照到期了能在国内换吗" answers for China's passport before a trip,
+            # "国外驾照能换成中国驾照吗" not for China's licence, "在国外护照快到期了" not for one dealt with in China
+            theirs_here = {m.kind for m in found if m.side in ("foreign", "ambiguous", "local")}
+            if not set_abroad:
+                kinds.update(
+                    m.kind + BEFORE_TRIP
+                    for m in found
+                    if m.side in ("chinese", "") and not m.status and m.kind not in theirs_here
+                )
         return frozenset(kinds)
 
 

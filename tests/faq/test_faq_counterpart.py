@@ -9,6 +9,7 @@ import pytest
 from config.settings import FOREIGN_COUNTERPARTS_PATH
 from faq.counterpart import (
     APPLIED,
+    BEFORE_TRIP,
     FOREIGN_ONLY,
     INTO_FOREIGN,
     PLACED,
@@ -157,7 +158,9 @@ def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | No
 
 
 def test_an_entry_covers_foreign_documents_it_names(reader: CounterpartReader) -> None:
-    assert reader.covered_kinds(["外国驾照在国内能用吗", "驾照到期怎么换"]) == {"driving_licence"}
+    # (the unqualified licence is China's: it answers for China's licence before a trip as well)
+    covered = reader.covered_kinds(["外国驾照在国内能用吗", "驾照到期怎么换"])
+    assert covered == {"driving_licence", "driving_licence" + BEFORE_TRIP}
     # a place, not a qualifier: no foreign passport (China's, set abroad)
     assert reader.covered_kinds(["在国外护照快到期了怎么换发"]) == {"passport" + USED_ABROAD}
     # an entry about foreign licences turned into China's does not cover China's turned into a foreign one

@@ -8,7 +8,7 @@ import pytest
 
 from config.settings import CONFIG_DIR
 from faq.analysis import Analyzer
-from faq.counterpart import APPLIED, USED_ABROAD, CounterpartReader, counterparts
+from faq.counterpart import APPLIED, BEFORE_TRIP, USED_ABROAD, CounterpartReader, counterparts
 from faq.kb import load_kb
 from faq.matcher import FaqMatcher
 from faq.normalize import normalize_text
@@ -88,12 +88,13 @@ def reader() -> CounterpartReader:
         # 拿到 obtains; its 到 is no place and no trip
         ("我上个月拿到新西兰护照，中国护照怎么处理", None),
         ("怎么拿到德国绿卡", "permanent_residence" + APPLIED),
-        # D2: China's document before a trip is dealt with in China, before it
-        ("飞澳洲之前要换新的中国护照吗", None),
-        ("Before I fly to Germany, can I renew my Chinese driving licence?", None),
-        ("想先在国内换好中国驾照再去加拿大", None),
+        # D2: China's document before a trip is dealt with in China, before it: not used abroad; only an entry
+        # about China's own document of that kind answers it
+        ("飞澳洲之前要换新的中国护照吗", "passport" + BEFORE_TRIP),
+        ("Before I fly to Germany, can I renew my Chinese driving licence?", "driving_licence" + BEFORE_TRIP),
+        ("想先在国内换好中国驾照再去加拿大", "driving_licence" + BEFORE_TRIP),
         # a trip only planned, and a document renewed or expiring: the one held now, where the user is
-        ("我下周要回新西兰，中国签证快过期了怎么办", None),
+        ("我下周要回新西兰，中国签证快过期了怎么办", "visa" + BEFORE_TRIP),
         ("下个月回德国，签证到期了能延期吗", None),
         # a trip made (or its act set there), or a visa for the trip: unchanged
         ("去加拿大自驾，中国驾照要办什么公证", "driving_licence" + USED_ABROAD),
@@ -176,6 +177,17 @@ def shipped() -> FaqMatcher:
 def test_the_shipped_kb_answers(shipped: FaqMatcher, text: str, expected: str) -> None:
     decision = shipped.decide(text)
     assert (decision.decision, decision.faq_id) == ("answer", expected)
+
+
+def test_an_entry_covers_chinas_document_before_a_trip_unless_it_is_about_anothers(reader: CounterpartReader) -> None:
+    assert "passport" + BEFORE_TRIP in reader.covered_kinds(["探亲回来护照到期了能在国内换吗"])
+    assert "passport" + BEFORE_TRIP not in reader.covered_kinds(["在国外护照快到期了怎么换"])  # set abroad
+    assert "driving_licence" + BEFORE_TRIP not in reader.covered_kinds(["国外驾照能换成中国驾照吗"])
+
+
+def test_chinas_licence_before_a_trip_is_not_answered_by_the_foreign_licence_entry(shipped: FaqMatcher) -> None:
+    decision = shipped.decide("出发去加拿大前，要不要先把国内驾照换新")
+    assert decision.decision != "answer"
 
 
 def test_a_trip_ahead_is_not_answered_with_the_entry_set_abroad(shipped: FaqMatcher) -> None:
