@@ -180,3 +180,16 @@ def test_an_edited_data_file_changes_the_fingerprint(
     edited = tmp_path / name
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# a staff edit\n", encoding="utf-8")
     assert fingerprint(index, prior) != before
+
+
+def test_a_small_kb_read_back_from_the_cache_keeps_its_conservative_story_threshold(
+    mini_entries: list[FaqEntry], tmp_path: Path
+) -> None:
+    """Review: the disk cache stores gate_threshold but not story_gate_threshold, so a second process
+    serves stories of a small KB at the prior's story threshold instead of the conservative one."""
+    first = FaqMatcher.build(mini_entries, cache_dir=tmp_path).calibration
+    assert first.threshold_for(story=True) >= CONSERVATIVE_GATE
+    kb_calibration._memory.clear()  # as in another process (or after a restart)
+    again = FaqMatcher.build(mini_entries, cache_dir=tmp_path).calibration
+    assert again.threshold_for(story=True) == first.threshold_for(story=True)
+    assert again == first
