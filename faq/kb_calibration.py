@@ -243,12 +243,14 @@ def _read(path: Path, prior: Calibration) -> Calibration | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         threshold = float(data["gate_threshold"])
+        story = data["story_gate_threshold"]  # missing (an entry written without it): fit again
         metrics = {str(k): float(v) for k, v in data["metrics"].items()}
         if not math.isfinite(threshold):
             return None
         return replace(
             prior,
             gate_threshold=threshold,
+            story_gate_threshold=None if story is None else float(story),
             answer_threshold=float(data["answer_threshold"]),
             note=str(data["note"]),
             metrics=metrics,
@@ -260,6 +262,7 @@ def _read(path: Path, prior: Calibration) -> Calibration | None:
 def _write(path: Path, calibration: Calibration) -> None:
     document = {
         "gate_threshold": calibration.gate_threshold,
+        "story_gate_threshold": calibration.story_gate_threshold,
         "answer_threshold": calibration.answer_threshold,
         "note": calibration.note,
         "metrics": calibration.metrics,
