@@ -70,7 +70,7 @@ def acts_abroad(tokens: Sequence[tuple[str, frozenset[str], int]], not_topics: f
         while j < len(tokens) and _ABROAD in tokens[j][1] and tokens[j][2] == clause:
             j += 1  # "美国 加州": a city in its country is one place
         if j < len(tokens) and tokens[j][2] == clause and _unknown_place(tokens[j][0], tokens[j][1]):
-            j += 1  # "越南 芒街": a town the vocabulary does not know, after its country
+            j += 1  # "越南 芒街", "美国 那边": one word of no concept after the country
         if j < len(tokens) and tokens[j][0] in _MODALS:
             j += 1
         if j < len(tokens) and tokens[j][2] == clause and _is_act(tokens[j][1], not_topics):
@@ -107,8 +107,10 @@ def _status_only(concepts: frozenset[str]) -> bool:
 
 
 def _unknown_place(token: str, concepts: frozenset[str]) -> bool:
-    """A short Chinese word of no concept right after a named country reads as a town in it that the vocabulary
-    does not know ("在越南芒街买房", "在泰国清迈开店"): the act after it still happens in that country."""
+    """One short Chinese word of no concept right after a named country keeps the act in that country: a town
+    the vocabulary does not know but the KB does ("在越南芒街买房"), or a word that points there or says when
+    (这边, 那边, 当地, 现在, 已经: "在美国那边买房"). Any such word qualifies, not only a town's name: the act
+    after it is still placed in that country."""
     return not concepts and 2 <= len(token) <= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in token)
 
 
