@@ -111,6 +111,7 @@ class _File(BaseModel):
     stay_words: list[str] = []
     authority_kinds: list[str] = []
     acquisition_markers: list[str] = []
+    acquisition_after: list[str] = []
     destination_markers: list[str] = []
     destination_kinds: list[str] = []
     trip_abroad_words: list[str] = []
@@ -118,6 +119,10 @@ class _File(BaseModel):
     held_kinds: list[str] = []
     demand_markers: list[str] = []
     expiry_words: list[str] = []
+
+
+# After an acquisition phrase: the document is already obtained ("申请下来了", "办好了").
+_DONE = ("下来", "到了", "好了", "完了", "成功")
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -216,6 +221,7 @@ class CounterpartReader:
             raise CounterpartDataError(f"held_kinds not among the documents: {', '.join(unknown_held)}")
         self._held = frozenset(data.held_kinds)
         self._acquisition = tuple(_clean(data.acquisition_markers))
+        self._acquisition_after = tuple(_clean(data.acquisition_after))
         # words that obtain (or ask to obtain) a document, longest first: their 到 is no place ("拿到美国护照")
         self._obtaining = tuple(_clean([*data.acquisition_markers, *data.status_markers]))
         unknown_destined = sorted(set(data.destination_kinds) - set(kinds))
@@ -401,7 +407,7 @@ class CounterpartReader:
             foreign = side == "foreign" and placed is not None and self._after(placed, text, start)
             side = "foreign" if foreign and not self._china_word.finditer(text[document.end() :]) else ""
             return Mention(kind, side, False, document.end(), document.start())
-        applied = side == "foreign" and self._applied(text, start)
+        applied = side == "foreign" and (self._applied(text, start) or self._applied_after(text, document.end()))
         # obtained in a clause dated before the asked act ("申请美国国籍后…", "once I get a US green card…"): done or
         # assumed, so who the user is (or will be), not what they ask for; nor is one obtained in a clause dated
         # after it ("申请美国国籍前要注销户口吗": the question is what comes first)
@@ -426,6 +432,13 @@ class CounterpartReader:
         if marker.isascii():
             return not _NEGATIONS_EN.intersection(ahead.split()[-3:])
         return not any(c in _NEGATIONS_ZH for c in ahead[-4:])
+
+    def _applied_after(self, text: str, end: int) -> bool:
+        """Whether an acquisition phrase follows the document ending at `end` ("美国绿卡怎么申请"), and nothing after
+        it says the document is already obtained ("申请下来了")."""
+        after = text[end:].lstrip()
+        marker = next((m for m in self._acquisition_after if after.startswith(m)), None)
+        return marker is not None and not after[len(marker) :].lstrip().startswith(_DONE)
 
     def _placed_over_there(self, kind: str, text: str, start: int) -> bool:
         """Whether the clause before an unqualified document says a named foreign country "over there" (印尼那边)

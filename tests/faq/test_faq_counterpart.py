@@ -67,7 +67,7 @@ def reader() -> CounterpartReader:
         ("在加拿大领的social security养老金回国还能领吗", "pension"),  # a foreign system's name before a document
         ("老人的social security回国还能领吗", FOREIGN_ONLY),  # English inside Chinese: the foreign programme
         ("英国的nhs能报销回国看病吗", FOREIGN_ONLY),
-        ("英国配偶签证怎么申请", "visa"),  # a modifier between country and document
+        ("英国配偶签证怎么申请", "visa" + APPLIED),  # a modifier between country and document
         ("美签面试要带什么", "visa"),  # a one-character short form, attached
         ("德國的養老金回國能領嗎", "pension"),  # Traditional is read through Simplified
         ("medicare 回国看病能报吗", FOREIGN_ONLY),
@@ -243,3 +243,20 @@ def test_explain_names_the_near_miss(mini_matcher: FaqMatcher) -> None:
     why = mini_matcher.explain("我的美国护照快到期了怎么换发")
     assert "another country's passport" in why.reason
     assert why.decision is not None and why.decision.decision != "answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "applied"),
+    [
+        ("美国绿卡怎么申请", True),  # the acquisition after the document asks to obtain it, like 申请美国绿卡
+        ("英国永居如何申请？", True),
+        ("我的美国绿卡申请下来了，怎么回国定居", False),  # done: held, not asked for
+        ("我有美国绿卡，怎么回国定居", False),
+        ("美国护照怎么办", False),  # what to do about it, not how to obtain it
+    ],
+)
+def test_an_acquisition_after_the_document_asks_to_obtain_it(
+    reader: CounterpartReader, text: str, applied: bool
+) -> None:
+    asked = reader.asked_foreign_kind(text)
+    assert (asked is not None and asked.endswith(APPLIED)) is applied
