@@ -4,15 +4,24 @@ Every message is a different realistic one (``bench/realistic.py``), so the matc
 not help, and hand-overs make tickets as they would. Rows are measured one after another against one
 ``qiaobot serve`` (``--workers``) with a separate ``qiaobot worker``, PostgreSQL and Redis, all on this
 machine; the write-behind queue is drained between rows so each row pays only for its own messages.
+
+Each row also reports the CPU per message of the worker, the database's backends and the load generator, how
+busy the whole machine was and how much of that was outside these processes (other people's work), and the mix
+of what the bot decided (read back from the message log). The web process's CPU per message is not a property
+of the code alone: on the 2-core machine it rose from about 2 to 3–4 ms whenever other work kept the machine's
+two cores busy, for the same rows and commit, so compare rows whose "outside" figure is alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +109,87 @@ def decision_latency(messages: list[Message]) -> tuple[float, float]:
     return statistics.median(timings), timings[int(len(timings) * 0.99)]
 
 
+def _backend_pids() -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the service's pooled connections)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(base.PG_ADMIN)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
+                {"db": base.PG_DB},
+            )
+            return [int(pid) for (pid,) in rows]
+    finally:
+        engine.dispose()
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (Linux /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    total = sum(fields[:8])
+    return (total - fields[3] - fields[4]) / tick, total / tick
+
+
+def _load_generator_cpu() -> float:
+    """CPU seconds of this process (the open-loop generator) and its finished children (wrk) so far."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class _Meter:
+    """CPU seconds of the web process, the worker and the database's backends over one row, and what the bot
+    decided in it (from the message log the worker wrote, so read after ``drain``)."""
+
+    def __init__(self, app: int, worker: int) -> None:
+        self.app, self.worker = app, worker
+        self.started_at = datetime.now(UTC)
+        self.backends = {pid: base.cpu_seconds(pid) for pid in _backend_pids()}
+        self.cpu = {"web": base.cpu_seconds(app), "worker": base.cpu_seconds(worker)}
+        self.machine = _machine_busy()
+        self.wall = time.monotonic()
+        self.load = _load_generator_cpu()
+
+    def stop(self) -> dict[str, Any]:
+        self.ended_at = datetime.now(UTC)
+        busy, _total = _machine_busy()
+        self.busy_cores = (busy - self.machine[0]) / (time.monotonic() - self.wall)
+        spent = {
+            "web": base.cpu_seconds(self.app) - self.cpu["web"],
+            "worker": base.cpu_seconds(self.worker) - self.cpu["worker"],
+            "postgres": sum(base.cpu_seconds(pid) - self.backends.get(pid, 0.0) for pid in _backend_pids()),
+            "load_generator": _load_generator_cpu() - self.load,
+        }
+        wall = time.monotonic() - self.wall
+        # Everything else the machine did meanwhile: Redis, the fake WeChat API, and anyone else's work. The web
+        # process's CPU per message rises with it (less of each loop turn is shared by several messages, and
+        # caches are shared), so a row measured beside other work is not comparable with one measured without.
+        self.other_cores = self.busy_cores - sum(spent.values()) / wall
+        return spent
+
+    def decisions(self) -> Counter[str]:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(base.PG_URL)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT coalesce(meta->>'decision', msg_type), count(*) FROM message_log "
+                        "WHERE direction = 'out' AND created_at >= :a AND created_at < :b GROUP BY 1"
+                    ),
+                    {"a": self.started_at, "b": self.ended_at},
+                )
+                return Counter({str(kind): int(n) for kind, n in rows})
+        finally:
+            engine.dispose()
+
+
 def run_real_traffic(args: argparse.Namespace) -> None:
     workers_list: list[int] = args.workers or [1]
     seconds: int = args.seconds
@@ -135,29 +225,33 @@ def run_real_traffic(args: argparse.Namespace) -> None:
                         signed = _signed(messages[cursor : cursor + count])
                         cursor += count
                         raw = [open_loop.http_request("127.0.0.1", port, url, body) for url, body in signed]
-                        cpu = base.cpu_seconds(app.pid)
+                        meter = _Meter(app.pid, worker.pid)
                         result = open_loop.run_blocking("127.0.0.1", port, raw, rate, seconds)
+                        spent = meter.stop()
                         row = _open_row(result, seconds)
                         print(
                             f"offered {rate:.0f}/s: statuses {result.statuses}, errors {result.error_kinds or 'none'}, "
                             f"{result.expired} idle connections past keep-alive closed unused",
                             flush=True,
                         )
-                        row["cpu_ms"] = 1000 * (base.cpu_seconds(app.pid) - cpu) / max(1, len(result.latencies))
+                        row.update(_per_message(spent, len(result.latencies)))
                         rows.append((f"open loop, offered {rate:.0f}/s", workers, row))
                         base.drain()
+                        row.update(decisions=meter.decisions(), busy=meter.busy_cores, other=meter.other_cores)
                     if closed_budget:
                         signed = _signed(messages[cursor : cursor + closed_budget])
                         cursor += closed_budget
                         replay = Path(tmp) / f"closed-{workers}.txt"
                         _write_wrk_file(replay, signed)
-                        cpu = base.cpu_seconds(app.pid)
-                        result = base.run_wrk(
-                            f"http://127.0.0.1:{port}", replay, seconds, args.connections, timeout="10s"
+                        meter = _Meter(app.pid, worker.pid)
+                        closed: dict[str, Any] = dict(
+                            base.run_wrk(f"http://127.0.0.1:{port}", replay, seconds, args.connections, timeout="10s")
                         )
-                        result["cpu_ms"] = 1000 * (base.cpu_seconds(app.pid) - cpu) / max(1.0, result["rps"] * seconds)
-                        rows.append((f"closed loop, wrk {args.connections} connections", workers, result))
+                        spent = meter.stop()
+                        closed.update(_per_message(spent, closed["rps"] * seconds))
+                        rows.append((f"closed loop, wrk {args.connections} connections", workers, closed))
                         base.drain()
+                        closed.update(decisions=meter.decisions(), busy=meter.busy_cores, other=meter.other_cores)
                 finally:
                     base.stop(app)
                     base.stop(worker)
@@ -175,11 +269,26 @@ def run_real_traffic(args: argparse.Namespace) -> None:
             f"{row.get('max', float('nan')):>8.0f} {row.get('late', '-')!s:>5} {row.get('success', '-')!s:>7} "
             f"{int(row.get('non2xx', 0) + row.get('socket_errors', 0)):>6} {row['cpu_ms']:>10.2f}"
         )
+    for label, _workers, row in rows:
+        decisions: Counter[str] = row.get("decisions", Counter())
+        total = sum(decisions.values()) or 1
+        mix = ", ".join(f"{kind} {100 * n / total:.1f}%" for kind, n in decisions.most_common())
+        print(
+            f"{label}: worker {row['worker_ms']:.2f}, PostgreSQL {row['postgres_ms']:.2f}, load generator "
+            f"{row['load_generator_ms']:.2f} CPU ms/msg; web {row['cpu_ms'] * row['rps'] / 1000:.2f} cores, "
+            f"the machine {row['busy']:.2f} cores busy, {row['other']:.2f} of them outside these processes; "
+            f"{total} replies: {mix}"
+        )
     print(
         "CPU ms/msg: the web process's own CPU time (user + system) over the row, per answered message; "
         f"the decision alone takes p50 {p50:.2f} ms of it"
     )
     print(f"\ncapacity target (0.8 / (decision p50 {p50:.2f} ms + 1 ms)): {target:.0f} msg/s")
+
+
+def _per_message(spent: dict[str, float], answered: float) -> dict[str, float]:
+    count = max(1.0, answered)
+    return {f"{name}_ms" if name != "web" else "cpu_ms": 1000 * cpu / count for name, cpu in spent.items()}
 
 
 def _open_row(result: open_loop.Result, seconds: int) -> dict[str, Any]:

@@ -182,13 +182,33 @@ def run_wrk(
     }
 
 
-def drain(timeout: float = 60) -> None:
-    """Wait until the worker has written the warm-up's records, so each row measures its own load."""
+def drain(timeout: float = 120) -> None:
+    """Wait until the work the previous row left behind is done, so each row measures its own load: the
+    write-behind records the worker writes, messages queued for a customer-service reply (an open-loop row
+    past capacity answers ``success`` and queues them; the web process drains them), and jobs due now or
+    running (their deliveries). Before the backlog and the jobs were waited for, a row after an overloaded
+    one paid for that one's queued messages: the web process's CPU per answered message rose by a half and
+    the worker's four-fold."""
     import redis
 
+    from bot.backlog import BACKLOG_KEY
+
     client = redis.Redis.from_url(REDIS_URL)
+    due, inflight = "qiaobot:jobs:default:due", "qiaobot:jobs:default:inflight"  # jobs.queue.JobQueue's keys
     deadline = time.monotonic() + timeout
-    while client.llen("qiaobot:activity") and time.monotonic() < deadline:
+
+    def busy() -> bool:
+        return bool(
+            client.llen("qiaobot:activity")
+            or client.llen(BACKLOG_KEY)
+            or client.zcount(due, "-inf", time.time())
+            or client.zcard(inflight)
+        )
+
+    while busy():
+        if time.monotonic() > deadline:
+            print(f"drain: work still pending after {timeout:.0f} s; the next row shares the machine with it")
+            return
         time.sleep(0.2)
 
 
