@@ -29,6 +29,7 @@ from tickets.answer_page import answer_link
 from tickets.models import Ticket, TicketEvent
 from tickets.progress_notice import progress_payload
 from tickets.satisfaction import RATING_QUESTION
+from tickets.user_tickets import OWED
 from tickets.windows import window_open
 from wechat.api_errors import WeChatApiError
 
@@ -66,19 +67,10 @@ def answer_text_for(ticket: Ticket, answer: str) -> str:
     return in_script(text, ticket.script)
 
 
-# Asked on every message of a user who has had a ticket: built once with a bound parameter (building the
-# select each time cost as much as running it).
-_OWED = (
-    select(Ticket)
-    .where(
-        Ticket.openid == bindparam("openid"),
-        # A referral, or a wait the user never answered, closes the ticket with a message that is still owed
-        # to the user.
-        Ticket.state.in_(("answered", "closed")),
-        Ticket.answer_delivery.in_(("waiting", "notified")),
-    )
-    .order_by(Ticket.answered_at)
-)
+# Asked of a user who has had a ticket (the webhook asks ``user_tickets.owed_and_current`` instead, which reads
+# the current ticket with it): built once with a bound parameter (building the select each time cost as much
+# as running it).
+_OWED = select(Ticket).where(Ticket.openid == bindparam("openid"), OWED).order_by(Ticket.answered_at)
 
 
 class AnswerDelivery:
@@ -197,7 +189,10 @@ class AnswerDelivery:
 
     async def answers_waiting(self, session: AsyncSession, openid: str) -> list[str]:
         """Answers that could not be pushed; handed over now that the user wrote (their window is open again)."""
-        tickets = (await session.scalars(_OWED, {"openid": openid})).all()
+        return await self.hand_over_owed(session, list((await session.scalars(_OWED, {"openid": openid})).all()))
+
+    async def hand_over_owed(self, session: AsyncSession, tickets: list[Ticket]) -> list[str]:
+        """The texts of these owed answers, marked delivered (the user wrote: their window is open again)."""
         texts = []
         for ticket in tickets:
             texts.extend(answer_texts(ticket))

@@ -25,7 +25,7 @@ from tickets.sla import format_due_zh
 from tickets.time_limits import resume
 from tickets.user_lock import lock_user
 from tickets.user_status import has_any_ticket, status_reply
-from tickets.user_tickets import current_ticket, handled_before, read_both
+from tickets.user_tickets import current_ticket, handled_before, owed_and_current, read_both
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from tickets.answer_delivery import AnswerDelivery
     from tickets.earlier_media import EarlierMedia
     from tickets.models import Ticket
+
+
+# ctx.scratch: the user's current ticket as read with their owed answers at the start of a text message (one
+# statement for both), for ``note_context`` after an FAQ answer.
+CURRENT_READ = "desk:current-read"
 
 
 class Knowledge(Protocol):
@@ -176,7 +181,12 @@ class TicketDesk:
     async def note_context(self, ctx: HandlerContext, text: str, reply: str) -> None:
         if not (await self.flags.read(ctx))[1]:
             return
-        current = await current_ticket(ctx.session, ctx.openid)
+        # Read with the owed answers at the start of this message (``answers_waiting``): on the way from there to an
+        # FAQ answer nothing writes tickets, and the memo lives only as long as this message's context.
+        if CURRENT_READ in ctx.scratch:
+            current = ctx.scratch[CURRENT_READ]
+        else:
+            current = await current_ticket(ctx.session, ctx.openid)
         if current is None or current.state != "open":
             return
         await follow_ups.note_answered(ctx, current, text, reply)
@@ -184,7 +194,8 @@ class TicketDesk:
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         if not (await self.flags.read(ctx))[1]:
             return []
-        return await self.answers.answers_waiting(ctx.session, ctx.openid)
+        owed, ctx.scratch[CURRENT_READ] = await owed_and_current(ctx.session, ctx.openid)
+        return await self.answers.hand_over_owed(ctx.session, owed)
 
     async def _current(self, ctx: HandlerContext) -> Ticket | None:
         """The user's current ticket; one that waited on the user (待补充) runs again now that they wrote."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 SOURCE = "desk:source"  # ctx.scratch: the ticket this message opened or joined before (None: none)
 CURRENT_STATES = ("open", "waiting", "answered")
+# A ticket whose answer is still owed to the user (``AnswerDelivery.answers_waiting``): a referral, or a wait the
+# user never answered, closes the ticket with a message that is still owed.
+OWED = and_(Ticket.state.in_(("answered", "closed")), Ticket.answer_delivery.in_(("waiting", "notified")))
 
 
 def _by_source(ticket: type[Ticket] | AliasedClass[Ticket]) -> ColumnElement[bool]:
@@ -55,6 +58,25 @@ _BOTH = (
     .where(Ticket.id.in_([_HANDLED_ID, _CURRENT_ID]))
     .execution_options(populate_existing=True)  # as ``_CURRENT``: fresh rows after the lock
 )
+
+
+# For a user who has (had) a ticket, every text message asks which answers are owed to them, and an FAQ answer
+# then asks for their current ticket (to note the answer on an open one): both in one statement, the owed ones in
+# the order they were answered.
+_OWED_OR_CURRENT = (
+    select(Ticket, OWED.label("is_owed"), (Ticket.id == _CURRENT_ID).label("is_current"))
+    .where(Ticket.openid == bindparam("openid"), or_(OWED, Ticket.id == _CURRENT_ID))
+    .order_by(Ticket.answered_at)
+    .execution_options(populate_existing=True)
+)
+
+
+async def owed_and_current(session: AsyncSession, openid: str) -> tuple[list[Ticket], Ticket | None]:
+    """The user's tickets whose answer is owed to them (oldest answer first) and their current ticket (as
+    ``current_ticket``), in one statement."""
+    rows = (await session.execute(_OWED_OR_CURRENT, {"openid": openid})).all()
+    owed = [ticket for ticket, is_owed, _ in rows if is_owed]
+    return owed, next((ticket for ticket, _, is_current in rows if is_current), None)
 
 
 async def ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:

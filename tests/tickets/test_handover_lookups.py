@@ -170,3 +170,58 @@ async def test_asking_for_a_person_reads_nothing_for_a_user_without_tickets(make
         actions = (await session.scalars(select(TicketEvent.action).order_by(TicketEvent.id))).all()
     assert lines == ["补充一下，大概两百本儿童读物"]
     assert actions[0] == "created" and actions[-1] == "appended"
+
+
+@pytest.mark.asyncio
+async def test_an_faq_answer_reads_owed_answers_and_the_current_ticket_in_one_statement_fresh_each_message(
+    make_services,
+) -> None:  # type: ignore[no-untyped-def]
+    """A user with a ticket: each text message asks which answers are owed to them and, once the FAQ answered,
+    for their current ticket (to note the answer on an open one). Both are one statement, read anew for every
+    message: once staff answered the ticket, the next FAQ answer hands the owed answer over and is not noted on
+    the ticket, as it would be if the open ticket read by an earlier message were kept."""
+    from sqlalchemy import event, update
+
+    from bot.app import create_app
+    from faq.kb import load_kb
+
+    services = await make_services(clock=ManualClock(NOW))
+    services.knowledge.use_entries(load_kb("tests/data/kb_small.yaml"))
+    app = create_app(services=services, run_jobs=False)
+    openid = "o_faq_with_a_ticket"
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split()))  # noqa: E731
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+
+        async def post(text: str, msg_id: int) -> str:
+            query, body = inbound.sign_post(inbound.text_message(openid, text, msg_id=msg_id), "plain", TEST_TOKEN)
+            statements.clear()
+            event.listen(services.engine.sync_engine, "before_cursor_execute", listen)
+            try:
+                return (await http.post("/wechat", params=query, content=body)).text
+            finally:
+                event.remove(services.engine.sync_engine, "before_cursor_execute", listen)
+
+        assert "Q20261123-0001" in await post(UNANSWERABLE, 1)
+        assert "报案证明" in await post("在国外护照丢了怎么办", 2)
+        reads = [s for s in statements if s.startswith("SELECT") and "FROM tickets" in s]
+        assert len(reads) == 1, statements  # the owed answers and the current ticket together
+        async with services.sessions() as session:
+            await session.execute(
+                update(Ticket).values(
+                    state="answered", answer="请带上户口本到侨联办理。", answered_at=NOW, answer_delivery="notified"
+                )
+            )
+            await session.commit()
+        assert "报案证明" in await post("护照在国外被偷了", 3)  # the owed answer goes out with it
+        assert "报案证明" in await post("海外护照遗失补办", 4)
+    from tickets.models import TicketEvent
+
+    async with services.sessions() as session:
+        ticket = await session.scalar(select(Ticket))
+        context = (await session.scalars(select(TicketMessage.body).where(TicketMessage.kind == "context"))).all()
+        handed = (
+            await session.scalars(select(TicketEvent.id).where(TicketEvent.action == "answer_delivered_on_return"))
+        ).all()
+    assert ticket is not None and ticket.answer_delivery == "sent" and len(handed) == 1  # handed over once
+    assert context == ["在国外护照丢了怎么办"]  # noted while open; not after staff answered
