@@ -128,6 +128,7 @@ class Lexicon:
         concepts: Mapping[str, Iterable[str]],
         stopwords: frozenset[str] = frozenset(),
         english_irregular: Mapping[str, str] | None = None,
+        english_split_forms: Mapping[str, Iterable[tuple[str, str]]] | None = None,
     ) -> None:
         self.stopwords = stopwords
         self.forms: dict[str, frozenset[str]] = {}
@@ -151,7 +152,8 @@ class Lexicon:
                 pinyin_grouped.setdefault(pinyin_of(form), set()).update(found)
         self.by_pinyin = {k: frozenset(v) for k, v in pinyin_grouped.items()}
         self.sound_heads = sound_heads(self.by_pinyin)
-        self.english = EnglishForms(self.forms, stopwords, english_irregular)
+        split = {CONCEPT_PREFIX + c: tuple(pairs) for c, pairs in (english_split_forms or {}).items()}
+        self.english = EnglishForms(self.forms, stopwords, english_irregular, split)
 
     def jieba_words(self) -> list[str]:
         """Forms jieba should keep whole (no spaces: jieba cuts on them anyway)."""
@@ -358,11 +360,23 @@ class Analyzer:
         lemma = english.lemmatizer.lemma
         is_stopword = english.is_stopword
         stopwords = self.lexicon.stopwords
+        particles: set[int] = set()  # the particles of split phrasal verbs read at their verb ("get … back")
         while i < len(tokens):
             token = tokens[i]
             matched: frozenset[str] | None = None
             width = 1
-            if _ASCII_TOKEN.match(token):
+            if i in particles:
+                # read with its verb: not a word of its own ("back" is no return in "get my hukou back")
+                flush()
+                places.append((token, frozenset(), clause_of[i]))
+                timing.append(timed(i))
+                i += 1
+                continue
+            split = english.split_at(tokens, i) if _ASCII_TOKEN.match(token) else None
+            if split is not None:
+                matched, particle = split
+                particles.add(particle)
+            elif _ASCII_TOKEN.match(token):
                 matched, width = english.phrase_at(tokens, i)
             else:
                 matched = forms.get(token)
@@ -457,5 +471,7 @@ def default_lexicon() -> Lexicon:
     with _default_lock:
         if _default_lexicon is None:
             shipped = vocabulary()
-            _default_lexicon = Lexicon(shipped.concepts, shipped.stopwords, shipped.english_irregular)
+            _default_lexicon = Lexicon(
+                shipped.concepts, shipped.stopwords, shipped.english_irregular, shipped.english_split_forms
+            )
         return _default_lexicon

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 # Short words are mostly function words or other words entirely ("us" is not "use").
 _MIN_STEM = 3
@@ -93,6 +93,20 @@ _CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 # Skipped inside English phrases: "renew my passport", "relatives of an overseas chinese", "transfer it out".
 _DETERMINERS = frozenset({"a", "an", "the", "my", "our", "your", "his", "her", "their", "its", "it", "them"})
 _MAX_SPELLED_CHARS = 8
+# A split phrasal verb's object: at most this many words between the verb and its particle ("get my Chinese
+# nationality back"); further apart, the particle more likely belongs to something else.
+MAX_SPLIT_GAP = 3
+# Stop words that may stand inside an object besides the determiners ("get my old passport back", "give all
+# the documents back"). Any other stop word ends the object: a person ("get me back to China" is a return), a
+# preposition or conjunction opening another phrase ("get a visa and go back", "get it for my son back").
+_OBJECT_STOPWORDS = frozenset(
+    {"old", "older", "new", "own", "whole", "entire", "official", "former", "other", "same", "first", "one", "ones"}
+    | {"two", "three", "this", "that", "these", "those", "some", "any", "all", "both", "each", "every"}
+    | {"stuff", "thing", "things"}
+)
+# Right after the particle, these open the object of a phrasal verb written unsplit ("get back my hukou");
+# "get back to me" (a reply) and "get back home" (a return) go on otherwise.
+_POSSESSIVES = frozenset({"my", "our", "your", "his", "her", "their"})
 
 
 class EnglishForms:
@@ -101,7 +115,9 @@ class EnglishForms:
 
     - English forms by their words' lemmas without articles and possessives: "moving back" meets the
       listed "move back", "relatives of an overseas chinese" the listed "relatives of overseas chinese";
-    - Chinese forms as users spell them in pinyin: "hukou", "huaqiao", "qingtian" in an English sentence.
+    - Chinese forms as users spell them in pinyin: "hukou", "huaqiao", "qingtian" in an English sentence;
+    - phrasal verbs split by their object ("get my hukou back"), from `split_forms` (concepts -> (verb,
+      particle) pairs, the vocabulary's ``english_split_forms``): `split_at`.
     """
 
     def __init__(
@@ -109,6 +125,7 @@ class EnglishForms:
         forms: Mapping[str, frozenset[str]],
         stopwords: frozenset[str] = frozenset(),
         irregular: Mapping[str, str] | None = None,
+        split_forms: Mapping[str, Iterable[tuple[str, str]]] | None = None,
     ) -> None:
         from pypinyin import lazy_pinyin  # only here: the lemmatiser itself needs no pinyin
 
@@ -127,6 +144,12 @@ class EnglishForms:
             if 2 <= len(form) <= _MAX_SPELLED_CHARS and _CJK.match(form):
                 spelled.setdefault("".join(lazy_pinyin(form)), set()).update(found)
         self._by_spelling = {k: frozenset(v) for k, v in spelled.items() if k not in forms}
+        split: dict[tuple[str, str], set[str]] = {}
+        for concept, pairs in (split_forms or {}).items():
+            for verb, particle in pairs:
+                split.setdefault((self.lemmatizer.lemma(verb), particle), set()).add(concept)
+        self._split = {k: frozenset(v) for k, v in split.items()}
+        self._split_particles = frozenset(particle for _, particle in self._split)
 
     def key(self, words: Sequence[str]) -> str:
         """Lemmas of the words without articles and possessives; a phrase that would be left with one word
@@ -165,3 +188,40 @@ class EnglishForms:
         if exact[0] is None and tokens[i] not in self._stopwords and len(tokens[i]) >= 4:
             return self._by_spelling.get(tokens[i]), 1
         return exact
+
+    def split_at(self, tokens: Sequence[str], i: int) -> tuple[frozenset[str], int] | None:
+        """A phrasal verb at tokens[i] read with its object: (its concepts, the index of its particle), else None.
+
+        Two word orders say the same: the object between verb and particle ("can I get my Chinese nationality
+        back", at most MAX_SPLIT_GAP words), or right after the particle, opened by a possessive ("get back my
+        hukou"). Without an object the particle next to the verb is the form listed as written ("get back to
+        me" is a reply). The object holds no stop word but determiners and a few noun modifiers (a person or a
+        preposition ends it: "get me back to China"), and the particle is no verb's nearer to it ("get a visa
+        fly back") nor the start of a longer form of its own ("get my parents back home"). The words between are
+        left to be read on their own; the caller skips the particle."""
+        if not self._split or not _ASCII_WORD.match(tokens[i]):
+            return None
+        verb = self.lemmatizer.lemma(tokens[i])
+        end = min(len(tokens), i + MAX_SPLIT_GAP + 2)
+        if i + 2 < len(tokens) and tokens[i + 2] in _POSSESSIVES:
+            found = self._split.get((verb, tokens[i + 1]))
+            if found:
+                return found, i + 1
+        for j in range(i + 1, end):
+            word = tokens[j]
+            if j > i + 1 and word in self._split_particles:
+                found = self._split.get((verb, word))
+                if found and self.phrase_at(tokens, j)[1] == 1:
+                    return found, j
+            if not self._may_stand_in_object(word, tokens, j):
+                return None
+        return None
+
+    def _may_stand_in_object(self, word: str, tokens: Sequence[str], j: int) -> bool:
+        if word in _DETERMINERS or word in _OBJECT_STOPWORDS:
+            return True
+        if self.is_stopword(word):
+            return False
+        # "get a visa fly back": the particle after this word is that word's own ("fly back" is listed)
+        following = tokens[j + 1] if j + 1 < len(tokens) else ""
+        return not (following in self._split_particles and self.key([word, following]) in self._by_lemma)

@@ -101,7 +101,10 @@ def fingerprint(index: KbIndex, prior: Calibration) -> str:
     digest.update(json.dumps(asdict(prior), sort_keys=True, ensure_ascii=False).encode())
     words = vocabulary()
     digest.update(
-        json.dumps([words.concepts, sorted(words.stopwords), words.english_irregular], ensure_ascii=False).encode()
+        json.dumps(
+            [words.concepts, sorted(words.stopwords), words.english_irregular, words.english_split_forms],
+            ensure_ascii=False,
+        ).encode()
     )
     digest.update(json.dumps(regional_words().mainland, ensure_ascii=False, sort_keys=True).encode())
     for path in DECISION_DATA:

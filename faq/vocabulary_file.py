@@ -21,9 +21,19 @@ _CONCEPT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Lists of words beside the concepts, in the order the file holds them.
 _WORD_LISTS = ("opinion_cues", "question_cues", "stopwords", "fillers", "greetings", "thanks", "byes")
 _KEYS = frozenset(
-    {"concepts", "china_anchors", "situation_concepts", "generic_concepts", "english_irregular", *_WORD_LISTS}
+    {
+        "concepts",
+        "china_anchors",
+        "situation_concepts",
+        "generic_concepts",
+        "english_irregular",
+        "english_split_forms",
+        *_WORD_LISTS,
+    }
 )
 _ENGLISH_WORD = re.compile(r"^[a-z]+$")
+# "get … back": a verb, the gap (… or ...), a particle; each one lower-case English word.
+_SPLIT_FORM = re.compile(r"^([a-z]+) +(?:…|\.\.\.) +([a-z]+)$")
 
 
 class VocabularyError(ValueError):
@@ -57,6 +67,9 @@ class Vocabulary:
     situation_concepts: frozenset[str] = frozenset()
     # Concepts that ask how/where/what it takes without naming a topic (faq.focus).
     generic_concepts: frozenset[str] = frozenset()
+    # English phrasal verbs whose object may stand between verb and particle ("get my hukou back"):
+    # concept id -> (verb, particle) pairs, in file order (faq.english.EnglishForms.split_at reads them).
+    english_split_forms: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 class _Lines:
@@ -113,6 +126,44 @@ class _Checker:
         for key, target in out.items():
             if target in out:
                 self.problem((*where, key), f"{key!r} -> {target!r}, which is itself mapped: map {key!r} directly")
+        return out
+
+    def split_forms(
+        self, value: Any, where: tuple[str | int, ...], concepts: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Concept id -> list of "verb … particle" (english_split_forms). One verb and particle pair means one
+        concept: listed under two, the reading would depend on the file's order."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(where, f"expected a mapping of concept id: [verb … particle, …], got {_kind(value)}")
+            return {}
+        out: dict[str, tuple[tuple[str, str], ...]] = {}
+        owner: dict[tuple[str, str], str] = {}
+        for name, items in value.items():
+            at = (*where, str(name))
+            if str(name) not in concepts:
+                self.problem(at, f"{name!r} is not a concept defined under concepts:")
+                continue
+            pairs: list[tuple[str, str]] = []
+            for i, item in enumerate(self.words(items, at, required=True)):
+                match = _SPLIT_FORM.match(item)
+                if match is None:
+                    self.problem(
+                        (*at, i),
+                        f"{item!r}: write a verb, … (or ...) and a particle, each one lower-case English word "
+                        "(get … back)",
+                    )
+                    continue
+                verb, particle = match.group(1), match.group(2)
+                if verb == particle:
+                    self.problem((*at, i), f"{item!r}: the verb and the particle are the same word")
+                elif (verb, particle) in owner:
+                    self.problem((*at, i), f"{item!r} is already listed under {owner[verb, particle]!r}")
+                else:
+                    owner[verb, particle] = str(name)
+                    pairs.append((verb, particle))
+            out[str(name)] = tuple(pairs)
         return out
 
     def words(self, value: Any, where: tuple[str | int, ...], *, required: bool) -> tuple[str, ...]:
@@ -198,6 +249,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
                 check.problem((key, i), f"{name!r} is not a concept defined under concepts:")
     lists = {key: check.words(data.get(key), (key,), required=False) for key in _WORD_LISTS}
     irregular = check.word_map(data.get("english_irregular"), ("english_irregular",))
+    split = check.split_forms(data.get("english_split_forms"), ("english_split_forms",), concepts)
     if check.problems:
         raise VocabularyError(path, check.problems)
     return Vocabulary(
@@ -213,6 +265,7 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
         question_cues=lists["question_cues"],
         situation_concepts=frozenset(situation),
         generic_concepts=frozenset(generic),
+        english_split_forms=split,
     )
 
 
