@@ -21,7 +21,13 @@ say how they are read:
 - a foreign-only system's name qualified as China's ("chinese social security") is China's document;
 - China's document followed by a named foreign place ("国内驾照在美国加州能开车吗") asks how it serves there: only
   an entry whose own phrasings set China's document of that kind abroad covers it ("出国以后国内医保还能用吗"),
-  not one about foreign documents used in China.
+  not one about foreign documents used in China;
+- China's document before a trip abroad ("去美国前要换中国驾照吗") is dealt with in China: only an entry about China's
+  own document of that kind, not set abroad, covers it;
+- China's own document anywhere else ("中国驾照过期了怎么换新", "出国前要把中国驾照换新吗"), with no other country's
+  of its kind named beside it, is not answered by an entry whose own phrasings speak of that kind only as another
+  country's ("国外驾照能换成中国驾照吗"); an entry silent about the kind is not held back (a nationality, who
+  someone is, is never read so).
 
 A message that asks about a foreign document of a kind its best entry does not cover is a near miss.
 """
@@ -58,6 +64,13 @@ USED_ABROAD = " (China's, used abroad)"
 # 换中国驾照吗", faq.time_clause): dealt with in China, so only an entry about China's own document of that kind
 # answers it, not one about another country's ("国外驾照能换成中国驾照吗").
 BEFORE_TRIP = " (China's, before a trip abroad)"
+# Suffix of an asked kind when the message asks about China's own document of that kind with no trip and no
+# foreign place ("中国驾照过期了怎么换新", "出国前要把中国驾照换新吗") and no other country's of its kind beside it:
+# an entry whose own wording speaks of that kind only as another country's ("国外驾照能换成中国驾照吗") does not
+# answer it; one about China's does, wherever it sets it ("在国外护照快到期了").
+CHINAS_OWN = " (China's own)"
+# The asked kinds that are China's document, not another country's (the explanation words them so).
+CHINAS_KINDS = (USED_ABROAD, BEFORE_TRIP, CHINAS_OWN)
 # Between China's document and the foreign place it is asked of ("国内的驾照可以在马来西亚直接开车吗"): modals
 # and adverbs, at most three of them.
 _BETWEEN_USE_AND_PLACE = ("能", "能不能", "能否", "可以", "可不可以", "还", "还能", "也", "也能", "直接", "拿", "拿到",
@@ -494,6 +507,27 @@ class CounterpartReader:
             return last.kind + RENEWED
         return last.kind if last.side == "foreign" else None  # "当地驾照" alone may well be China's
 
+    def chinas_own_in(self, normalized: str) -> str | None:
+        """The kind of China's own document normalised text asks about, as kind + CHINAS_OWN, or None: "中国驾照过期了
+        怎么换新", "出国前要把中国驾照换新吗". Read only when asked_in finds no kind (China's document used abroad or
+        before a trip is one of those)."""
+        every = self.mentions(normalized)
+        asked = [m for m in every if not m.status and (m.side or m.kind not in self._authorities)]
+        if asked and asked[-1].side == "chinese" and self._chinas_own(normalized, every, asked[-1]):
+            return asked[-1].kind + CHINAS_OWN  # not "美国驾照怎么换中国驾照"
+        return None
+
+    def _chinas_own(self, text: str, mentions: Sequence[Mention], last: Mention) -> bool:
+        """Whether China's document `last` is what the message asks about as China's own: not a nationality (who
+        someone is: "孩子中国国籍，想回国读书"), no other country's of its kind named too, even as who the user is
+        ("我有美国驾照，能换中国驾照吗"), and no conversion word before it ("convert 成中国驾照": the result of
+        converting another one; the entry about foreign licences answers both)."""
+        if last.kind in self._held:
+            return False
+        if any(m.kind == last.kind and m.side in ("foreign", "ambiguous", "local") for m in mentions):
+            return False
+        return not (self._conversion is not None and self._conversion.finditer(text[: last.start]))
+
     def _trip_abroad(self, text: str) -> re.Match[str] | None:
         """The first trip to a named foreign country ("去新西兰", "回美国", "to Japan"), when nothing in the message
         goes back into China (回国, 带回来 …); None when there is none."""
@@ -535,7 +569,17 @@ class CounterpartReader:
 
     def covered_kinds(self, phrasings: Iterable[str], *, normalized: bool = False) -> frozenset[str]:
         """Kinds of foreign document an entry's phrasings speak of."""
+        return self.coverage(phrasings, normalized=normalized)[0]
+
+    def coverage(self, phrasings: Iterable[str], *, normalized: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+        """(covered_kinds, the kinds + CHINAS_OWN of China's own documents the phrasings speak of), in one reading.
+
+        A phrasing speaks of China's own document of a kind when it names China's (or an unqualified one, China's
+        in the KB), not as who someone is, and no other country's of that kind that it asks about: set abroad or
+        not ("在国外护照快到期了"), and another country's held beside it leaves China's the topic ("拿了外国护照还能
+        保留中国护照吗"); "国外驾照能换成中国驾照吗" is about the foreign licence."""
         kinds: set[str] = set()
+        own: set[str] = set()
         for phrasing in phrasings:
             text = phrasing if normalized else normalize_text(phrasing)
             found = self.mentions(text)
@@ -560,13 +604,12 @@ class CounterpartReader:
             # its kind beside it: "华侨回国探亲时护照到期了能在国内换吗" answers for China's passport before a trip,
             # "国外驾照能换成中国驾照吗" not for China's licence, "在国外护照快到期了" not for one dealt with in China
             theirs_here = {m.kind for m in found if m.side in ("foreign", "ambiguous", "local")}
+            china_own = {m.kind for m in found if m.side in ("chinese", "") and not m.status}
             if not set_abroad:
-                kinds.update(
-                    m.kind + BEFORE_TRIP
-                    for m in found
-                    if m.side in ("chinese", "") and not m.status and m.kind not in theirs_here
-                )
-        return frozenset(kinds)
+                kinds.update(kind + BEFORE_TRIP for kind in china_own - theirs_here)
+            theirs_asked = {m.kind for m in found if m.side in ("foreign", "ambiguous", "local") and not m.status}
+            own.update(kind + CHINAS_OWN for kind in china_own - theirs_asked)
+        return frozenset(kinds), frozenset(own)
 
 
 def load_counterparts(path: Path) -> CounterpartReader:
@@ -589,12 +632,23 @@ class CounterpartGuard:
     def __init__(self, reader: CounterpartReader, normalized_phrasings: Sequence[Sequence[str]]) -> None:
         """`normalized_phrasings`: each entry's phrasings through normalize_text (the KB index has them)."""
         self._reader = reader
-        self._covered = [reader.covered_kinds(group, normalized=True) for group in normalized_phrasings]
+        coverage = [reader.coverage(group, normalized=True) for group in normalized_phrasings]
+        self._covered = [kinds for kinds, _ in coverage]
+        self._own = [own for _, own in coverage]
 
     def asked(self, normalized: str, acts_abroad: bool = False) -> str | None:
-        """The foreign document kind a normalised message asks about (CounterpartReader.asked_in)."""
-        return self._reader.asked_in(normalized, acts_abroad)
+        """The foreign document kind a normalised message asks about (CounterpartReader.asked_in), else the kind of
+        China's own document it asks about (CounterpartReader.chinas_own_in)."""
+        return self._reader.asked_in(normalized, acts_abroad) or self._reader.chinas_own_in(normalized)
 
     def conflicts(self, asked: str | None, position: int) -> bool:
-        """The message asks about a foreign document of a kind the entry at `position` never speaks of."""
-        return asked is not None and asked not in self._covered[position]
+        """The message asks about a foreign document of a kind the entry at `position` never speaks of; or about
+        China's own (CHINAS_OWN) when the entry speaks of that kind only as another country's. An entry silent
+        about the kind does not conflict with China's own: "孩子中国国籍，回国能插班吗" names who the child is, and
+        the school entry never says 国籍."""
+        if asked is None:
+            return False
+        covered = self._covered[position]
+        if asked.endswith(CHINAS_OWN):
+            return asked[: -len(CHINAS_OWN)] in covered and asked not in self._own[position]
+        return asked not in covered

@@ -21,7 +21,7 @@ from faq.analysis import Analysis, Analyzer
 from faq.beside import beside_the_kb
 from faq.calibration import EMBEDDING, EMBEDDING_GATE, LEXICAL, Calibration, load_calibration
 from faq.candidates import find_candidates
-from faq.counterpart import CounterpartGuard
+from faq.counterpart import CHINAS_KINDS, CHINAS_OWN, CounterpartGuard
 from faq.counterpart import counterparts as load_counterparts_once
 from faq.decision import Decision
 from faq.embedding import Embedder
@@ -404,7 +404,13 @@ class FaqMatcher:
             because("the two best entries both contain every word of this short message: ask which")
         elif near_miss:
             # "我的美国护照到期了" is not the (Chinese) passport entry's question: offer it, never answer it
-            because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
+            if foreign is not None and foreign.endswith(CHINAS_OWN):
+                # "中国驾照过期了怎么换新" is not the entry about converting a foreign licence
+                because(f"asks about {foreign}; the best entry speaks of it only as another country's: offer it")
+            elif foreign is not None and foreign.endswith(CHINAS_KINDS):
+                because(f"asks about {foreign}, which the best entry's own wording does not cover: offer it")
+            else:
+                because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
         elif elsewhere:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because("asks about an act in a named foreign country; the best entry is set in China: offer it")
