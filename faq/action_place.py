@@ -32,7 +32,7 @@ from functools import cache
 
 from faq.country_roles import GENERIC_ABROAD
 from faq.vocabulary import vocabulary
-from faq.whereabouts import CHINA
+from faq.whereabouts import ABROAD, CHINA
 
 _ABROAD = "#abroad"
 # Before a place: the act happens there ("在马来西亚买房", "in Malaysia").
@@ -97,6 +97,11 @@ def not_topics() -> frozenset[str]:
 def set_in_china(entry_sides: frozenset[str]) -> bool:
     """Whether an entry's own wording sets it in China only (faq.whereabouts.entry_sides)."""
     return entry_sides == {CHINA}
+
+
+def set_abroad(entry_sides: frozenset[str]) -> bool:
+    """Whether an entry's own wording sets it abroad only (faq.whereabouts.entry_sides)."""
+    return entry_sides == {ABROAD}
 
 
 def _status_only(concepts: frozenset[str]) -> bool:

@@ -68,6 +68,7 @@ from faq.vocabulary import vocabulary
 from faq.whereabouts import ASKED, whereabouts_reading
 
 CONCEPT_PREFIX = "#"
+EXIT = CONCEPT_PREFIX + "exit"  # leaving China (出国, 出境)
 # Aspect particles a lexicon verb form may end in (走了, 撞了), and how common (jieba's dictionary count) a
 # one-character word + that verb must be to be the word the user said instead (带走, count 830).
 _PARTICLES = frozenset("了")
@@ -97,6 +98,9 @@ class Analysis:
     named_foreign: bool = False
     # ... as the destination of a trip ("去泰国", "to Japan").
     foreign_destination: bool = False
+    # Leaving China is still ahead, in a before-clause (faq.time_clause LATER: "出国前", "去美国之前"): the user is
+    # in China, and what is asked is done there, before the trip.
+    leaving_ahead: bool = False
     # How much each unit and character n-gram counts in the message-side shares when the message tells a
     # story around its question (faq.focus); None: everything counts fully.
     focus: Focus | None = None
@@ -355,6 +359,7 @@ class Analyzer:
         foreign_attribute = False
         named_foreign = False
         foreign_destination = False
+        leaving_ahead = False
         forms = self.lexicon.forms
         english = self.lexicon.english
         lemma = english.lemmatizer.lemma
@@ -404,7 +409,10 @@ class Analyzer:
                 flush()
                 places.append((" ".join(tokens[i : i + width]), matched, clause_of[i]))
                 timing.append(timed(i))
+                if timed(i) == LATER and EXIT in matched:
+                    leaving_ahead = True  # "出国前护照过期了": still in China
                 if "#abroad" in matched and timed(i) == LATER and is_destination(tokens, i):
+                    leaving_ahead = True
                     # "飞澳洲之前想在国内换护照": a trip still ahead is where the user goes after the asked act, not
                     # where it happens: the place stays a word, not the concept entries set abroad share
                     units.extend(sorted(matched - {"#abroad"}))
@@ -454,6 +462,7 @@ class Analyzer:
             foreign_attribute=foreign_attribute and not about_china(units),
             named_foreign=named_foreign,
             foreign_destination=foreign_destination,
+            leaving_ahead=leaving_ahead,
             whereabouts=where,
             whereabouts_sure=where_sure >= ASKED,
             flow=flow_source(places),

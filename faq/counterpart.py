@@ -478,7 +478,7 @@ class CounterpartReader:
         # when the message renews a document or lets one expire: that document is the one held where the user is
         # now ("我要回加拿大，中国签证到期了怎么延期" extends China's visa in China), not one for the trip
         before = trip is not None and kind_at(self._clauses.spans(normalized), trip.start()) == LATER
-        kept = (before or (trip is not None and self._clauses.planned(normalized, trip.start()))) and self._kept_up(
+        kept = (before or (trip is not None and self._clauses.planned(normalized, trip.start()))) and self.kept_up(
             normalized
         )
         if trip is not None and not kept and not self._china_word.finditer(normalized):
@@ -546,7 +546,7 @@ class CounterpartReader:
                 return trip
         return None
 
-    def _kept_up(self, text: str) -> bool:
+    def kept_up(self, text: str) -> bool:
         """Whether the message renews a document or says one expires ("到期了怎么延期", "passport expires")."""
         return bool(
             (self._renewal is not None and self._renewal.finditer(text))
@@ -640,6 +640,10 @@ class CounterpartGuard:
         """The foreign document kind a normalised message asks about (CounterpartReader.asked_in), else the kind of
         China's own document it asks about (CounterpartReader.chinas_own_in)."""
         return self._reader.asked_in(normalized, acts_abroad) or self._reader.chinas_own_in(normalized)
+
+    def kept_up(self, normalized: str) -> bool:
+        """Whether a normalised message renews a document or says one expires (CounterpartReader.kept_up)."""
+        return self._reader.kept_up(normalized)
 
     def conflicts(self, asked: str | None, position: int) -> bool:
         """The message asks about a foreign document of a kind the entry at `position` never speaks of; or about

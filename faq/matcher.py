@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from faq.action_place import not_topics, set_in_china
+from faq.action_place import not_topics, set_abroad, set_in_china
 from faq.analysis import Analysis, Analyzer
 from faq.beside import beside_the_kb
 from faq.calibration import EMBEDDING, EMBEDDING_GATE, LEXICAL, Calibration, load_calibration
@@ -392,7 +392,19 @@ class FaqMatcher:
             and query.acts_abroad
             and set_in_china(self._index.entries[scored[0][0]].whereabouts)
         )
-        settled = generic or too_long or undecided or near_miss or elsewhere or intent is not None
+        # "出国前护照过期了怎么办": a document renewed or expiring before leaving China is the one held there, kept up
+        # there (as before a trip to a named country, faq.counterpart), and the best entry's wording sets it abroad
+        before_leaving = (
+            not generic
+            and not too_long
+            and not undecided
+            and not near_miss
+            and not elsewhere
+            and query.leaving_ahead
+            and self._counterparts.kept_up(query.normalized)
+            and set_abroad(self._index.entries[scored[0][0]].whereabouts)
+        )
+        settled = generic or too_long or undecided or near_miss or elsewhere or before_leaving or intent is not None
         best_units = self._index.entries[scored[0][0]].units
         beside = not settled and beside_the_kb(query.units, best_units, self._index.vocabulary)
         gate: float | None = None  # consulted only when no rule above has settled that it cannot answer
@@ -414,6 +426,9 @@ class FaqMatcher:
         elif elsewhere:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because("asks about an act in a named foreign country; the best entry is set in China: offer it")
+        elif before_leaving:
+            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            because("keeps up a document before leaving China; the best entry is set abroad: offer it")
         elif intent is not None:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because(f"asks for {intent}, which the hotline does not serve (config/out_of_scope_intents.yaml)")

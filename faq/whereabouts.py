@@ -13,7 +13,8 @@ marker words, reads the places in order and keeps the last that says where the u
   comes before it in the same clause, in which case the move has not happened and the user is still on
   the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
 - a move in a clause dated after the asked act (faq.time_clause LATER: "去美国前要办中国护照吗", "回国之前",
-  "先在国内办好护照再去美国") is still ahead, as a planned one is: the user is on the other side;
+  "先在国内办好护照再去美国") is still ahead, as a planned one is: the user is on the other side; so is leaving
+  China (#exit, no place named: "出国前护照过期了"), read as a move abroad only there;
 - "回去", "go back" and "fly back" without a place say nothing: which way is back depends on who speaks;
 - in English a place governed by someone else ("my uncle in Malaysia", "my mother, who lives in Fuqing",
   "my son is starting at a university in Melbourne") says where that person is, not the user: the nearest
@@ -59,6 +60,7 @@ SIDES = (CHINA, ABROAD)
 _ABROAD = "#abroad"
 _DOMESTIC = "#domestic"
 _RETURN = "#return"
+_EXIT = "#exit"  # leaving China (出国, 出境): a move abroad without a named place
 _PRESENCE = frozenset(
     {
         "在",
@@ -331,6 +333,10 @@ def whereabouts_reading(
                 continue
         elif _RETURN in concepts and token not in _UNDIRECTED_RETURN:
             side, moving = CHINA, True
+        elif _EXIT in concepts and i < len(timing) and timing[i] == LATER:
+            # "出国前护照过期了": leaving China still ahead, like "去美国前": the user is in China now. Elsewhere
+            # an exit says too little of where the user is ("出国需要什么手续" may be asked from either side)
+            side, moving = ABROAD, True
         if not moving or side is None:
             continue
         marker = _marker_at(tokens, i, _MOVE)

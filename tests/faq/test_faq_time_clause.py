@@ -120,6 +120,9 @@ def analyzer() -> Analyzer:
         ("去德国读书前，身份证要不要换", CHINA),
         ("回国之前要准备哪些材料", ABROAD),
         ("想先在国内换好身份证再去加拿大", CHINA),
+        # leaving China (#exit, no place named) in a before-clause is a trip abroad still ahead
+        ("出国前护照过期了怎么办", CHINA),
+        ("出國前身份證過期了怎麼辦", CHINA),
         # a move in an after-clause is made: the user is where it leads
         ("回国以后护照找不到了", CHINA),
         ("到了新西兰以后护照丢了", ABROAD),
@@ -194,3 +197,49 @@ def test_a_trip_ahead_is_not_answered_with_the_entry_set_abroad(shipped: FaqMatc
     decision = shipped.decide("飞澳洲之前想在国内换本新护照")
     assert decision.faq_id != "passport-renew-abroad"
     assert "passport-domestic" in decision.suggestions
+
+
+@pytest.mark.parametrize(
+    ("text", "ahead"),
+    [
+        ("出国前护照过期了怎么办", True),
+        ("出境之前身份证要换吗", True),
+        ("飞澳洲之前想在国内换本新护照", True),
+        # leaving made, or not dated
+        ("出国后护照过期了怎么办", False),
+        ("出国需要什么手续", False),
+    ],
+)
+def test_leaving_china_ahead(analyzer: Analyzer, text: str, ahead: bool) -> None:
+    assert analyzer.analyze(text, focus=True).leaving_ahead is ahead
+
+
+@pytest.mark.parametrize(
+    ("text", "offered"),
+    [
+        ("出国前护照过期了怎么办", "passport-renew-abroad"),
+        ("出国前身份证过期了怎么办", "id-card-overseas"),
+        ("出國前身份證過期了怎麼辦", "id-card-overseas"),
+    ],
+)
+def test_a_document_kept_up_before_leaving_china_is_offered_not_answered_by_the_entry_set_abroad(
+    shipped: FaqMatcher, text: str, offered: str
+) -> None:
+    """The user is in China until they leave: the entry about renewing abroad is a choice, not the answer."""
+    decision = shipped.decide(text)
+    assert decision.decision == "suggest"
+    assert decision.suggestions[0] == offered
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # no document kept up: what is asked before leaving is still the entry's ("存好使馆的紧急电话")
+        ("出国前想先存好使馆的紧急电话，领事保护热线是多少", "consular-protection"),
+        # leaving China made: the user is abroad
+        ("出国后护照过期了怎么办", "passport-renew-abroad"),
+    ],
+)
+def test_other_acts_around_leaving_china_are_answered(shipped: FaqMatcher, text: str, expected: str) -> None:
+    decision = shipped.decide(text)
+    assert (decision.decision, decision.faq_id) == ("answer", expected)
