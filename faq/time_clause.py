@@ -40,6 +40,9 @@ KIND = "time clause file"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[a-z]")
 _WORD = re.compile(r"[a-z0-9']+")
+_ONE_WORD = re.compile(r"^[a-z0-9']+$")
+# Lists read one English word at a time (TimeClauses._english): a phrase there would never match.
+_ENGLISH_WORD_LISTS = ("after_openers", "before_openers", "english_clause_ends")
 
 
 class _File(BaseModel):
@@ -65,6 +68,27 @@ class Span:
     start: int
     end: int
     kind: str
+
+
+def _problems(data: _File) -> list[str]:
+    """What the schema cannot say: a word that normalises to nothing (its pattern would match everywhere), an
+    English opener or clause end of several words (never matched), a closer both after and before."""
+    out: list[str] = []
+    for name in _File.model_fields:
+        value = getattr(data, name)
+        if not isinstance(value, list):
+            continue
+        for word in value:
+            normalized = normalize_text(word).strip()
+            if not normalized:
+                out.append(f"{name}: {word!r} is empty once normalised (it would match everywhere)")
+            elif name in _ENGLISH_WORD_LISTS and not _ONE_WORD.match(normalized):
+                out.append(f"{name}: {word!r} must be one English word (a-z, 0-9, '): words are read one at a time")
+    for word in sorted(set(_words(data.after_closers)) & set(_words(data.before_closers))):
+        out.append(f"{word!r} is in both after_closers and before_closers: a closer dates one way")
+    for word in sorted(set(_words(data.after_openers)) & set(_words(data.before_openers))):
+        out.append(f"{word!r} is in both after_openers and before_openers: an opener dates one way")
+    return out
 
 
 def _words(words: Sequence[str]) -> list[str]:
@@ -191,12 +215,16 @@ def token_offsets(text: str, tokens: Sequence[str]) -> list[int]:
 def parse_time_clauses(text: str, path: Path) -> TimeClauses:
     """Validate the file's text; raise VocabularyError naming what is wrong."""
     try:
-        return TimeClauses(_File.model_validate(yaml.safe_load(text)))
+        data = _File.model_validate(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise VocabularyError(path, [f"not valid YAML: {exc}"], KIND) from None
     except ValidationError as exc:
         problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise VocabularyError(path, problems, KIND) from None
+    problems = _problems(data)
+    if problems:
+        raise VocabularyError(path, problems, KIND)
+    return TimeClauses(data)
 
 
 _lock = threading.Lock()

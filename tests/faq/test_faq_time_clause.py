@@ -70,6 +70,36 @@ def test_a_bad_file_is_refused_with_its_path() -> None:
     assert "time_clauses.yaml: the time clause file is invalid" in str(raised.value)
 
 
+SHIPPED_CLAUSES = (CONFIG_DIR / "time_clauses.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "word"),
+    [
+        # an empty pattern matches at every character: every message would be a chain of 先 … 再 clauses
+        ("first_markers: [先]", "first_markers: ['']", "first_markers: ''"),
+        ("then_markers: [再,", "then_markers: ['，', 再,", "then_markers: '，'"),
+        # English openers and clause ends are looked up one word at a time
+        ("after_openers: [after, once]", "after_openers: [after, once, as soon as]", "'as soon as'"),
+        ("english_clause_ends: [can,", "english_clause_ends: [how come, can,", "'how come'"),
+        ("before_openers: [before]", "before_openers: [before, 之前]", "'之前'"),
+        # a closer or an opener dates one way only
+        ("before_closers: [之前", "before_closers: [后, 之前", "'后' is in both after_closers and before_closers"),
+        ("before_openers: [before]", "before_openers: [before, once]", "'once' is in both"),
+    ],
+)
+def test_words_the_reader_cannot_use_are_refused(old: str, new: str, word: str) -> None:
+    assert old in SHIPPED_CLAUSES
+    with pytest.raises(VocabularyError) as raised:
+        parse_time_clauses(SHIPPED_CLAUSES.replace(old, new, 1), Path("time_clauses.yaml"))
+    assert "time_clauses.yaml: the time clause file is invalid" in str(raised.value)
+    assert word in str(raised.value)
+
+
+def test_the_shipped_file_is_accepted() -> None:
+    parse_time_clauses(SHIPPED_CLAUSES, Path("time_clauses.yaml"))
+
+
 @pytest.fixture(scope="module")
 def reader() -> CounterpartReader:
     return counterparts()
