@@ -120,6 +120,7 @@ class _File(BaseModel):
     foreign_only_in_chinese: list[str] = []
     placed_kinds: dict[str, list[str]] = {}
     into_china_words: list[str] = []
+    citizen_words: list[str] = []
     renewal_markers: list[str] = []
     stay_words: list[str] = []
     authority_kinds: list[str] = []
@@ -284,6 +285,7 @@ class CounterpartReader:
             if after:
                 self._placed_there[kind] = re.compile(rf"(?:{places})\s*(?:{_alternation(after)})")
         self._china_word = _Finder(_clean([*data.chinese_qualifiers, *data.into_china_words]))
+        self._citizen = _Finder(_clean(data.citizen_words))
         abroad = [w for w, side in self._sides.items() if side in ("foreign", "ambiguous")]
         self._abroad = _Finder(_clean([*abroad, *_ABROAD_WORDS]))
 
@@ -481,7 +483,7 @@ class CounterpartReader:
         kept = (before or (trip is not None and self._clauses.planned(normalized, trip.start()))) and self.kept_up(
             normalized
         )
-        if trip is not None and not kept and not self._china_word.finditer(normalized):
+        if trip is not None and not kept and not self._china_word.finditer(self._without_citizens(normalized)):
             # "去日本要签证吗", "回美国入境…": a visa or entry after a trip to a foreign country is that country's
             every = [
                 replace(m, side="foreign") if not m.side and m.kind in self._destination_kinds else m
@@ -527,6 +529,13 @@ class CounterpartReader:
         if any(m.kind == last.kind and m.side in ("foreign", "ambiguous", "local") for m in mentions):
             return False
         return not (self._conversion is not None and self._conversion.finditer(text[: last.start]))
+
+    def _without_citizens(self, text: str) -> str:
+        """The text without the words that only say the traveller is a Chinese citizen ("中国人去泰国旅游要办什么
+        签证"): who travels, not something of China's the message is about."""
+        for found in reversed(self._citizen.finditer(text)):
+            text = text[: found.start()] + " " + text[found.end() :]
+        return text
 
     def _trip_abroad(self, text: str) -> re.Match[str] | None:
         """The first trip to a named foreign country ("去新西兰", "回美国", "to Japan"), when nothing in the message

@@ -260,3 +260,11 @@ def test_an_acquisition_after_the_document_asks_to_obtain_it(
 ) -> None:
     asked = reader.asked_foreign_kind(text)
     assert (asked is not None and asked.endswith(APPLIED)) is applied
+
+
+def test_a_chinese_citizen_on_a_trip_abroad_asks_for_the_destinations_visa(reader: CounterpartReader) -> None:
+    """中国人 / a Chinese citizen says who travels: the visa after a trip to Thailand is still Thailand's, while a
+    word that brings the matter into China (回国) keeps it China's."""
+    assert reader.asked_foreign_kind("中国人去泰国旅游要办什么签证？") == "visa"
+    assert reader.asked_foreign_kind("As a Chinese citizen going to Japan, do I need a visa?") == "visa"
+    assert reader.asked_foreign_kind("中国人去泰国旅游，回国要办什么签证？") is None
