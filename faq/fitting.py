@@ -248,6 +248,22 @@ def cross_validated_gate(
     return out
 
 
+def _running_totals(
+    queries: Sequence[LabelledCandidates], scored: Sequence[tuple[float, GateRow]], weights: Sequence[float]
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """The rows by gate probability, most sure first (negated, for bisect), and the running weight of right,
+    wrong and out-of-scope answers from the top: entry k is what answering the first k rows gives."""
+    ranked = sorted(scored, key=lambda pair: -pair[0])
+    correct, wrong, oos = [0.0], [0.0], [0.0]
+    for _, r in ranked:
+        w = weights[r.query]
+        in_scope = queries[r.query].in_scope
+        correct.append(correct[-1] + (w if r.label else 0.0))
+        wrong.append(wrong[-1] + (w if in_scope and not r.label else 0.0))
+        oos.append(oos[-1] + (0.0 if in_scope else w))
+    return [-g for g, _ in ranked], correct, wrong, oos
+
+
 def choose_gate_threshold(
     queries: Sequence[LabelledCandidates],
     rows: Sequence[GateRow],
@@ -259,16 +275,8 @@ def choose_gate_threshold(
     """Lowest gate threshold (most correct answers) whose wrong and out-of-scope answers stay in budget."""
     weights = list(weights) if weights is not None else [1.0] * len(queries)
     n_in, n_out = _scope_totals(queries, weights)
-    # rows by gate probability, and the running weight of each outcome from the most sure downwards
-    ranked = sorted(zip(gate_probabilities, rows, strict=True), key=lambda pair: -pair[0])
-    descending = [-g for g, _ in ranked]
-    correct, wrong, oos = [0.0], [0.0], [0.0]
-    for _, r in ranked:
-        w = weights[r.query]
-        in_scope = queries[r.query].in_scope
-        correct.append(correct[-1] + (w if r.label else 0.0))
-        wrong.append(wrong[-1] + (w if in_scope and not r.label else 0.0))
-        oos.append(oos[-1] + (0.0 if in_scope else w))
+    scored = list(zip(gate_probabilities, rows, strict=True))
+    descending, correct, wrong, oos = _running_totals(queries, scored, weights)
     best: tuple[float, float] | None = None
     for step in range(200, 1000):
         threshold = step / 1000
@@ -290,27 +298,18 @@ def choose_gate_thresholds(
 ) -> tuple[float, float]:
     """The gate thresholds for messages not read as a story and for stories, chosen together: the pair with
     the most correct answers whose wrong and out-of-scope answers, both kinds of message together, stay in
-    budget (ties: fewer wrong and out-of-scope answers, then the two thresholds closer). One threshold for
-    all spends the budget where the gate is least sure of itself, and on stories it is unsure of right answers
-    (a long message's best entry leads the others by little) more than of wrong ones."""
+    budget (ties: fewer wrong and out-of-scope answers, then the two thresholds closer). The gate's probability
+    does not mean the same on both: fitted on the shipped sets, stories get the stricter threshold (at the same
+    gate they are more often wrong) and short questions a looser one, which answers more of them right within
+    the same budget (README, "A story's own gate threshold")."""
     weights = list(weights) if weights is not None else [1.0] * len(queries)
     n_in, n_out = _scope_totals(queries, weights)
     steps = [step / 1000 for step in range(200, 1000, 5)]
 
     def totals(story: bool) -> list[tuple[float, float, float]]:
         """(correct, wrong, out of scope) answered at each of `steps`, for one kind of message."""
-        kind = sorted(
-            ((g, r) for g, r in zip(gate_probabilities, rows, strict=True) if queries[r.query].story == story),
-            key=lambda pair: -pair[0],
-        )
-        descending = [-g for g, _ in kind]
-        correct, wrong, oos = [0.0], [0.0], [0.0]
-        for _, r in kind:
-            w = weights[r.query]
-            in_scope = queries[r.query].in_scope
-            correct.append(correct[-1] + (w if r.label else 0.0))
-            wrong.append(wrong[-1] + (w if in_scope and not r.label else 0.0))
-            oos.append(oos[-1] + (0.0 if in_scope else w))
+        kind = [(g, r) for g, r in zip(gate_probabilities, rows, strict=True) if queries[r.query].story == story]
+        descending, correct, wrong, oos = _running_totals(queries, kind, weights)
         out = []
         for t in steps:
             k = bisect.bisect_right(descending, -t)
