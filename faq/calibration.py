@@ -132,4 +132,8 @@ def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: 
 
 
 def _optional_float(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float | str) else None
+    """A stored threshold, or None (the other threshold serves) for one missing or not a finite number: a
+    hand-edited file must not crash the start nor, with NaN or true, make stories never or always answered."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from config.settings import FLOW_CUES_PATH
-from faq.vocabulary_file import VocabularyError, kind_of
+from faq.vocabulary_file import VocabularyError, kind_of, read_word_file
 from faq.whereabouts import ABROAD, CHINA, other_side, side_of
 
 _REMIT = "#remit"
@@ -98,11 +98,7 @@ def flow_cues() -> FlowCues:
         return _shipped
     with _lock:
         if _shipped is None:
-            try:
-                text = Path(FLOW_CUES_PATH).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise VocabularyError(Path(FLOW_CUES_PATH), [f"cannot be read: {exc}"], KIND) from None
-            _shipped = parse_flow_cues(text, Path(FLOW_CUES_PATH))
+            _shipped = parse_flow_cues(read_word_file(FLOW_CUES_PATH, KIND), Path(FLOW_CUES_PATH))
         return _shipped
 
 

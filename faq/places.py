@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from config.settings import CHINA_PLACES_PATH
-from faq.vocabulary_file import Vocabulary, VocabularyError
+from faq.vocabulary_file import Vocabulary, VocabularyError, read_word_file
 
 DOMESTIC = "domestic"
 ABROAD = "abroad"
@@ -93,11 +93,7 @@ def parse_china_places(text: str, path: Path) -> tuple[str, ...]:
 
 
 def load_china_places(path: Path) -> tuple[str, ...]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VocabularyError(Path(path), [f"cannot be read: {exc}"], KIND) from None
-    return parse_china_places(text, Path(path))
+    return parse_china_places(read_word_file(path, KIND), Path(path))
 
 
 def with_china_places(vocabulary: Vocabulary, places: tuple[str, ...], path: Path = CHINA_PLACES_PATH) -> Vocabulary:

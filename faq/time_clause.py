@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config.settings import TIME_CLAUSES_PATH
 from faq.normalize import normalize_text
-from faq.vocabulary_file import VocabularyError
+from faq.vocabulary_file import VocabularyError, read_word_file
 
 EARLIER = "earlier"
 LATER = "later"
@@ -238,9 +238,5 @@ def time_clauses() -> TimeClauses:
         return _shipped
     with _lock:
         if _shipped is None:
-            try:
-                text = Path(TIME_CLAUSES_PATH).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise VocabularyError(Path(TIME_CLAUSES_PATH), [f"cannot be read: {exc}"], KIND) from None
-            _shipped = parse_time_clauses(text, Path(TIME_CLAUSES_PATH))
+            _shipped = parse_time_clauses(read_word_file(TIME_CLAUSES_PATH, KIND), Path(TIME_CLAUSES_PATH))
         return _shipped

@@ -269,9 +269,14 @@ def parse_vocabulary(text: str, path: Path) -> Vocabulary:
     )
 
 
-def load_vocabulary(path: Path) -> Vocabulary:
+def read_word_file(path: Path, kind: str = "FAQ vocabulary") -> str:
+    """A staff-maintained word file's text; one that cannot be read is a VocabularyError naming it, like one
+    that is malformed."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise VocabularyError(Path(path), [f"cannot be read: {exc}"]) from None
-    return parse_vocabulary(text, Path(path))
+        raise VocabularyError(Path(path), [f"cannot be read: {exc}"], kind) from None
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    return parse_vocabulary(read_word_file(path), Path(path))

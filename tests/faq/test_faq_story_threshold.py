@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 from faq.calibration import LEXICAL, load_calibration
@@ -100,3 +101,16 @@ def test_the_matcher_answers_a_story_at_the_story_threshold(mini_matcher: FaqMat
     assert "a story's" in answered.explain(STORY).reason
     # a message that is no story is held to the other threshold
     assert answered.decide("在国外护照丢了怎么办").decision != "answer"
+
+
+def test_a_hand_edited_story_threshold_that_is_no_number_falls_back_to_the_other(tmp_path: Path) -> None:
+    shipped = load_calibration(mode=LEXICAL)
+    path = tmp_path / "calibration.json"
+    for bad in ("0.7x", True, float("nan"), [0.7]):
+        save_calibration(shipped, path, LEXICAL)
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document[LEXICAL]["story_gate_threshold"] = bad
+        path.write_text(json.dumps(document), encoding="utf-8")
+        loaded = load_calibration(path, LEXICAL)
+        assert loaded.story_gate_threshold is None
+        assert loaded.threshold_for(story=True) == loaded.gate_threshold
