@@ -45,7 +45,7 @@ from faq.semantic import SemanticIndex, phrasings_missing
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 from faq.story import question_alone_first
-from faq.whereabouts import TWIN_REACH, TWIN_SCORE_TAKEOVER, twin_to_lead
+from faq.whereabouts import TWIN_REACH, TWIN_SCORE_SHARE_SURE, TWIN_SCORE_TAKEOVER, twin_to_lead
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -222,18 +222,26 @@ class FaqMatcher:
         semantic = self._semantic.scores(text[:MAX_ANALYSED_CHARS]) if self._semantic is not None else None
         return find_candidates(self._index, query, semantic)
 
-    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[list[float]]]:
-        """(entry position, probability), best first, and the candidates' feature rows in the same order."""
+    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[list[float]], bool]:
+        """(entry position, probability), best first, the candidates' feature rows in the same order, and whether
+        the lead is contested: a near twin far below the first leads only because the message says surely where
+        the user is (faq.whereabouts.TWIN_SCORE_SHARE_SURE); both then carry the first's probability, to be
+        offered, never answered."""
         positions, rows = self._candidates(text, query)
         if not positions:
-            return [], []
+            return [], [], False
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
         entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
         top = self._twin_scores(query, [positions[i] for i in order[:TWIN_REACH]], probabilities, order)
         topic = self._index.analyzer.topic_concepts(query)
         concepts = [e.concepts for e in entries]
-        lead = twin_to_lead(query.whereabouts, [e.whereabouts for e in entries], concepts, top, topic)
+        sides = [e.whereabouts for e in entries]
+        lead = twin_to_lead(query.whereabouts, sides, concepts, top, topic)
+        contested = False
+        if not lead and query.whereabouts_sure:
+            lead = twin_to_lead(query.whereabouts, sides, concepts, top, topic, TWIN_SCORE_SHARE_SURE)
+            contested = bool(lead)
         if not lead:
             # which way the money or estate moves decides between near twins the same way (faq.flow)
             lead = twin_to_lead(query.flow, [e.flow for e in entries], concepts, top, topic)
@@ -245,12 +253,14 @@ class FaqMatcher:
             # where the user is decides between near twins: the twin that agrees takes the lead, and the score
             # when it scores close to the first (faq.whereabouts.TWIN_SCORE_TAKEOVER)
             (first, p_first), (twin, p_twin) = scored[0], scored[lead]
-            if top[lead] >= TWIN_SCORE_TAKEOVER * top[0]:
+            if contested:
+                scored[0], scored[lead] = (twin, p_first), (first, p_first)
+            elif top[lead] >= TWIN_SCORE_TAKEOVER * top[0]:
                 scored[0], scored[lead] = (twin, p_first), (first, p_twin)
             else:
                 scored[0], scored[lead] = (twin, p_twin), (first, p_first)
             order[0], order[lead] = order[lead], order[0]
-        return scored, [rows[i] for i in order]
+        return scored, [rows[i] for i in order], contested
 
     def _twin_scores(
         self, query: Analysis, reach: Sequence[int], probabilities: Sequence[float], order: Sequence[int]
@@ -366,7 +376,7 @@ class FaqMatcher:
                 return other
         intent = refused.intent if refused is not None else None
         query = self._analyze(text)
-        scored, rows = self._scored(text, query)
+        scored, rows, contested = self._scored(text, query)
         if why is not None:
             self._trace(why, query, scored, rows)
         if not scored:
@@ -404,7 +414,16 @@ class FaqMatcher:
             and self._counterparts.kept_up(query.normalized)
             and set_abroad(self._index.entries[scored[0][0]].whereabouts)
         )
-        settled = generic or too_long or undecided or near_miss or elsewhere or before_leaving or intent is not None
+        settled = (
+            generic
+            or too_long
+            or undecided
+            or near_miss
+            or elsewhere
+            or before_leaving
+            or contested
+            or intent is not None
+        )
         best_units = self._index.entries[scored[0][0]].units
         beside = not settled and beside_the_kb(query.units, best_units, self._index.vocabulary)
         gate: float | None = None  # consulted only when no rule above has settled that it cannot answer
@@ -429,6 +448,12 @@ class FaqMatcher:
         elif before_leaving:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because("keeps up a document before leaving China; the best entry is set abroad: offer it")
+        elif contested:
+            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            because(
+                "says surely where the user is; the best entry applies on the other side, its near twin (far below"
+                " it) here: offer both, the twin first"
+            )
         elif intent is not None:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because(f"asks for {intent}, which the hotline does not serve (config/out_of_scope_intents.yaml)")

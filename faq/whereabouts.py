@@ -380,6 +380,12 @@ def twins(first: frozenset[str], other: frozenset[str]) -> bool:
 # first's wording carries the message's other words ("在国外…使馆", a location the message denies) still leads.
 # 0.2 kept six dev messages of that kind on the wrong twin (0.135 against 0.678, "visiting family in Xiamen").
 TWIN_SCORE_SHARE = 0.1
+# When the message says surely where the user is (Analysis.whereabouts_sure: 现在 / 这次 / 人在 before the place,
+# or a presence in the asking clause), a twin that agrees is looked for down to this share of the first. Such a
+# twin is "contested" (faq.matcher): the best entry won on the story's other words ("我在加拿大住了十几年…现在回
+# 福州…护照下个月就到期了，能不能在福州这边弄本新的": renewal abroad at 0.71, at home 0.014), the place the user
+# states says the twin. Neither is answered: both are offered, the twin first.
+TWIN_SCORE_SHARE_SURE = 0.01
 # A twin that leads takes the first's probability only from this share of it; below, it leads with its own, so
 # the gate judges it on its own strength (a twin at a tenth of the first is offered first, not answered: "我人在
 # 美国，领事认证 公证 流程" would otherwise answer power-of-attorney, p 0.106, at the notarisation entry's 0.991).
@@ -392,13 +398,15 @@ def twin_to_lead(
     concepts: Sequence[frozenset[str]],
     scores: Sequence[float],
     topic: frozenset[str] = frozenset(),
+    share: float = TWIN_SCORE_SHARE,
 ) -> int:
     """Which of the ranked candidates should lead: 0, unless the first one's wording places the user only
     on the other side of where the message says they are and a near twin among the next ones places them
     only where the message does ("这次回青田过年，护照到期了，在丽水能办吗": the passport renewed at home, not
     abroad). One set on both sides is no twin of either (a business visa, asked for from abroad or in China, is
     not the twin of a family visit's visa). A twin knows every concept of the message's `topic` that the first
-    one knows. Candidates are given best first, with their entries' sides, concepts and scores."""
+    one knows, and scores at least `share` of the first. Candidates are given best first, with their entries'
+    sides, concepts and scores."""
     if asked is None or not sides or not sides[0] or asked in sides[0]:
         return 0
     shared = topic & concepts[0]
@@ -407,7 +415,7 @@ def twin_to_lead(
             sides[j] == {asked}
             and twins(concepts[0], concepts[j])
             and shared <= concepts[j]
-            and scores[j] >= TWIN_SCORE_SHARE * scores[0]
+            and scores[j] >= share * scores[0]
         ):
             return j
     return 0

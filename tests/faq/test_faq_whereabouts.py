@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from faq.analysis import Analyzer
-from faq.whereabouts import ABROAD, CHINA, entry_sides, twin_to_lead, twins
+from faq.whereabouts import ABROAD, CHINA, TWIN_SCORE_SHARE_SURE, entry_sides, twin_to_lead, twins
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,8 @@ def test_the_twin_that_agrees_leads() -> None:
     assert twin_to_lead(None, sides, [abroad, home], [0.3, 0.1]) == 0  # the message does not say
     assert twin_to_lead(CHINA, sides, [abroad, bank], [0.3, 0.1]) == 0  # not a twin
     assert twin_to_lead(CHINA, sides, [abroad, home], [0.9, 0.05]) == 0  # too far behind to be its twin
+    assert twin_to_lead(CHINA, sides, [abroad, home], [0.9, 0.05], share=TWIN_SCORE_SHARE_SURE) == 1  # said surely
+    assert twin_to_lead(CHINA, sides, [abroad, home], [0.9, 0.005], share=TWIN_SCORE_SHARE_SURE) == 0
     assert twin_to_lead(CHINA, [frozenset(), frozenset({CHINA})], [abroad, home], [0.3, 0.1]) == 0
     # a twin must know what the first knows of the message's topic
     consulate = frozenset({"#consulate"})
@@ -108,6 +110,23 @@ def test_a_far_weaker_twin_leads_with_its_own_score() -> None:
     matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
     decision = matcher.decide("我人在美国，领事认证 公证 流程")
     assert decision.faq_id != "power-of-attorney"  # at p 0.106 against the notarisation entry's 0.991
+
+
+def test_a_sure_place_contests_a_far_stronger_best_entry() -> None:
+    """The story's words carry the renewal abroad far ahead (p 0.72 against 0.01), but the user says surely that
+    they are back in China and ask there: neither twin is answered, both are offered, the one at home first."""
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+
+    matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
+    text = "我在澳洲住了二十年拿的永居，这次回泉州照顾我爸要住几个月，护照下个月到期了，能不能在泉州这边换本新的"
+    decision = matcher.decide(text)
+    assert decision.decision == "suggest"
+    assert decision.suggestions[:2] == ("passport-domestic", "passport-renew-abroad")
+    why = matcher.explain(text)
+    assert "says surely where the user is" in why.reason
+    # not said surely (where the user lives, no move back): the best entry is judged as before
+    assert matcher.decide("我在澳洲住了二十年拿的永居，护照下个月到期了，能不能换本新的").faq_id != "passport-domestic"
 
 
 @pytest.mark.parametrize(
