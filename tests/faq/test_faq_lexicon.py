@@ -41,6 +41,9 @@ def analyzer() -> Analyzer:
         ("driver's license", "#driving"),
         ("唔见咗", "#lost"),  # Cantonese
         ("stolen", "#lost"),
+        ("护照落在出租车上了", "#lost"),  # left behind
+        ("包被人划了护照全没了", "#lost"),
+        ("想再多待一个月", "#stay"),
         ("renewed", "#renew"),  # inflection stripped
     ],
 )
