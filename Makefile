@@ -73,6 +73,8 @@ FAQ_EVAL_SUITES := $(filter-out %faq_dev.yaml %faq_holdout.yaml %faq_holdout2.ya
 	bench/data/kb_ruili/kb.yaml:bench/data/kb_ruili/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_holdout13.yaml \
 	bench/data/kb_mingxi/kb.yaml:bench/data/kb_mingxi/messages.yaml \
+	$(SHIPPED_KB):bench/data/faq_holdout14.yaml \
+	bench/data/kb_changle/kb.yaml:bench/data/kb_changle/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe2.yaml
 FAQ_EVAL_ARGS ?=
