@@ -41,14 +41,16 @@ class ScriptBatcher:
         self._queue.append((script, keys, args, future))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._start)
+            # The task's first step runs in the next loop turn, as a ``call_soon`` would: it takes the batch
+            # then, with every call made in this turn (one turn sooner than a callback that made the task).
+            task = loop.create_task(self._start())
+            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
         return future
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
         self._scheduled = False
         batch, self._queue = self._queue, []
-        task = asyncio.ensure_future(self._flush(batch))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        await self._flush(batch)
 
     async def _flush(self, batch: list[tuple[AsyncScript, Sequence[Any], Sequence[Any], asyncio.Future[Any]]]) -> None:
         try:
