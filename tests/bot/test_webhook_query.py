@@ -13,6 +13,8 @@ QUERIES = [
     b"nonce=%E4%BE%A8+1&echostr=a%2Bb%3D%3D&x",  # percent and plus decoding; a bare name
     b"timestamp=\xe4\xbe\xa8",  # raw non-ASCII bytes: latin-1, as Starlette decodes the scope
     b"",
+    b"&&signature=a&&nonce&timestamp=1=2&=v&",  # empty fields, a bare name, "=" in a value, an empty name
+    b"echostr=a=b&openid=o-_.~9",
 ]
 
 
@@ -23,3 +25,13 @@ def test_the_same_values_as_starlettes_query_params() -> None:
         assert set(ours) == set(theirs.keys())
         for name in ("signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "x"):
             assert ours.get(name) == theirs.get(name), (raw, name)
+
+
+def test_exactly_what_parse_qsl_reads() -> None:
+    """With or without anything to decode, the same pairs as ``parse_qsl(..., keep_blank_values=True)``."""
+    from urllib.parse import parse_qsl
+
+    extra = [b"a=1&b&&c=&=d&e=f=g", b"a=%41&b=+", b"x=1&x=2&x", b"=&=", b"&", b"a"]
+    for raw in QUERIES + extra:
+        request = Request({"type": "http", "query_string": raw, "headers": []})
+        assert query_of(request) == dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)), raw
