@@ -12,10 +12,20 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from storage.redis_batch import ScriptBatcher
+
 CHOICE_TTL_S = 30 * 60
 MORE_TTL_S = 24 * 3600
 # A confirmation arriving later than this is not taken as an answer to the question back.
 CONFIRM_TTL_S = 30 * 60
+# The question back and the dropped choice list, as one script sent with the webhook's other scripts
+# (``ScriptBatcher``), not a redis-py pipeline, whose object costs more than its round trip.
+# KEYS: the question, the choice list; ARGV: the question's value and seconds.
+_ASK = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 0
+"""
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class ConversationState:
     def __init__(self, redis: aioredis.Redis, prefix: str = "qiaobot:conv:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._batch = ScriptBatcher.of(redis)
+        self._ask = redis.register_script(_ASK)
 
     def choices_entry(self, openid: str, faq_ids: list[str]) -> tuple[str, tuple[str, int]]:
         """A choice list as (key, (value, seconds to live)): handlers write it with the message's closing
@@ -75,10 +87,7 @@ class ConversationState:
     async def ask_handover(self, openid: str, text: str, related: tuple[str, ...]) -> None:
         """Remember the message the bot asked about; a numbered list shown before is no longer current."""
         value = json.dumps({"text": text, "related": list(related)}, ensure_ascii=False)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self.confirm_key(openid), value, ex=CONFIRM_TTL_S)
-            pipe.delete(self.choices_key(openid))
-            await pipe.execute()
+        await self._batch.run(self._ask, [self.confirm_key(openid), self.choices_key(openid)], [value, CONFIRM_TTL_S])
 
     async def pending_handover(self, openid: str, prefetched: dict[str, bytes | None]) -> PendingHandover | None:
         """The question back, if one is waiting; ``prefetched`` holds the key when it was read with the claim."""
