@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from faq.calibration import Calibration  # noqa: E402
 from faq.evaluation import load_queries  # noqa: E402
 from faq.explanation import Explanation  # noqa: E402
 from faq.features import gate_feature_names  # noqa: E402
@@ -51,7 +52,7 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _seen(why: Explanation, expect: str, style: str) -> Seen | None:
+def _seen(why: Explanation, expect: str, style: str, calibration: Calibration) -> Seen | None:
     if not why.candidates or why.decision is None:
         return None
     first = why.candidates[0]
@@ -59,7 +60,7 @@ def _seen(why: Explanation, expect: str, style: str) -> Seen | None:
     top = list(first.features.values())
     gate = None
     if why.gate_probability is not None:
-        gate = [_logit(first.probability), first.probability - p2, _logit(p2), *top, *why.query_features.values()]
+        gate = calibration.gate_row(first.probability, p2, top, list(why.query_features.values()))
     agrees = None if why.question_alone is None else why.question_alone == first.faq_id
     return Seen(
         style=style,
@@ -94,16 +95,18 @@ def main() -> None:
     gate_weights: tuple[float, ...] = ()
     weights: tuple[float, ...] = ()
     names: tuple[str, ...] = ()
+    latin = False
     with tempfile.TemporaryDirectory() as cache:
         for suite in args.suite:
             kb, queries = suite.split(":", 1)
             matcher = FaqMatcher.build(load_kb(kb), cache_dir=Path(cache))
             calibration = matcher.calibration
             gate_weights, weights, names = calibration.gate_weights, calibration.weights, calibration.feature_names
+            latin = calibration.gate_latin
             for query in load_queries(queries):
                 if query.expect is None:
                     continue
-                row = _seen(matcher.explain(query.q), query.expect, query.style)
+                row = _seen(matcher.explain(query.q), query.expect, query.style, calibration)
                 if row is not None:
                     seen.append(row)
     answered = [s for s in seen if s.answered_right]
@@ -114,7 +117,8 @@ def main() -> None:
     reference = [s.gate_row for s in answered if s.gate_row is not None]
     if gated and reference and gate_weights:
         print("\ngate log-odds pulled down, per gate feature (weight x (missed mean - answered mean)):")
-        for name, pull, mean_ref, mean_missed in _deficits(gated, reference, gate_weights, gate_feature_names(names)):
+        gate_names = gate_feature_names(names, latin)
+        for name, pull, mean_ref, mean_missed in _deficits(gated, reference, gate_weights, gate_names):
             print(f"  {name:22} {pull:+7.3f}   answered {mean_ref:7.3f}   missed {mean_missed:7.3f}")
     if missed and answered:
         print("\np1 log-odds pulled down, per candidate feature of the first entry:")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES, gate_feature_names
+from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES, LATIN_FEATURE, gate_feature_names, gate_features
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 # Two coefficient sets: with the optional sentence embedding and without it.
@@ -66,6 +66,14 @@ class Calibration:
     # The gate's threshold for a message read as a story (faq.focus: narrating clauses weighed down), chosen
     # with the other in one search under the same budgets; None: the same threshold (a set fitted before).
     story_gate_threshold: float | None = None
+    # The gate's columns again times the message's Latin share (faq.features.gate_feature_names): its weights for
+    # English. False for a set fitted before them.
+    gate_latin: bool = False
+
+    def gate_row(self, p1: float, p2: float, top_row: Sequence[float], query_row: Sequence[float]) -> list[float]:
+        """The gate's input for a message: the two best probabilities, the best candidate's row, the query's."""
+        latin_at = self.feature_names.index(LATIN_FEATURE) if self.gate_latin else None
+        return gate_features(p1, p2, top_row, query_row, latin_at)
 
     def threshold_for(self, story: bool) -> float:
         """The gate threshold for a message read as a story or not."""
@@ -112,7 +120,8 @@ def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: 
     if tuple(data.get("feature_names", ())) != names:
         return DEFAULT_CALIBRATION  # features changed since the fit: refit before trusting it
     gate_weights = tuple(float(w) for w in data.get("gate_weights", ()))
-    if gate_weights and len(gate_weights) != len(gate_feature_names(names)):
+    gate_latin = data.get("gate_latin") is True
+    if gate_weights and len(gate_weights) != len(gate_feature_names(names, gate_latin)):
         gate_weights = ()  # gate features changed: fall back to threshold and margin
     return Calibration(
         weights=tuple(float(w) for w in data["weights"]),
@@ -128,6 +137,7 @@ def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: 
         gate_bias=float(data.get("gate_bias", 0.0)),
         gate_threshold=float(data.get("gate_threshold", 1.0)),
         story_gate_threshold=_optional_float(data.get("story_gate_threshold")),
+        gate_latin=gate_latin and bool(gate_weights),
     )
 
 

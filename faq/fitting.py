@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from faq.calibration import Calibration
-from faq.features import FEATURE_NAMES, gate_features
+from faq.features import FEATURE_NAMES, LATIN_FEATURE, gate_features
 from faq.logistic import fit_logistic
 
 # Suggesting to an out-of-scope message costs a glance at three titles; handing over an
@@ -215,15 +215,17 @@ class GateRow:
     label: int
 
 
-def gate_rows(queries: Sequence[LabelledCandidates], probabilities: Sequence[Sequence[float]]) -> list[GateRow]:
+def gate_rows(
+    queries: Sequence[LabelledCandidates], probabilities: Sequence[Sequence[float]], latin_at: int | None = None
+) -> list[GateRow]:
     """One row per query that has candidates, built from (out-of-fold) candidate probabilities
-    exactly as the matcher builds it from the fitted ones."""
+    exactly as the matcher builds it from the fitted ones (`latin_at`: see faq.features.gate_features)."""
     out: list[GateRow] = []
     for i, (q, probs) in enumerate(zip(queries, probabilities, strict=True)):
         top, p1, p2 = _top_two(probs)
         if top < 0:
             continue
-        row = gate_features(p1, p2, q.features[top], q.query_features)
+        row = gate_features(p1, p2, q.features[top], q.query_features, latin_at)
         out.append(GateRow(i, row, 1 if q.in_scope and q.labels[top] == 1 else 0))
     return out
 
@@ -370,10 +372,13 @@ def fit_calibration(
     balance: bool = False,
     candidate_columns: int | None = None,
     split_story_thresholds: bool = True,
+    gate_latin: bool = False,
 ) -> Calibration:
     """Weights and gate fitted on all `queries`; thresholds chosen on out-of-fold probabilities (see the
     module's docstring for the folds). `balance` weighs every KB (group) the same. With `candidate_columns`
-    the candidate model reads only the rows' leading columns; the gate still sees the best one's whole row."""
+    the candidate model reads only the rows' leading columns; the gate still sees the best one's whole row. With
+    `gate_latin` the gate has its columns again times the message's Latin share (faq.features.gate_feature_names)."""
+    latin_at = feature_names.index(LATIN_FEATURE) if gate_latin else None
     weights = query_weights(queries, balance)
     rows = [f for q in queries for f in q.features]
     labels = [y for q in queries for y in q.labels]
@@ -396,7 +401,7 @@ def fit_calibration(
             split_oof = oof
             if folds is not splits[0]:
                 split_oof = cross_validated_probabilities(queries, folds, l2, weights, candidate_columns)
-            split_rows = gate_rows(queries, split_oof)
+            split_rows = gate_rows(queries, split_oof, latin_at)
             split_gate = cross_validated_gate(split_rows, folds, l2=gate_l2, weights=weights)
             thresholds.append(choose_gate_threshold(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))
             pairs.append(choose_gate_thresholds(queries, split_rows, split_gate, wrong_budget, oos_budget, weights))
@@ -404,7 +409,7 @@ def fit_calibration(
         if split_story_thresholds and any(q.story for q in queries):
             gate_threshold = sorted(p[0] for p in pairs)[len(pairs) // 2]
             story_gate_threshold = sorted(p[1] for p in pairs)[len(pairs) // 2]
-        grows = gate_rows(queries, oof)
+        grows = gate_rows(queries, oof, latin_at)
         gate_oof = cross_validated_gate(grows, splits[0], l2=gate_l2, weights=weights)
         gate_weights, gate_bias = fit_logistic(
             [r.features for r in grows], [r.label for r in grows], l2=gate_l2, weights=[weights[r.query] for r in grows]
@@ -442,4 +447,5 @@ def fit_calibration(
         gate_bias=gate_bias,
         gate_threshold=gate_threshold,
         story_gate_threshold=story_gate_threshold,
+        gate_latin=gate_latin and bool(gate_weights),
     )

@@ -45,7 +45,7 @@ from config.settings import (
 )
 from faq.calibration import Calibration
 from faq.candidates import find_candidates
-from faq.features import gate_features, query_features
+from faq.features import query_features
 from faq.index import KbIndex
 from faq.regional import regional_words
 from faq.vocabulary import vocabulary
@@ -158,7 +158,7 @@ def _scored(
     order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
     p1 = probabilities[order[0]]
     p2 = probabilities[order[1]] if len(order) > 1 else 0.0
-    gate = prior.gate_probability(gate_features(p1, p2, rows[order[0]], query_features(query, reduced)))
+    gate = prior.gate_probability(prior.gate_row(p1, p2, rows[order[0]], query_features(query, reduced)))
     right = in_scope and reduced.entries[positions[order[0]]].entry.id == index.entries[position].entry.id
     return [SelfExample(in_scope, right, gate, p1)]
 

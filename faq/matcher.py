@@ -32,7 +32,6 @@ from faq.features import (
     FEATURE_NAMES,
     QUERY_FEATURE_NAMES,
     candidate_features,
-    gate_features,
     query_features,
 )
 from faq.focus import mostly_latin
@@ -317,7 +316,7 @@ class FaqMatcher:
                     f"p {p1:.3f} (needs {cal.answer_threshold:.2f}), lead {p1 - p2:.3f} (needs {cal.answer_margin:.2f})"
                 )
             return p1 >= cal.answer_threshold and p1 - p2 >= cal.answer_margin, None
-        gate = cal.gate_probability(gate_features(p1, p2, rows[0], query_features(query, self._index)))
+        gate = cal.gate_probability(cal.gate_row(p1, p2, rows[0], query_features(query, self._index)))
         story = query.focus is not None
         threshold = cal.threshold_for(story)
         if why is not None:

@@ -74,6 +74,7 @@ class FitSettings:
     oos_budget: float = OOS_BUDGET
     balance: bool = False  # every KB weighs the same, whatever its number of labelled messages
     story_threshold: bool = True  # stories get a gate threshold of their own (faq.fitting.choose_gate_thresholds)
+    latin_gate: bool = True  # the gate weighs its columns by the message's Latin share too (faq.features)
 
 
 def labelled_candidates(
@@ -130,4 +131,5 @@ def fit_prior(scored: Sequence[ScoredSuite], settings: FitSettings, mode: str = 
         balance=settings.balance,
         candidate_columns=MODE_CANDIDATE_COLUMNS[mode],
         split_story_thresholds=settings.story_threshold,
+        gate_latin=settings.latin_gate,
     )

@@ -142,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     parser.add_argument(
         "--one-gate-threshold", action="store_true", help="stories and other messages share one gate threshold"
     )
+    parser.add_argument(
+        "--no-latin-gate", action="store_true", help="no gate columns weighed by the message's Latin share"
+    )
     parser.add_argument("--cv", action="store_true", help="print the leave-one-KB-out estimate; write nothing")
     parser.add_argument("--out", default=str(CALIBRATION_PATH))
     args = parser.parse_args(argv)
@@ -151,7 +154,13 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - thin 
     if not suites:
         parser.error("give at least one --suite KB:QUERIES (or --kb with --queries)")
     settings = FitSettings(
-        args.l2, args.gate_l2, args.wrong_budget, args.oos_budget, args.balance, not args.one_gate_threshold
+        args.l2,
+        args.gate_l2,
+        args.wrong_budget,
+        args.oos_budget,
+        args.balance,
+        not args.one_gate_threshold,
+        not args.no_latin_gate,
     )
     if args.cv:
         if len({s.kb for s in suites}) < 2:

@@ -118,6 +118,44 @@ def test_gate_round_trips_through_the_json(tmp_path: Path) -> None:
     assert not load_calibration(path, LEXICAL).has_gate
 
 
+def test_the_latin_weighed_gate_columns_round_trip_and_weigh_by_the_latin_share(tmp_path: Path) -> None:
+    """With gate_latin the gate has each column again times the message's Latin share: English rows get their own
+    weights, Chinese ones (share 0) none of them. A set saved with them loads with them; one whose weights do not
+    fit the columns it says it has loses its gate, as any set whose gate features changed."""
+    names = gate_feature_names(FEATURE_NAMES, latin=True)
+    base = gate_feature_names(FEATURE_NAMES)
+    assert names[: len(base)] == base and names[len(base) :] == tuple(f"latin_x_{n}" for n in base)
+    top = [0.1 * i for i in range(len(FEATURE_NAMES))]
+    latin_at = FEATURE_NAMES.index("latin")
+    query_row = [1.0] * len(QUERY_FEATURE_NAMES)
+    calibration = Calibration(
+        weights=(0.5,) * len(FEATURE_NAMES),
+        bias=-1.0,
+        answer_threshold=0.9,
+        answer_margin=0.2,
+        suggest_threshold=0.1,
+        suggest_floor=0.03,
+        gate_weights=tuple(float(i) / 100 for i in range(len(names))),
+        gate_bias=-2.0,
+        gate_threshold=0.8,
+        gate_latin=True,
+    )
+    row = calibration.gate_row(0.9, 0.1, top, query_row)
+    assert len(row) == len(names)
+    assert row[len(base) :] == pytest.approx([top[latin_at] * v for v in row[: len(base)]])
+    chinese = [*top[:latin_at], 0.0, *top[latin_at + 1 :]]
+    assert set(calibration.gate_row(0.9, 0.1, chinese, query_row)[len(base) :]) == {0.0}
+    path = tmp_path / "calibration.json"
+    save_calibration(calibration, path, LEXICAL)
+    loaded = load_calibration(path, LEXICAL)
+    assert loaded.gate_latin and loaded.gate_weights == calibration.gate_weights
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document[LEXICAL]["gate_weights"] = document[LEXICAL]["gate_weights"][: len(base)]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    dropped = load_calibration(path, LEXICAL)
+    assert not dropped.has_gate and not dropped.gate_latin
+
+
 def test_shipped_calibration_has_a_gate() -> None:
     calibration = load_calibration(mode=LEXICAL)
     assert calibration.has_gate

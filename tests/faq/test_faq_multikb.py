@@ -5,6 +5,7 @@ finds no entry it expects, so every mix-up of suites shows as a message without 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import yaml
 import faq.kb_cv as kb_cv
 from faq.calibration import Calibration
 from faq.evaluation import EvalReport, StyleStats
+from faq.features import gate_feature_names
 from faq.fitting import LabelledCandidates, cross_validated_probabilities, query_folds, query_weights
 from faq.kb_cv import cross_validate, leave_one_kb_out
 from faq.suites import FitSettings, ScoredSuite, Suite, fit_prior, score_suites
@@ -77,6 +79,10 @@ def test_the_prior_is_fitted_on_both_kbs_with_one_fold_each(scored: tuple[list[S
     assert prior.has_gate and "cv_gate_correct" in prior.metrics
     # the messages' right candidates were found, so the fit learns that covering the message matters
     assert prior.weights[0] > 0
+    # the gate has its columns again weighed by the Latin share (the default), or not
+    assert prior.gate_latin and len(prior.gate_weights) == len(gate_feature_names(prior.feature_names, latin=True))
+    plain = fit_prior(suites, dataclasses.replace(FitSettings(), latin_gate=False))
+    assert not plain.gate_latin and len(plain.gate_weights) == len(gate_feature_names(plain.feature_names))
 
 
 def _synthetic(group: str, rng: random.Random, flip: bool = False) -> LabelledCandidates:
