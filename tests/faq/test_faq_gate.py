@@ -93,19 +93,25 @@ def test_gate_threshold_keeps_out_of_scope_answers_in_budget() -> None:
     assert answered_right > 30
 
 
-def test_gate_round_trips_through_the_json(tmp_path: Path) -> None:
-    names = gate_feature_names(FEATURE_NAMES)
-    calibration = Calibration(
+def _gated(latin: bool = False) -> Calibration:
+    """A lexical set with a gate of made-up weights, one per column (with the Latin-weighed ones if `latin`)."""
+    names = gate_feature_names(FEATURE_NAMES, latin=latin)
+    return Calibration(
         weights=(0.5,) * len(FEATURE_NAMES),
         bias=-1.0,
         answer_threshold=0.9,
         answer_margin=0.2,
         suggest_threshold=0.1,
         suggest_floor=0.03,
-        gate_weights=tuple(float(i) / 10 for i in range(len(names))),
+        gate_weights=tuple(float(i) / 100 for i in range(len(names))),
         gate_bias=-2.0,
         gate_threshold=0.8,
+        gate_latin=latin,
     )
+
+
+def test_gate_round_trips_through_the_json(tmp_path: Path) -> None:
+    calibration = _gated()
     path = tmp_path / "calibration.json"
     save_calibration(calibration, path, LEXICAL)
     loaded = load_calibration(path, LEXICAL)
@@ -128,18 +134,7 @@ def test_the_latin_weighed_gate_columns_round_trip_and_weigh_by_the_latin_share(
     top = [0.1 * i for i in range(len(FEATURE_NAMES))]
     latin_at = FEATURE_NAMES.index("latin")
     query_row = [1.0] * len(QUERY_FEATURE_NAMES)
-    calibration = Calibration(
-        weights=(0.5,) * len(FEATURE_NAMES),
-        bias=-1.0,
-        answer_threshold=0.9,
-        answer_margin=0.2,
-        suggest_threshold=0.1,
-        suggest_floor=0.03,
-        gate_weights=tuple(float(i) / 100 for i in range(len(names))),
-        gate_bias=-2.0,
-        gate_threshold=0.8,
-        gate_latin=True,
-    )
+    calibration = _gated(latin=True)
     row = calibration.gate_row(0.9, 0.1, top, query_row)
     assert len(row) == len(names)
     assert row[len(base) :] == pytest.approx([top[latin_at] * v for v in row[: len(base)]])
