@@ -157,3 +157,20 @@ def test_a_sure_reading_compares_twins_on_what_the_question_names(analyzer: Anal
     plain = analyzer.analyze("我在意大利用领事APP做养老金认证，回文成以后怎么做", focus=True)
     assert not plain.whereabouts_sure
     assert "#consular_app" in analyzer.topic_concepts(plain)
+
+
+def test_contested_twins_are_offered_side_by_side() -> None:
+    """Review 11: a contested lead carries the first's probability on both twins, so both belong at the head of
+    the choices. When the twin was third, the swap leaves the runner-up (an unrelated entry far below both)
+    between them: "现在人在国内，护照过期了" offered passport-domestic, bank-account (p 0.17), then the renewal
+    abroad (p 0.96)."""
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+
+    matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
+    text = "现在人在国内，护照过期了"
+    why = matcher.explain(text)
+    assert "says surely where the user is" in why.reason
+    assert matcher.decide(text).suggestions[:2] == ("passport-domestic", "passport-renew-abroad")
+    probabilities = [c.probability for c in why.candidates]
+    assert probabilities == sorted(probabilities, reverse=True)  # the choices in the order of what explain shows
