@@ -10,12 +10,15 @@ JSON file from labelled messages).
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faq.features import EMBEDDING_FEATURE_NAMES, FEATURE_NAMES, LATIN_FEATURE, gate_feature_names, gate_features
+
+_log = logging.getLogger(__name__)
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 # Two coefficient sets: with the optional sentence embedding and without it.
@@ -122,7 +125,15 @@ def load_calibration(path: Path = CALIBRATION_PATH, mode: str = LEXICAL, model: 
     gate_weights = tuple(float(w) for w in data.get("gate_weights", ()))
     gate_latin = data.get("gate_latin") is True
     if gate_weights and len(gate_weights) != len(gate_feature_names(names, gate_latin)):
-        gate_weights = ()  # gate features changed: fall back to threshold and margin
+        # gate features changed (or a hand-edited gate_latin no longer fits the weights): threshold and margin
+        _log.warning(
+            "%s: the %s set's gate has %d weights, its features %d: answering by threshold and margin alone",
+            path,
+            calibration_key(mode, model),
+            len(gate_weights),
+            len(gate_feature_names(names, gate_latin)),
+        )
+        gate_weights = ()
     return Calibration(
         weights=tuple(float(w) for w in data["weights"]),
         bias=float(data["bias"]),

@@ -221,14 +221,16 @@ class FaqMatcher:
         semantic = self._semantic.scores(text[:MAX_ANALYSED_CHARS]) if self._semantic is not None else None
         return find_candidates(self._index, query, semantic)
 
-    def _scored(self, text: str, query: Analysis) -> tuple[list[tuple[int, float]], list[list[float]], bool]:
-        """(entry position, probability), best first, the candidates' feature rows in the same order, and whether
-        the lead is contested: a near twin far below the first leads only because the message says surely where
-        the user is (faq.whereabouts.TWIN_SCORE_SHARE_SURE); both then carry the first's probability, to be
-        offered, never answered."""
+    def _scored(
+        self, text: str, query: Analysis
+    ) -> tuple[list[tuple[int, float]], list[list[float]], float | None]:
+        """(entry position, probability), best first, the candidates' feature rows in the same order, and, when
+        the lead is contested, the twin's own probability: a near twin far below the first leads only because the
+        message says surely where the user is (faq.whereabouts.TWIN_SCORE_SHARE_SURE); both then carry the first's
+        probability, to be offered side by side, never answered."""
         positions, rows = self._candidates(text, query)
         if not positions:
-            return [], [], False
+            return [], [], None
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
         entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
@@ -248,18 +250,25 @@ class FaqMatcher:
             # ... and so does the nationality the message states (a Chinese citizen's child, a foreign one)
             lead = twin_to_lead(query.nationality, [e.nationality for e in entries], concepts, top, topic)
         scored = [(positions[i], probabilities[i]) for i in order]
+        contested_p: float | None = None
         if lead:
             # where the user is decides between near twins: the twin that agrees takes the lead, and the score
             # when it scores close to the first (faq.whereabouts.TWIN_SCORE_TAKEOVER)
             (first, p_first), (twin, p_twin) = scored[0], scored[lead]
             if contested:
-                scored[0], scored[lead] = (twin, p_first), (first, p_first)
-            elif top[lead] >= TWIN_SCORE_TAKEOVER * top[0]:
-                scored[0], scored[lead] = (twin, p_first), (first, p_twin)
+                # side by side at the head, both at the first's probability (to be offered, never answered), and
+                # the rest in their order: no unrelated runner-up between the two
+                rest = [s for k, s in enumerate(scored) if k not in (0, lead)]
+                scored[:] = [(twin, p_first), (first, p_first), *rest]
+                order[:] = [order[lead], order[0], *(o for k, o in enumerate(order) if k not in (0, lead))]
+                contested_p = p_twin
             else:
-                scored[0], scored[lead] = (twin, p_twin), (first, p_first)
-            order[0], order[lead] = order[lead], order[0]
-        return scored, [rows[i] for i in order], contested
+                if top[lead] >= TWIN_SCORE_TAKEOVER * top[0]:
+                    scored[0], scored[lead] = (twin, p_first), (first, p_twin)
+                else:
+                    scored[0], scored[lead] = (twin, p_twin), (first, p_first)
+                order[0], order[lead] = order[lead], order[0]
+        return scored, [rows[i] for i in order], contested_p
 
     def _twin_scores(
         self, query: Analysis, reach: Sequence[int], probabilities: Sequence[float], order: Sequence[int]
@@ -375,7 +384,8 @@ class FaqMatcher:
                 return other
         intent = refused.intent if refused is not None else None
         query = self._analyze(text)
-        scored, rows, contested = self._scored(text, query)
+        scored, rows, contested_p = self._scored(text, query)
+        contested = contested_p is not None
         if why is not None:
             self._trace(why, query, scored, rows)
         if not scored:
@@ -450,8 +460,8 @@ class FaqMatcher:
         elif contested:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
             because(
-                "says surely where the user is; the best entry applies on the other side, its near twin (far below"
-                " it) here: offer both, the twin first"
+                f"says surely where the user is; the best entry applies on the other side, its near twin here (p"
+                f" {contested_p:.3f} of its own): offer both, the twin first"
             )
         elif intent is not None:
             _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer

@@ -55,10 +55,16 @@ def _domain(text: str, cues: TriageCues) -> bool:
 
 def classify(text: str, related: tuple[str, ...]) -> Triage:
     """``related``: the KB entries the matcher found related to the message (its suggestions on hand-over)."""
-    settled, otherwise = _by_text(text, triage_cues())
+    cues = triage_cues()
+    # a long text is read each time: the cache keeps short ones, as the matcher's decision cache does
+    settled, otherwise = _by_text(text, cues) if len(text) <= _CACHED_CHARS else _by_text.__wrapped__(text, cues)
     if settled is not None:
         return settled
     return "request" if related else otherwise
+
+
+# Texts up to this length are remembered by _by_text (4,096 of them: about 2 MB at most).
+_CACHED_CHARS = 500
 
 
 @lru_cache(maxsize=4096)

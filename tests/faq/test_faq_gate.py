@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def test_gate_round_trips_through_the_json(tmp_path: Path) -> None:
     assert not load_calibration(path, LEXICAL).has_gate
 
 
-def test_the_latin_weighed_gate_columns_round_trip_and_weigh_by_the_latin_share(tmp_path: Path) -> None:
+def test_the_latin_weighed_gate_columns_round_trip_and_weigh_by_the_latin_share(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """With gate_latin the gate has each column again times the message's Latin share: English rows get their own
     weights, Chinese ones (share 0) none of them. A set saved with them loads with them; one whose weights do not
     fit the columns it says it has loses its gate, as any set whose gate features changed."""
@@ -147,8 +150,10 @@ def test_the_latin_weighed_gate_columns_round_trip_and_weigh_by_the_latin_share(
     document = json.loads(path.read_text(encoding="utf-8"))
     document[LEXICAL]["gate_weights"] = document[LEXICAL]["gate_weights"][: len(base)]
     path.write_text(json.dumps(document), encoding="utf-8")
-    dropped = load_calibration(path, LEXICAL)
+    with caplog.at_level(logging.WARNING, logger="faq.calibration"):
+        dropped = load_calibration(path, LEXICAL)
     assert not dropped.has_gate and not dropped.gate_latin
+    assert "answering by threshold and margin alone" in caplog.text  # said, not silent
 
 
 def test_shipped_calibration_has_a_gate() -> None:
