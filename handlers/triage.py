@@ -57,7 +57,7 @@ def classify(text: str, related: tuple[str, ...]) -> Triage:
     """``related``: the KB entries the matcher found related to the message (its suggestions on hand-over)."""
     cues = triage_cues()
     # a long text is read each time: the cache keeps short ones, as the matcher's decision cache does
-    settled, otherwise = _by_text(text, cues) if len(text) <= _CACHED_CHARS else _by_text.__wrapped__(text, cues)
+    settled, otherwise = _by_text(text, cues) if len(text) <= _CACHED_CHARS else _read_text(text, cues)
     if settled is not None:
         return settled
     return "request" if related else otherwise
@@ -67,11 +67,9 @@ def classify(text: str, related: tuple[str, ...]) -> Triage:
 _CACHED_CHARS = 500
 
 
-@lru_cache(maxsize=4096)
-def _by_text(text: str, cues: TriageCues) -> tuple[Triage | None, Triage]:
+def _read_text(text: str, cues: TriageCues) -> tuple[Triage | None, Triage]:
     """What ``classify`` says from the text alone: the kind when ``related`` cannot change it, else None and the
-    kind without related entries. Remembered by text: a message is asked about by the junk check, then by the
-    triage of an unanswered one, and again as one of the recent texts a hand-over takes as context."""
+    kind without related entries."""
     plain = comparable(text)
     content = _without_noise(plain, cues)
     if not content:
@@ -87,6 +85,11 @@ def _by_text(text: str, cues: TriageCues) -> tuple[Triage | None, Triage]:
     if han >= MIN_UNSURE_HAN or (han == 0 and len(words) >= MIN_UNSURE_WORDS):
         return None, "unsure"
     return None, "junk"
+
+
+# Remembered by text (short ones, see classify): a message is asked about by the junk check, then by the triage
+# of an unanswered one, and again as one of the recent texts a hand-over takes as context.
+_by_text = lru_cache(maxsize=4096)(_read_text)
 
 
 def is_junk(text: str) -> bool:
