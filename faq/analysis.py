@@ -65,7 +65,7 @@ from faq.status_cues import (
 )
 from faq.time_clause import LATER, kind_at, time_clauses, token_offsets
 from faq.vocabulary import vocabulary
-from faq.whereabouts import ASKED, whereabouts_reading
+from faq.whereabouts import ASKED, TOKENIZER_WORDS, whereabouts_reading
 
 CONCEPT_PREFIX = "#"
 EXIT = CONCEPT_PREFIX + "exit"  # leaving China (出国, 出境)
@@ -75,6 +75,9 @@ _PARTICLES = frozenset("了")
 _COMMON_WORD_FREQ = 100
 # Chunks whose jieba cut an analyser remembers (Analyzer._cut).
 _CUT_CACHE_SIZE = 8192
+# A move character that jieba glues to the place after it ("回老家"): faq.whereabouts reads them apart.
+_MOVE_CHARS = frozenset("回返到去飞")
+_SIDE_CONCEPTS = frozenset({"#domestic", "#abroad"})
 _ASCII_TOKEN = re.compile(r"^[a-z0-9]+$")
 # 认证 beside a pension is its yearly certification (生存认证); only these make it a notary's after all.
 _PENSION_CONCEPTS = frozenset({"#pension", "#social_insurance"})
@@ -180,6 +183,8 @@ class Analyzer:
             for word in extra_words:
                 if len(word) >= 2 and " " not in word:
                     self._tokenizer.add_word(word, freq=50000)
+            for word in TOKENIZER_WORDS:
+                self._tokenizer.add_word(word, freq=200000)
         shipped = vocabulary()
         self._question_cues = QuestionCues(shipped.question_cues)
         # who and where the user is decides between near twins wherever the story says it
@@ -218,6 +223,13 @@ class Analyzer:
             return frozenset(analysis.concepts - self._situation)
         focus = analysis.focus
         return frozenset(c for c in analysis.concepts - self._generic if focus is None or focus.unit(c) >= 1.0)
+
+    def _move_then_place(self, piece: str) -> bool:
+        """Whether jieba's word is a move and a place the lexicon knows ("回老家", "回家乡"): a word the lexicon does
+        not read whole, one move character before a form that names a side (#domestic, #abroad)."""
+        if len(piece) < 3 or piece[0] not in _MOVE_CHARS or piece in self.lexicon.forms:
+            return False
+        return bool(_SIDE_CONCEPTS & self.lexicon.forms.get(piece[1:], frozenset()))
 
     def _takes_the_verb(self, out: list[str], piece: str) -> bool:
         """Whether jieba cut a lexicon "verb + 了" (走了, 撞了) off a one-character word that, with the verb,
@@ -262,6 +274,9 @@ class Analyzer:
                     # "带|走了" (the lexicon's 走了, died) is "带走|了", taken away
                     out[-1] += piece[0]
                     out.append(piece[1:])
+                elif self._move_then_place(piece):
+                    # "回老家" is one word of jieba's: the move and the place are read apart (faq.whereabouts)
+                    out.extend((piece[0], piece[1:]))
                 else:
                     out.append(piece)
                 previous_latin = latin
@@ -387,6 +402,14 @@ class Analyzer:
                 matched = forms.get(token)
                 if matched:
                     matched = unless_negated(matched, tokens, i)  # "没入荷兰籍": still a Chinese national
+                    if not matched:
+                        # "还没过期": a state that is not the case is no word of the message's (nor left for the
+                        # pinyin pass, which would find the concept again by sound)
+                        flush()
+                        places.append((token, frozenset(), clause_of[i]))
+                        timing.append(timed(i))
+                        i += 1
+                        continue
                     if FOREIGN_NATIONAL in matched and timed(i) == LATER and naturalises(tokens, i):
                         # "入籍前要注销户口吗": a naturalisation still ahead; the user is a Chinese national now
                         matched = frozenset(matched - {FOREIGN_NATIONAL} | {CHINESE_CITIZEN})

@@ -44,7 +44,14 @@ from faq.semantic import SemanticIndex, phrasings_missing
 from faq.semantic_ranking import SemanticRanker, merged_suggestions
 from faq.smalltalk import SmallTalk, classify_smalltalk
 from faq.story import question_alone_first
-from faq.whereabouts import TWIN_REACH, TWIN_SCORE_SHARE_SURE, TWIN_SCORE_TAKEOVER, twin_to_lead
+from faq.whereabouts import (
+    TWIN_FOLD_CAP,
+    TWIN_REACH,
+    TWIN_SCORE_SHARE_SURE,
+    TWIN_SCORE_TAKEOVER,
+    twin_ruled_out,
+    twin_to_lead,
+)
 
 __all__ = ["Decision", "FaqMatcher"]
 
@@ -223,14 +230,16 @@ class FaqMatcher:
 
     def _scored(
         self, text: str, query: Analysis
-    ) -> tuple[list[tuple[int, float]], list[list[float]], float | None]:
+    ) -> tuple[list[tuple[int, float]], list[list[float]], float | None, int]:
         """(entry position, probability), best first, the candidates' feature rows in the same order, and, when
         the lead is contested, the twin's own probability: a near twin far below the first leads only because the
         message says surely where the user is (faq.whereabouts.TWIN_SCORE_SHARE_SURE); both then carry the first's
-        probability, to be offered side by side, never answered."""
+        probability, to be offered side by side, never answered. Last, the place of a near twin the message rules
+        out (faq.whereabouts twin_ruled_out; 0 for none): it gives the first its probability and stays where it
+        is among the choices, but it is no rival of the first's for the gate (_confident)."""
         positions, rows = self._candidates(text, query)
         if not positions:
-            return [], [], None
+            return [], [], None, 0
         probabilities = [self._calibration.probability(f) for f in rows]
         order = sorted(range(len(positions)), key=lambda i: -probabilities[i])
         entries = [self._index.entries[positions[i]] for i in order[:TWIN_REACH]]
@@ -251,6 +260,7 @@ class FaqMatcher:
             lead = twin_to_lead(query.nationality, [e.nationality for e in entries], concepts, top, topic)
         scored = [(positions[i], probabilities[i]) for i in order]
         contested_p: float | None = None
+        ruled_out = 0
         if lead:
             # where the user is decides between near twins: the twin that agrees takes the lead, and the score
             # when it scores close to the first (faq.whereabouts.TWIN_SCORE_TAKEOVER)
@@ -268,7 +278,18 @@ class FaqMatcher:
                 else:
                     scored[0], scored[lead] = (twin, p_twin), (first, p_first)
                 order[0], order[lead] = order[lead], order[0]
-        return scored, [rows[i] for i in order], contested_p
+        else:
+            # the first agrees with where the user is (the money's way, the nationality) and its near twin below it
+            # applies only on the other side: the message rules the twin out, so the pair's probability is the
+            # first's (as a twin that takes the lead takes the first's), and the twin goes last
+            ruled_out = (
+                twin_ruled_out(query.whereabouts, sides, concepts, topic)
+                or twin_ruled_out(query.flow, [e.flow for e in entries], concepts, topic)
+                or twin_ruled_out(query.nationality, [e.nationality for e in entries], concepts, topic)
+            )
+            if ruled_out:
+                scored[0] = (scored[0][0], min(TWIN_FOLD_CAP, scored[0][1] + scored[ruled_out][1]))
+        return scored, [rows[i] for i in order], contested_p, ruled_out
 
     def _twin_scores(
         self, query: Analysis, reach: Sequence[int], probabilities: Sequence[float], order: Sequence[int]
@@ -313,12 +334,14 @@ class FaqMatcher:
         scored: Sequence[tuple[int, float]],
         rows: Sequence[Sequence[float]],
         why: Explanation | None,
+        ruled_out: int = 0,
     ) -> tuple[bool, float | None]:
         """Whether the best candidate is safe to answer (the fitted gate when there is one), and the gate's
-        probability (None without a gate), which also decides whether choices are worth offering."""
+        probability (None without a gate), which also decides whether choices are worth offering. The runner-up
+        the gate weighs the first against is the best other candidate but a twin the message rules out (_scored)."""
         cal = self._calibration
         p1 = scored[0][1]
-        p2 = scored[1][1] if len(scored) > 1 else 0.0
+        p2 = max((p for k, (_, p) in enumerate(scored) if k and k != ruled_out), default=0.0)
         if not cal.has_gate:
             if why is not None:
                 why.reason = (
@@ -384,7 +407,7 @@ class FaqMatcher:
                 return other
         intent = refused.intent if refused is not None else None
         query = self._analyze(text)
-        scored, rows, contested_p = self._scored(text, query)
+        scored, rows, contested_p, ruled_out = self._scored(text, query)
         contested = contested_p is not None
         if why is not None:
             self._trace(why, query, scored, rows)
@@ -452,25 +475,25 @@ class FaqMatcher:
             else:
                 because(f"asks about another country's {foreign}, which the best entry never speaks of: offer it")
         elif elsewhere:
-            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            _, gate = self._confident(query, scored, rows, why, ruled_out)  # the gate still decides what to offer
             because("asks about an act in a named foreign country; the best entry is set in China: offer it")
         elif before_leaving:
-            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            _, gate = self._confident(query, scored, rows, why, ruled_out)  # the gate still decides what to offer
             because("keeps up a document before leaving China; the best entry is set abroad: offer it")
         elif contested:
-            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            _, gate = self._confident(query, scored, rows, why, ruled_out)  # the gate still decides what to offer
             because(
                 f"says surely where the user is; the best entry applies on the other side, its near twin here (p"
                 f" {contested_p:.3f} of its own): offer both, the twin first"
             )
         elif intent is not None:
-            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            _, gate = self._confident(query, scored, rows, why, ruled_out)  # the gate still decides what to offer
             because(f"asks for {intent}, which the hotline does not serve (config/out_of_scope_intents.yaml)")
         elif beside:
-            _, gate = self._confident(query, scored, rows, why)  # the gate still decides which choices to offer
+            _, gate = self._confident(query, scored, rows, why, ruled_out)  # the gate still decides what to offer
             because("one word shared with the best entry, several the KB never uses: a topic beside it, offer it")
         else:
-            confident, gate = self._confident(query, scored, rows, why)
+            confident, gate = self._confident(query, scored, rows, why, ruled_out)
             if confident:
                 because("answer the best candidate")
                 return Decision("answer", ids[0], (), round(p1, 4))

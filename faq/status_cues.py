@@ -31,6 +31,7 @@ _STATUS_PASSPORT = re.compile(r"(?:拿的是|用的是|持有|拿着|拿了|是|
 _PASSPORT_SOUND = ("hu", "zao")  # tone-less, folded (zh -> z) as char_pinyin gives it
 _CHINESE_NATIONAL = "中国公民"
 _PASSPORT_ACTIONS = frozenset({"#lost", "#expire", "#renew", "#reissue", "#visa_page"})
+_EXPIRE = "#expire"
 
 # Before a naturalisation or foreign-national word these say it did not happen ("还没入加拿大籍", "不是外籍").
 _NEGATIONS = frozenset(
@@ -188,10 +189,19 @@ def _negated(tokens: list[str], i: int) -> bool:
 
 def unless_negated(matched: frozenset[str], tokens: list[str], i: int) -> frozenset[str]:
     """The concepts of tokens[i], with a foreign nationality that is negated ("没入荷兰籍", "还没入籍",
-    "不是外国人") read as what the user still is: a Chinese national."""
+    "不是外国人") read as what the user still is: a Chinese national; and an expiry that is negated or far off
+    ("护照还没过期", "还有五年才到期") left out: the document is still valid, so its renewal is not what is asked
+    ("入了美国籍，中国护照还没过期，还能用吗" asks whether it may still be used)."""
     if FOREIGN_NATIONAL in matched and _negated(tokens, i):
         return frozenset(matched - {FOREIGN_NATIONAL} | {CHINESE_CITIZEN})
+    if _EXPIRE in matched and (_negated(tokens, i) or _far_off(tokens, i)):
+        return frozenset(matched - {_EXPIRE})
     return matched
+
+
+def _far_off(tokens: list[str], i: int) -> bool:
+    """ "还有五年才到期", "还有好几年才过期": 才 right before the expiry with 还有 (a time still left) before it."""
+    return i > 0 and tokens[i - 1] == "才" and "还有" in tokens[max(0, i - 4) : i - 1]
 
 
 def asks_about_status_passport(units: Sequence[str]) -> bool:

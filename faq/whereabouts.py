@@ -50,6 +50,7 @@ language, too far for where the user is to decide.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from faq.time_clause import LATER
 
@@ -91,12 +92,28 @@ _UNDIRECTED_RETURN = frozenset(
     {"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"}
     # the same in the forms a story uses them ("before flying back", "when I go back"): the place, if any, comes
     # as a separate word and is read on its own
-    | {"going back", "goes back", "went back", "flying back", "flies back", "flew back", "heading back",
-       "heads back", "headed back", "getting back", "returning", "returns"}
+    | {
+        "going back",
+        "goes back",
+        "went back",
+        "flying back",
+        "flies back",
+        "flew back",
+        "heading back",
+        "heads back",
+        "headed back",
+        "getting back",
+        "returning",
+        "returns",
+    }
 )
 # English says where the user lives ("I live in Manila") apart from where they are now ("visiting family in
 # Xiamen", "back in Quanzhou for three months"): a residence does not override a present stay read before it.
 _RESIDENCE = frozenset({"live", "lives", "living", "reside", "resides", "residing", "settled", "based"})
+# "下礼拜四回悉尼", "下周五飞米兰": a day ahead dates the move like 下周 does. They are words of the tokenizer too
+# (faq.analysis): without them a high-weighted lexicon word beside them wins the cut ("下礼拜|四回|悉尼").
+_DAYS_AHEAD = frozenset(f"{week}{day}" for week in ("下周", "下礼拜", "下星期") for day in "一二三四五六日天末")
+TOKENIZER_WORDS: frozenset[str] = _DAYS_AHEAD
 _PLAN = frozenset(
     {
         "下个月",
@@ -160,6 +177,9 @@ _PLAN = frozenset(
         "leaving",
         "flying",
     }
+    # "月底还得回悉尼上班", "我得回澳洲了": a move the user must still make, or dated ahead, has not been made
+    | {"还得", "月底", "月初", "年初", "年后", "节后", "过完年", "周末", "回头"}
+    | _DAYS_AHEAD
 )
 # After a move these date it later: "回泰国的机票是下周的", "回去的航班在明天".
 _LATER = frozenset(
@@ -176,8 +196,12 @@ _LATER = frozenset(
         "过几天",
         "下星期",
         "下礼拜",
+        "月底",
     }
+    | _DAYS_AHEAD
 )
+# "Do I have to go back to China to renew it?": a move the user must make is still ahead, as a planned one
+_MUST = frozenset({"have", "has"})
 _NEGATION = frozenset({"不", "没", "唔", "not"})
 # Right after a move, these make it one asked about or supposed, not made: "回来还能换吗", "回国要带什么", "回国的话".
 _HYPOTHETICAL_AFTER = frozenset({"能", "还能", "可以", "能不能", "可不可以", "要", "需要", "得", "的话"})
@@ -349,6 +373,7 @@ def whereabouts_reading(
         planned = (
             (i < len(timing) and timing[i] == LATER)
             or any(t in _PLAN for t in plan_window)
+            or any(a in _MUST and b == "to" for a, b in pairwise(plan_window))
             or any(t in _LATER for t in after)
             # "回来还能换吗": a move asked about, unless the story says it is this one ("这次回厦门能不能换")
             or (strength < NOW and any(t in _HYPOTHETICAL_AFTER for t in after[:2]))
@@ -417,5 +442,29 @@ def twin_to_lead(
             and shared <= concepts[j]
             and scores[j] >= share * scores[0]
         ):
+            return j
+    return 0
+
+
+# A first entry that takes its ruled-out twin's probability (faq.matcher) stays below certainty.
+TWIN_FOLD_CAP = 0.999
+
+
+def twin_ruled_out(
+    asked: str | None,
+    sides: Sequence[frozenset[str]],
+    concepts: Sequence[frozenset[str]],
+    topic: frozenset[str] = frozenset(),
+) -> int:
+    """The position of a near twin among the next candidates that the message rules out, 0 for none: the first
+    one's wording places the user only where the message does ("回老家…护照不见了…月底还得回悉尼": lost at home), a
+    twin's only on the other side (lost abroad), and it knows the message's topic concepts that the first does.
+    Without a twin the two would split what the message asks between them, and neither would seem sure enough to
+    answer. `asked` and `sides` as for twin_to_lead, any two-sided reading (a nationality, the money's way)."""
+    if asked is None or not sides or sides[0] != {asked}:
+        return 0
+    shared = topic & concepts[0]
+    for j in range(1, min(TWIN_REACH, len(sides))):
+        if len(sides[j]) == 1 and asked not in sides[j] and twins(concepts[0], concepts[j]) and shared <= concepts[j]:
             return j
     return 0

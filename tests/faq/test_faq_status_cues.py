@@ -96,3 +96,17 @@ def test_the_stated_nationality_decides_between_near_twins() -> None:
     sides = [frozenset({FOREIGN}), frozenset({CHINESE})]
     assert twin_to_lead(CHINESE, sides, [foreign, chinese], [0.6, 0.3]) == 1
     assert twin_to_lead(FOREIGN, sides, [foreign, chinese], [0.6, 0.3]) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expires"),
+    [
+        ("入了美国籍，手上的中国护照还没过期，还能用吗", False),
+        ("中国护照还有五年才到期，能不能先留着用", False),
+        ("护照没有过期，想问能不能提前换", False),
+        ("护照下个月才到期，现在能换吗", True),  # not far off: 才 without a time still left
+        ("护照快过期了还没换", True),  # the negation comes after
+    ],
+)
+def test_a_negated_or_far_off_expiry_is_no_expiry(text: str, expires: bool) -> None:
+    assert ("#expire" in Analyzer().analyze(text).units) is expires

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from faq.analysis import Analyzer
-from faq.whereabouts import ABROAD, CHINA, TWIN_SCORE_SHARE_SURE, entry_sides, twin_to_lead, twins
+from faq.whereabouts import (
+    ABROAD,
+    CHINA,
+    TWIN_SCORE_SHARE_SURE,
+    entry_sides,
+    twin_ruled_out,
+    twin_to_lead,
+    twins,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +75,12 @@ def analyzer() -> Analyzer:
         # a move asked about ("回来还能换吗") has not happened: the user is still on the other side
         ("国内的驾照在国外过期了一年多，回来还能换吗？", ABROAD),
         ("我人在国外，回国要带什么材料", ABROAD),
+        # jieba's one word "回老家" is a move and a place; a move the user must still make or one dated by a day
+        # ahead (还得, 月底, 下礼拜四) has not happened; "have to go back" neither, "have come back" has
+        ("回老家过年走亲戚，护照不知道落哪了，翻遍了都没有，月底还得回悉尼上班", CHINA),
+        ("回老家办完喜酒，收拾东西发现护照不见了，机票是下礼拜四回悉尼的，这可咋整", CHINA),
+        ("I live in San Jose and my passport runs out next spring. Do I have to go back to China to renew it?", ABROAD),
+        ("I have come back to China and my passport expired", CHINA),
     ],
 )
 def test_where_the_user_is(analyzer: Analyzer, text: str, side: str | None) -> None:
@@ -186,3 +200,36 @@ def test_a_place_not_said_surely_never_contests() -> None:
     matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
     text = "我在澳洲住了二十年拿的永居，回国探亲，护照下个月到期了，怎么换本新的"
     assert "says surely where the user is" not in matcher.explain(text).reason
+
+
+def test_a_twin_the_message_rules_out() -> None:
+    home = frozenset({"#passport", "#lost", "#domestic", "#return"})
+    abroad = frozenset({"#passport", "#lost", "#abroad", "#consulate"})
+    bank = frozenset({"#bank", "#abroad", "#credential"})
+    sides = [frozenset({CHINA}), frozenset({ABROAD})]
+    assert twin_ruled_out(CHINA, sides, [home, abroad]) == 1
+    assert twin_ruled_out(ABROAD, sides, [home, abroad]) == 0  # the first disagrees: twin_to_lead's case
+    assert twin_ruled_out(None, sides, [home, abroad]) == 0
+    assert twin_ruled_out(CHINA, sides, [home, bank]) == 0  # not a twin
+    assert twin_ruled_out(CHINA, [frozenset({CHINA}), frozenset({ABROAD, CHINA})], [home, abroad]) == 0
+    assert twin_ruled_out(CHINA, [frozenset({CHINA, ABROAD}), frozenset({ABROAD})], [home, abroad]) == 0
+    # a twin must know what the first knows of the message's topic
+    assert twin_ruled_out(CHINA, sides, [home, abroad], frozenset({"#return", "#passport"})) == 0
+    # any two-sided reading: a nationality
+    assert twin_ruled_out("chinese", [frozenset({"chinese"}), frozenset({"foreign"})], [home, abroad]) == 1
+
+
+def test_a_ruled_out_twin_is_no_rival_for_the_gate() -> None:
+    """The first entry agrees with where the user is, its twin below it applies only on the other side: the two
+    would split the message's probability between them and the gate would weigh the first against its own twin.
+    The twin's probability goes to the first; the twin stays second among the choices."""
+    from faq.kb import load_kb
+    from faq.matcher import FaqMatcher
+
+    matcher = FaqMatcher.build(load_kb(Path(__file__).resolve().parents[2] / "config" / "faq.yaml"), embedder=None)
+    text = "阿媽嚟紐約探我，佢本中國護照喺唐人街唔見咗，要點補辦？"
+    why = matcher.explain(text)
+    assert [c.faq_id for c in why.candidates[:2]] == ["passport-lost-abroad", "passport-lost-domestic"]
+    first, twin = why.candidates[0].probability, why.candidates[1].probability
+    assert first >= twin > 0.1  # the twin's share is in the first's
+    assert matcher.decide(text).faq_id == "passport-lost-abroad"  # offered, not answered, without the rule
