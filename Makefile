@@ -60,7 +60,7 @@ CALIBRATION_SUITES := \
 CALIBRATION_ARGS ?=
 
 # The dev suites a change to the matcher is measured on (`faq eval`, per suite and per style; add --failures
-# through FAQ_EVAL_ARGS): every KB's recent sets, each against its own KB, and the seventh to eleventh rounds' sets,
+# through FAQ_EVAL_ARGS): every KB's recent sets, each against its own KB, and the seventh to twelfth rounds' sets,
 # which the prior is not trained on yet. All of them are dev sets (leave-one-KB-out, `make calibration-cv`, is the
 # estimate for a KB the prior never saw). The near-miss probe (another country's counterpart of a KB topic, and
 # in-scope look-alikes naming a foreign place) and its second, smaller set were written by a helper to tune the
@@ -78,6 +78,7 @@ FAQ_EVAL_SUITES := $(filter-out %faq_dev.yaml %faq_holdout.yaml %faq_holdout2.ya
 	bench/data/kb_changle/kb.yaml:bench/data/kb_changle/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_holdout15.yaml \
 	bench/data/kb_taishan/kb.yaml:bench/data/kb_taishan/messages.yaml \
+	bench/data/kb_qingtian/kb.yaml:bench/data/kb_qingtian/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe2.yaml
 FAQ_EVAL_ARGS ?=
