@@ -202,6 +202,8 @@ _LATER = frozenset(
 )
 # "Do I have to go back to China to renew it?": a move the user must make is still ahead, as a planned one
 _MUST = frozenset({"have", "has"})
+# English verbs of a move, whose infinitive ("to go home", "to fly back", "to return to China") is a move not made
+_ENGLISH_MOVES = frozenset({"go", "come", "return", "fly", "move", "travel", "head", "get", "visit", "bring", "take"})
 _NEGATION = frozenset({"不", "没", "唔", "not"})
 # Right after a move, these make it one asked about or supposed, not made: "回来还能换吗", "回国要带什么", "回国的话".
 _HYPOTHETICAL_AFTER = frozenset({"能", "还能", "可以", "能不能", "可不可以", "要", "需要", "得", "的话"})
@@ -374,6 +376,8 @@ def whereabouts_reading(
             (i < len(timing) and timing[i] == LATER)
             or any(t in _PLAN for t in plan_window)
             or any(a in _MUST and b == "to" for a, b in pairwise(plan_window))
+            # "how do I get a document to go home to China": a move in an infinitive is one still to be made
+            or any(a == "to" and b.split()[0] in _ENGLISH_MOVES for a, b in pairwise([*plan_window, token]))
             or any(t in _LATER for t in after)
             # "回来还能换吗": a move asked about, unless the story says it is this one ("这次回厦门能不能换")
             or (strength < NOW and any(t in _HYPOTHETICAL_AFTER for t in after[:2]))

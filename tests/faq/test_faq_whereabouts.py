@@ -81,6 +81,9 @@ def analyzer() -> Analyzer:
         ("回老家办完喜酒，收拾东西发现护照不见了，机票是下礼拜四回悉尼的，这可咋整", CHINA),
         ("I live in San Jose and my passport runs out next spring. Do I have to go back to China to renew it?", ABROAD),
         ("I have come back to China and my passport expired", CHINA),
+        # a move in an infinitive is still to be made
+        ("My passport went missing in Kuala Lumpur. How do I get a document to go home to China?", ABROAD),
+        ("I came back to China to renew my passport", CHINA),
     ],
 )
 def test_where_the_user_is(analyzer: Analyzer, text: str, side: str | None) -> None:
