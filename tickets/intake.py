@@ -17,8 +17,7 @@ from handlers.context import Reply
 from storage.activity import RecentMessage
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, new_answer_token
-from tickets.new_rows import event_row, insert_rows, insert_ticket, message_row
-from tickets.numbering import next_number
+from tickets.new_rows import event_row, insert_numbered_ticket, insert_rows, message_row
 from tickets.routing import route_arrival
 from tickets.sla import BEIJING, DueTime, due_time, format_due_zh
 
@@ -67,10 +66,9 @@ async def new_ticket(
     session: AsyncSession = ctx.session
     due = due_from(ctx.now, settings)
     arrival = await route_arrival(session, category, settings.departments_path)
-    ticket = await insert_ticket(
+    ticket = await insert_numbered_ticket(
         session,
         {
-            "number": await next_number(session, ctx.now),
             "openid": ctx.openid,
             "source_key": ctx.dedupe_key,
             "answer_token": new_answer_token(),
@@ -85,6 +83,7 @@ async def new_ticket(
             "answer_delivery": "none",
             "reopen_count": 0,
         },
+        ctx.now,
     )
     # The question itself is ``ticket.question``; messages hold what came before it and what follows.
     messages = [row for earlier in context for row in context_rows(ticket, ctx.openid, earlier, None)]

@@ -18,12 +18,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from storage.core_statements import run
 from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.numbering import day_of, next_number, number_prefix, numbered
 
 _TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 _EVENTS: Table = TicketEvent.__table__  # type: ignore[assignment]
@@ -32,6 +33,23 @@ _MESSAGES: Table = TicketMessage.__table__  # type: ignore[assignment]
 _INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_MESSAGES = insert(_MESSAGES)
+
+
+def _insert_numbered() -> Any:
+    """PostgreSQL: the ticket's INSERT taking the day's next number itself (``numbering.numbered``'s CTE), every
+    other column bound by its name: one statement where the counter's upsert and the INSERT were two."""
+    counter, number = numbered("counter_day")
+    columns = [column for column in _TICKETS.columns if not (column.primary_key and column.autoincrement)]
+    values = [number if column.key == "number" else bindparam(column.key, type_=column.type) for column in columns]
+    source = select(*values).select_from(counter)
+    return (
+        insert(_TICKETS)
+        .from_select([column.key for column in columns], source)
+        .returning(_TICKETS.c.id, _TICKETS.c.number)
+    )
+
+
+_INSERT_NUMBERED = _insert_numbered()
 
 
 def with_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +86,22 @@ async def insert_ticket(session: AsyncSession, values: Mapping[str, Any]) -> Tic
     ticket = Ticket(id=ticket_id, **row)
     make_transient_to_detached(ticket)  # its attributes count as loaded; relationships load on access
     session.add(ticket)  # persistent: in the identity map, nothing to flush
+    return ticket
+
+
+async def insert_numbered_ticket(session: AsyncSession, values: Mapping[str, Any], at: datetime) -> Ticket:
+    """``insert_ticket`` for a ticket whose number is the next of ``at``'s day (``numbering.next_number``):
+    on PostgreSQL taken in the ticket's own INSERT, on SQLite (no INSERT in a CTE) by a statement before it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return await insert_ticket(session, {**values, "number": await next_number(session, at)})
+    day = day_of(at)
+    row = with_defaults(_TICKETS, {**values, "number": None})
+    parameters = {**row, "counter_day": day, "number_prefix": number_prefix(day)}
+    stored: Any = (await run(session, _INSERT_NUMBERED, parameters)).one()  # (id, number)
+    ticket_id, row["number"] = stored[0], stored[1]
+    ticket = Ticket(id=ticket_id, **row)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
     return ticket
 
 
