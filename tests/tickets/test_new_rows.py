@@ -12,6 +12,7 @@ from sqlalchemy import event, inspect, select
 from tickets.models import Ticket, TicketCounter, TicketEvent, TicketMessage
 from tickets.new_rows import (
     event_row,
+    event_values,
     insert_numbered_ticket,
     insert_rows,
     insert_ticket,
@@ -135,3 +136,36 @@ async def test_a_numbered_ticket_takes_the_days_next_number_in_its_insert(servic
         ticket = await insert_numbered_ticket(session, values, late)
         await session.commit()
     assert ticket.number == format_number(date(2026, 11, 24), 10000) == "Q20261124-10000"
+
+
+@pytest.mark.asyncio
+async def test_a_numbered_tickets_events_are_written_with_it_in_order(services) -> None:  # type: ignore[no-untyped-def]
+    """Its audit events (created, then where it was routed) go with the ticket: in its INSERT on PostgreSQL, a
+    statement after it on SQLite; their ids in the order given, their details as given."""
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    given = [
+        event_values("user", "created", {"due": "2026-11-25T09:30:00+00:00", "related": ["a", "b"]}, NOW),
+        event_values("system", "routed", {"to": "rights", "category": "权益"}, NOW),
+    ]
+    ids = []
+    event.listen(services.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        for n, events in enumerate([given, given[:1]]):
+            async with services.sessions() as session:
+                values = {key: value for key, value in _values(f"e{n}", f"o_events_{n}").items() if key != "number"}
+                ticket = await insert_numbered_ticket(session, values, NOW, events)
+                ids.append(ticket.id)
+                await session.commit()
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", listen)
+    postgres = services.engine.dialect.name == "postgresql"
+    assert [s.split()[0] for s in statements] == (["WITH"] * 2 if postgres else ["INSERT"] * 6)
+    async with services.sessions() as session:
+        rows = (await session.execute(select(TicketEvent).order_by(TicketEvent.id))).scalars().all()
+    written = [(e.ticket_id, e.actor, e.action, e.detail, e.at.replace(tzinfo=UTC) == NOW) for e in rows]
+    assert written == [
+        (ids[0], "user", "created", given[0]["detail"], True),
+        (ids[0], "system", "routed", given[1]["detail"], True),
+        (ids[1], "user", "created", given[0]["detail"], True),
+    ]
