@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 # ctx.scratch: the user's current ticket as read with their owed answers at the start of a text message (one
 # statement for both), for ``note_context`` after an FAQ answer.
 CURRENT_READ = "desk:current-read"
+# ctx.scratch: read in the same statement, whether this message is on a ticket's conversation already.
+NOTED_READ = "desk:noted-read"
 
 
 class Knowledge(Protocol):
@@ -189,12 +191,14 @@ class TicketDesk:
             current = await current_ticket(ctx.session, ctx.openid)
         if current is None or current.state != "open":
             return
-        await follow_ups.note_answered(ctx, current, text, reply)
+        await follow_ups.note_answered(ctx, current, text, reply, ctx.scratch.get(NOTED_READ))
 
     async def answers_waiting(self, ctx: HandlerContext) -> list[str]:
         if not (await self.flags.read(ctx))[1]:
             return []
-        owed, ctx.scratch[CURRENT_READ] = await owed_and_current(ctx.session, ctx.openid)
+        owed, ctx.scratch[CURRENT_READ], ctx.scratch[NOTED_READ] = await owed_and_current(
+            ctx.session, ctx.openid, ctx.dedupe_key
+        )
         return await self.answers.hand_over_owed(ctx.session, owed)
 
     async def _current(self, ctx: HandlerContext) -> Ticket | None:

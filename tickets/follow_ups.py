@@ -57,9 +57,12 @@ async def reopen(ctx: HandlerContext, ticket: Ticket, text: str, settings: Setti
     )
 
 
-async def note_answered(ctx: HandlerContext, ticket: Ticket, text: str, reply: str) -> None:
-    """A message the FAQ answered while ``ticket`` is open joins it as context, with the bot's reply."""
-    if (await run(ctx.session, _NOTED, {"key": ctx.dedupe_key})).first() is not None:
+async def note_answered(ctx: HandlerContext, ticket: Ticket, text: str, reply: str, noted: bool | None = None) -> None:
+    """A message the FAQ answered while ``ticket`` is open joins it as context, with the bot's reply. ``noted``:
+    whether the message is on a ticket's conversation already, when the caller read it (None: asked here)."""
+    if noted is None:
+        noted = (await run(ctx.session, _NOTED, {"key": ctx.dedupe_key})).first() is not None
+    if noted:
         return  # a redelivery: noted already
     rows = context_rows(ticket, ctx.openid, RecentMessage(text, ctx.now, reply), ctx.dedupe_key)
     await insert_rows(ctx.session, [], rows)

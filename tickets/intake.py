@@ -17,8 +17,7 @@ from handlers.context import Reply
 from storage.activity import RecentMessage
 from tickets.calendar_source import current_calendar
 from tickets.models import Ticket, new_answer_token
-from tickets.new_rows import event_row, insert_rows, insert_ticket, message_row
-from tickets.numbering import next_number
+from tickets.new_rows import event_values, insert_numbered_ticket, insert_rows, message_row
 from tickets.routing import route_arrival
 from tickets.sla import BEIJING, DueTime, due_time, format_due_zh
 
@@ -62,15 +61,19 @@ async def new_ticket(
     ``answered`` the earlier message that is the question, whose bot reply staff should see too. The caller
     holds the user's lock and has checked there is no open ticket.
 
-    Written as Core statements (``tickets.new_rows``): the ticket, then its conversation and its audit trail,
-    one statement each; the department is decided before the ticket's INSERT, which carries it."""
+    Written as Core statements (``tickets.new_rows``): the ticket with its audit trail (one statement on
+    PostgreSQL, which takes the day's number in it too), then its conversation; the department is decided before
+    the ticket's INSERT, which carries it."""
     session: AsyncSession = ctx.session
     due = due_from(ctx.now, settings)
     arrival = await route_arrival(session, category, settings.departments_path)
-    ticket = await insert_ticket(
+    detail = {"due": due.due.isoformat(), "provisional": due.provisional, "related": list(related[:3])}
+    events = [event_values("user", "created", detail, ctx.now)]
+    if arrival.action is not None:  # after ``created``: the audit log reads in that order
+        events.append(event_values("system", arrival.action, arrival.detail, ctx.now))
+    ticket = await insert_numbered_ticket(
         session,
         {
-            "number": await next_number(session, ctx.now),
             "openid": ctx.openid,
             "source_key": ctx.dedupe_key,
             "answer_token": new_answer_token(),
@@ -85,17 +88,15 @@ async def new_ticket(
             "answer_delivery": "none",
             "reopen_count": 0,
         },
+        ctx.now,
+        events,
     )
     # The question itself is ``ticket.question``; messages hold what came before it and what follows.
     messages = [row for earlier in context for row in context_rows(ticket, ctx.openid, earlier, None)]
     if answered is not None and answered.reply:
         at = answered.at or ctx.now
         messages.append(message_row(ticket.id, BOT_REPLY, "bot", answered.reply, at))
-    detail = {"due": due.due.isoformat(), "provisional": due.provisional, "related": list(related[:3])}
-    events = [event_row(ticket.id, "user", "created", detail, ctx.now)]
-    if arrival.action is not None:  # after ``created``: the audit log reads in that order
-        events.append(event_row(ticket.id, "system", arrival.action, arrival.detail, ctx.now))
-    await insert_rows(session, events, messages)
+    await insert_rows(session, [], messages)
     return ticket
 
 

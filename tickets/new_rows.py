@@ -18,12 +18,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from storage.core_statements import run
 from tickets.models import Ticket, TicketEvent, TicketMessage
+from tickets.numbering import day_of, next_number, number_prefix, numbered
 
 _TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 _EVENTS: Table = TicketEvent.__table__  # type: ignore[assignment]
@@ -32,6 +33,47 @@ _MESSAGES: Table = TicketMessage.__table__  # type: ignore[assignment]
 _INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_MESSAGES = insert(_MESSAGES)
+
+
+_EVENT_COLUMNS = ("actor", "action", "detail", "at")
+
+
+def _insert_numbered(events: int) -> Any:
+    """PostgreSQL: the ticket's INSERT taking the day's next number itself (``numbering.numbered``'s CTE), every
+    other column bound by its name, and its first ``events`` audit events (bound as ``actor_0``, ``action_0``, …)
+    inserted by the same statement: one statement where the counter's upsert, the INSERT and the events' were
+    three. The events are one INSERT of a UNION ALL, so their ids follow the order given (two data-modifying
+    CTEs would run in no set order)."""
+    counter, number = numbered("counter_day")
+    columns = [column for column in _TICKETS.columns if not (column.primary_key and column.autoincrement)]
+    values = [number if column.key == "number" else bindparam(column.key, type_=column.type) for column in columns]
+    ticket = (
+        insert(_TICKETS)
+        .from_select([column.key for column in columns], select(*values).select_from(counter))
+        .returning(_TICKETS.c.id, _TICKETS.c.number)
+        .cte("ticket")
+    )
+    stored = select(ticket.c.id, ticket.c.number)
+    if not events:
+        return stored
+    given = [
+        select(*(bindparam(f"{key}_{i}", type_=_EVENTS.c[key].type).label(key) for key in _EVENT_COLUMNS))
+        for i in range(events)
+    ]
+    rows = (given[0] if events == 1 else union_all(*given)).subquery("given")
+    written = (
+        insert(_EVENTS)
+        .from_select(
+            ["ticket_id", *_EVENT_COLUMNS],
+            select(ticket.c.id, *(rows.c[key] for key in _EVENT_COLUMNS)).select_from(ticket.join(rows, true())),
+        )
+        .cte("events")
+    )
+    return stored.add_cte(written)
+
+
+# A new ticket has one audit event (created) or two (and where it was routed).
+_INSERT_NUMBERED = {events: _insert_numbered(events) for events in (0, 1, 2)}
 
 
 def with_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,9 +113,37 @@ async def insert_ticket(session: AsyncSession, values: Mapping[str, Any]) -> Tic
     return ticket
 
 
+async def insert_numbered_ticket(
+    session: AsyncSession, values: Mapping[str, Any], at: datetime, events: Sequence[Mapping[str, Any]] = ()
+) -> Ticket:
+    """``insert_ticket`` for a ticket whose number is the next of ``at``'s day (``numbering.next_number``), with
+    its audit ``events`` (``event_values``, in order): on PostgreSQL the number is taken and the events (up to
+    two) written by the ticket's own INSERT; on SQLite (no INSERT in a CTE) they are a statement each."""
+    if session.get_bind().dialect.name != "postgresql" or len(events) not in _INSERT_NUMBERED:
+        ticket = await insert_ticket(session, {**values, "number": await next_number(session, at)})
+        await insert_rows(session, [{"ticket_id": ticket.id, **event} for event in events], [])
+        return ticket
+    day = day_of(at)
+    row = with_defaults(_TICKETS, {**values, "number": None})
+    parameters = {**row, "counter_day": day, "number_prefix": number_prefix(day)}
+    for i, event in enumerate(events):
+        parameters.update({f"{key}_{i}": event[key] for key in _EVENT_COLUMNS})
+    stored: Any = (await run(session, _INSERT_NUMBERED[len(events)], parameters)).one()  # (id, number)
+    ticket_id, row["number"] = stored[0], stored[1]
+    ticket = Ticket(id=ticket_id, **row)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
+
+
 def event_row(ticket_id: int, actor: str, action: str, detail: dict[str, Any] | None, at: datetime) -> dict[str, Any]:
     """An audit event (``TicketEvent``) as a row for ``insert_rows``."""
-    return {"ticket_id": ticket_id, "actor": actor, "action": action, "detail": detail, "at": at}
+    return {"ticket_id": ticket_id, **event_values(actor, action, detail, at)}
+
+
+def event_values(actor: str, action: str, detail: dict[str, Any] | None, at: datetime) -> dict[str, Any]:
+    """An audit event of a ticket not stored yet, for ``insert_numbered_ticket``."""
+    return {"actor": actor, "action": action, "detail": detail, "at": at}
 
 
 def message_row(

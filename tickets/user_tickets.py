@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import AliasedClass
@@ -61,22 +61,28 @@ _BOTH = (
 
 
 # For a user who has (had) a ticket, every text message asks which answers are owed to them, and an FAQ answer
-# then asks for their current ticket (to note the answer on an open one): both in one statement, the owed ones in
-# the order they were answered.
+# then asks for their current ticket (to note the answer on an open one) and whether this very message is noted on
+# a ticket already (a redelivery): all in one statement, the owed ones in the order they were answered, each row
+# saying whether the message ``:key`` is on a ticket's conversation.
+_NOTED = exists(select(TicketMessage.id).where(TicketMessage.source_key == bindparam("key")))
 _OWED_OR_CURRENT = (
-    select(Ticket, OWED.label("is_owed"), (Ticket.id == _CURRENT_ID).label("is_current"))
+    select(Ticket, OWED.label("is_owed"), (Ticket.id == _CURRENT_ID).label("is_current"), _NOTED.label("noted"))
     .where(Ticket.openid == bindparam("openid"), or_(OWED, Ticket.id == _CURRENT_ID))
     .order_by(Ticket.answered_at)
     .execution_options(populate_existing=True)
 )
 
 
-async def owed_and_current(session: AsyncSession, openid: str) -> tuple[list[Ticket], Ticket | None]:
-    """The user's tickets whose answer is owed to them (oldest answer first) and their current ticket (as
-    ``current_ticket``), in one statement."""
-    rows = (await session.execute(_OWED_OR_CURRENT, {"openid": openid})).all()
-    owed = [ticket for ticket, is_owed, _ in rows if is_owed]
-    return owed, next((ticket for ticket, _, is_current in rows if is_current), None)
+async def owed_and_current(
+    session: AsyncSession, openid: str, key: str
+) -> tuple[list[Ticket], Ticket | None, bool | None]:
+    """The user's tickets whose answer is owed to them (oldest answer first), their current ticket (as
+    ``current_ticket``) and whether the WeChat message ``key`` is on a ticket's conversation already (None when
+    the user has neither, so nothing said it), in one statement."""
+    rows = (await session.execute(_OWED_OR_CURRENT, {"openid": openid, "key": key})).all()
+    owed = [ticket for ticket, is_owed, _, _ in rows if is_owed]
+    current = next((ticket for ticket, _, is_current, _ in rows if is_current), None)
+    return owed, current, bool(rows[0][3]) if rows else None
 
 
 async def ticket_by_source(session: AsyncSession, key: str) -> Ticket | None:

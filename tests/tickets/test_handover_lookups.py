@@ -206,6 +206,8 @@ async def test_an_faq_answer_reads_owed_answers_and_the_current_ticket_in_one_st
         assert "报案证明" in await post("在国外护照丢了怎么办", 2)
         reads = [s for s in statements if s.startswith("SELECT") and "FROM tickets" in s]
         assert len(reads) == 1, statements  # the owed answers and the current ticket together
+        # ... and whether the message is noted already: noting it on the open ticket reads nothing more
+        assert [s.split()[0] for s in statements] == ["SELECT", "INSERT"], statements
         async with services.sessions() as session:
             await session.execute(
                 update(Ticket).values(
@@ -225,3 +227,12 @@ async def test_an_faq_answer_reads_owed_answers_and_the_current_ticket_in_one_st
         ).all()
     assert ticket is not None and ticket.answer_delivery == "sent" and len(handed) == 1  # handed over once
     assert context == ["在国外护照丢了怎么办"]  # noted while open; not after staff answered
+
+    from tickets.user_tickets import owed_and_current
+
+    async with services.sessions() as session:  # a message re-handled after it was noted is not noted twice
+        key = await session.scalar(select(TicketMessage.source_key).where(TicketMessage.kind == "context"))
+        assert key is not None
+        assert (await owed_and_current(session, openid, key))[2] is True
+        assert (await owed_and_current(session, openid, key + "-other"))[2] is False
+        assert await owed_and_current(session, "o_no_ticket", key) == ([], None, None)

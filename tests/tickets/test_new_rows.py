@@ -4,13 +4,22 @@ later changes saved, its version counted), and its conversation and audit trail 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import event, inspect, select
 
-from tickets.models import Ticket, TicketEvent, TicketMessage
-from tickets.new_rows import event_row, insert_rows, insert_ticket, message_row, with_defaults
+from tickets.models import Ticket, TicketCounter, TicketEvent, TicketMessage
+from tickets.new_rows import (
+    event_row,
+    event_values,
+    insert_numbered_ticket,
+    insert_rows,
+    insert_ticket,
+    message_row,
+    with_defaults,
+)
+from tickets.numbering import format_number
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 KINDS = ["context", "bot"] * 3
@@ -87,3 +96,76 @@ async def test_messages_and_events_keep_the_order_written(services) -> None:  # 
         bodies = (await session.scalars(select(TicketMessage.body).order_by(TicketMessage.id))).all()
     assert [tuple(e) for e in events] == [("created", {"due": "x"}), ("routed", {"to": "rights"})]
     assert bodies == [f"{kind} {n}" for n, kind in enumerate(KINDS)]
+
+
+@pytest.mark.asyncio
+async def test_a_numbered_ticket_takes_the_days_next_number_in_its_insert(services) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the counter's upsert is a CTE of the ticket's INSERT (one statement), on SQLite a statement
+    before it; either way the numbers are ``next_number``'s: per Beijing day, at least four digits."""
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    late = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 01:00 the next day in Beijing
+    numbers, written = [], []
+    event.listen(services.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        for n, at in enumerate([NOW, NOW, late]):
+            async with services.sessions() as session:
+                values = {key: value for key, value in _values(f"n{n}", f"o_numbered_{n}").items() if key != "number"}
+                ticket = await insert_numbered_ticket(session, values, at)
+                assert inspect(ticket).persistent and not session.dirty and not session.new
+                numbers.append(ticket.number)
+                written.append(_columns(ticket))
+                await session.commit()
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", listen)
+    assert numbers == ["Q20261123-0001", "Q20261123-0002", "Q20261124-0001"]
+    postgres = services.engine.dialect.name == "postgresql"
+    assert [s.split()[0] for s in statements] == (["WITH"] * 3 if postgres else ["INSERT", "INSERT"] * 3)
+    async with services.sessions() as session:
+        for columns in written:
+            stored = await session.scalar(select(Ticket).where(Ticket.id == columns["id"]))
+            assert stored is not None and _columns(stored) == columns
+
+    async with services.sessions() as session:  # past 9999 a day the number grows a digit, as format_number's
+        counter = await session.get(TicketCounter, date(2026, 11, 24))
+        assert counter is not None
+        counter.last = 9999
+        await session.commit()
+    async with services.sessions() as session:
+        values = {key: value for key, value in _values("n9", "o_numbered_9").items() if key != "number"}
+        ticket = await insert_numbered_ticket(session, values, late)
+        await session.commit()
+    assert ticket.number == format_number(date(2026, 11, 24), 10000) == "Q20261124-10000"
+
+
+@pytest.mark.asyncio
+async def test_a_numbered_tickets_events_are_written_with_it_in_order(services) -> None:  # type: ignore[no-untyped-def]
+    """Its audit events (created, then where it was routed) go with the ticket: in its INSERT on PostgreSQL, a
+    statement after it on SQLite; their ids in the order given, their details as given."""
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    given = [
+        event_values("user", "created", {"due": "2026-11-25T09:30:00+00:00", "related": ["a", "b"]}, NOW),
+        event_values("system", "routed", {"to": "rights", "category": "权益"}, NOW),
+    ]
+    ids = []
+    event.listen(services.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        for n, events in enumerate([given, given[:1]]):
+            async with services.sessions() as session:
+                values = {key: value for key, value in _values(f"e{n}", f"o_events_{n}").items() if key != "number"}
+                ticket = await insert_numbered_ticket(session, values, NOW, events)
+                ids.append(ticket.id)
+                await session.commit()
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", listen)
+    postgres = services.engine.dialect.name == "postgresql"
+    assert [s.split()[0] for s in statements] == (["WITH"] * 2 if postgres else ["INSERT"] * 6)
+    async with services.sessions() as session:
+        rows = (await session.execute(select(TicketEvent).order_by(TicketEvent.id))).scalars().all()
+    written = [(e.ticket_id, e.actor, e.action, e.detail, e.at.replace(tzinfo=UTC) == NOW) for e in rows]
+    assert written == [
+        (ids[0], "user", "created", given[0]["detail"], True),
+        (ids[0], "system", "routed", given[1]["detail"], True),
+        (ids[1], "user", "created", given[0]["detail"], True),
+    ]
