@@ -281,7 +281,7 @@ class FaqMatcher:
         else:
             # the first agrees with where the user is (the money's way, the nationality) and its near twin below it
             # applies only on the other side: the message rules the twin out, so the pair's probability is the
-            # first's (as a twin that takes the lead takes the first's), and the twin goes last
+            # first's (as a twin that takes the lead takes the first's); the twin stays where it is among the choices
             ruled_out = (
                 twin_ruled_out(query.whereabouts, sides, concepts, topic)
                 or twin_ruled_out(query.flow, [e.flow for e in entries], concepts, topic)

@@ -11,7 +11,9 @@ marker words, reads the places in order and keeps the last that says where the u
 - a move: 回 / 返 / 来 / 到 / 去 / 飞 / back to … before a place, or a return word (回国, 回来, come back):
   the user is now where the move leads, unless a plan marker (下个月, 准备, 打算, 要, next month, will …)
   comes before it in the same clause, in which case the move has not happened and the user is still on
-  the other side ("下周要回意大利" → in China; "下个月要回国" → abroad);
+  the other side ("下周要回意大利" → in China; "下个月要回国" → abroad); so does a move the user must still make
+  (还得, "have to") or one dated by a day ahead or the month's end (下礼拜四, 月底), and an English move in an
+  infinitive ("a document to go home to China");
 - a move in a clause dated after the asked act (faq.time_clause LATER: "去美国前要办中国护照吗", "回国之前",
   "先在国内办好护照再去美国") is still ahead, as a planned one is: the user is on the other side; so is leaving
   China (#exit, no place named: "出国前护照过期了"), read as a move abroad only there;
@@ -40,6 +42,10 @@ The same rule reads the KB's phrasings, so an entry's own wording says where it 
 counts agreement only for entries whose wording says so (the others are neither helped nor hurt). An
 entry's side is what most of its phrasings say (one "能办旅行证回国吗" among phrasings set abroad does not
 make an entry about being in China).
+
+When the first candidate agrees with where the user is and its near twin applies only on the other side
+(`twin_ruled_out`), the message rules the twin out: faq.matcher gives the first the twin's probability and the gate
+does not weigh the first against it.
 
 faq.matcher applies the same twin rule (`twin_to_lead`) to the money's way (faq.flow) and to the nationality a
 message states (faq.status_cues.nationality_of). For an English message it compares the twins on their
@@ -92,20 +98,8 @@ _UNDIRECTED_RETURN = frozenset(
     {"回去", "go back", "return", "返", "back", "fly back", "head back", "get back"}
     # the same in the forms a story uses them ("before flying back", "when I go back"): the place, if any, comes
     # as a separate word and is read on its own
-    | {
-        "going back",
-        "goes back",
-        "went back",
-        "flying back",
-        "flies back",
-        "flew back",
-        "heading back",
-        "heads back",
-        "headed back",
-        "getting back",
-        "returning",
-        "returns",
-    }
+    | {"going back", "goes back", "went back", "flying back", "flies back", "flew back", "heading back",
+       "heads back", "headed back", "getting back", "returning", "returns"}
 )
 # English says where the user lives ("I live in Manila") apart from where they are now ("visiting family in
 # Xiamen", "back in Quanzhou for three months"): a residence does not override a present stay read before it.
