@@ -80,6 +80,8 @@ FAQ_EVAL_SUITES := $(filter-out %faq_dev.yaml %faq_holdout.yaml %faq_holdout2.ya
 	bench/data/kb_taishan/kb.yaml:bench/data/kb_taishan/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_holdout16.yaml \
 	bench/data/kb_qingtian/kb.yaml:bench/data/kb_qingtian/messages.yaml \
+	$(SHIPPED_KB):bench/data/faq_holdout17.yaml \
+	bench/data/kb_meizhou/kb.yaml:bench/data/kb_meizhou/messages.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe.yaml \
 	$(SHIPPED_KB):bench/data/faq_nearmiss_probe2.yaml
 FAQ_EVAL_ARGS ?=
