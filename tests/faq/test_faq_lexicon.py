@@ -43,7 +43,10 @@ def analyzer() -> Analyzer:
         ("stolen", "#lost"),
         ("护照落在出租车上了", "#lost"),  # left behind
         ("包被人划了护照全没了", "#lost"),
-        ("想再多待一个月", "#stay"),
+        ("想再多待一个月", "#extend"),  # staying on longer is an extension, as "stay longer" is
+        ("能不能多留一阵", "#extend"),
+        ("我是美国公民，华裔第二代", "#foreigner"),  # Chinese descent, not the Chinese citizen abroad (华侨)
+        ("a canadian of chinese descent", "#foreigner"),
         ("renewed", "#renew"),  # inflection stripped
     ],
 )
