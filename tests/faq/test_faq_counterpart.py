@@ -151,6 +151,9 @@ def reader() -> CounterpartReader:
         ("在美国开无犯罪证明，要去哪里", None),  # a place before it: China's certificate, asked for abroad
         ("我在德国，中国驾照快过期了", None),  # where the user is, then China's licence: the KB's question
         ("中国驾照在国外能用吗", None),  # abroad, but no country named: in doubt, not a near miss
+        # countries beyond the big emigrant destinations are foreign too
+        ("牙买加护照快到期了", "passport"),
+        ("我在牙买加，中国护照快到期了", None),
     ],
 )
 def test_asked_foreign_kind(reader: CounterpartReader, text: str, kind: str | None) -> None:

@@ -47,6 +47,8 @@ def analyzer() -> Analyzer:
         ("能不能多留一阵", "#extend"),
         ("我是美国公民，华裔第二代", "#foreigner"),  # Chinese descent, not the Chinese citizen abroad (华侨)
         ("a canadian of chinese descent", "#foreigner"),
+        ("我在牙买加开超市", "#abroad"),  # a country beyond the big emigrant destinations
+        ("moved to sri lanka", "#abroad"),
         ("renewed", "#renew"),  # inflection stripped
     ],
 )
