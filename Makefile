@@ -60,7 +60,7 @@ CALIBRATION_SUITES := \
 CALIBRATION_ARGS ?=
 
 # The dev suites a change to the matcher is measured on (`faq eval`, per suite and per style; add --failures
-# through FAQ_EVAL_ARGS): every KB's recent sets, each against its own KB, and the seventh to twelfth rounds' sets,
+# through FAQ_EVAL_ARGS): every KB's recent sets, each against its own KB, and the seventh to thirteenth rounds' sets,
 # which the prior is not trained on yet. All of them are dev sets (leave-one-KB-out, `make calibration-cv`, is the
 # estimate for a KB the prior never saw). The near-miss probe (another country's counterpart of a KB topic, and
 # in-scope look-alikes naming a foreign place) and its second, smaller set were written by a helper to tune the
